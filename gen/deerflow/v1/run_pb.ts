@@ -75,7 +75,7 @@ export type Run = Message<"deerflow.v1.Run"> & {
   finishedAt?: Timestamp | undefined;
 
   /**
-   * Filled by GetRun and WatchRun's final event; empty in lists.
+   * Filled by GetRun; empty in lists.
    *
    * @generated from field: repeated deerflow.v1.Task tasks = 11;
    */

@@ -1,0 +1,422 @@
+import { randomUUID } from "node:crypto";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { AsyncQueue, type Clock, type Logger } from "../../core/index.js";
+import {
+  type LeaseRef as LeaseRefMessage,
+  LeaseRefSchema,
+  type SessionRequest,
+  type SessionResponse,
+  SessionResponseSchema,
+} from "../../gen/deerflow/v1/agent_pb.js";
+import { AttemptOutcome } from "../../gen/deerflow/v1/run_pb.js";
+import type { JsonObject } from "../../plugin-sdk/index.js";
+import type { Db } from "../db/index.js";
+import type { ClaimedAssignment } from "../dispatch/claim-tasks.js";
+import type { Dispatcher, DispatchTarget } from "../dispatch/dispatcher.js";
+import {
+  acknowledgeLease,
+  type LeaseRef,
+} from "../leases/acknowledge-lease.js";
+import { recordResult } from "../leases/record-result.js";
+import { renewLeases } from "../leases/renew-leases.js";
+import { appendTaskLogs, appendTaskMetrics } from "../logs/append-task-logs.js";
+import type { AttemptOutcomeName } from "../scheduler/states.js";
+import {
+  type AgentProfile,
+  disconnectAgent,
+  registerAgent,
+} from "./register-agent.js";
+import { validateHello } from "./validate-hello.js";
+
+/** What a session needs from the control plane around it. */
+export interface AgentSessionDeps {
+  db: Db;
+  dispatcher: Dispatcher;
+  clock: Clock;
+  logger: Logger;
+  replicaId: string;
+  leaseTtlMs: number;
+  heartbeatIntervalMs: number;
+  ackDeadlineMs: number;
+  /** Sessions on this replica by agent id, for orders from any replica. */
+  registry: Map<string, AgentSession>;
+  serverVersion: string;
+}
+
+/**
+ * Serves one agent's stream: checks its hello, registers it, then answers
+ * its messages while the dispatcher and operators push assignments,
+ * cancels and drain orders onto the same stream.
+ */
+export async function* serveAgentSession(
+  requests: AsyncIterable<SessionRequest>,
+  deps: AgentSessionDeps,
+): AsyncIterable<SessionResponse> {
+  const iterator = requests[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  if (first.done || first.value.message.case !== "hello") {
+    throw new ConnectError(
+      "message: the first message of a session must be hello",
+      Code.InvalidArgument,
+    );
+  }
+  const { profile, held } = validateHello(first.value.message.value);
+  const session = new AgentSession(profile, deps);
+  yield* session.run(held, iterator);
+}
+
+/** One agent's session on this replica. */
+export class AgentSession implements DispatchTarget {
+  readonly sessionId = randomUUID();
+  private readonly outgoing = new AsyncQueue<SessionResponse>();
+  /** Assignments sent whose acknowledgement has not arrived. */
+  private readonly unacknowledged = new Set<string>();
+  private credit = 0;
+  private cordoned = false;
+  private draining = false;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly profile: AgentProfile,
+    private readonly deps: AgentSessionDeps,
+  ) {
+    this.log = deps.logger.child({
+      agent_id: profile.agentId,
+      agent_name: profile.name,
+      session_id: this.sessionId,
+    });
+  }
+
+  get agentId(): string {
+    return this.profile.agentId;
+  }
+
+  get taskTypes(): readonly string[] {
+    return this.profile.taskTypes.map((t) => String(t.type));
+  }
+
+  get labels(): Readonly<Record<string, string>> {
+    return { ...this.profile.detectedLabels, ...this.profile.labels };
+  }
+
+  accepting(): boolean {
+    return !this.cordoned && !this.draining && !this.outgoing.isClosed;
+  }
+
+  freeSlots(): number {
+    return Math.max(0, this.credit - this.unacknowledged.size);
+  }
+
+  deliver(assignments: readonly ClaimedAssignment[]): void {
+    for (const a of assignments) {
+      this.unacknowledged.add(a.leaseId);
+      this.send({ case: "assignment", value: toAssignment(a, this.deps) });
+    }
+  }
+
+  /** Tells the agent to stop an attempt. */
+  cancel(lease: LeaseRef, reason: string): void {
+    this.send({ case: "cancel", value: { lease: leaseRef(lease), reason } });
+  }
+
+  setCordoned(cordoned: boolean): void {
+    this.cordoned = cordoned;
+    if (!cordoned) this.deps.dispatcher.wake();
+  }
+
+  drain(gracePeriodMs: number): void {
+    this.draining = true;
+    this.send({ case: "drain", value: { gracePeriodMs } });
+  }
+
+  async *run(
+    held: readonly LeaseRef[],
+    requests: AsyncIterator<SessionRequest>,
+  ): AsyncIterable<SessionResponse> {
+    const { db, clock, registry } = this.deps;
+    const registration = await registerAgent(
+      db,
+      this.profile,
+      { sessionId: this.sessionId, replicaId: this.deps.replicaId },
+      held,
+      this.deps.leaseTtlMs,
+      new Date(clock.now()),
+    );
+    this.cordoned = registration.cordoned;
+    this.send({
+      case: "welcome",
+      value: {
+        agentId: this.profile.agentId,
+        sessionId: this.sessionId,
+        heartbeatIntervalMs: this.deps.heartbeatIntervalMs,
+        leaseTtlMs: this.deps.leaseTtlMs,
+        serverVersion: this.deps.serverVersion,
+        reattachedLeases: registration.reattached.map(leaseRef),
+      },
+    });
+    registry.set(this.agentId, this);
+    this.deps.dispatcher.add(this);
+    this.log.info(
+      { slots: this.profile.slots, reattached: registration.reattached.length },
+      "agent connected",
+    );
+    const reading = this.readAll(requests);
+    try {
+      yield* this.outgoing;
+    } finally {
+      this.outgoing.close();
+      await reading;
+      await this.cleanUp();
+    }
+  }
+
+  private async readAll(requests: AsyncIterator<SessionRequest>) {
+    try {
+      for (;;) {
+        const next = await requests.next();
+        if (next.done) break;
+        await this.handle(next.value);
+      }
+      this.outgoing.close();
+    } catch (error) {
+      this.outgoing.close(error);
+    }
+  }
+
+  private async cleanUp(): Promise<void> {
+    this.deps.dispatcher.remove(this.sessionId);
+    if (this.deps.registry.get(this.agentId) === this) {
+      this.deps.registry.delete(this.agentId);
+    }
+    try {
+      await disconnectAgent(this.deps.db, this.agentId, this.sessionId);
+    } catch (error) {
+      this.log.warn({ err: error }, "could not mark agent disconnected");
+    }
+    this.log.info("agent disconnected");
+  }
+
+  private send(
+    message: MessageInitShape<typeof SessionResponseSchema>["message"],
+  ): void {
+    this.outgoing.push(create(SessionResponseSchema, { message }));
+  }
+
+  private now(): Date {
+    return new Date(this.deps.clock.now());
+  }
+
+  private async handle(request: SessionRequest): Promise<void> {
+    const { db, leaseTtlMs } = this.deps;
+    const m = request.message;
+    switch (m.case) {
+      case "credit":
+        this.credit = Math.max(0, m.value.freeSlots);
+        this.deps.dispatcher.wake();
+        return;
+      case "heartbeat": {
+        const refs = m.value.leases.map(fromLeaseRef);
+        const stale = await renewLeases(
+          db,
+          this.agentId,
+          refs,
+          leaseTtlMs,
+          this.now(),
+        );
+        this.send({
+          case: "heartbeatAck",
+          value: { staleLeases: stale.map(leaseRef) },
+        });
+        return;
+      }
+      case "acknowledge":
+      case "reject":
+        await this.onAcknowledge(m.case, m.value.lease);
+        return;
+      case "logChunk":
+        await this.onLogChunk(m.value.lease, m.value.lines);
+        return;
+      case "metricBatch":
+        await this.onMetrics(m.value.lease, m.value.points);
+        return;
+      case "result":
+        await this.onResult(m.value);
+        return;
+      case "hello":
+        throw new ConnectError(
+          "message: hello may only be the first message",
+          Code.InvalidArgument,
+        );
+      default:
+        throw new ConnectError(
+          "message: empty session message",
+          Code.InvalidArgument,
+        );
+    }
+  }
+
+  private async onAcknowledge(
+    kind: "acknowledge" | "reject",
+    message: LeaseRefMessage | undefined,
+  ): Promise<void> {
+    if (!message) {
+      this.log.warn({ message: kind }, "message without lease ignored");
+      return;
+    }
+    const ref = fromLeaseRef(message);
+    this.unacknowledged.delete(ref.leaseId);
+    if (kind === "reject") {
+      // A rejected assignment is handed back as a lost attempt, so it is
+      // requeued under its retry policy like any other.
+      await recordResult(
+        this.deps.db,
+        this.agentId,
+        {
+          ...ref,
+          outcome: "LOST",
+          error: "the agent rejected the assignment",
+          retryable: true,
+          retryClass: "lost",
+        },
+        this.now(),
+      );
+      this.deps.dispatcher.wake();
+      return;
+    }
+    const held = await acknowledgeLease(
+      this.deps.db,
+      this.agentId,
+      ref,
+      this.deps.leaseTtlMs,
+      this.now(),
+    );
+    if (!held) this.cancel(ref, "stale");
+  }
+
+  private async onLogChunk(
+    message: LeaseRefMessage | undefined,
+    lines: import("../../gen/deerflow/v1/run_pb.js").LogLine[],
+  ): Promise<void> {
+    if (!message) return;
+    const ref = fromLeaseRef(message);
+    const held = await appendTaskLogs(
+      this.deps.db,
+      this.agentId,
+      ref,
+      lines.map((l) => ({
+        sequence: Number(l.sequence),
+        time: l.time ? timestampDate(l.time) : this.now(),
+        stream: l.stream || "log",
+        level: l.level,
+        message: l.message,
+        fields: l.fields as JsonObject | undefined,
+      })),
+    );
+    if (!held) this.cancel(ref, "stale");
+  }
+
+  private async onMetrics(
+    message: LeaseRefMessage | undefined,
+    points: import("../../gen/deerflow/v1/run_pb.js").MetricPoint[],
+  ): Promise<void> {
+    if (!message) return;
+    await appendTaskMetrics(
+      this.deps.db,
+      this.agentId,
+      fromLeaseRef(message),
+      points.map((p) => ({
+        name: p.name,
+        kind: p.kind,
+        value: p.value,
+        labels: { ...p.labels },
+        time: p.time ? timestampDate(p.time) : this.now(),
+      })),
+    );
+  }
+
+  private async onResult(
+    result: import("../../gen/deerflow/v1/agent_pb.js").Result,
+  ): Promise<void> {
+    if (!result.lease) {
+      this.log.warn("result without lease ignored");
+      return;
+    }
+    const ref = fromLeaseRef(result.lease);
+    const outcome = OUTCOMES[result.outcome];
+    const verdict = outcome
+      ? await recordResult(
+          this.deps.db,
+          this.agentId,
+          {
+            ...ref,
+            outcome,
+            exitCode: result.exitCode,
+            output: result.output as JsonObject | undefined,
+            error: result.error,
+            retryable: result.retryable,
+            retryClass: result.retryClass,
+            startedAt: result.startedAt
+              ? timestampDate(result.startedAt)
+              : undefined,
+            finishedAt: result.finishedAt
+              ? timestampDate(result.finishedAt)
+              : undefined,
+          },
+          this.now(),
+        )
+      : { accepted: false as const, reason: "result.outcome: must be set" };
+    this.send({
+      case: "resultAck",
+      value: {
+        lease: leaseRef(ref),
+        accepted: verdict.accepted,
+        reason: verdict.accepted ? "" : verdict.reason,
+      },
+    });
+    if (!verdict.accepted) {
+      this.log.warn(
+        { lease_id: ref.leaseId, reason: verdict.reason },
+        "result refused",
+      );
+    }
+  }
+}
+
+const OUTCOMES: Partial<Record<AttemptOutcome, AttemptOutcomeName>> = {
+  [AttemptOutcome.SUCCESS]: "SUCCESS",
+  [AttemptOutcome.FAILED]: "FAILED",
+  [AttemptOutcome.TIMED_OUT]: "TIMED_OUT",
+  [AttemptOutcome.LOST]: "LOST",
+  [AttemptOutcome.KILLED]: "KILLED",
+};
+
+function leaseRef(ref: LeaseRef): LeaseRefMessage {
+  return create(LeaseRefSchema, {
+    leaseId: ref.leaseId,
+    fencingToken: BigInt(ref.fencingToken),
+  });
+}
+
+function fromLeaseRef(message: LeaseRefMessage): LeaseRef {
+  return {
+    leaseId: message.leaseId,
+    fencingToken: Number(message.fencingToken),
+  };
+}
+
+function toAssignment(a: ClaimedAssignment, deps: AgentSessionDeps) {
+  return {
+    lease: leaseRef(a),
+    runId: a.runId,
+    taskId: a.taskId,
+    attempt: a.attempt,
+    type: a.type,
+    config: a.config,
+    context: a.context,
+    env: a.env,
+    timeoutMs: a.timeoutMs,
+    ackDeadlineMs: deps.ackDeadlineMs,
+  };
+}

@@ -1,0 +1,104 @@
+import { and, eq, inArray, sql } from "drizzle-orm";
+import type { JsonObject } from "../../plugin-sdk/index.js";
+import { agents, type Db, leases } from "../db/index.js";
+import type { LeaseRef } from "../leases/acknowledge-lease.js";
+
+/** An agent's self-description, checked. */
+export interface AgentProfile {
+  agentId: string;
+  name: string;
+  version: string;
+  labels: Record<string, string>;
+  detectedLabels: Record<string, string>;
+  resources: JsonObject;
+  slots: number;
+  taskTypes: JsonObject[];
+}
+
+export interface Registration {
+  cordoned: boolean;
+  /** Held leases still granted to the agent, renewed. */
+  reattached: LeaseRef[];
+}
+
+/**
+ * Records an agent's hello: its profile, its session and this replica,
+ * and re-attaches the leases it still holds from an earlier session.
+ */
+export async function registerAgent(
+  db: Db,
+  profile: AgentProfile,
+  session: { sessionId: string; replicaId: string },
+  held: readonly LeaseRef[],
+  leaseTtlMs: number,
+  now: Date,
+): Promise<Registration> {
+  const merged = { ...profile.detectedLabels, ...profile.labels };
+  const row = {
+    id: profile.agentId,
+    name: profile.name,
+    labels: merged,
+    detectedLabels: profile.detectedLabels,
+    resources: profile.resources,
+    slots: profile.slots,
+    freeSlots: 0,
+    taskTypes: profile.taskTypes,
+    version: profile.version,
+    sessionId: session.sessionId,
+    replicaId: session.replicaId,
+    connectedAt: now,
+    lastHeartbeatAt: now,
+  };
+  const [saved] = await db
+    .insert(agents)
+    .values({ ...row, state: "CONNECTED" })
+    .onConflictDoUpdate({
+      target: agents.id,
+      set: {
+        ...row,
+        state: sql`CASE WHEN ${agents.cordoned} THEN 'CORDONED'
+          ELSE 'CONNECTED' END`,
+      },
+    })
+    .returning({ cordoned: agents.cordoned });
+  const reattached = await reattach(db, profile.agentId, held, leaseTtlMs, now);
+  return { cordoned: saved?.cordoned ?? false, reattached };
+}
+
+async function reattach(
+  db: Db,
+  agentId: string,
+  held: readonly LeaseRef[],
+  leaseTtlMs: number,
+  now: Date,
+): Promise<LeaseRef[]> {
+  if (held.length === 0) return [];
+  const rows = await db
+    .update(leases)
+    .set({ expiresAt: new Date(now.getTime() + leaseTtlMs) })
+    .where(
+      and(
+        eq(leases.agentId, agentId),
+        inArray(
+          leases.id,
+          held.map((h) => h.leaseId),
+        ),
+        inArray(leases.state, ["GRANTED", "ACTIVE"]),
+      ),
+    )
+    .returning({ id: leases.id, fencingToken: leases.fencingToken });
+  const tokens = new Map(rows.map((r) => [r.id, r.fencingToken]));
+  return held.filter((h) => tokens.get(h.leaseId) === h.fencingToken);
+}
+
+/** Marks the agent disconnected, unless a newer session took over. */
+export async function disconnectAgent(
+  db: Db,
+  agentId: string,
+  sessionId: string,
+): Promise<void> {
+  await db
+    .update(agents)
+    .set({ state: "DISCONNECTED", freeSlots: 0, sessionId: null })
+    .where(and(eq(agents.id, agentId), eq(agents.sessionId, sessionId)));
+}

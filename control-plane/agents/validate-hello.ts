@@ -1,0 +1,82 @@
+import { randomUUID } from "node:crypto";
+import { toJson } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { Hello } from "../../gen/deerflow/v1/agent_pb.js";
+import { ResourcesSchema } from "../../gen/deerflow/v1/common_pb.js";
+import type { JsonObject } from "../../plugin-sdk/index.js";
+import type { LeaseRef } from "../leases/acknowledge-lease.js";
+import type { AgentProfile } from "./register-agent.js";
+
+const TYPE_PATTERN = /^[a-z][a-z0-9_-]*$/;
+const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9_./-]{0,62}$/;
+const MAX_SLOTS = 10_000;
+
+/**
+ * Checks an agent's hello and turns it into a profile. Every problem is
+ * reported at once, each naming its field; declared labels may not
+ * contradict detected ones (SPEC §5).
+ */
+export function validateHello(hello: Hello): {
+  profile: AgentProfile;
+  held: LeaseRef[];
+} {
+  const problems: string[] = [];
+  if (
+    !Number.isInteger(hello.slots) ||
+    hello.slots < 1 ||
+    hello.slots > MAX_SLOTS
+  ) {
+    problems.push(`hello.slots: must be 1..${MAX_SLOTS}, got ${hello.slots}`);
+  }
+  if (hello.name.trim() === "") problems.push("hello.name: is required");
+  for (const key of [
+    ...Object.keys(hello.labels),
+    ...Object.keys(hello.detectedLabels),
+  ]) {
+    if (!LABEL_KEY.test(key))
+      problems.push(`hello.labels.${key}: not a valid label key`);
+  }
+  for (const [key, value] of Object.entries(hello.labels)) {
+    const detected = hello.detectedLabels[key];
+    if (detected !== undefined && detected !== value) {
+      problems.push(
+        `hello.labels.${key}: declared "${value}" contradicts detected "${detected}"`,
+      );
+    }
+  }
+  const seen = new Set<string>();
+  hello.taskTypes.forEach((t, i) => {
+    if (!TYPE_PATTERN.test(t.type)) {
+      problems.push(
+        `hello.task_types[${i}].type: "${t.type}" must match ${TYPE_PATTERN}`,
+      );
+    } else if (seen.has(t.type)) {
+      problems.push(`hello.task_types[${i}].type: "${t.type}" is listed twice`);
+    }
+    seen.add(t.type);
+  });
+  if (problems.length > 0) {
+    throw new ConnectError(problems.join("; "), Code.InvalidArgument);
+  }
+  const profile: AgentProfile = {
+    agentId: hello.agentId || randomUUID(),
+    name: hello.name,
+    version: hello.version,
+    labels: { ...hello.labels },
+    detectedLabels: { ...hello.detectedLabels },
+    resources: hello.resources
+      ? (toJson(ResourcesSchema, hello.resources) as JsonObject)
+      : {},
+    slots: hello.slots,
+    taskTypes: hello.taskTypes.map((t) => ({
+      type: t.type,
+      plugin_version: t.pluginVersion,
+      config_schema: t.configSchema ?? {},
+    })),
+  };
+  const held = hello.heldLeases.map((l) => ({
+    leaseId: l.leaseId,
+    fencingToken: Number(l.fencingToken),
+  }));
+  return { profile, held };
+}

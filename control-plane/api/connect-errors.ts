@@ -1,0 +1,98 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+
+/** SQLSTATE classes and codes we map to gRPC codes. */
+const UNIQUE_VIOLATION = "23505";
+const INVALID_TEXT = "22P02";
+const SERIALIZATION_FAILURE = "40001";
+const DEADLOCK = "40P01";
+
+/**
+ * The one place database and internal errors become API errors. A
+ * ConnectError passes through; PostgreSQL errors map by SQLSTATE;
+ * connection failures are Unavailable (the caller may retry); the rest
+ * are Internal, with the cause kept for the server's log.
+ */
+export function toConnectError(error: unknown): ConnectError {
+  if (error instanceof ConnectError) return error;
+  const code = sqlState(error);
+  switch (code) {
+    case UNIQUE_VIOLATION:
+      return new ConnectError(
+        "already exists",
+        Code.AlreadyExists,
+        undefined,
+        undefined,
+        error,
+      );
+    case INVALID_TEXT:
+      return new ConnectError(
+        "a value has the wrong form",
+        Code.InvalidArgument,
+        undefined,
+        undefined,
+        error,
+      );
+    case SERIALIZATION_FAILURE:
+    case DEADLOCK:
+      return new ConnectError(
+        "conflicting update; retry",
+        Code.Aborted,
+        undefined,
+        undefined,
+        error,
+      );
+  }
+  if (isConnectionError(error)) {
+    return new ConnectError(
+      "the database is unavailable",
+      Code.Unavailable,
+      undefined,
+      undefined,
+      error,
+    );
+  }
+  return new ConnectError(
+    "internal error",
+    Code.Internal,
+    undefined,
+    undefined,
+    error,
+  );
+}
+
+/** The SQLSTATE of a postgres.js or PGlite error, also when wrapped. */
+export function sqlState(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+function isConnectionError(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return (
+    code === "ECONNREFUSED" ||
+    code === "ECONNRESET" ||
+    code === "CONNECTION_CLOSED" ||
+    code === "CONNECTION_ENDED" ||
+    code === "CONNECT_TIMEOUT"
+  );
+}
+
+/** InvalidArgument for a field, with the field's name first. */
+export function invalidArgument(field: string, message: string): ConnectError {
+  return new ConnectError(`${field}: ${message}`, Code.InvalidArgument);
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Checks an id field that must be a UUID (run ids, lease ids). */
+export function requireUuid(field: string, value: string): string {
+  if (value === "") throw invalidArgument(field, "is required");
+  if (!UUID.test(value))
+    throw invalidArgument(field, `"${value}" is not a valid id`);
+  return value.toLowerCase();
+}

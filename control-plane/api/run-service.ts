@@ -1,0 +1,219 @@
+import { create } from "@bufbuild/protobuf";
+import {
+  Code,
+  ConnectError,
+  type HandlerContext,
+  type ServiceImpl,
+} from "@connectrpc/connect";
+import { and, asc, desc, eq, gt, inArray, lt } from "drizzle-orm";
+import type { Clock } from "../../core/index.js";
+import {
+  GetRunResponseSchema,
+  GetTaskResponseSchema,
+  ListRunsResponseSchema,
+  type RunService,
+  RunState,
+  StartRunResponseSchema,
+  type WatchRunResponse,
+  WatchRunResponseSchema,
+} from "../../gen/deerflow/v1/run_pb.js";
+import type { JsonObject } from "../../plugin-sdk/index.js";
+import { type Db, runEvents, runs } from "../db/index.js";
+import type { RunEventHub } from "../events/run-event-hub.js";
+import { cancelRun } from "../runs/cancel-run.js";
+import {
+  loadRun,
+  loadTasks,
+  taskCounts,
+  toRun,
+  toRunEvent,
+} from "../runs/run-view.js";
+import { startRun } from "../scheduler/start-run.js";
+import type { RunStateName } from "../scheduler/states.js";
+import {
+  checkDefinition,
+  definitionError,
+} from "../workflows/read-definition.js";
+import { loadTaskTypeCatalog } from "../workflows/task-type-catalog.js";
+import { invalidArgument, requireUuid, sqlState } from "./connect-errors.js";
+
+export interface RunServiceDeps {
+  db: Db;
+  clock: Clock;
+  hub: RunEventHub;
+}
+
+const MAX_PAGE = 500;
+const DEFAULT_PAGE = 50;
+const TERMINAL_RUN_EVENTS = new Set(["SUCCESS", "FAILED", "CANCELLED"]);
+
+/**
+ * RunService: start, read, list, cancel and watch runs. The RPCs that
+ * later issues build (retry, task kill and retry, logs, metrics,
+ * explain) are left out and answer Unimplemented.
+ */
+export function createRunService(
+  deps: RunServiceDeps,
+): Partial<ServiceImpl<typeof RunService>> {
+  const { db, clock } = deps;
+  return {
+    async startRun(req) {
+      if (req.workflow.case !== "definition") {
+        throw new ConnectError(
+          "workflow_ref: starting a registered workflow by name is not implemented yet; send the definition inline",
+          Code.Unimplemented,
+        );
+      }
+      const params = (req.params ?? {}) as JsonObject;
+      const catalog = await loadTaskTypeCatalog(db);
+      const check = checkDefinition(req.workflow.value, catalog, params);
+      if (!check.ok) throw definitionError(check.problems);
+      const started = await startOnce(
+        db,
+        {
+          definition: check.definition,
+          params: { ...check.definition.params, ...params },
+          workflowVersion: 0,
+          idempotencyKey: req.idempotencyKey,
+        },
+        new Date(clock.now()),
+      );
+      const run = await loadRun(db, started.runId, true);
+      return create(StartRunResponseSchema, { run, created: started.created });
+    },
+
+    async getRun(req) {
+      const runId = requireUuid("run_id", req.runId);
+      const run = await loadRun(db, runId, true);
+      if (!run) throw new ConnectError(`run ${runId} not found`, Code.NotFound);
+      return create(GetRunResponseSchema, { run });
+    },
+
+    async listRuns(req) {
+      const size = pageSize(req.pageSize);
+      const before = req.pageToken ? decodePageToken(req.pageToken) : undefined;
+      const states = req.states.map((s) => RunState[s] as RunStateName);
+      const rows = await db
+        .select()
+        .from(runs)
+        .where(
+          and(
+            states.length > 0 ? inArray(runs.state, states) : undefined,
+            req.workflowName
+              ? eq(runs.workflowName, req.workflowName)
+              : undefined,
+            before ? lt(runs.createdAt, before) : undefined,
+          ),
+        )
+        .orderBy(desc(runs.createdAt))
+        .limit(size + 1);
+      const page = rows.slice(0, size);
+      const counts = await taskCounts(
+        db,
+        page.map((r) => r.id),
+      );
+      const last = page.at(-1);
+      return create(ListRunsResponseSchema, {
+        runs: page.map((r) => toRun(r, counts.get(r.id) ?? {})),
+        nextPageToken:
+          rows.length > size && last ? encodePageToken(last.createdAt) : "",
+      });
+    },
+
+    async cancelRun(req) {
+      const runId = requireUuid("run_id", req.runId);
+      const outcome = await cancelRun(
+        db,
+        runId,
+        req.reason,
+        new Date(clock.now()),
+      );
+      if (outcome === "not_found") {
+        throw new ConnectError(`run ${runId} not found`, Code.NotFound);
+      }
+      return { run: await loadRun(db, runId, true) };
+    },
+
+    async getTask(req) {
+      const runId = requireUuid("run_id", req.runId);
+      if (req.taskId === "") throw invalidArgument("task_id", "is required");
+      const [task] = await loadTasks(db, runId, req.taskId);
+      if (!task) {
+        throw new ConnectError(
+          `task ${req.taskId} of run ${runId} not found`,
+          Code.NotFound,
+        );
+      }
+      return create(GetTaskResponseSchema, { task });
+    },
+
+    watchRun: (req, ctx) =>
+      watchRun(deps, req.runId, Number(req.afterSequence), ctx),
+  };
+}
+
+/** Starts a run; a concurrent start with the same key returns the winner. */
+async function startOnce(
+  db: Db,
+  input: Parameters<typeof startRun>[1],
+  now: Date,
+) {
+  try {
+    return await startRun(db, input, now);
+  } catch (error) {
+    if (input.idempotencyKey && sqlState(error) === "23505") {
+      return startRun(db, input, now);
+    }
+    throw error;
+  }
+}
+
+async function* watchRun(
+  deps: RunServiceDeps,
+  rawRunId: string,
+  afterSequence: number,
+  ctx: HandlerContext,
+): AsyncIterable<WatchRunResponse> {
+  const runId = requireUuid("run_id", rawRunId);
+  const subscription = deps.hub.subscribe(runId);
+  try {
+    const [run] = await deps.db
+      .select({ id: runs.id })
+      .from(runs)
+      .where(eq(runs.id, runId));
+    if (!run) throw new ConnectError(`run ${runId} not found`, Code.NotFound);
+    let after = afterSequence;
+    while (!ctx.signal.aborted) {
+      const rows = await deps.db
+        .select()
+        .from(runEvents)
+        .where(and(eq(runEvents.runId, runId), gt(runEvents.sequence, after)))
+        .orderBy(asc(runEvents.sequence))
+        .limit(500);
+      for (const row of rows) {
+        yield create(WatchRunResponseSchema, { event: toRunEvent(row) });
+        after = row.sequence;
+        if (row.taskId === "" && TERMINAL_RUN_EVENTS.has(row.state)) return;
+      }
+      if (rows.length === 0) await subscription.changed(ctx.signal);
+    }
+  } finally {
+    subscription.close();
+  }
+}
+
+function pageSize(requested: number): number {
+  if (requested < 0) throw invalidArgument("page_size", "must not be negative");
+  return Math.min(requested || DEFAULT_PAGE, MAX_PAGE);
+}
+
+function encodePageToken(createdAt: Date): string {
+  return Buffer.from(createdAt.toISOString()).toString("base64url");
+}
+
+function decodePageToken(token: string): Date {
+  const date = new Date(Buffer.from(token, "base64url").toString());
+  if (Number.isNaN(date.getTime()))
+    throw invalidArgument("page_token", "is not a token this server issued");
+  return date;
+}

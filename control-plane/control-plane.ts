@@ -1,0 +1,242 @@
+import { randomUUID } from "node:crypto";
+import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import {
+  type Clock,
+  createLogger,
+  type Logger,
+  systemClock,
+} from "../core/index.js";
+import { VERSION } from "../core/version.js";
+import {
+  AgentService,
+  file_deerflow_v1_agent,
+} from "../gen/deerflow/v1/agent_pb.js";
+import {
+  file_deerflow_v1_lease,
+  LeaseService,
+} from "../gen/deerflow/v1/lease_pb.js";
+import { file_deerflow_v1_run, RunService } from "../gen/deerflow/v1/run_pb.js";
+import {
+  file_deerflow_v1_secret,
+  SecretService,
+} from "../gen/deerflow/v1/secret_pb.js";
+import {
+  file_deerflow_v1_workflow,
+  WorkflowService,
+} from "../gen/deerflow/v1/workflow_pb.js";
+import {
+  file_grpc_health_v1_health,
+  Health,
+  HealthCheckResponse_ServingStatus as Serving,
+} from "../gen/grpc/health/v1/health_pb.js";
+import { ServerReflection as ReflectionV1 } from "../gen/grpc/reflection/v1/reflection_pb.js";
+import { ServerReflection as ReflectionV1alpha } from "../gen/grpc/reflection/v1alpha/reflection_pb.js";
+import type { AgentSession } from "./agents/agent-session.js";
+import { createAgentService } from "./api/agent-service.js";
+import { toConnectError } from "./api/connect-errors.js";
+import { createHealthService } from "./api/health-service.js";
+import { createReflectionService } from "./api/reflection-service.js";
+import { createRunService } from "./api/run-service.js";
+import { createWorkflowService } from "./api/workflow-service.js";
+import {
+  type ControlPlaneOptions,
+  resolveControlPlaneOptions,
+} from "./control-plane-options.js";
+import { type Database, openDatabase } from "./db/index.js";
+import { Dispatcher } from "./dispatch/dispatcher.js";
+import { RunEventHub } from "./events/run-event-hub.js";
+import { LeaseManager } from "./leases/lease-manager.js";
+import { type AgentCommand, Channels } from "./notify/channels.js";
+import { serveOnePort } from "./server/serve-one-port.js";
+
+/** A running control-plane replica. */
+export interface ControlPlane {
+  /** The API's base URL, e.g. "http://127.0.0.1:7070". */
+  readonly url: string;
+  readonly port: number;
+  readonly database: Database;
+  readonly leaseManager: LeaseManager;
+  /** Stops serving, ends agent sessions, and closes the database. */
+  close(): Promise<void>;
+}
+
+const SERVICES = [
+  WorkflowService,
+  RunService,
+  AgentService,
+  LeaseService,
+  SecretService,
+  Health,
+  ReflectionV1,
+] as const;
+
+/**
+ * Starts a control-plane replica: opens (and migrates) the database,
+ * starts the dispatcher and lease manager, and serves the API on one
+ * port.
+ */
+export async function startControlPlane(
+  options: ControlPlaneOptions = {},
+): Promise<ControlPlane> {
+  const resolved = resolveControlPlaneOptions(options);
+  const logger =
+    options.logger ?? createLogger({ base: { component: "control-plane" } });
+  const clock: Clock = options.clock ?? systemClock;
+  const replicaId = options.replicaId ?? randomUUID().slice(0, 8);
+  const log = logger.child({ replica_id: replicaId });
+  const database = await openDatabase({
+    url: resolved.databaseUrl,
+    dataDir: resolved.dataDir,
+    logger: log,
+  });
+  const { db } = database;
+  const hub = new RunEventHub(database, log);
+  const dispatcher = new Dispatcher({ db, clock, logger: log, ...resolved });
+  const leaseManager = new LeaseManager({
+    db,
+    clock,
+    logger: log,
+    ...resolved,
+  });
+  const registry = new Map<string, AgentSession>();
+  const stops: Array<() => Promise<void>> = [];
+  let serving = true;
+  try {
+    await hub.start();
+    stops.push(() => hub.stop());
+    stops.push(
+      await database.listen(Channels.taskQueued, () => dispatcher.wake()),
+    );
+    stops.push(
+      await database.listen(Channels.agentCommand, (payload) =>
+        routeAgentCommand(payload, registry, log),
+      ),
+    );
+    dispatcher.start();
+    leaseManager.start();
+    const routes = (router: ConnectRouter) => {
+      router.service(RunService, createRunService({ db, clock, hub }));
+      router.service(WorkflowService, createWorkflowService(db));
+      router.service(
+        AgentService,
+        createAgentService({
+          db,
+          dispatcher,
+          clock,
+          logger: log,
+          replicaId,
+          registry,
+          serverVersion: VERSION,
+          ...resolved,
+        }),
+      );
+      router.service(LeaseService, {});
+      router.service(SecretService, {});
+      router.service(
+        Health,
+        createHealthService(() =>
+          serving ? Serving.SERVING : Serving.NOT_SERVING,
+        ),
+      );
+      const reflection = createReflectionService(
+        [
+          file_deerflow_v1_workflow,
+          file_deerflow_v1_run,
+          file_deerflow_v1_agent,
+          file_deerflow_v1_lease,
+          file_deerflow_v1_secret,
+          file_grpc_health_v1_health,
+        ],
+        SERVICES.map((s) => s.typeName),
+      );
+      router.service(ReflectionV1, reflection);
+      router.service(ReflectionV1alpha, reflection as never);
+    };
+    const handler = connectNodeAdapter({
+      routes,
+      interceptors: [errorInterceptor(log)],
+    });
+    const server = await serveOnePort(handler, resolved.host, resolved.port);
+    const url = `http://${server.host.includes(":") ? `[${server.host}]` : server.host}:${server.port}`;
+    log.info(
+      { url, database: database.kind, version: VERSION },
+      "control plane serving",
+    );
+    return {
+      url,
+      port: server.port,
+      database,
+      leaseManager,
+      async close() {
+        serving = false;
+        await server.close();
+        await dispatcher.stop();
+        await leaseManager.stop();
+        for (const stop of stops.reverse()) await stop().catch(() => {});
+        await database.close();
+        log.info("control plane stopped");
+      },
+    };
+  } catch (error) {
+    await dispatcher.stop();
+    await leaseManager.stop();
+    for (const stop of stops.reverse()) await stop().catch(() => {});
+    await database.close();
+    throw error;
+  }
+}
+
+function routeAgentCommand(
+  payload: string,
+  registry: ReadonlyMap<string, AgentSession>,
+  logger: Logger,
+): void {
+  let command: AgentCommand;
+  try {
+    command = JSON.parse(payload) as AgentCommand;
+  } catch {
+    logger.warn("unreadable agent command ignored");
+    return;
+  }
+  const session = registry.get(command.agentId);
+  if (!session) return;
+  if (command.kind === "cancel") {
+    session.cancel(command, command.reason);
+  } else {
+    session.drain(command.gracePeriodMs);
+  }
+}
+
+/**
+ * Maps every error an RPC throws, also mid-stream, to a ConnectError,
+ * and logs the ones that are our fault.
+ */
+function errorInterceptor(logger: Logger): Interceptor {
+  const map = (error: unknown, procedure: string) => {
+    const mapped = toConnectError(error);
+    if (mapped.code === 13 /* Internal */ || mapped.code === 14) {
+      logger.error({ err: error, procedure }, "request failed");
+    }
+    return mapped;
+  };
+  return (next) => async (req) => {
+    try {
+      const res = await next(req);
+      if (!res.stream) return res;
+      const source = res.message;
+      return {
+        ...res,
+        message: (async function* () {
+          try {
+            yield* source;
+          } catch (error) {
+            throw map(error, req.method.name);
+          }
+        })(),
+      };
+    } catch (error) {
+      throw map(error, req.method.name);
+    }
+  };
+}

@@ -1,0 +1,133 @@
+import { mkdir } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { PGlite } from "@electric-sql/pglite";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
+import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
+import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
+import postgres from "postgres";
+import type { Logger } from "../../core/index.js";
+import * as schema from "./schema.js";
+
+/** A drizzle database (or transaction) over either driver. */
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+export type DatabaseKind = "pglite" | "postgres";
+
+export interface DatabaseOptions {
+  /** A postgres:// URL; when absent the embedded PGlite is used. */
+  url?: string | undefined;
+  /** PGlite's data directory; default ".deerflow/data". */
+  dataDir?: string | undefined;
+  /** Connections in the PostgreSQL pool; default 10. */
+  poolSize?: number | undefined;
+  logger: Logger;
+}
+
+/** A callback for a notification on a channel. */
+export type NotificationHandler = (payload: string) => void;
+
+/** The control plane's handle on its database. */
+export interface Database {
+  readonly kind: DatabaseKind;
+  readonly db: Db;
+  /** Subscribes to a LISTEN/NOTIFY channel; resolves to an unsubscribe. */
+  listen(
+    channel: string,
+    handler: NotificationHandler,
+  ): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+const MIGRATIONS = fileURLToPath(new URL("./migrations", import.meta.url));
+
+/**
+ * Keys the advisory lock under which replicas migrate one at a time
+ * (the ASCII of "deerflow" as a 64-bit number).
+ */
+const MIGRATION_LOCK_KEY = 0x6465657266_6c6f77n;
+
+/** Opens the database and applies pending migrations. */
+export async function openDatabase(
+  options: DatabaseOptions,
+): Promise<Database> {
+  return options.url
+    ? openPostgres(options.url, options)
+    : openPglite(options.dataDir ?? ".deerflow/data", options);
+}
+
+async function openPglite(
+  dataDir: string,
+  options: DatabaseOptions,
+): Promise<Database> {
+  await mkdir(dataDir, { recursive: true });
+  const client = await PGlite.create(dataDir);
+  const db = drizzlePglite({ client, schema, casing: "snake_case" });
+  // PGlite has one connection in one process: no other replica can race.
+  await migratePglite(db, { migrationsFolder: MIGRATIONS });
+  options.logger.info({ data_dir: dataDir }, "database opened");
+  return {
+    kind: "pglite",
+    db: db as unknown as Db,
+    async listen(channel, handler) {
+      const unlisten = await client.listen(channel, handler);
+      return unlisten;
+    },
+    close: () => client.close(),
+  };
+}
+
+async function openPostgres(
+  url: string,
+  options: DatabaseOptions,
+): Promise<Database> {
+  await migrateUnderLock(url, options.logger);
+  const client = postgres(url, {
+    max: options.poolSize ?? 10,
+    onnotice: () => {},
+  });
+  const db = drizzlePostgres({ client, schema, casing: "snake_case" });
+  options.logger.info({ url: redactUrl(url) }, "database opened");
+  return {
+    kind: "postgres",
+    db: db as unknown as Db,
+    async listen(channel, handler) {
+      const { unlisten } = await client.listen(channel, handler);
+      return unlisten;
+    },
+    close: () => client.end({ timeout: 5 }),
+  };
+}
+
+/** Replicas starting together migrate one at a time. */
+async function migrateUnderLock(url: string, logger: Logger): Promise<void> {
+  // One connection, so the session-level lock covers the migration.
+  const client = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    await client`SELECT pg_advisory_lock(${MIGRATION_LOCK_KEY.toString()})`;
+    const db = drizzlePostgres({ client, casing: "snake_case" });
+    await migratePostgres(db, { migrationsFolder: MIGRATIONS });
+    await client`SELECT pg_advisory_unlock(${MIGRATION_LOCK_KEY.toString()})`;
+    logger.debug("migrations applied");
+  } finally {
+    await client.end({ timeout: 5 });
+  }
+}
+
+/** The URL without its password, for logs. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "(unparsable url)";
+  }
+}
+
+/** Rows of a raw `db.execute`, whichever driver ran it. */
+export function rowsOf<T>(result: unknown): T[] {
+  if (Array.isArray(result)) return result as T[];
+  return ((result as { rows?: T[] }).rows ?? []) as T[];
+}

@@ -1,0 +1,20 @@
+export type {
+  Database,
+  DatabaseKind,
+  DatabaseOptions,
+  Db,
+  NotificationHandler,
+} from "./database.js";
+export { openDatabase, redactUrl, rowsOf } from "./database.js";
+export {
+  agents,
+  attempts,
+  leases,
+  runEvents,
+  runs,
+  secrets,
+  taskLogs,
+  taskMetrics,
+  tasks,
+  workflows,
+} from "./schema.js";

@@ -1,0 +1,245 @@
+/**
+ * The control plane's tables. Every state lives here; replicas share it.
+ * States are stored as the proto enum names without their prefix
+ * ("QUEUED"), so a row reads the same as the API.
+ */
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  boolean,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
+import type { JsonObject } from "../../plugin-sdk/index.js";
+import type { AgentStateName } from "../agents/agent-state.js";
+import type { LeaseStateName } from "../leases/lease-state.js";
+import type {
+  AttemptOutcomeName,
+  RunStateName,
+  TaskStateName,
+} from "../scheduler/states.js";
+
+const at = (name: string) => timestamp(name, { withTimezone: true });
+
+/** Registered workflows, one row per version. */
+export const workflows = pgTable(
+  "workflows",
+  {
+    name: text().notNull(),
+    version: integer().notNull(),
+    digest: text().notNull(),
+    definition: jsonb().$type<JsonObject>().notNull(),
+    createdAt: at("created_at").notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.name, t.version] })],
+);
+
+/** Runs: one execution of a workflow with concrete params. */
+export const runs = pgTable(
+  "runs",
+  {
+    id: uuid().primaryKey(),
+    workflowName: text("workflow_name").notNull(),
+    workflowVersion: integer("workflow_version").notNull().default(0),
+    /** The normalized definition the run was started from. */
+    definition: jsonb().$type<JsonObject>().notNull(),
+    params: jsonb().$type<JsonObject>().notNull(),
+    state: text().$type<RunStateName>().notNull(),
+    error: text().notNull().default(""),
+    idempotencyKey: text("idempotency_key"),
+    createdAt: at("created_at").notNull().defaultNow(),
+    startedAt: at("started_at"),
+    finishedAt: at("finished_at"),
+  },
+  (t) => [
+    uniqueIndex("runs_idempotency_key").on(t.idempotencyKey),
+    index("runs_created_at").on(t.createdAt),
+  ],
+);
+
+/** Tasks: the nodes of a run's DAG. */
+export const tasks = pgTable(
+  "tasks",
+  {
+    runId: uuid("run_id")
+      .notNull()
+      .references(() => runs.id, { onDelete: "cascade" }),
+    taskId: text("task_id").notNull(),
+    name: text().notNull().default(""),
+    type: text().notNull(),
+    state: text().$type<TaskStateName>().notNull(),
+    dependsOn: text("depends_on").array().notNull(),
+    /** The task's normalized definition, templates unrendered. */
+    spec: jsonb().$type<JsonObject>().notNull(),
+    priority: integer().notNull().default(0),
+    nodeSelector: jsonb("node_selector")
+      .$type<Record<string, string>>()
+      .notNull(),
+    maxAttempts: integer("max_attempts").notNull().default(1),
+    attemptCount: integer("attempt_count").notNull().default(0),
+    /** The fencing token of the latest lease; grows with every lease. */
+    fencingToken: bigint("fencing_token", { mode: "number" })
+      .notNull()
+      .default(0),
+    output: jsonb().$type<JsonObject>(),
+    exitCode: integer("exit_code"),
+    error: text().notNull().default(""),
+    agentId: text("agent_id"),
+    /** Not dispatched before this time (retry backoff). */
+    notBefore: at("not_before"),
+    createdAt: at("created_at").notNull().defaultNow(),
+    queuedAt: at("queued_at"),
+    startedAt: at("started_at"),
+    finishedAt: at("finished_at"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.runId, t.taskId] }),
+    index("tasks_queued")
+      .on(t.priority.desc(), t.queuedAt)
+      .where(sql`state = 'QUEUED'`),
+    index("tasks_waiting").on(t.notBefore).where(sql`state = 'RETRY'`),
+  ],
+);
+
+/** Attempts: each numbered try of a task. */
+export const attempts = pgTable(
+  "attempts",
+  {
+    runId: uuid("run_id").notNull(),
+    taskId: text("task_id").notNull(),
+    number: integer().notNull(),
+    leaseId: uuid("lease_id").notNull(),
+    fencingToken: bigint("fencing_token", { mode: "number" }).notNull(),
+    agentId: text("agent_id").notNull(),
+    outcome: text().$type<AttemptOutcomeName>(),
+    exitCode: integer("exit_code"),
+    error: text().notNull().default(""),
+    retryClass: text("retry_class"),
+    output: jsonb().$type<JsonObject>(),
+    assignedAt: at("assigned_at").notNull().defaultNow(),
+    startedAt: at("started_at"),
+    finishedAt: at("finished_at"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.runId, t.taskId, t.number] }),
+    uniqueIndex("attempts_lease_id").on(t.leaseId),
+  ],
+);
+
+/** Leases: time-bound, fenced ownership of one attempt by one agent. */
+export const leases = pgTable(
+  "leases",
+  {
+    id: uuid().primaryKey(),
+    runId: uuid("run_id").notNull(),
+    taskId: text("task_id").notNull(),
+    attempt: integer().notNull(),
+    agentId: text("agent_id").notNull(),
+    fencingToken: bigint("fencing_token", { mode: "number" }).notNull(),
+    state: text().$type<LeaseStateName>().notNull(),
+    grantedAt: at("granted_at").notNull().defaultNow(),
+    ackDeadlineAt: at("ack_deadline_at").notNull(),
+    expiresAt: at("expires_at").notNull(),
+    releasedAt: at("released_at"),
+  },
+  (t) => [
+    index("leases_held_by_agent")
+      .on(t.agentId)
+      .where(sql`state IN ('GRANTED', 'ACTIVE')`),
+    index("leases_expiry")
+      .on(t.expiresAt)
+      .where(sql`state IN ('GRANTED', 'ACTIVE')`),
+  ],
+);
+
+/** Agents that have ever said hello, with what they advertised. */
+export const agents = pgTable("agents", {
+  id: text().primaryKey(),
+  name: text().notNull(),
+  /** Declared and detected labels merged; what selectors match against. */
+  labels: jsonb().$type<Record<string, string>>().notNull(),
+  detectedLabels: jsonb("detected_labels")
+    .$type<Record<string, string>>()
+    .notNull(),
+  resources: jsonb().$type<JsonObject>().notNull(),
+  slots: integer().notNull(),
+  freeSlots: integer("free_slots").notNull().default(0),
+  taskTypes: jsonb("task_types").$type<JsonObject[]>().notNull(),
+  version: text().notNull().default(""),
+  state: text().$type<AgentStateName>().notNull(),
+  cordoned: boolean().notNull().default(false),
+  sessionId: text("session_id"),
+  replicaId: text("replica_id"),
+  connectedAt: at("connected_at"),
+  lastHeartbeatAt: at("last_heartbeat_at"),
+  createdAt: at("created_at").notNull().defaultNow(),
+});
+
+/** Every state change of a run and its tasks, in order. */
+export const runEvents = pgTable(
+  "run_events",
+  {
+    sequence: bigint({ mode: "number" })
+      .primaryKey()
+      .generatedAlwaysAsIdentity(),
+    runId: uuid("run_id").notNull(),
+    time: at("time").notNull().defaultNow(),
+    /** Empty for a change of the run's own state. */
+    taskId: text("task_id").notNull().default(""),
+    state: text().notNull(),
+    attempt: integer().notNull().default(0),
+    agentId: text("agent_id").notNull().default(""),
+    error: text().notNull().default(""),
+  },
+  (t) => [index("run_events_run").on(t.runId, t.sequence)],
+);
+
+/** Task log lines, per attempt. */
+export const taskLogs = pgTable(
+  "task_logs",
+  {
+    runId: uuid("run_id").notNull(),
+    taskId: text("task_id").notNull(),
+    attempt: integer().notNull(),
+    sequence: bigint({ mode: "number" }).notNull(),
+    time: at("time").notNull(),
+    stream: text().notNull(),
+    level: text().notNull().default(""),
+    message: text().notNull(),
+    fields: jsonb().$type<JsonObject>(),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.taskId, t.attempt, t.sequence] })],
+);
+
+/** Task metric points, per attempt. */
+export const taskMetrics = pgTable(
+  "task_metrics",
+  {
+    id: bigint({ mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    runId: uuid("run_id").notNull(),
+    taskId: text("task_id").notNull(),
+    attempt: integer().notNull(),
+    name: text().notNull(),
+    kind: text().notNull(),
+    value: doublePrecision().notNull(),
+    labels: jsonb().$type<Record<string, string>>().notNull(),
+    time: at("time").notNull(),
+  },
+  (t) => [index("task_metrics_task").on(t.runId, t.taskId)],
+);
+
+/** Secrets, encrypted at rest. Values never leave through the API. */
+export const secrets = pgTable("secrets", {
+  name: text().primaryKey(),
+  ciphertext: text().notNull(),
+  createdAt: at("created_at").notNull().defaultNow(),
+  updatedAt: at("updated_at").notNull().defaultNow(),
+});

@@ -1,0 +1,201 @@
+import { randomUUID } from "node:crypto";
+import { inArray, sql } from "drizzle-orm";
+import type { JsonObject, JsonValue } from "../../plugin-sdk/index.js";
+import { referencedTasks } from "../../workflow/index.js";
+import { attempts, type Db, leases, rowsOf, runs } from "../db/index.js";
+import { appendRunEvents } from "../events/append-run-events.js";
+import { loadFacts, templateContext } from "../scheduler/advance-run.js";
+
+/** The agent a claim is made for: what it provides and how it is labelled. */
+export interface ClaimingAgent {
+  agentId: string;
+  taskTypes: readonly string[];
+  labels: Readonly<Record<string, string>>;
+}
+
+export interface ClaimOptions {
+  /** At most this many tasks (the agent's free slots). */
+  limit: number;
+  leaseTtlMs: number;
+  ackDeadlineMs: number;
+  now: Date;
+}
+
+/** A granted lease and what the agent needs to run its attempt. */
+export interface ClaimedAssignment {
+  leaseId: string;
+  fencingToken: number;
+  runId: string;
+  taskId: string;
+  attempt: number;
+  type: string;
+  config: JsonObject;
+  context: JsonObject;
+  env: Record<string, string>;
+  timeoutMs: number;
+}
+
+interface ClaimedRow {
+  run_id: string;
+  task_id: string;
+  type: string;
+  spec: JsonObject;
+  attempt_count: number;
+  fencing_token: number | string;
+}
+
+/**
+ * Claims queued tasks that fit one agent and grants a lease on each.
+ *
+ * Highest priority first, then oldest. `FOR UPDATE SKIP LOCKED` lets
+ * replicas claim side by side without waiting on or taking each other's
+ * rows; `node_selector <@ labels` matches selectors in the index scan.
+ */
+export async function claimTasks(
+  tx: Db,
+  agent: ClaimingAgent,
+  options: ClaimOptions,
+): Promise<ClaimedAssignment[]> {
+  if (options.limit <= 0 || agent.taskTypes.length === 0) return [];
+  const rows = rowsOf<ClaimedRow>(
+    await tx.execute(sql`
+      WITH picked AS (
+        SELECT run_id, task_id FROM tasks
+        WHERE state = 'QUEUED'
+          AND type = ANY(${sql.param([...agent.taskTypes])}::text[])
+          AND node_selector <@ ${JSON.stringify(agent.labels)}::jsonb
+        ORDER BY priority DESC, queued_at, run_id, task_id
+        LIMIT ${options.limit}
+        FOR UPDATE SKIP LOCKED
+      )
+      UPDATE tasks t
+      SET state = 'ASSIGNED',
+          attempt_count = t.attempt_count + 1,
+          fencing_token = t.fencing_token + 1,
+          agent_id = ${agent.agentId},
+          error = ''
+      FROM picked
+      WHERE t.run_id = picked.run_id AND t.task_id = picked.task_id
+      RETURNING t.run_id, t.task_id, t.type, t.spec, t.attempt_count,
+        t.fencing_token`),
+  );
+  if (rows.length === 0) return [];
+  const granted = rows.map((row) => ({
+    row,
+    leaseId: randomUUID(),
+    fencingToken: Number(row.fencing_token),
+  }));
+  await recordLeases(tx, agent.agentId, granted, options);
+  return buildAssignments(tx, granted, options.now);
+}
+
+interface Granted {
+  row: ClaimedRow;
+  leaseId: string;
+  fencingToken: number;
+}
+
+async function recordLeases(
+  tx: Db,
+  agentId: string,
+  granted: readonly Granted[],
+  options: ClaimOptions,
+): Promise<void> {
+  const { now } = options;
+  await tx.insert(leases).values(
+    granted.map((g) => ({
+      id: g.leaseId,
+      runId: g.row.run_id,
+      taskId: g.row.task_id,
+      attempt: g.row.attempt_count,
+      agentId,
+      fencingToken: g.fencingToken,
+      state: "GRANTED" as const,
+      grantedAt: now,
+      ackDeadlineAt: new Date(now.getTime() + options.ackDeadlineMs),
+      expiresAt: new Date(now.getTime() + options.leaseTtlMs),
+    })),
+  );
+  await tx.insert(attempts).values(
+    granted.map((g) => ({
+      runId: g.row.run_id,
+      taskId: g.row.task_id,
+      number: g.row.attempt_count,
+      leaseId: g.leaseId,
+      fencingToken: g.fencingToken,
+      agentId,
+      assignedAt: now,
+    })),
+  );
+  await appendRunEvents(
+    tx,
+    granted.map((g) => ({
+      runId: g.row.run_id,
+      taskId: g.row.task_id,
+      state: "ASSIGNED",
+      attempt: g.row.attempt_count,
+      agentId,
+    })),
+  );
+}
+
+/** Adds to each lease the values its templates read. */
+async function buildAssignments(
+  tx: Db,
+  granted: readonly Granted[],
+  now: Date,
+): Promise<ClaimedAssignment[]> {
+  const runIds = [...new Set(granted.map((g) => g.row.run_id))];
+  const runRows = await tx
+    .select({
+      id: runs.id,
+      workflowName: runs.workflowName,
+      params: runs.params,
+      startedAt: runs.startedAt,
+    })
+    .from(runs)
+    .where(inArray(runs.id, runIds));
+  const runById = new Map(runRows.map((r) => [r.id, r]));
+  const result: ClaimedAssignment[] = [];
+  for (const g of granted) {
+    const run = runById.get(g.row.run_id);
+    if (!run) continue;
+    const spec = g.row.spec;
+    const config = (spec.config ?? {}) as JsonObject;
+    const facts = await loadFacts(tx, run.id, [...templateReads(config)]);
+    const context = templateContext(
+      run,
+      g.row.task_id,
+      g.row.attempt_count,
+      facts,
+      now,
+    );
+    result.push({
+      leaseId: g.leaseId,
+      fencingToken: g.fencingToken,
+      runId: g.row.run_id,
+      taskId: g.row.task_id,
+      attempt: g.row.attempt_count,
+      type: g.row.type,
+      config,
+      context: context as unknown as JsonObject,
+      env: (spec.env ?? {}) as Record<string, string>,
+      timeoutMs: typeof spec.timeout === "number" ? spec.timeout * 1000 : 0,
+    });
+  }
+  return result;
+}
+
+/** Task ids that any template string in a config reads. */
+function templateReads(value: JsonValue, into = new Set<string>()) {
+  if (typeof value === "string") {
+    if (value.includes("${")) {
+      for (const id of referencedTasks(value)) into.add(id);
+    }
+  } else if (Array.isArray(value)) {
+    for (const item of value) templateReads(item, into);
+  } else if (value !== null && typeof value === "object") {
+    for (const item of Object.values(value)) templateReads(item, into);
+  }
+  return into;
+}

@@ -1,0 +1,67 @@
+import { and, eq, sql } from "drizzle-orm";
+import { attempts, type Db, leases, tasks } from "../db/index.js";
+import { appendRunEvents } from "../events/append-run-events.js";
+
+/** Names a lease and its fencing token. */
+export interface LeaseRef {
+  leaseId: string;
+  fencingToken: number;
+}
+
+/**
+ * Marks a granted lease active and its task RUNNING. Returns false when
+ * the lease is no longer this agent's to start (revoked or superseded).
+ */
+export async function acknowledgeLease(
+  db: Db,
+  agentId: string,
+  ref: LeaseRef,
+  leaseTtlMs: number,
+  now: Date,
+): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const [lease] = await tx
+      .update(leases)
+      .set({
+        state: "ACTIVE",
+        expiresAt: new Date(now.getTime() + leaseTtlMs),
+      })
+      .where(
+        and(
+          eq(leases.id, ref.leaseId),
+          eq(leases.agentId, agentId),
+          eq(leases.fencingToken, ref.fencingToken),
+          sql`${leases.state} IN ('GRANTED', 'ACTIVE')`,
+        ),
+      )
+      .returning();
+    if (!lease) return false;
+    const started = await tx
+      .update(tasks)
+      .set({ state: "RUNNING", startedAt: now })
+      .where(
+        and(
+          eq(tasks.runId, lease.runId),
+          eq(tasks.taskId, lease.taskId),
+          eq(tasks.state, "ASSIGNED"),
+          eq(tasks.fencingToken, ref.fencingToken),
+        ),
+      )
+      .returning({ taskId: tasks.taskId });
+    if (started.length === 0) return true;
+    await tx
+      .update(attempts)
+      .set({ startedAt: now })
+      .where(eq(attempts.leaseId, lease.id));
+    await appendRunEvents(tx, [
+      {
+        runId: lease.runId,
+        taskId: lease.taskId,
+        state: "RUNNING",
+        attempt: lease.attempt,
+        agentId,
+      },
+    ]);
+    return true;
+  });
+}

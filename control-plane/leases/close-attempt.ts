@@ -1,0 +1,136 @@
+import { and, eq } from "drizzle-orm";
+import type { JsonObject } from "../../plugin-sdk/index.js";
+import { attempts, type Db, leases, tasks } from "../db/index.js";
+import {
+  appendRunEvents,
+  notifyTaskQueued,
+} from "../events/append-run-events.js";
+import { advanceRun } from "../scheduler/advance-run.js";
+import {
+  type AttemptFailure,
+  decideRetry,
+} from "../scheduler/retry-decision.js";
+import type { AttemptOutcomeName, TaskStateName } from "../scheduler/states.js";
+import type { LeaseStateName } from "./lease-state.js";
+
+/** A held lease, as locked by the caller. */
+export interface HeldLease {
+  id: string;
+  runId: string;
+  taskId: string;
+  attempt: number;
+  agentId: string;
+}
+
+/** How an attempt ended. */
+export interface AttemptEnd {
+  outcome: AttemptOutcomeName;
+  /** The lease's final state. */
+  leaseState: LeaseStateName;
+  exitCode?: number | undefined;
+  output?: JsonObject | undefined;
+  error?: string | undefined;
+  /** For failures: how the retry policy sees it. */
+  failure?: AttemptFailure | undefined;
+  startedAt?: Date | undefined;
+  finishedAt?: Date | undefined;
+}
+
+/**
+ * Ends an attempt whose lease the caller holds locked: releases the
+ * lease, records the attempt once, moves the task to SUCCESS, RETRY or
+ * FAILED, and advances the run. A task already KILLED stays KILLED.
+ */
+export async function closeAttempt(
+  tx: Db,
+  lease: HeldLease,
+  end: AttemptEnd,
+  now: Date,
+): Promise<TaskStateName> {
+  await tx
+    .update(leases)
+    .set({ state: end.leaseState, releasedAt: now })
+    .where(eq(leases.id, lease.id));
+  await tx
+    .update(attempts)
+    .set({
+      outcome: end.outcome,
+      exitCode: end.exitCode ?? null,
+      error: end.error ?? "",
+      retryClass: end.failure?.retryClass ?? null,
+      output: end.output ?? null,
+      startedAt: end.startedAt,
+      finishedAt: end.finishedAt ?? now,
+    })
+    .where(eq(attempts.leaseId, lease.id));
+  const where = and(
+    eq(tasks.runId, lease.runId),
+    eq(tasks.taskId, lease.taskId),
+  );
+  const [task] = await tx
+    .select({
+      state: tasks.state,
+      spec: tasks.spec,
+      attemptCount: tasks.attemptCount,
+      maxAttempts: tasks.maxAttempts,
+    })
+    .from(tasks)
+    .where(where)
+    .for("update");
+  if (!task || (task.state !== "ASSIGNED" && task.state !== "RUNNING")) {
+    return task?.state ?? "KILLED";
+  }
+  const next = decideNext(task, end, now);
+  await tx
+    .update(tasks)
+    .set({
+      state: next.state,
+      exitCode: end.exitCode ?? null,
+      error: next.error,
+      ...(end.outcome === "SUCCESS" ? { output: end.output ?? {} } : {}),
+      ...(next.state === "RETRY"
+        ? { notBefore: next.notBefore }
+        : { finishedAt: now }),
+    })
+    .where(where);
+  await appendRunEvents(tx, [
+    {
+      runId: lease.runId,
+      taskId: lease.taskId,
+      state: next.state,
+      attempt: lease.attempt,
+      agentId: lease.agentId,
+      error: next.error,
+    },
+  ]);
+  if (next.state !== "RETRY") {
+    await advanceRun(tx, lease.runId, [lease.taskId], now);
+  } else if (next.notBefore.getTime() <= now.getTime()) {
+    await notifyTaskQueued(tx);
+  }
+  return next.state;
+}
+
+type NextState =
+  | { state: "SUCCESS"; error: string }
+  | { state: "FAILED"; error: string }
+  | { state: "RETRY"; error: string; notBefore: Date };
+
+function decideNext(
+  task: { spec: JsonObject; attemptCount: number; maxAttempts: number },
+  end: AttemptEnd,
+  now: Date,
+): NextState {
+  if (end.outcome === "SUCCESS") return { state: "SUCCESS", error: "" };
+  const failure = end.failure ?? { retryClass: "error", retryable: true };
+  const decision = decideRetry(
+    task.spec,
+    task.attemptCount,
+    task.maxAttempts,
+    failure,
+    now,
+  );
+  const error = end.error || end.outcome.toLowerCase();
+  if (decision.state === "FAILED") return { state: "FAILED", error };
+  return { state: "RETRY", error, notBefore: decision.notBefore };
+}

@@ -1,0 +1,121 @@
+import { eq, sql } from "drizzle-orm";
+import { type Db, leases, rowsOf, runs } from "../db/index.js";
+import { type AgentCommand, Channels } from "../notify/channels.js";
+import { closeAttempt } from "./close-attempt.js";
+
+interface DueLease {
+  id: string;
+  run_id: string;
+  state: "GRANTED" | "ACTIVE";
+}
+
+/** Leases looked at per pass. */
+const BATCH = 100;
+
+/**
+ * Takes back leases whose holder stopped renewing them (ACTIVE past
+ * expires_at) or never acknowledged them (GRANTED past ack_deadline_at).
+ * Each attempt is recorded LOST and retried per its policy. Returns how
+ * many leases it took back.
+ */
+export async function expireLeases(db: Db, now: Date): Promise<number> {
+  const due = rowsOf<DueLease>(
+    await db.execute(sql`
+      SELECT id, run_id, state FROM leases
+      WHERE (state = 'ACTIVE' AND expires_at < ${now.toISOString()}::timestamptz)
+         OR (state = 'GRANTED'
+             AND ack_deadline_at < ${now.toISOString()}::timestamptz)
+      LIMIT ${BATCH}`),
+  );
+  let expired = 0;
+  for (const candidate of due) {
+    if (await expireOne(db, candidate, now)) expired += 1;
+  }
+  return expired;
+}
+
+async function expireOne(db: Db, due: DueLease, now: Date): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    await tx
+      .select({ id: runs.id })
+      .from(runs)
+      .where(eq(runs.id, due.run_id))
+      .for("update");
+    // Another replica may have handled it, or the holder renewed it.
+    const [lease] = rowsOf<{
+      id: string;
+      run_id: string;
+      task_id: string;
+      attempt: number;
+      agent_id: string;
+      fencing_token: string | number;
+      state: string;
+    }>(
+      await tx.execute(sql`
+        SELECT * FROM leases WHERE id = ${due.id}
+          AND ((state = 'ACTIVE' AND expires_at < ${now.toISOString()}::timestamptz)
+            OR (state = 'GRANTED'
+                AND ack_deadline_at < ${now.toISOString()}::timestamptz))
+        FOR UPDATE SKIP LOCKED`),
+    );
+    if (!lease) return false;
+    const neverStarted = lease.state === "GRANTED";
+    await closeAttempt(
+      tx,
+      {
+        id: lease.id,
+        runId: lease.run_id,
+        taskId: lease.task_id,
+        attempt: lease.attempt,
+        agentId: lease.agent_id,
+      },
+      {
+        outcome: "LOST",
+        leaseState: neverStarted ? "REVOKED" : "EXPIRED",
+        error: neverStarted
+          ? "the agent did not acknowledge the assignment in time"
+          : "the lease expired: the agent stopped renewing it",
+        failure: { retryClass: "lost", retryable: true },
+      },
+      now,
+    );
+    const command: AgentCommand = {
+      kind: "cancel",
+      agentId: lease.agent_id,
+      leaseId: lease.id,
+      fencingToken: Number(lease.fencing_token),
+      reason: "lost",
+    };
+    await tx.execute(
+      sql`SELECT pg_notify(${Channels.agentCommand}, ${JSON.stringify(command)})`,
+    );
+    return true;
+  });
+}
+
+/** Queues tasks in RETRY whose backoff has passed. Returns how many. */
+export async function promoteDueRetries(db: Db, now: Date): Promise<number> {
+  const rows = rowsOf<{ run_id: string; task_id: string }>(
+    await db.execute(sql`
+      WITH due AS (
+        SELECT run_id, task_id FROM tasks
+        WHERE state = 'RETRY' AND not_before <= ${now.toISOString()}::timestamptz
+        LIMIT 500 FOR UPDATE SKIP LOCKED
+      ), moved AS (
+        UPDATE tasks t SET state = 'QUEUED', queued_at = ${now.toISOString()}::timestamptz
+        FROM due WHERE t.run_id = due.run_id AND t.task_id = due.task_id
+        RETURNING t.run_id, t.task_id
+      ), logged AS (
+        INSERT INTO run_events (run_id, task_id, state)
+        SELECT run_id, task_id, 'QUEUED' FROM moved
+      )
+      SELECT run_id, task_id FROM moved`),
+  );
+  if (rows.length > 0) {
+    for (const runId of new Set(rows.map((r) => r.run_id))) {
+      await db.execute(sql`SELECT pg_notify(${Channels.runEvent}, ${runId})`);
+    }
+    await db.execute(sql`SELECT pg_notify(${Channels.taskQueued}, '')`);
+  }
+  return rows.length;
+}

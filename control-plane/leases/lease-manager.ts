@@ -1,0 +1,60 @@
+import type { Clock, Logger } from "../../core/index.js";
+import type { Db } from "../db/index.js";
+import { expireLeases, promoteDueRetries } from "./expire-leases.js";
+
+export interface LeaseManagerOptions {
+  db: Db;
+  clock: Clock;
+  logger: Logger;
+  /** How often to look for expired leases and due retries; default 500. */
+  sweepIntervalMs?: number;
+}
+
+/**
+ * Sweeps on every replica: takes back expired leases and queues retries
+ * whose backoff passed. Replicas sweep side by side; SKIP LOCKED keeps
+ * them off each other's rows.
+ */
+export class LeaseManager {
+  private readonly abort = new AbortController();
+  private loop: Promise<void> | undefined;
+
+  constructor(private readonly options: LeaseManagerOptions) {}
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  /** One sweep; exposed so that tests can drive it with their clock. */
+  async sweep(): Promise<{ expired: number; promoted: number }> {
+    const now = new Date(this.options.clock.now());
+    const expired = await expireLeases(this.options.db, now);
+    const promoted = await promoteDueRetries(this.options.db, now);
+    if (expired > 0) {
+      this.options.logger.warn({ expired }, "leases expired");
+    }
+    return { expired, promoted };
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    const interval = this.options.sweepIntervalMs ?? 500;
+    while (!this.abort.signal.aborted) {
+      try {
+        await this.sweep();
+      } catch (error) {
+        if (this.abort.signal.aborted) return;
+        this.options.logger.error({ err: error }, "lease sweep failed");
+      }
+      try {
+        await this.options.clock.sleep(interval, this.abort.signal);
+      } catch {
+        return;
+      }
+    }
+  }
+}

@@ -1,0 +1,111 @@
+import { and, eq } from "drizzle-orm";
+import type { JsonObject } from "../../plugin-sdk/index.js";
+import { attempts, type Db, leases, runs } from "../db/index.js";
+import type { AttemptOutcomeName } from "../scheduler/states.js";
+import { closeAttempt } from "./close-attempt.js";
+
+/** An attempt's result as an agent reports it. */
+export interface AttemptResult {
+  leaseId: string;
+  fencingToken: number;
+  outcome: AttemptOutcomeName;
+  exitCode?: number | undefined;
+  output?: JsonObject | undefined;
+  error: string;
+  retryable: boolean;
+  retryClass: string;
+  retryAfterMs?: number | undefined;
+  startedAt?: Date | undefined;
+  finishedAt?: Date | undefined;
+}
+
+/** Whether the result was recorded; a refused one names why. */
+export type ResultVerdict =
+  | { accepted: true; duplicate: boolean }
+  | { accepted: false; reason: string };
+
+/**
+ * Records an attempt's result exactly once, and only from the current
+ * holder of its lease. A result the agent resends after a lost
+ * acknowledgement is accepted again without being recorded twice.
+ */
+export async function recordResult(
+  db: Db,
+  agentId: string,
+  result: AttemptResult,
+  now: Date,
+): Promise<ResultVerdict> {
+  return db.transaction(async (tx) => {
+    const [found] = await tx
+      .select({ runId: leases.runId })
+      .from(leases)
+      .where(eq(leases.id, result.leaseId));
+    if (!found) return { accepted: false, reason: "unknown lease" };
+    // The run first, as every transaction that changes a run does.
+    await tx
+      .select({ id: runs.id })
+      .from(runs)
+      .where(eq(runs.id, found.runId))
+      .for("update");
+    const [lease] = await tx
+      .select()
+      .from(leases)
+      .where(eq(leases.id, result.leaseId))
+      .for("update");
+    if (!lease) return { accepted: false, reason: "unknown lease" };
+    if (
+      lease.agentId !== agentId ||
+      lease.fencingToken !== result.fencingToken
+    ) {
+      return { accepted: false, reason: "stale fencing token" };
+    }
+    if (lease.state === "RELEASED") {
+      return (await alreadyRecorded(tx, lease.id))
+        ? { accepted: true, duplicate: true }
+        : { accepted: false, reason: "lease released" };
+    }
+    if (lease.state !== "GRANTED" && lease.state !== "ACTIVE") {
+      return { accepted: false, reason: `lease ${lease.state.toLowerCase()}` };
+    }
+    await closeAttempt(tx, lease, toEnd(result), now);
+    return { accepted: true, duplicate: false };
+  });
+}
+
+async function alreadyRecorded(tx: Db, leaseId: string): Promise<boolean> {
+  const [row] = await tx
+    .select({ outcome: attempts.outcome })
+    .from(attempts)
+    .where(and(eq(attempts.leaseId, leaseId)));
+  return row?.outcome != null;
+}
+
+function toEnd(result: AttemptResult) {
+  const failed = result.outcome !== "SUCCESS";
+  // An attempt the agent killed on its own (drain, lost connection) is
+  // retried like a lost lease; a user's kill never reaches here because
+  // it revokes the lease first.
+  const retryClass =
+    result.outcome === "TIMED_OUT"
+      ? "timeout"
+      : result.outcome === "KILLED"
+        ? "lost"
+        : result.retryClass || "error";
+  return {
+    outcome: result.outcome,
+    leaseState: "RELEASED" as const,
+    exitCode: result.exitCode,
+    output: result.output,
+    error: result.error,
+    startedAt: result.startedAt,
+    finishedAt: result.finishedAt,
+    failure: failed
+      ? {
+          retryClass,
+          exitCode: result.exitCode,
+          retryable: result.retryable,
+          retryAfterMs: result.retryAfterMs,
+        }
+      : undefined,
+  };
+}

@@ -1,0 +1,26 @@
+/**
+ * LISTEN/NOTIFY channels the replicas share. Notifications only wake
+ * replicas up; the rows they point at are the truth.
+ */
+export const Channels = {
+  /** Tasks became QUEUED; dispatchers should look. Payload: empty. */
+  taskQueued: "deerflow_task_queued",
+  /** A run's history grew. Payload: the run id. */
+  runEvent: "deerflow_run_event",
+  /**
+   * An order for one agent's session, wherever it is connected.
+   * Payload: JSON AgentCommand.
+   */
+  agentCommand: "deerflow_agent_command",
+} as const;
+
+/** An order routed to the replica that holds an agent's session. */
+export type AgentCommand =
+  | {
+      kind: "cancel";
+      agentId: string;
+      leaseId: string;
+      fencingToken: number;
+      reason: string;
+    }
+  | { kind: "drain"; agentId: string; gracePeriodMs: number };

@@ -1,0 +1,92 @@
+import { and, eq, inArray, sql } from "drizzle-orm";
+import { attempts, type Db, leases, runs, tasks } from "../db/index.js";
+import {
+  appendRunEvents,
+  type RunEventInput,
+} from "../events/append-run-events.js";
+import { type AgentCommand, Channels } from "../notify/channels.js";
+import { isTerminalRunState } from "../scheduler/states.js";
+
+export type CancelOutcome = "cancelled" | "already_finished" | "not_found";
+
+/**
+ * Cancels a run: tasks not yet finished become KILLED, their leases are
+ * revoked, and the agents holding them are told to stop the attempts.
+ */
+export async function cancelRun(
+  db: Db,
+  runId: string,
+  reason: string,
+  now: Date,
+): Promise<CancelOutcome> {
+  return db.transaction(async (tx) => {
+    const [run] = await tx
+      .select({ state: runs.state })
+      .from(runs)
+      .where(eq(runs.id, runId))
+      .for("update");
+    if (!run) return "not_found";
+    if (isTerminalRunState(run.state)) return "already_finished";
+    const error = reason || "cancelled";
+    await tx
+      .update(runs)
+      .set({ state: "CANCELLED", error, finishedAt: now })
+      .where(eq(runs.id, runId));
+    const killed = await tx
+      .update(tasks)
+      .set({ state: "KILLED", error, finishedAt: now })
+      .where(
+        and(
+          eq(tasks.runId, runId),
+          sql`${tasks.state} NOT IN
+            ('SUCCESS', 'FAILED', 'KILLED', 'SKIPPED', 'UPSTREAM_FAILED')`,
+        ),
+      )
+      .returning({ taskId: tasks.taskId });
+    await revokeHeldLeases(tx, runId, now);
+    const events: RunEventInput[] = killed.map((t) => ({
+      runId,
+      taskId: t.taskId,
+      state: "KILLED",
+      error,
+    }));
+    events.push({ runId, state: "CANCELLED", error });
+    await appendRunEvents(tx, events);
+    return "cancelled";
+  });
+}
+
+async function revokeHeldLeases(tx: Db, runId: string, now: Date) {
+  const revoked = await tx
+    .update(leases)
+    .set({ state: "REVOKED", releasedAt: now })
+    .where(
+      and(
+        eq(leases.runId, runId),
+        inArray(leases.state, ["GRANTED", "ACTIVE"]),
+      ),
+    )
+    .returning();
+  if (revoked.length === 0) return;
+  await tx
+    .update(attempts)
+    .set({ outcome: "KILLED", error: "cancelled", finishedAt: now })
+    .where(
+      inArray(
+        attempts.leaseId,
+        revoked.map((l) => l.id),
+      ),
+    );
+  for (const lease of revoked) {
+    const command: AgentCommand = {
+      kind: "cancel",
+      agentId: lease.agentId,
+      leaseId: lease.id,
+      fencingToken: lease.fencingToken,
+      reason: "cancelled",
+    };
+    await tx.execute(
+      sql`SELECT pg_notify(${Channels.agentCommand}, ${JSON.stringify(command)})`,
+    );
+  }
+}

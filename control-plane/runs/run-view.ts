@@ -1,0 +1,193 @@
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { and, asc, eq, sql } from "drizzle-orm";
+import {
+  type Attempt,
+  AttemptOutcome,
+  AttemptSchema,
+  type Run,
+  type RunEvent,
+  RunEventSchema,
+  RunSchema,
+  RunState,
+  type Task,
+  TaskSchema,
+  TaskState,
+} from "../../gen/deerflow/v1/run_pb.js";
+import {
+  agents,
+  attempts,
+  type Db,
+  rowsOf,
+  type runEvents,
+  runs,
+  tasks,
+} from "../db/index.js";
+
+type RunRow = typeof runs.$inferSelect;
+type TaskRow = typeof tasks.$inferSelect;
+type AttemptRow = typeof attempts.$inferSelect & { agentName: string | null };
+type EventRow = typeof runEvents.$inferSelect;
+
+const ts = (d: Date | null | undefined) =>
+  d ? timestampFromDate(d) : undefined;
+
+/** A run as the API shows it; with its tasks when `withTasks`. */
+export async function loadRun(
+  db: Db,
+  runId: string,
+  withTasks: boolean,
+): Promise<Run | undefined> {
+  const [row] = await db.select().from(runs).where(eq(runs.id, runId));
+  if (!row) return undefined;
+  const counts = await taskCounts(db, [runId]);
+  const run = toRun(row, counts.get(runId) ?? {});
+  if (withTasks) run.tasks = await loadTasks(db, runId);
+  return run;
+}
+
+/** Task counts by state for some runs, in one query. */
+export async function taskCounts(
+  db: Db,
+  runIds: readonly string[],
+): Promise<Map<string, Record<string, number>>> {
+  const result = new Map<string, Record<string, number>>();
+  if (runIds.length === 0) return result;
+  const rows = rowsOf<{ run_id: string; state: string; n: number }>(
+    await db.execute(sql`
+      SELECT run_id, state, count(*)::int AS n FROM tasks
+      WHERE run_id = ANY(${sql.param([...runIds])}::uuid[])
+      GROUP BY run_id, state`),
+  );
+  for (const r of rows) {
+    const counts = result.get(r.run_id) ?? {};
+    counts[r.state] = Number(r.n);
+    result.set(r.run_id, counts);
+  }
+  return result;
+}
+
+export function toRun(row: RunRow, counts: Record<string, number>): Run {
+  return create(RunSchema, {
+    id: row.id,
+    workflowName: row.workflowName,
+    workflowVersion: row.workflowVersion,
+    state: RunState[row.state],
+    params: row.params,
+    error: row.error,
+    idempotencyKey: row.idempotencyKey ?? "",
+    createdAt: ts(row.createdAt),
+    startedAt: ts(row.startedAt),
+    finishedAt: ts(row.finishedAt),
+    taskCounts: counts,
+  });
+}
+
+/** A run's tasks in definition order, each with its attempts. */
+export async function loadTasks(
+  db: Db,
+  runId: string,
+  taskId?: string,
+): Promise<Task[]> {
+  const where = taskId
+    ? and(eq(tasks.runId, runId), eq(tasks.taskId, taskId))
+    : eq(tasks.runId, runId);
+  const taskRows = await db
+    .select()
+    .from(tasks)
+    .where(where)
+    .orderBy(asc(tasks.createdAt));
+  const attemptWhere = taskId
+    ? and(eq(attempts.runId, runId), eq(attempts.taskId, taskId))
+    : eq(attempts.runId, runId);
+  const attemptRows = await db
+    .select({ attempt: attempts, agentName: agents.name })
+    .from(attempts)
+    .leftJoin(agents, eq(agents.id, attempts.agentId))
+    .where(attemptWhere)
+    .orderBy(asc(attempts.number));
+  const byTask = new Map<string, AttemptRow[]>();
+  for (const { attempt, agentName } of attemptRows) {
+    const list = byTask.get(attempt.taskId) ?? [];
+    list.push({ ...attempt, agentName });
+    byTask.set(attempt.taskId, list);
+  }
+  return taskRows.map((t) => toTask(t, byTask.get(t.taskId) ?? []));
+}
+
+function toTask(row: TaskRow, rows: AttemptRow[]): Task {
+  const last = rows.at(-1);
+  return create(TaskSchema, {
+    runId: row.runId,
+    id: row.taskId,
+    name: row.name,
+    type: row.type,
+    state: TaskState[row.state],
+    dependsOn: row.dependsOn,
+    attemptCount: row.attemptCount,
+    maxAttempts: row.maxAttempts,
+    output: row.output ?? undefined,
+    exitCode: row.exitCode ?? undefined,
+    error: row.error,
+    agentId: row.agentId ?? "",
+    agentName: last?.agentName ?? "",
+    nodeSelector: row.nodeSelector,
+    priority: row.priority,
+    createdAt: ts(row.createdAt),
+    startedAt: ts(row.startedAt),
+    finishedAt: ts(row.finishedAt),
+    attempts: rows.map(toAttempt),
+  });
+}
+
+function toAttempt(row: AttemptRow): Attempt {
+  return create(AttemptSchema, {
+    number: row.number,
+    leaseId: row.leaseId,
+    fencingToken: BigInt(row.fencingToken),
+    agentId: row.agentId,
+    agentName: row.agentName ?? "",
+    outcome: row.outcome
+      ? AttemptOutcome[row.outcome]
+      : AttemptOutcome.UNSPECIFIED,
+    exitCode: row.exitCode ?? undefined,
+    error: row.error,
+    assignedAt: ts(row.assignedAt),
+    startedAt: ts(row.startedAt),
+    finishedAt: ts(row.finishedAt),
+  });
+}
+
+/** One stored event as the API shows it. */
+export function toRunEvent(row: EventRow): RunEvent {
+  const base = {
+    sequence: BigInt(row.sequence),
+    runId: row.runId,
+    time: ts(row.time),
+  };
+  if (row.taskId === "") {
+    return create(RunEventSchema, {
+      ...base,
+      kind: {
+        case: "runStateChanged",
+        value: {
+          state: RunState[row.state as keyof typeof RunState],
+          error: row.error,
+        },
+      },
+    });
+  }
+  return create(RunEventSchema, {
+    ...base,
+    kind: {
+      case: "taskStateChanged",
+      value: {
+        taskId: row.taskId,
+        state: TaskState[row.state as keyof typeof TaskState],
+        attempt: row.attempt,
+        agentId: row.agentId,
+        error: row.error,
+      },
+    },
+  });
+}

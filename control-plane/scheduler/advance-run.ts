@@ -1,0 +1,298 @@
+import { and, eq, inArray, sql } from "drizzle-orm";
+import type { JsonObject } from "../../plugin-sdk/index.js";
+import {
+  evaluateCondition,
+  referencedTasks,
+  type TemplateContext,
+} from "../../workflow/index.js";
+import { type Db, rowsOf, runs, tasks } from "../db/index.js";
+import {
+  appendRunEvents,
+  notifyTaskQueued,
+  type RunEventInput,
+} from "../events/append-run-events.js";
+import {
+  isTerminalTaskState,
+  type RunStateName,
+  type TaskStateName,
+} from "./states.js";
+import { evaluateTriggerRule, type TriggerRule } from "./trigger-rule.js";
+
+/** What changed while a run advanced. */
+export interface AdvanceOutcome {
+  /** Tasks that became QUEUED. */
+  queued: number;
+  /** The run's state when it ended in this step. */
+  finished?: RunStateName;
+}
+
+interface Candidate {
+  taskId: string;
+  dependsOn: string[];
+  spec: JsonObject;
+}
+
+interface TaskFacts {
+  taskId: string;
+  state: TaskStateName;
+  output: JsonObject | null;
+  exitCode: number | null;
+  attemptCount: number;
+}
+
+interface LockedRun {
+  id: string;
+  state: RunStateName;
+  workflowName: string;
+  params: JsonObject;
+  startedAt: Date | null;
+}
+
+/**
+ * Moves a run forward after tasks ended (or at its start): CREATED tasks
+ * whose trigger rule is met become QUEUED (or SKIPPED when their
+ * condition is false), those whose rule can no longer be met become
+ * UPSTREAM_FAILED or SKIPPED, and the run ends when every task has.
+ *
+ * Runs inside the caller's transaction and locks the run row first, so
+ * two results of one run advance it one after the other and a join task
+ * always sees both of its upstream states.
+ */
+export async function advanceRun(
+  tx: Db,
+  runId: string,
+  changed: readonly string[] | "start",
+  now: Date,
+): Promise<AdvanceOutcome> {
+  const run = await lockRun(tx, runId);
+  if (!run || run.state === "CANCELLED") return { queued: 0 };
+  const events: RunEventInput[] = [];
+  let queued = 0;
+  let frontier: readonly string[] | "start" = changed;
+  while (frontier === "start" || frontier.length > 0) {
+    const candidates = await loadCandidates(tx, runId, frontier);
+    const moves = await decide(tx, run, candidates, now);
+    await applyMoves(tx, runId, moves, now);
+    for (const [taskId, move] of moves) {
+      events.push({ runId, taskId, state: move.state, error: move.error });
+    }
+    queued += [...moves.values()].filter((m) => m.state === "QUEUED").length;
+    frontier = [...moves]
+      .filter(([, m]) => isTerminalTaskState(m.state))
+      .map(([id]) => id);
+  }
+  const outcome: AdvanceOutcome = { queued };
+  if (queued > 0 && run.state === "PENDING") {
+    await tx
+      .update(runs)
+      .set({ state: "RUNNING", startedAt: now })
+      .where(eq(runs.id, runId));
+    events.push({ runId, state: "RUNNING" });
+  }
+  const finished = await finishIfDone(tx, runId, now);
+  if (finished) {
+    events.push({ runId, state: finished.state, error: finished.error });
+    outcome.finished = finished.state;
+  }
+  await appendRunEvents(tx, events);
+  if (queued > 0) await notifyTaskQueued(tx);
+  return outcome;
+}
+
+async function lockRun(tx: Db, runId: string): Promise<LockedRun | undefined> {
+  const [run] = await tx
+    .select({
+      id: runs.id,
+      state: runs.state,
+      workflowName: runs.workflowName,
+      params: runs.params,
+      startedAt: runs.startedAt,
+    })
+    .from(runs)
+    .where(eq(runs.id, runId))
+    .for("update");
+  return run;
+}
+
+async function loadCandidates(
+  tx: Db,
+  runId: string,
+  frontier: readonly string[] | "start",
+): Promise<Candidate[]> {
+  const downstream =
+    frontier === "start"
+      ? sql`true`
+      : sql`${tasks.dependsOn} && ${sql.param([...frontier])}::text[]`;
+  return tx
+    .select({
+      taskId: tasks.taskId,
+      dependsOn: tasks.dependsOn,
+      spec: tasks.spec,
+    })
+    .from(tasks)
+    .where(and(eq(tasks.runId, runId), eq(tasks.state, "CREATED"), downstream));
+}
+
+interface Move {
+  state: TaskStateName;
+  error?: string;
+}
+
+/** Decides what each candidate becomes; candidates that wait are left. */
+async function decide(
+  tx: Db,
+  run: LockedRun,
+  candidates: readonly Candidate[],
+  now: Date,
+): Promise<Map<string, Move>> {
+  const moves = new Map<string, Move>();
+  if (candidates.length === 0) return moves;
+  const needed = new Set<string>();
+  for (const c of candidates) {
+    for (const id of c.dependsOn) needed.add(id);
+    const condition = c.spec.condition;
+    if (typeof condition === "string") {
+      for (const id of referencedTasks(condition)) needed.add(id);
+    }
+  }
+  const facts = await loadFacts(tx, run.id, [...needed]);
+  for (const c of candidates) {
+    const upstream = c.dependsOn.map((id) => facts.get(id)?.state ?? "CREATED");
+    const rule = (c.spec.trigger_rule as TriggerRule) ?? "all_success";
+    const verdict = evaluateTriggerRule(rule, upstream);
+    if (verdict === "upstream_failed") {
+      moves.set(c.taskId, { state: "UPSTREAM_FAILED" });
+    } else if (verdict === "skipped") {
+      moves.set(c.taskId, { state: "SKIPPED" });
+    } else if (verdict === "ready") {
+      moves.set(c.taskId, checkCondition(c, run, facts, now));
+    }
+  }
+  return moves;
+}
+
+function checkCondition(
+  candidate: Candidate,
+  run: LockedRun,
+  facts: ReadonlyMap<string, TaskFacts>,
+  now: Date,
+): Move {
+  const condition = candidate.spec.condition;
+  if (typeof condition !== "string" || condition === "") {
+    return { state: "QUEUED" };
+  }
+  try {
+    const context = templateContext(run, candidate.taskId, 0, facts, now);
+    return evaluateCondition(condition, context)
+      ? { state: "QUEUED" }
+      : { state: "SKIPPED" };
+  } catch (error) {
+    return {
+      state: "FAILED",
+      error: `condition: ${(error as Error).message}`,
+    };
+  }
+}
+
+/** The values templates and conditions of one task may read. */
+export function templateContext(
+  run: Pick<LockedRun, "id" | "workflowName" | "params" | "startedAt">,
+  taskId: string,
+  attempt: number,
+  facts: ReadonlyMap<string, TaskFacts>,
+  now: Date,
+): TemplateContext {
+  const taskValues: TemplateContext["tasks"] = {};
+  for (const f of facts.values()) {
+    taskValues[f.taskId] = {
+      status: f.state,
+      output: f.output ?? {},
+      attempts: f.attemptCount,
+      ...(f.exitCode === null ? {} : { exit_code: f.exitCode }),
+    };
+  }
+  return {
+    params: run.params,
+    tasks: taskValues,
+    run: {
+      id: run.id,
+      name: run.workflowName,
+      started_at: (run.startedAt ?? now).toISOString(),
+    },
+    task: { id: taskId, attempt },
+  };
+}
+
+/** States and outputs of some tasks of a run, by task id. */
+export async function loadFacts(
+  tx: Db,
+  runId: string,
+  taskIds: readonly string[],
+): Promise<Map<string, TaskFacts>> {
+  if (taskIds.length === 0) return new Map();
+  const rows = await tx
+    .select({
+      taskId: tasks.taskId,
+      state: tasks.state,
+      output: tasks.output,
+      exitCode: tasks.exitCode,
+      attemptCount: tasks.attemptCount,
+    })
+    .from(tasks)
+    .where(and(eq(tasks.runId, runId), inArray(tasks.taskId, [...taskIds])));
+  return new Map(rows.map((r) => [r.taskId, r]));
+}
+
+async function applyMoves(
+  tx: Db,
+  runId: string,
+  moves: ReadonlyMap<string, Move>,
+  now: Date,
+): Promise<void> {
+  const byState = new Map<TaskStateName, string[]>();
+  for (const [taskId, move] of moves) {
+    if (move.error) {
+      await tx
+        .update(tasks)
+        .set({ state: move.state, error: move.error, finishedAt: now })
+        .where(and(eq(tasks.runId, runId), eq(tasks.taskId, taskId)));
+      continue;
+    }
+    byState.set(move.state, [...(byState.get(move.state) ?? []), taskId]);
+  }
+  for (const [state, ids] of byState) {
+    const times = state === "QUEUED" ? { queuedAt: now } : { finishedAt: now };
+    await tx
+      .update(tasks)
+      .set({ state, ...times })
+      .where(and(eq(tasks.runId, runId), inArray(tasks.taskId, ids)));
+  }
+}
+
+/** Ends the run when no task can change any more. */
+async function finishIfDone(
+  tx: Db,
+  runId: string,
+  now: Date,
+): Promise<{ state: RunStateName; error: string } | undefined> {
+  const [counts] = rowsOf<{ open: number; failed: string[] | null }>(
+    await tx.execute(sql`
+      SELECT
+        count(*) FILTER (WHERE state NOT IN
+          ('SUCCESS', 'FAILED', 'KILLED', 'SKIPPED', 'UPSTREAM_FAILED'))::int
+          AS open,
+        array_agg(task_id ORDER BY task_id) FILTER (WHERE state IN
+          ('FAILED', 'KILLED', 'UPSTREAM_FAILED')) AS failed
+      FROM tasks WHERE run_id = ${runId}`),
+  );
+  if (!counts || counts.open > 0) return undefined;
+  const failed = counts.failed ?? [];
+  const state: RunStateName = failed.length > 0 ? "FAILED" : "SUCCESS";
+  const error =
+    failed.length > 0 ? `tasks did not succeed: ${failed.join(", ")}` : "";
+  await tx
+    .update(runs)
+    .set({ state, error, finishedAt: now })
+    .where(eq(runs.id, runId));
+  return { state, error };
+}

@@ -1,0 +1,66 @@
+import type { JsonObject } from "../../plugin-sdk/index.js";
+import { type RetryDelayPolicy, retryDelayMs } from "./retry-delay.js";
+
+/** How an attempt failed, as a retry policy sees it. */
+export interface AttemptFailure {
+  /** "error", "timeout", "lost", "5xx", "429", ... */
+  retryClass: string;
+  exitCode?: number | undefined;
+  /** False when the plugin declared the failure final. */
+  retryable: boolean;
+  /** A wait the remote side asked for (Retry-After). */
+  retryAfterMs?: number | undefined;
+}
+
+export type RetryDecision =
+  | { state: "RETRY"; notBefore: Date; delayMs: number }
+  | { state: "FAILED"; reason: string };
+
+const DEFAULT_RETRY_ON = ["error", "timeout", "lost"];
+
+/**
+ * Whether a failed attempt is followed by another, and when (SPEC §3
+ * `retry`). `attemptCount` is the number of attempts made so far.
+ */
+export function decideRetry(
+  spec: JsonObject,
+  attemptCount: number,
+  maxAttempts: number,
+  failure: AttemptFailure,
+  now: Date,
+  random: () => number = Math.random,
+): RetryDecision {
+  if (!failure.retryable) {
+    return { state: "FAILED", reason: "the failure is not retryable" };
+  }
+  if (attemptCount >= maxAttempts) {
+    return { state: "FAILED", reason: `all ${maxAttempts} attempts failed` };
+  }
+  const policy = (spec.retry ?? {}) as RetryDelayPolicy & {
+    retry_on?: string[];
+  };
+  const retryOn = policy.retry_on ?? DEFAULT_RETRY_ON;
+  if (!matchesRetryOn(retryOn, failure)) {
+    return {
+      state: "FAILED",
+      reason: `retry_on does not include ${failure.retryClass}`,
+    };
+  }
+  const delayMs = Math.max(
+    retryDelayMs(policy, attemptCount + 1, random),
+    failure.retryAfterMs ?? 0,
+  );
+  return {
+    state: "RETRY",
+    notBefore: new Date(now.getTime() + delayMs),
+    delayMs,
+  };
+}
+
+function matchesRetryOn(retryOn: string[], failure: AttemptFailure): boolean {
+  if (retryOn.includes(failure.retryClass)) return true;
+  return (
+    failure.exitCode !== undefined &&
+    retryOn.includes(`exit_code:${failure.exitCode}`)
+  );
+}

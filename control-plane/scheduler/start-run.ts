@@ -1,0 +1,91 @@
+import { randomUUID } from "node:crypto";
+import { eq } from "drizzle-orm";
+import type { JsonObject } from "../../plugin-sdk/index.js";
+import type {
+  TaskDefinition,
+  WorkflowDefinition,
+} from "../../workflow/index.js";
+import { type Db, runs, tasks } from "../db/index.js";
+import { appendRunEvents } from "../events/append-run-events.js";
+import { advanceRun } from "./advance-run.js";
+
+/** What a new run is made of. */
+export interface StartRunInput {
+  definition: WorkflowDefinition;
+  /** The definition's param defaults with the run's overrides applied. */
+  params: JsonObject;
+  /** Zero for an inline definition. */
+  workflowVersion: number;
+  idempotencyKey?: string | undefined;
+}
+
+export interface StartedRun {
+  runId: string;
+  /** False when the idempotency key named an existing run. */
+  created: boolean;
+}
+
+/** Rows inserted per statement; keeps large runs under parameter limits. */
+const INSERT_CHUNK = 500;
+
+/**
+ * Stores a run and its tasks and queues the tasks that have no upstream,
+ * all in one transaction: a run is either wholly stored or not at all.
+ */
+export async function startRun(
+  db: Db,
+  input: StartRunInput,
+  now: Date,
+): Promise<StartedRun> {
+  return db.transaction(async (tx) => {
+    const key = input.idempotencyKey || undefined;
+    if (key) {
+      const [existing] = await tx
+        .select({ id: runs.id })
+        .from(runs)
+        .where(eq(runs.idempotencyKey, key));
+      if (existing) return { runId: existing.id, created: false };
+    }
+    const runId = randomUUID();
+    await tx.insert(runs).values({
+      id: runId,
+      workflowName: input.definition.name,
+      workflowVersion: input.workflowVersion,
+      definition: input.definition as unknown as JsonObject,
+      params: input.params,
+      state: "PENDING",
+      idempotencyKey: key ?? null,
+      createdAt: now,
+    });
+    const rows = input.definition.tasks.map((t) => taskRow(runId, t, now));
+    for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+      await tx.insert(tasks).values(rows.slice(i, i + INSERT_CHUNK));
+    }
+    await appendRunEvents(tx, [{ runId, state: "PENDING" }]);
+    await advanceRun(tx, runId, "start", now);
+    return { runId, created: true };
+  });
+}
+
+function taskRow(runId: string, task: TaskDefinition, now: Date) {
+  return {
+    runId,
+    taskId: task.id,
+    name: task.name ?? "",
+    type: task.type,
+    state: "CREATED" as const,
+    dependsOn: task.depends_on,
+    spec: task as unknown as JsonObject,
+    priority: task.priority ?? 0,
+    nodeSelector: task.node_selector ?? {},
+    maxAttempts: maxAttempts(task),
+    createdAt: now,
+  };
+}
+
+/** `retry.max_attempts` wins over the `retries` shorthand. */
+export function maxAttempts(task: TaskDefinition): number {
+  const fromRetry = task.retry?.max_attempts;
+  if (typeof fromRetry === "number") return fromRetry;
+  return (task.retries ?? 0) + 1;
+}

@@ -1,0 +1,6 @@
+export { AsyncQueue } from "./async-queue.js";
+export type { Clock } from "./clock.js";
+export { systemClock } from "./clock.js";
+export type { Logger, LoggerOptions } from "./logger.js";
+export { createLogger, silentLogger } from "./logger.js";
+export { VERSION } from "./version.js";
