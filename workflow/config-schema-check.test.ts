@@ -1,0 +1,93 @@
+import { describe, expect, it } from "vitest";
+import { problemsOf, validate, workflow } from "./test-support.js";
+import { validateDefinition } from "./validate-definition.js";
+
+describe("config schema checks", () => {
+  it("turns each schema error into a problem under config.", () => {
+    const problems = problemsOf(
+      workflow(
+        { id: "a", type: "shell", config: { shell: 1, extra: true } },
+        {
+          id: "b",
+          type: "http",
+          url: 5,
+          method: "FETCH",
+          expected_status: 700,
+        },
+      ),
+    );
+    expect(problems).toEqual([
+      { taskId: "a", field: "config.command", message: "is required" },
+      { taskId: "a", field: "config.extra", message: 'unknown field "extra"' },
+      { taskId: "a", field: "config.shell", message: "must be string" },
+      {
+        taskId: "b",
+        field: "config.method",
+        message:
+          'must be equal to one of the allowed values: "GET", "POST", "PUT", "DELETE"',
+      },
+      { taskId: "b", field: "config.url", message: "must be string" },
+      {
+        taskId: "b",
+        field: "config.expected_status",
+        message: "must be <= 599",
+      },
+    ]);
+  });
+
+  it("accepts a sole template wherever the schema wants another type", () => {
+    const { problems } = validate({
+      name: "wf",
+      params: { status: 200, method: "GET", codes: [500] },
+      tasks: [
+        {
+          id: "a",
+          type: "http",
+          url: "http://127.0.0.1:9/${params.method}",
+          method: "${params.method}",
+          expected_status: "${params.status}",
+          retries_on: "${params.codes}",
+        },
+      ],
+    });
+    expect(problems).toEqual([]);
+  });
+
+  it("still checks that text around a template is a string", () => {
+    const problems = problemsOf({
+      name: "wf",
+      params: { status: 200 },
+      tasks: [
+        {
+          id: "a",
+          type: "http",
+          url: "http://127.0.0.1:9/",
+          expected_status: "2${params.status}",
+        },
+      ],
+    });
+    expect(problems).toEqual([
+      {
+        taskId: "a",
+        field: "config.expected_status",
+        message: "must be integer",
+      },
+    ]);
+  });
+
+  it("reports a task type whose schema does not compile", () => {
+    const result = validateDefinition(
+      workflow({ id: "a", type: "broken", x: 1 }),
+      {
+        taskTypes: new Map([
+          ["broken", { type: "object", properties: { x: { type: "strng" } } }],
+        ]),
+      },
+    );
+    expect(result.problems).toHaveLength(1);
+    expect(result.problems[0]).toMatchObject({ taskId: "a", field: "type" });
+    expect(result.problems[0]?.message).toMatch(
+      /task type "broken" has an invalid schema/,
+    );
+  });
+});

@@ -1,0 +1,132 @@
+/**
+ * Small checks for definition fields. Each takes the raw value, the field
+ * path and a reporter; it returns the normalized value, or undefined after
+ * reporting what is wrong.
+ */
+import type { JsonObject, JsonValue } from "../plugin-sdk/index.js";
+import { setOwn } from "./set-own.js";
+
+/** Records one problem on a field. */
+export type Report = (field: string, message: string) => void;
+
+/** The pattern of workflow names and task ids. */
+export const ID_PATTERN = /^[A-Za-z0-9_.-]+$/;
+
+/** True for a plain JSON object (not a list, not null). */
+export function isObject(value: unknown): value is JsonObject {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** A short description of a value's kind, for messages. */
+export function kindOf(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "an object";
+  return `a ${typeof value}`;
+}
+
+export function stringField(
+  value: unknown,
+  field: string,
+  report: Report,
+): string | undefined {
+  if (typeof value === "string") return value;
+  report(field, `must be a string, not ${kindOf(value)}`);
+  return undefined;
+}
+
+/** A name or id: a non-empty string of `[A-Za-z0-9_.-]`. */
+export function idField(
+  value: unknown,
+  field: string,
+  report: Report,
+): string | undefined {
+  const text = stringField(value, field, report);
+  if (text === undefined) return undefined;
+  if (ID_PATTERN.test(text)) return text;
+  report(field, `"${text}" may contain only letters, digits, "_", "." and "-"`);
+  return undefined;
+}
+
+export function positiveNumber(
+  value: unknown,
+  field: string,
+  report: Report,
+): number | undefined {
+  if (typeof value === "number" && Number.isFinite(value) && value > 0) {
+    return value;
+  }
+  report(field, `must be a positive number of seconds, not ${show(value)}`);
+  return undefined;
+}
+
+export function integerAtLeast(
+  value: unknown,
+  min: number,
+  field: string,
+  report: Report,
+): number | undefined {
+  if (Number.isSafeInteger(value) && (value as number) >= min) {
+    return value as number;
+  }
+  report(field, `must be an integer >= ${min}, not ${show(value)}`);
+  return undefined;
+}
+
+export function integerField(
+  value: unknown,
+  field: string,
+  report: Report,
+): number | undefined {
+  if (Number.isSafeInteger(value)) return value as number;
+  report(field, `must be an integer, not ${show(value)}`);
+  return undefined;
+}
+
+export function oneOf<T extends string>(
+  value: unknown,
+  allowed: readonly T[],
+  field: string,
+  report: Report,
+): T | undefined {
+  if (allowed.includes(value as T)) return value as T;
+  report(field, `must be one of ${allowed.join(", ")}, not ${show(value)}`);
+  return undefined;
+}
+
+/**
+ * A map of scalar values, written as strings: YAML `gpu: true` becomes
+ * "true", `count: 2` becomes "2". Null, lists and objects are problems.
+ */
+export function stringMap(
+  value: unknown,
+  field: string,
+  report: Report,
+  keyPattern?: { pattern: RegExp; says: string },
+): Record<string, string> | undefined {
+  if (!isObject(value)) {
+    report(field, `must be a map of names to values, not ${kindOf(value)}`);
+    return undefined;
+  }
+  const out: Record<string, string> = {};
+  let ok = true;
+  for (const [key, item] of Object.entries(value)) {
+    if (keyPattern && !keyPattern.pattern.test(key)) {
+      report(`${field}.${key}`, `key "${key}" ${keyPattern.says}`);
+      ok = false;
+    } else if (["string", "number", "boolean"].includes(typeof item)) {
+      setOwn(out, key, String(item));
+    } else {
+      report(`${field}.${key}`, `must be a string, number or boolean`);
+      ok = false;
+    }
+  }
+  return ok ? out : undefined;
+}
+
+/** A value as it appears in messages: JSON, shortened. */
+export function show(value: unknown): string {
+  if (value === undefined) return "nothing";
+  const text = JSON.stringify(value as JsonValue) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}

@@ -1,0 +1,46 @@
+/**
+ * Workflow definitions (SPEC §3): parsing, normalization, validation, and
+ * the CEL templates and conditions that the control plane checks at submit
+ * and the agent renders before a plugin runs.
+ */
+export { compileConfigSchema } from "./config-schema-check.js";
+export { findCycles, type GraphNode, upstreamOf } from "./dependency-graph.js";
+export {
+  evaluateCondition,
+  evaluateExpression,
+} from "./evaluate-expression.js";
+export {
+  type ParsedDefinitionText,
+  parseDefinitionText,
+} from "./parse-definition-text.js";
+export {
+  parseTemplate,
+  type TemplateExpression,
+  type TemplatePart,
+  type TemplateText,
+} from "./parse-template.js";
+export { referencedTasks } from "./referenced-tasks.js";
+export { renderConfig } from "./render-config.js";
+export { shellQuote } from "./shell-quote.js";
+export type { TaskState, TemplateContext } from "./template-context.js";
+export {
+  TemplateError,
+  type TemplateErrorOptions,
+} from "./template-error.js";
+export {
+  type DefinitionValidation,
+  type ValidateDefinitionOptions,
+  validateDefinition,
+} from "./validate-definition.js";
+export {
+  type Backoff,
+  type Problem,
+  type RetryClass,
+  type RetryPolicy,
+  type TaskDefaults,
+  type TaskDefinition,
+  type TaskTypeCatalog,
+  TRIGGER_RULES,
+  type TriggerRule,
+  type WorkflowDefinition,
+} from "./workflow-definition.js";

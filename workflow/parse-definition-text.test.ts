@@ -1,0 +1,68 @@
+import { describe, expect, it } from "vitest";
+import { parseDefinitionText } from "./parse-definition-text.js";
+
+describe("parseDefinitionText", () => {
+  it("guesses JSON from a leading brace and YAML otherwise", () => {
+    expect(parseDefinitionText(' \n{"name": "a"}')).toEqual({
+      document: { name: "a" },
+      problems: [],
+    });
+    expect(parseDefinitionText("name: a\nparams: { on: yes }\n")).toEqual({
+      document: { name: "a", params: { on: "yes" } },
+      problems: [],
+    });
+  });
+
+  it("reads YAML 1.2: dates stay strings, booleans are only true/false", () => {
+    const { document } = parseDefinitionText(
+      "date: 2026-12-01\nflag: true\nword: no\nn: 08\n",
+      "yaml",
+    );
+    expect(document).toEqual({
+      date: "2026-12-01",
+      flag: true,
+      word: "no",
+      n: 8,
+    });
+  });
+
+  it("reports a JSON syntax error with line:column", () => {
+    const { document, problems } = parseDefinitionText(
+      '{\n  "name": "a",\n  "tasks": [1,,2]\n}',
+    );
+    expect(document).toBeUndefined();
+    expect(problems).toHaveLength(1);
+    expect(problems[0]?.taskId).toBe("");
+    expect(problems[0]?.message).toMatch(/^line 3:\d+: /);
+  });
+
+  it("locates JSON errors that V8 reports without a position", () => {
+    const { problems } = parseDefinitionText('{"name": }', "json");
+    expect(problems[0]?.message).toMatch(/^line 1:\d+: Unexpected token/);
+    const truncated = parseDefinitionText('{"name": "a"', "json");
+    expect(truncated.problems[0]?.message).toMatch(/^line 1:\d+: /);
+  });
+
+  it("reports a repeated key in JSON instead of keeping the last", () => {
+    const { document, problems } = parseDefinitionText(
+      '{"name": "a",\n "name": "b"}',
+    );
+    expect(document).toBeUndefined();
+    expect(problems[0]?.message).toMatch(/^line 2:2: Map keys must be unique/);
+  });
+
+  it("reports YAML errors with line:column, without the source excerpt", () => {
+    const { problems } = parseDefinitionText("name: a\ntasks: [1\nx: 2\n");
+    expect(problems.length).toBeGreaterThan(0);
+    expect(problems[0]?.message).toMatch(/^line \d+:\d+: [^\n]+$/);
+    const repeated = parseDefinitionText("name: a\nname: b\n");
+    expect(repeated.problems[0]?.message).toBe(
+      "line 2:1: Map keys must be unique",
+    );
+  });
+
+  it("reports several YAML documents in one text", () => {
+    const { problems } = parseDefinitionText("name: a\n---\nname: b\n");
+    expect(problems.length).toBeGreaterThan(0);
+  });
+});

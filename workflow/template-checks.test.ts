@@ -1,0 +1,133 @@
+import { describe, expect, it } from "vitest";
+import { echo, problemsOf, validate, workflow } from "./test-support.js";
+
+describe("template and condition checks", () => {
+  const upstreamWorkflow = (tasks: unknown[]) => ({
+    name: "wf",
+    params: { date: "2026-12-01" },
+    tasks: [echo("extract"), echo("other"), ...tasks],
+  });
+
+  it("accepts references to upstream tasks and declared params", () => {
+    const { problems } = validate(
+      upstreamWorkflow([
+        echo("mid", { depends_on: ["extract"] }),
+        echo("load", {
+          depends_on: ["mid"],
+          command:
+            "load ${tasks.extract.output.file} ${tasks['mid'].exit_code} ${date} ${params.date} ${run.id} ${task.attempt}",
+          condition:
+            "tasks.extract.status == 'SUCCESS' && has(params.optional)",
+        }),
+      ]),
+    );
+    expect(problems).toEqual([]);
+  });
+
+  it("reports tasks that are missing or not upstream", () => {
+    const problems = problemsOf(
+      upstreamWorkflow([
+        echo("load", {
+          depends_on: ["extract"],
+          command:
+            "load ${tasks.other.output.x} ${tasks.ghost.status} ${tasks.load.output}",
+          condition: "tasks.other.output.rows > 0",
+        }),
+      ]),
+    );
+    expect(problems.map((p) => `${p.taskId} ${p.field}: ${p.message}`)).toEqual(
+      [
+        "load config.command: task load reads tasks.other.output but other is not upstream of load",
+        'load config.command: task load reads tasks.ghost.status but there is no task "ghost"',
+        "load config.command: task load reads tasks.load.output but load is not upstream of load",
+        "load condition: task load reads tasks.other.output but other is not upstream of load",
+      ],
+    );
+  });
+
+  it("hints at tasks['id'] for ids that are not CEL names", () => {
+    const problems = problemsOf({
+      name: "wf",
+      tasks: [
+        echo("my-task"),
+        echo("b", {
+          depends_on: ["my-task"],
+          command: "x ${tasks.my-task.output}",
+        }),
+      ],
+    });
+    expect(problems[0]?.message).toBe(
+      `task b reads tasks.my but there is no task "my" (for the task "my-task" write tasks['my-task'])`,
+    );
+  });
+
+  it("reports params that are neither declared nor given by the run", () => {
+    const doc = {
+      name: "wf",
+      params: { date: "x" },
+      tasks: [
+        echo("a", { command: "x ${params.day} ${nope} ${params['other']}" }),
+      ],
+    };
+    expect(problemsOf(doc).map((p) => p.message)).toEqual([
+      'param "day" is not declared in params (declared: date)',
+      'param "nope" is not declared in params (declared: date)',
+      'param "other" is not declared in params (declared: date)',
+    ]);
+  });
+
+  it("reports run params that the workflow does not declare", () => {
+    const doc = { name: "wf", params: { date: "x" }, tasks: [echo("a")] };
+    expect(validate(doc, { date: "y" }).problems).toEqual([]);
+    expect(problemsOf(doc, { date: "y", region: "eu" })).toEqual([
+      {
+        taskId: "",
+        field: "params.region",
+        message: `param "region" is not declared in the workflow's params`,
+      },
+    ]);
+  });
+
+  it("reports templates that do not parse and variables not supported yet", () => {
+    const problems = problemsOf(
+      workflow(
+        echo("a", { command: "x ${1 +} ${secrets.TOKEN} ${item} y ${params" }),
+      ),
+    );
+    expect(problems.map((p) => `${p.field}: ${p.message}`)).toEqual([
+      'config.command: template at column 37 is not closed: "${params"',
+    ]);
+    const more = problemsOf(
+      workflow(echo("a", { command: "x ${1 +} ${secrets.TOKEN} ${item}" })),
+    );
+    expect(more.map((p) => p.message)).toEqual([
+      'expression "1 +" does not parse: 1:3: found + but expecting end of input',
+      'the variable "secrets" is not supported yet',
+      'the variable "item" is not supported yet',
+    ]);
+  });
+
+  it("reads tasks[...] with a computed id as a problem", () => {
+    const problems = problemsOf({
+      name: "wf",
+      params: { which: "a" },
+      tasks: [
+        echo("a"),
+        echo("b", {
+          depends_on: ["a"],
+          command: "${tasks[params.which].output}",
+        }),
+      ],
+    });
+    expect(problems[0]?.message).toMatch(
+      /reads tasks\[\.\.\.\]\.output: name the task/,
+    );
+  });
+
+  it("leaves $${ alone", () => {
+    const { problems } = validate(
+      workflow(echo("a", { command: "echo $${HOME} $${tasks.ghost}" })),
+    );
+    expect(problems).toEqual([]);
+  });
+});

@@ -1,0 +1,150 @@
+import type { JsonValue } from "../plugin-sdk/index.js";
+import { parseExpression } from "./evaluate-expression.js";
+import {
+  type CelExpr,
+  expressionReferences,
+  type TaskReference,
+} from "./expression-references.js";
+import { fieldPath } from "./field-path.js";
+import type { Report } from "./field-rules.js";
+import { parseTemplate } from "./parse-template.js";
+import { TemplateError } from "./template-error.js";
+
+/** What a task's templates and condition may read. */
+export interface ReferenceScope {
+  taskId: string;
+  /** Every task id of the workflow. */
+  taskIds: ReadonlySet<string>;
+  /** The task's upstream (transitive `depends_on`). */
+  upstream: ReadonlySet<string>;
+  /** Declared params and the run's params. */
+  params: ReadonlySet<string>;
+  /** Declared params only, listed in messages. */
+  declaredParams: readonly string[];
+}
+
+/**
+ * Checks every template in a config value (all strings, recursively):
+ * each parses, and reads only upstream tasks and known params.
+ */
+export function checkConfigTemplates(
+  value: JsonValue,
+  field: string,
+  scope: ReferenceScope,
+  report: Report,
+): void {
+  if (typeof value === "string") {
+    checkTemplateString(value, field, scope, report);
+  } else if (Array.isArray(value)) {
+    value.forEach((item, i) => {
+      checkConfigTemplates(item, fieldPath(field, i), scope, report);
+    });
+  } else if (value !== null && typeof value === "object") {
+    for (const [key, item] of Object.entries(value)) {
+      checkConfigTemplates(item, fieldPath(field, key), scope, report);
+    }
+  }
+}
+
+/** Checks a `condition`: it parses and reads only what it may. */
+export function checkCondition(
+  expr: string,
+  scope: ReferenceScope,
+  report: Report,
+): void {
+  const parsed = parseOrReport(expr, "condition", report);
+  if (parsed !== undefined) {
+    checkReferences(parsed, "condition", scope, report);
+  }
+}
+
+function checkTemplateString(
+  text: string,
+  field: string,
+  scope: ReferenceScope,
+  report: Report,
+): void {
+  let parts: ReturnType<typeof parseTemplate>;
+  try {
+    parts = parseTemplate(text);
+  } catch (error) {
+    report(field, error instanceof Error ? error.message : String(error));
+    return;
+  }
+  for (const part of parts) {
+    if (part.kind !== "expression") continue;
+    const parsed = parseOrReport(part.source, field, report);
+    if (parsed !== undefined) checkReferences(parsed, field, scope, report);
+  }
+}
+
+function parseOrReport(
+  source: string,
+  field: string,
+  report: Report,
+): CelExpr | undefined {
+  try {
+    return parseExpression(source, field).expr;
+  } catch (error) {
+    if (!(error instanceof TemplateError)) throw error;
+    report(field, error.message);
+    return undefined;
+  }
+}
+
+function checkReferences(
+  expr: CelExpr,
+  field: string,
+  scope: ReferenceScope,
+  report: Report,
+): void {
+  const found = expressionReferences(expr);
+  for (const reference of found.tasks) {
+    const problem = taskProblem(reference, scope);
+    if (problem !== undefined) report(field, problem);
+  }
+  for (const name of new Set(found.params)) {
+    if (!scope.params.has(name)) {
+      const declared = scope.declaredParams.join(", ") || "none";
+      report(
+        field,
+        `param "${name}" is not declared in params (declared: ${declared})`,
+      );
+    }
+  }
+  for (const name of new Set(found.future)) {
+    report(field, `the variable "${name}" is not supported yet`);
+  }
+}
+
+function taskProblem(
+  reference: TaskReference,
+  scope: ReferenceScope,
+): string | undefined {
+  const { taskId: id, path } = reference;
+  const me = scope.taskId;
+  if (id === undefined) {
+    return (
+      `task ${me} reads ${path}: name the task with tasks.<id> ` +
+      `or tasks['<id>'], so its dependency can be checked`
+    );
+  }
+  if (!scope.taskIds.has(id)) {
+    const missing = `task ${me} reads ${path} but there is no task "${id}"`;
+    return missing + hint(id, scope);
+  }
+  if (!scope.upstream.has(id)) {
+    return `task ${me} reads ${path} but ${id} is not upstream of ${me}`;
+  }
+  return undefined;
+}
+
+/** Ids with "-" or "." are not CEL names: `tasks.my-task` reads "my". */
+function hint(id: string, scope: ReferenceScope): string {
+  const similar = [...scope.taskIds].find(
+    (other) => other.startsWith(`${id}-`) || other.startsWith(`${id}.`),
+  );
+  return similar === undefined
+    ? ""
+    : ` (for the task "${similar}" write tasks['${similar}'])`;
+}

@@ -1,0 +1,460 @@
+import { describe, expect, it } from "vitest";
+import { parseDefinitionText } from "./parse-definition-text.js";
+import { echo, problemsOf, validate, workflow } from "./test-support.js";
+
+describe("validateDefinition: the graph", () => {
+  it("reports a cycle, an unknown dependency, a duplicate id and an unknown type together", () => {
+    const problems = problemsOf(
+      workflow(
+        echo("a", { depends_on: ["c"] }),
+        echo("b", { depends_on: ["a"] }),
+        echo("c", { depends_on: ["b"] }),
+        echo("d", { depends_on: ["ghost"] }),
+        echo("e"),
+        echo("e"),
+        { id: "f", type: "teleport", command: "x" },
+      ),
+    );
+    expect(problems).toEqual([
+      {
+        taskId: "f",
+        field: "type",
+        message: 'unknown task type "teleport" (known: http, shell)',
+      },
+      {
+        taskId: "e",
+        field: "id",
+        message: 'duplicate task id "e" (tasks[4], tasks[5])',
+      },
+      { taskId: "d", field: "depends_on[0]", message: 'unknown task "ghost"' },
+      {
+        taskId: "a",
+        field: "depends_on",
+        message: "dependency cycle: a -> b -> c -> a",
+      },
+    ]);
+  });
+
+  it("reports a task that depends on itself", () => {
+    expect(problemsOf(workflow(echo("a", { depends_on: ["a"] })))).toEqual([
+      { taskId: "a", field: "depends_on", message: "dependency cycle: a -> a" },
+    ]);
+  });
+});
+
+const YAML_TEXT = `
+name: nightly-etl
+description: Loads the warehouse
+params: { date: "2026-12-01", files: [] }
+defaults:
+  timeout: 600
+  retry: { max_attempts: 3, backoff: exponential }
+  node_selector: { gpu: true }
+concurrency: 8
+timeout: 3600
+tasks:
+  - id: extract
+    type: shell
+    command: "extract --date \${params.date}"
+    env: { DEBUG: 1 }
+  - id: load
+    name: Load rows
+    type: http
+    depends_on: [extract]
+    condition: "tasks.extract.output.rows > 0"
+    trigger_rule: all_done
+    url: "http://127.0.0.1:9/load?date=\${date}"
+    config: { method: POST }
+    retries: 0
+    priority: 5
+    node_selector: { zone: eu-1, cores: 8 }
+    labels: { team: data }
+    resources: { cpu: "500m", memory: 4Gi, gpu: { count: 1, type: h100 } }
+`;
+
+const JSON_TEXT = JSON.stringify({
+  name: "nightly-etl",
+  description: "Loads the warehouse",
+  params: { date: "2026-12-01", files: [] },
+  defaults: {
+    timeout: 600,
+    retry: { max_attempts: 3, backoff: "exponential" },
+    node_selector: { gpu: true },
+  },
+  concurrency: 8,
+  timeout: 3600,
+  tasks: [
+    {
+      id: "extract",
+      type: "shell",
+      command: "extract --date ${params.date}",
+      env: { DEBUG: 1 },
+    },
+    {
+      id: "load",
+      name: "Load rows",
+      type: "http",
+      depends_on: ["extract"],
+      condition: "tasks.extract.output.rows > 0",
+      trigger_rule: "all_done",
+      url: "http://127.0.0.1:9/load?date=${date}",
+      config: { method: "POST" },
+      retries: 0,
+      priority: 5,
+      node_selector: { zone: "eu-1", cores: 8 },
+      labels: { team: "data" },
+      resources: {
+        cpu: "500m",
+        memory: "4Gi",
+        gpu: { count: 1, type: "h100" },
+      },
+    },
+  ],
+});
+
+describe("validateDefinition: normalization", () => {
+  it("normalizes YAML and JSON of one workflow identically", () => {
+    const fromYaml = validate(parseDefinitionText(YAML_TEXT).document);
+    const fromJson = validate(parseDefinitionText(JSON_TEXT).document);
+    expect(fromYaml.problems).toEqual([]);
+    expect(fromJson).toEqual(fromYaml);
+    expect(fromYaml.definition).toEqual({
+      name: "nightly-etl",
+      description: "Loads the warehouse",
+      params: { date: "2026-12-01", files: [] },
+      defaults: {
+        timeout: 600,
+        retry: { max_attempts: 3, backoff: "exponential" },
+        node_selector: { gpu: "true" },
+      },
+      concurrency: 8,
+      timeout: 3600,
+      tasks: [
+        {
+          id: "extract",
+          type: "shell",
+          depends_on: [],
+          config: { command: "extract --date ${params.date}" },
+          env: { DEBUG: "1" },
+          node_selector: { gpu: "true" },
+          priority: 0,
+          timeout: 600,
+          retry: { max_attempts: 3, backoff: "exponential" },
+        },
+        {
+          id: "load",
+          name: "Load rows",
+          type: "http",
+          depends_on: ["extract"],
+          condition: "tasks.extract.output.rows > 0",
+          trigger_rule: "all_done",
+          config: {
+            method: "POST",
+            url: "http://127.0.0.1:9/load?date=${date}",
+          },
+          retries: 0,
+          priority: 5,
+          node_selector: { zone: "eu-1", cores: "8" },
+          labels: { team: "data" },
+          resources: {
+            cpu: "500m",
+            memory: "4Gi",
+            gpu: { count: 1, type: "h100" },
+          },
+          timeout: 600,
+        },
+      ],
+    });
+  });
+
+  it("copies defaults, so tasks never share one object", () => {
+    const { definition } = validate({
+      name: "wf",
+      defaults: { env: { A: "1" } },
+      tasks: [echo("a"), echo("b")],
+    });
+    expect(definition?.tasks[0]?.env).toEqual({ A: "1" });
+    expect(definition?.tasks[0]?.env).not.toBe(definition?.tasks[1]?.env);
+  });
+});
+
+describe("validateDefinition: shorthand", () => {
+  it("moves a type's config keys into config", () => {
+    const { definition } = validate(
+      workflow({
+        id: "step1",
+        type: "shell",
+        command: "echo hi",
+        capture_output: true,
+      }),
+    );
+    expect(definition?.tasks[0]?.config).toEqual({
+      command: "echo hi",
+      capture_output: true,
+    });
+  });
+
+  it("reports a key set both on the task and in config", () => {
+    const problems = problemsOf(
+      workflow({
+        id: "a",
+        type: "shell",
+        command: "x",
+        config: { command: "y" },
+      }),
+    );
+    expect(problems).toEqual([
+      {
+        taskId: "a",
+        field: "command",
+        message: '"command" is set both on the task and in config',
+      },
+    ]);
+  });
+
+  it("reports unknown fields, and keeps task fields for the task", () => {
+    const problems = problemsOf(
+      workflow(
+        { id: "a", type: "shell", command: "x", comand: "typo" },
+        // http's config has `timeout` too; on the task it is the task's.
+        { id: "b", type: "http", url: "http://127.0.0.1:9/", timeout: "soon" },
+      ),
+    );
+    expect(problems).toEqual([
+      { taskId: "a", field: "comand", message: 'unknown field "comand"' },
+      {
+        taskId: "b",
+        field: "timeout",
+        message: 'must be a positive number of seconds, not "soon"',
+      },
+    ]);
+  });
+
+  it("reports the SPEC's later task keys as not supported yet", () => {
+    const problems = problemsOf(
+      workflow(
+        echo("a", {
+          for_each: "${params.files}",
+          dynamic: true,
+          secrets: ["X"],
+          affinity: [],
+        }),
+      ),
+    );
+    expect(problems.map((p) => `${p.taskId} ${p.field}: ${p.message}`)).toEqual(
+      [
+        'a for_each: "for_each" is not supported yet',
+        'a dynamic: "dynamic" is not supported yet',
+        'a secrets: "secrets" is not supported yet',
+        'a affinity: "affinity" is not supported yet',
+      ],
+    );
+  });
+});
+
+describe("validateDefinition: top level", () => {
+  it("requires a name and non-empty tasks and rejects unknown keys", () => {
+    expect(problemsOf({ tasks: [], version: 2 })).toEqual([
+      { taskId: "", field: "name", message: "is required" },
+      {
+        taskId: "",
+        field: "version",
+        message:
+          'unknown field "version" (known: name, description, params, defaults, concurrency, timeout, tasks)',
+      },
+      {
+        taskId: "",
+        field: "tasks",
+        message: "must be a non-empty list of tasks",
+      },
+    ]);
+    expect(problemsOf({ name: "a" })).toEqual([
+      { taskId: "", field: "tasks", message: "is required" },
+    ]);
+    expect(problemsOf("just text")).toEqual([
+      {
+        taskId: "",
+        field: "",
+        message: "a workflow definition must be an object, not a string",
+      },
+    ]);
+  });
+
+  it("checks name, params, concurrency, timeout and defaults", () => {
+    const problems = problemsOf({
+      name: "my flow!",
+      params: [],
+      concurrency: 0,
+      timeout: -1,
+      defaults: { retries: -1, id: "x", retry: {} },
+      tasks: [echo("a")],
+    });
+    expect(problems.map((p) => `${p.field}: ${p.message}`)).toEqual([
+      'name: "my flow!" may contain only letters, digits, "_", "." and "-"',
+      "params: must be an object of param defaults, not a list",
+      "concurrency: must be an integer >= 1, not 0",
+      "timeout: must be a positive number of seconds, not -1",
+      "defaults.retries: must be an integer >= 0, not -1",
+      'defaults.id: unknown field "id" (defaults may set timeout, retries, retry, resources, node_selector, labels, env, priority, trigger_rule)',
+      "defaults.retries: set either retries or retry, not both",
+    ]);
+  });
+
+  it("applies retries and retry from defaults only to tasks that set neither", () => {
+    const { definition } = validate({
+      name: "wf",
+      defaults: { retries: 2, priority: 1 },
+      tasks: [
+        echo("a"),
+        echo("b", { retry: { max_attempts: 5 }, priority: 9 }),
+      ],
+    });
+    expect(definition?.tasks[0]).toMatchObject({ retries: 2, priority: 1 });
+    expect(definition?.tasks[1]?.retries).toBeUndefined();
+    expect(definition?.tasks[1]).toMatchObject({
+      retry: { max_attempts: 5 },
+      priority: 9,
+    });
+  });
+});
+
+describe("validateDefinition: task fields", () => {
+  it("names a task without a usable id by its position", () => {
+    const problems = problemsOf(
+      workflow(
+        echo("a"),
+        { type: "shell", command: "x" },
+        { id: "b c", type: "nope" },
+        42,
+      ),
+    );
+    expect(problems).toEqual([
+      { taskId: "", field: "tasks[1].id", message: "is required" },
+      {
+        taskId: "",
+        field: "tasks[2].id",
+        message: '"b c" may contain only letters, digits, "_", "." and "-"',
+      },
+      {
+        taskId: "",
+        field: "tasks[2].type",
+        message: 'unknown task type "nope" (known: http, shell)',
+      },
+      {
+        taskId: "",
+        field: "tasks[3]",
+        message: "must be an object, not a number",
+      },
+    ]);
+  });
+
+  it("checks every field's type and range", () => {
+    const problems = problemsOf(
+      workflow(
+        {
+          id: "a",
+          name: 5,
+          depends_on: "b",
+          timeout: 0,
+          retries: 1.5,
+          priority: "high",
+          trigger_rule: "sometimes",
+          node_selector: { gpu: null, zone: ["a"] },
+          labels: "x",
+          env: { "BAD-NAME": "1", OK: true },
+          condition: "tasks.a.output >",
+          config: [],
+        },
+        echo("b", { retries: 1, retry: { max_attempts: 2 } }),
+      ),
+    );
+    expect(problems.map((p) => `${p.taskId} ${p.field}: ${p.message}`)).toEqual(
+      [
+        "a type: is required",
+        "a name: must be a string, not a number",
+        "a depends_on: must be a list of task ids, not a string",
+        "a timeout: must be a positive number of seconds, not 0",
+        "a retries: must be an integer >= 0, not 1.5",
+        'a priority: must be an integer, not "high"',
+        'a trigger_rule: must be one of all_success, all_done, one_success, one_failed, none_failed, not "sometimes"',
+        "a node_selector.gpu: must be a string, number or boolean",
+        "a node_selector.zone: must be a string, number or boolean",
+        "a labels: must be a map of names to values, not a string",
+        'a env.BAD-NAME: key "BAD-NAME" is not an environment variable name ([A-Za-z_][A-Za-z0-9_]*)',
+        "a config: must be an object, not a list",
+        "b retries: set either retries or retry, not both",
+        'a condition: expression "tasks.a.output >" does not parse: 1:16: found > but expecting end of input',
+      ],
+    );
+  });
+
+  it("checks a retry policy field by field", () => {
+    const problems = problemsOf(
+      workflow(
+        echo("a", {
+          retry: {
+            max_attempts: 0,
+            initial_delay: 10,
+            max_delay: 5,
+            backoff: "random",
+            multiplier: 0,
+            jitter: 2,
+            retry_on: ["error", "exit_code:3", "exit_code:x", "teapot"],
+            forever: true,
+          },
+        }),
+      ),
+    );
+    expect(problems.map((p) => `${p.field}: ${p.message}`)).toEqual([
+      "retry.max_attempts: must be an integer >= 1, not 0",
+      'retry.backoff: must be one of fixed, linear, exponential, not "random"',
+      "retry.multiplier: must be a number > 0, not 0",
+      "retry.jitter: must be true, false or a fraction 0..1, not 2",
+      'retry.retry_on[2]: unknown retry class "exit_code:x" (known: error, timeout, lost, 5xx, 429, exit_code:N)',
+      'retry.retry_on[3]: unknown retry class "teapot" (known: error, timeout, lost, 5xx, 429, exit_code:N)',
+      'retry.forever: unknown field "forever"',
+      "retry.max_delay: must not be less than initial_delay",
+    ]);
+  });
+
+  it("accepts a full retry policy", () => {
+    const retry = {
+      max_attempts: 4,
+      initial_delay: 1,
+      max_delay: 60,
+      backoff: "linear",
+      multiplier: 2,
+      jitter: 0.2,
+      retry_on: ["error", "timeout", "lost", "5xx", "429", "exit_code:75"],
+    };
+    const { definition } = validate(workflow(echo("a", { retry })));
+    expect(definition?.tasks[0]?.retry).toEqual(retry);
+  });
+
+  it("checks resource quantities", () => {
+    const problems = problemsOf(
+      workflow(
+        echo("a", {
+          resources: {
+            cpu: "lots",
+            memory: "4GB",
+            gpu: { count: 0, vendor: "x" },
+            storage: { size: "100Gi", type: 3 },
+            fpga: 1,
+          },
+        }),
+        echo("b", {
+          resources: { cpu: 2, memory: "1.5Gi", gpu: "2", storage: "1e3" },
+        }),
+      ),
+    );
+    expect(problems.map((p) => `${p.field}: ${p.message}`)).toEqual([
+      'resources.cpu: "lots" is not a quantity (like "500m", "2", "4Gi")',
+      'resources.memory: "4GB" is not a quantity (like "500m", "2", "4Gi")',
+      "resources.gpu.count: must be an integer >= 1, not 0",
+      'resources.gpu.vendor: unknown field "vendor" (known: count, type, memory)',
+      "resources.storage.type: must be a string, not a number",
+      'resources.fpga: unknown resource "fpga" (known: cpu, memory, gpu, storage)',
+    ]);
+  });
+});

@@ -1,0 +1,123 @@
+/**
+ * The stored, normalized shape of a workflow definition (SPEC §3). Keys are
+ * the snake_case ones users write, so a stored definition reads like the
+ * file it came from.
+ */
+import type { ConfigSchema, JsonObject } from "../plugin-sdk/index.js";
+
+/** When a task runs, given how its upstream tasks ended. */
+export type TriggerRule =
+  /** Every upstream task succeeded (the default). */
+  | "all_success"
+  /** Every upstream task is done, however it ended. */
+  | "all_done"
+  /** At least one upstream task succeeded. */
+  | "one_success"
+  /** At least one upstream task failed. */
+  | "one_failed"
+  /** No upstream task failed (skips are fine). */
+  | "none_failed";
+
+/** Every trigger rule, in the order the SPEC lists them. */
+export const TRIGGER_RULES: readonly TriggerRule[] = [
+  "all_success",
+  "all_done",
+  "one_success",
+  "one_failed",
+  "none_failed",
+];
+
+/** How the delay between attempts grows. */
+export type Backoff = "fixed" | "linear" | "exponential";
+
+/**
+ * A failure class that may be retried: `error` (the task failed),
+ * `timeout`, `lost` (the lease expired), `5xx`, `429`, or `exit_code:N`.
+ */
+export type RetryClass =
+  | "error"
+  | "timeout"
+  | "lost"
+  | "5xx"
+  | "429"
+  | `exit_code:${number}`;
+
+/**
+ * A task's retry policy as written. Absent keys take the scheduler's
+ * defaults; delays are seconds.
+ */
+export interface RetryPolicy {
+  max_attempts?: number;
+  initial_delay?: number;
+  max_delay?: number;
+  backoff?: Backoff;
+  multiplier?: number;
+  /** `true`, or the fraction (0..1) of each delay that is randomized. */
+  jitter?: boolean | number;
+  retry_on?: RetryClass[];
+}
+
+/** One task definition of a workflow, normalized. */
+export interface TaskDefinition {
+  id: string;
+  name?: string;
+  type: string;
+  depends_on: string[];
+  /** A CEL boolean evaluated when the upstream is done. */
+  condition?: string;
+  trigger_rule?: TriggerRule;
+  /** The task type's config; templates are still unrendered. */
+  config: JsonObject;
+  /** Seconds. */
+  timeout?: number;
+  /** Shorthand for `retry.max_attempts = retries + 1`. */
+  retries?: number;
+  retry?: RetryPolicy;
+  resources?: JsonObject;
+  node_selector: Record<string, string>;
+  labels?: Record<string, string>;
+  env?: Record<string, string>;
+  priority: number;
+}
+
+/** Task fields a workflow's `defaults` may set for all its tasks. */
+export interface TaskDefaults {
+  timeout?: number;
+  retries?: number;
+  retry?: RetryPolicy;
+  resources?: JsonObject;
+  node_selector?: Record<string, string>;
+  labels?: Record<string, string>;
+  env?: Record<string, string>;
+  priority?: number;
+  trigger_rule?: TriggerRule;
+}
+
+/** A workflow definition after normalization and validation. */
+export interface WorkflowDefinition {
+  name: string;
+  description?: string;
+  /** Param defaults; a run may override declared params. */
+  params: JsonObject;
+  defaults?: TaskDefaults;
+  /** At most this many tasks of one run at once. */
+  concurrency?: number;
+  /** Seconds a run may take. */
+  timeout?: number;
+  tasks: TaskDefinition[];
+}
+
+/**
+ * One thing wrong with a definition. `taskId` is "" for the workflow level
+ * (and for a task without a usable id, whose field then starts with
+ * `tasks[N].`); `field` is a dotted path like "config.command",
+ * "depends_on[1]" or "tasks[3].id".
+ */
+export interface Problem {
+  taskId: string;
+  field: string;
+  message: string;
+}
+
+/** What the validator knows about task types: name -> config schema. */
+export type TaskTypeCatalog = ReadonlyMap<string, ConfigSchema>;
