@@ -17,5 +17,7 @@ export type {
 } from "./plugin.js";
 export type { PluginFactory, PluginSdk } from "./plugin-sdk.js";
 export { definePlugin, pluginSdk } from "./plugin-sdk.js";
+export type { TaskAbortReason } from "./task-abort.js";
+export { TaskAbort } from "./task-abort.js";
 export type { RetryClass, TaskErrorOptions } from "./task-error.js";
 export { NonRetryableError, TaskError } from "./task-error.js";

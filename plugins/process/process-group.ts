@@ -1,0 +1,85 @@
+import { readdir, readFile } from "node:fs/promises";
+
+/**
+ * Sends a signal to every process in a process group. A group that no
+ * longer exists is not an error: the work is already done.
+ */
+export function signalProcessGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ESRCH") throw error;
+  }
+}
+
+/**
+ * Whether a process group still has a member that is not a zombie.
+ *
+ * `kill(-pgid, 0)` alone is not enough: an orphan reparented to an init
+ * that never reaps (as in some sandboxes) stays a zombie in the group
+ * forever. Where /proc exists the members are read from it; elsewhere the
+ * answer falls back to `kill(-pgid, 0)`.
+ */
+export async function isProcessGroupAlive(pgid: number): Promise<boolean> {
+  try {
+    process.kill(-pgid, 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ESRCH") return false;
+    // EPERM: a member exists that we may not signal; count it as alive.
+    return true;
+  }
+  const entries = await readProcEntries();
+  if (entries === undefined) return true;
+  for (const pid of entries) {
+    const stat = await readStat(pid);
+    if (stat?.pgid === pgid && stat.state !== "Z") return true;
+  }
+  return false;
+}
+
+/**
+ * Whether a process exists and is not a zombie. Tests use it to show that
+ * nothing a killed task started survives.
+ */
+export async function isProcessAlive(pid: number): Promise<boolean> {
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+  const stat = await readStat(String(pid));
+  if (stat === undefined) {
+    return (await readProcEntries()) === undefined;
+  }
+  return stat.state !== "Z";
+}
+
+interface ProcStat {
+  state: string;
+  pgid: number;
+}
+
+async function readProcEntries(): Promise<string[] | undefined> {
+  try {
+    const names = await readdir("/proc");
+    return names.filter((name) => /^\d+$/.test(name));
+  } catch {
+    return undefined;
+  }
+}
+
+async function readStat(pid: string): Promise<ProcStat | undefined> {
+  let text: string;
+  try {
+    text = await readFile(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return undefined;
+  }
+  // The command name may hold spaces and parentheses: fields start after
+  // the last ")". They are: state, ppid, pgrp, ...
+  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  const state = fields[0];
+  const pgid = Number(fields[2]);
+  if (state === undefined || !Number.isInteger(pgid)) return undefined;
+  return { state, pgid };
+}
