@@ -1,0 +1,35 @@
+import { describe, expect, it } from "vitest";
+import { resolveAgentOptions } from "./agent-options.js";
+
+describe("resolveAgentOptions", () => {
+  const serverUrl = "http://127.0.0.1:7070";
+
+  it("fills every default", () => {
+    const resolved = resolveAgentOptions({ serverUrl });
+    expect(resolved.slots).toBeGreaterThanOrEqual(1);
+    expect(resolved.name).not.toBe("");
+    expect(resolved.stateDir).toMatch(/\.deerflow[/\\]agent$/);
+    expect(resolved.reconnect).toEqual({
+      initialDelayMs: 250,
+      maxDelayMs: 10_000,
+    });
+  });
+
+  it("names the option that is wrong", () => {
+    expect(() => resolveAgentOptions({ serverUrl: "nope" })).toThrow(
+      /^serverUrl: /,
+    );
+    expect(() => resolveAgentOptions({ serverUrl: "ftp://127.0.0.1" })).toThrow(
+      /^serverUrl: /,
+    );
+    expect(() => resolveAgentOptions({ serverUrl, slots: 0 })).toThrow(
+      /^slots: must be an integer >= 1/,
+    );
+    expect(() =>
+      resolveAgentOptions({
+        serverUrl,
+        reconnect: { initialDelayMs: 500, maxDelayMs: 100 },
+      }),
+    ).toThrow(/^reconnect\.maxDelayMs: /);
+  });
+});

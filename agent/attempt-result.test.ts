@@ -1,0 +1,95 @@
+import { describe, expect, it } from "vitest";
+import { AttemptOutcome } from "../gen/deerflow/v1/run_pb.js";
+import { NonRetryableError, TaskError } from "../plugin-sdk/index.js";
+import { settledResult, toJsonObject } from "./attempt-result.js";
+
+describe("settledResult", () => {
+  it("reports a resolved execute as success with its exit code", () => {
+    expect(
+      settledResult({ kind: "resolved", value: { exitCode: 0 } }, undefined, 0),
+    ).toEqual({ outcome: AttemptOutcome.SUCCESS, exitCode: 0 });
+  });
+
+  it("carries a TaskError's retry class, exit code and finality", () => {
+    const error = new TaskError("server said 503", {
+      retryClass: "5xx",
+      exitCode: 2,
+    });
+    expect(settledResult({ kind: "threw", error }, undefined, 0)).toEqual({
+      outcome: AttemptOutcome.FAILED,
+      exitCode: 2,
+      error: "server said 503",
+      retryable: true,
+      retryClass: "5xx",
+    });
+    const final = new NonRetryableError("404");
+    expect(
+      settledResult({ kind: "threw", error: final }, undefined, 0),
+    ).toMatchObject({ retryable: false, retryClass: "error" });
+  });
+
+  it("treats any other throw as a retryable error", () => {
+    const settled = { kind: "threw" as const, error: "plain string" };
+    expect(settledResult(settled, undefined, 0)).toMatchObject({
+      outcome: AttemptOutcome.FAILED,
+      error: "plain string",
+      retryable: true,
+      retryClass: "error",
+    });
+  });
+
+  it("lets an abort decide the outcome even if execute resolved", () => {
+    const resolved = { kind: "resolved" as const, value: undefined };
+    expect(settledResult(resolved, "timeout", 1500)).toMatchObject({
+      outcome: AttemptOutcome.TIMED_OUT,
+      error: "timed out after 1500 ms",
+      retryClass: "timeout",
+      retryable: true,
+    });
+    expect(settledResult(resolved, "killed", 0)).toMatchObject({
+      outcome: AttemptOutcome.KILLED,
+      retryable: false,
+    });
+    for (const reason of ["lost", "stale", "drained"] as const) {
+      expect(settledResult(resolved, reason, 0)).toMatchObject({
+        outcome: AttemptOutcome.LOST,
+        retryClass: "lost",
+        retryable: true,
+      });
+    }
+  });
+
+  it("says so when the plugin ignored its abort", () => {
+    expect(settledResult({ kind: "abandoned" }, "killed", 0).error).toBe(
+      "killed; the plugin did not stop in time",
+    );
+  });
+
+  it("fails a config that did not render for good", () => {
+    const error = new Error("config.url: unresolved attribute");
+    expect(settledResult({ kind: "config", error }, undefined, 0)).toEqual({
+      outcome: AttemptOutcome.FAILED,
+      error: "config.url: unresolved attribute",
+      retryable: false,
+      retryClass: "error",
+    });
+  });
+});
+
+describe("toJsonObject", () => {
+  it("drops what JSON cannot carry", () => {
+    expect(toJsonObject({ a: 1, b: undefined, c: () => 1 })).toEqual({ a: 1 });
+  });
+
+  it("replaces an unserializable output with the reason", () => {
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    expect(toJsonObject(cyclic)._error).toMatch(/^not JSON: /);
+    expect(toJsonObject({ n: 1n })._error).toMatch(/^not JSON: /);
+  });
+
+  it("turns a non-object into an empty object", () => {
+    expect(toJsonObject([1, 2])).toEqual({});
+    expect(toJsonObject(undefined)).toEqual({});
+  });
+});

@@ -1,0 +1,138 @@
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { ResultSchema } from "../gen/deerflow/v1/agent_pb.js";
+import { AttemptOutcome } from "../gen/deerflow/v1/run_pb.js";
+import { type JsonObject, TaskError } from "../plugin-sdk/index.js";
+import type { AbortReason } from "./attempt.js";
+
+/** How a plugin's execute ended, as the attempt saw it. */
+export type Settled =
+  /** execute resolved. */
+  | { kind: "resolved"; value: unknown }
+  /** execute threw (or the attempt could not start it). */
+  | { kind: "threw"; error: unknown }
+  /** The config did not render; execute never ran. */
+  | { kind: "config"; error: unknown }
+  /** The plugin did not stop within the grace after an abort. */
+  | { kind: "abandoned" };
+
+/** The Result fields that depend on how the attempt ended. */
+export type SettledFields = Pick<
+  MessageInitShape<typeof ResultSchema>,
+  "outcome" | "exitCode" | "error" | "retryable" | "retryClass"
+>;
+
+/**
+ * Maps the way an attempt ended to its Result fields. An abort decides the
+ * outcome even when the plugin then resolved: a task that was killed or
+ * timed out did not succeed, whatever it printed on its way out.
+ */
+export function settledResult(
+  settled: Settled,
+  reason: AbortReason | undefined,
+  timeoutMs: number,
+): SettledFields {
+  if (settled.kind === "config") {
+    return {
+      outcome: AttemptOutcome.FAILED,
+      // Both the renderer and the schema check name the field.
+      error: messageOf(settled.error),
+      retryable: false,
+      retryClass: "error",
+    };
+  }
+  const exitCode = exitCodeOf(settled);
+  if (reason !== undefined) {
+    const fields = abortedResult(reason, timeoutMs);
+    if (settled.kind === "abandoned") {
+      fields.error = `${fields.error}; the plugin did not stop in time`;
+    }
+    return { ...fields, exitCode };
+  }
+  if (settled.kind === "threw") {
+    const error = settled.error;
+    const taskError = error instanceof TaskError ? error : undefined;
+    return {
+      outcome: AttemptOutcome.FAILED,
+      exitCode,
+      error: messageOf(error),
+      retryable: taskError?.retryable ?? true,
+      retryClass: taskError?.retryClass ?? "error",
+    };
+  }
+  return { outcome: AttemptOutcome.SUCCESS, exitCode };
+}
+
+function abortedResult(
+  reason: AbortReason,
+  timeoutMs: number,
+): Required<Omit<SettledFields, "exitCode">> {
+  switch (reason) {
+    case "timeout":
+      return {
+        outcome: AttemptOutcome.TIMED_OUT,
+        error: `timed out after ${timeoutMs} ms`,
+        retryable: true,
+        retryClass: "timeout",
+      };
+    case "killed":
+      return {
+        outcome: AttemptOutcome.KILLED,
+        error: "killed",
+        retryable: false,
+        retryClass: "",
+      };
+    case "lost":
+    case "stale":
+    case "drained":
+      return {
+        outcome: AttemptOutcome.LOST,
+        error: ABORT_MESSAGES[reason],
+        retryable: true,
+        retryClass: "lost",
+      };
+  }
+}
+
+const ABORT_MESSAGES = {
+  lost: "lease lost",
+  stale: "lease stale",
+  drained: "killed when the agent's drain grace period ran out",
+};
+
+function exitCodeOf(settled: Settled): number | undefined {
+  if (settled.kind === "resolved") {
+    const value = settled.value as { exitCode?: unknown } | undefined;
+    return integerOrUndefined(value?.exitCode);
+  }
+  if (settled.kind === "threw" && settled.error instanceof TaskError) {
+    return integerOrUndefined(settled.error.exitCode);
+  }
+  return undefined;
+}
+
+function integerOrUndefined(value: unknown): number | undefined {
+  return Number.isInteger(value) ? (value as number) : undefined;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * A plugin's output or log fields as plain JSON. Values JSON cannot carry
+ * (undefined, functions) drop out as JSON.stringify drops them; a value
+ * that cannot be serialized at all (a BigInt, a cycle) becomes `{}` with
+ * the reason under `_error`, so one bad value never breaks the stream.
+ */
+export function toJsonObject(value: unknown): JsonObject {
+  try {
+    const parsed: unknown = JSON.parse(JSON.stringify(value ?? {}));
+    return typeof parsed === "object" &&
+      parsed !== null &&
+      !Array.isArray(parsed)
+      ? (parsed as JsonObject)
+      : {};
+  } catch (error) {
+    return { _error: `not JSON: ${messageOf(error)}` };
+  }
+}

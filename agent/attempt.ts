@@ -1,0 +1,282 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { create } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import type { Logger } from "pino";
+import {
+  type Assignment,
+  type LeaseRef,
+  type Result,
+  ResultSchema,
+} from "../gen/deerflow/v1/agent_pb.js";
+import {
+  AttemptOutcome,
+  type LogLine,
+  LogLineSchema,
+  type MetricPoint,
+  MetricPointSchema,
+} from "../gen/deerflow/v1/run_pb.js";
+import {
+  type JsonObject,
+  type Labels,
+  type Plugin,
+  TaskAbort,
+  type TaskContext,
+} from "../plugin-sdk/index.js";
+import { type Settled, settledResult, toJsonObject } from "./attempt-result.js";
+import { Batcher } from "./batcher.js";
+import type { Clock } from "./clock.js";
+import type { RenderTaskConfig } from "./render-task-config.js";
+
+/**
+ * Why the agent stopped an attempt: the TaskAbort reasons, plus `drained`
+ * for what a drain had to kill when its grace period ran out (the plugin
+ * sees "killed"; the task is not the user's to have cancelled, so the
+ * result asks for a retry elsewhere).
+ */
+export type AbortReason = "timeout" | "killed" | "lost" | "stale" | "drained";
+
+/** What one attempt needs from the agent. */
+export interface AttemptOptions {
+  assignment: Assignment;
+  plugin: Plugin;
+  /** The attempt's work directory is created under it, removed after. */
+  workRoot: string;
+  clock: Clock;
+  /** Scoped to the attempt (run_id, task_id, attempt, lease_id). */
+  logger: Logger;
+  renderConfig: RenderTaskConfig;
+  sendLogs(lines: LogLine[]): void;
+  sendMetrics(points: MetricPoint[]): void;
+  /**
+   * How long a plugin may take to stop after its signal aborts. Past it the
+   * result is reported anyway so the slot and the lease do not hang on a
+   * plugin that ignores its signal.
+   */
+  abortGraceMs: number;
+}
+
+const BATCH_MAX_ITEMS = 100;
+const BATCH_INTERVAL_MS = 200;
+/** Longer lines are cut: one line must not make a message too large. */
+const MAX_LINE_CHARS = 16_384;
+
+/**
+ * One attempt of a task on this agent: renders its config, runs the
+ * plugin in a fresh work directory, streams its logs and metrics, and
+ * turns the way it ended into a Result.
+ */
+export class Attempt {
+  readonly lease: LeaseRef;
+  private readonly controller = new AbortController();
+  private reason: AbortReason | undefined;
+  private finished = false;
+  private sequence = 0n;
+  private readonly output: JsonObject = {};
+  private readonly logs: Batcher<LogLine>;
+  private readonly metrics: Batcher<MetricPoint>;
+
+  constructor(private readonly options: AttemptOptions) {
+    const lease = options.assignment.lease;
+    if (lease === undefined) throw new Error("assignment.lease is required");
+    this.lease = lease;
+    const batching = {
+      maxItems: BATCH_MAX_ITEMS,
+      intervalMs: BATCH_INTERVAL_MS,
+      clock: options.clock,
+    };
+    this.logs = new Batcher(batching, options.sendLogs);
+    this.metrics = new Batcher(batching, options.sendMetrics);
+  }
+
+  /** Why the attempt was aborted, if it was. */
+  get abortReason(): AbortReason | undefined {
+    return this.reason;
+  }
+
+  /** Aborts the attempt's signal. The first reason wins. */
+  abort(reason: AbortReason): void {
+    if (this.finished || this.reason !== undefined) return;
+    this.reason = reason;
+    this.options.logger.info({ reason }, "attempt aborted");
+    this.controller.abort(
+      new TaskAbort(reason === "drained" ? "killed" : reason),
+    );
+  }
+
+  /** Runs the attempt to its end. Never rejects. */
+  async run(): Promise<Result> {
+    const { assignment, clock, logger } = this.options;
+    const startedAtMs = clock.now();
+    const timeout = this.startTimeout(assignment.timeoutMs);
+    logger.info({ task_type: assignment.type }, "attempt started");
+    let settled: Settled;
+    try {
+      settled = await this.execute();
+    } catch (error) {
+      settled = { kind: "threw", error };
+    } finally {
+      this.finished = true;
+      timeout.abort();
+      this.logs.flush();
+      this.metrics.flush();
+    }
+    const result = create(ResultSchema, {
+      lease: this.lease,
+      output: toJsonObject(this.output),
+      startedAt: timestampFromMs(startedAtMs),
+      finishedAt: timestampFromMs(clock.now()),
+      ...settledResult(settled, this.reason, assignment.timeoutMs),
+    });
+    logger.info(
+      { outcome: AttemptOutcome[result.outcome], retryable: result.retryable },
+      "attempt finished",
+    );
+    return result;
+  }
+
+  private startTimeout(timeoutMs: number): AbortController {
+    const stop = new AbortController();
+    if (timeoutMs > 0) {
+      void this.options.clock.sleep(timeoutMs, stop.signal).then(() => {
+        if (!stop.signal.aborted) this.abort("timeout");
+      });
+    }
+    return stop;
+  }
+
+  private async execute(): Promise<Settled> {
+    const { assignment, plugin, renderConfig } = this.options;
+    let config: JsonObject;
+    try {
+      config = renderConfig(
+        assignment.config ?? {},
+        plugin.configSchema,
+        assignment.context ?? {},
+      );
+    } catch (error) {
+      return { kind: "config", error };
+    }
+    const workDir = await mkdtemp(
+      join(this.options.workRoot, "deerflow-attempt-"),
+    );
+    try {
+      const ctx = this.context(config, workDir);
+      return await this.withAbortGrace(
+        Promise.resolve().then(() => plugin.execute(ctx)),
+      );
+    } finally {
+      await rm(workDir, { recursive: true, force: true }).catch(
+        (error: unknown) =>
+          this.options.logger.warn({ err: error }, "work dir not removed"),
+      );
+    }
+  }
+
+  /** Settles with the plugin, or `abandoned` when it outlives its abort. */
+  private withAbortGrace(execution: Promise<unknown>): Promise<Settled> {
+    const done = new AbortController();
+    const outcome = execution.then(
+      (value): Settled => ({ kind: "resolved", value }),
+      (error: unknown): Settled => ({ kind: "threw", error }),
+    );
+    const abandoned = new Promise<Settled>((resolve) => {
+      const onAbort = () => {
+        void this.options.clock
+          .sleep(this.options.abortGraceMs, done.signal)
+          .then(() => {
+            if (!done.signal.aborted) resolve({ kind: "abandoned" });
+          });
+      };
+      const signal = this.controller.signal;
+      if (signal.aborted) onAbort();
+      else signal.addEventListener("abort", onAbort, { once: true });
+    });
+    return Promise.race([outcome, abandoned]).finally(() => done.abort());
+  }
+
+  private context(config: JsonObject, workDir: string): TaskContext {
+    const { assignment } = this.options;
+    const params = assignment.context?.params;
+    return {
+      runId: assignment.runId,
+      taskId: assignment.taskId,
+      attempt: assignment.attempt,
+      config,
+      params: isJsonObject(params) ? params : {},
+      env: { ...assignment.env },
+      // Secrets resolve on dispatch (SPEC §3); the protocol carries none
+      // yet, so plugins see an empty map until Assignment grows a field.
+      secrets: {},
+      workDir,
+      resources: {
+        cpuMillis: Number(assignment.resources?.cpuMillis ?? 0n),
+        memoryBytes: Number(assignment.resources?.memoryBytes ?? 0n),
+        gpuIndexes: (assignment.resources?.gpus ?? []).map((g) => g.index),
+      },
+      signal: this.controller.signal,
+      log: {
+        debug: (message, fields) => this.line("log", message, "debug", fields),
+        info: (message, fields) => this.line("log", message, "info", fields),
+        warn: (message, fields) => this.line("log", message, "warn", fields),
+        error: (message, fields) => this.line("log", message, "error", fields),
+      },
+      metrics: {
+        counter: (name, increment = 1, labels) =>
+          this.point("counter", name, increment, labels),
+        gauge: (name, value, labels) =>
+          this.point("gauge", name, value, labels),
+        timer: (name, ms, labels) => this.point("timer", name, ms, labels),
+      },
+      streams: {
+        stdout: (line) => this.line("stdout", line),
+        stderr: (line) => this.line("stderr", line),
+      },
+      output: (values) => {
+        Object.assign(this.output, values);
+      },
+    };
+  }
+
+  private line(
+    stream: "stdout" | "stderr" | "log",
+    message: string,
+    level = "",
+    fields?: JsonObject,
+  ): void {
+    this.sequence += 1n;
+    this.logs.push(
+      create(LogLineSchema, {
+        attempt: this.options.assignment.attempt,
+        sequence: this.sequence,
+        time: timestampFromMs(this.options.clock.now()),
+        stream,
+        level,
+        message: String(message).slice(0, MAX_LINE_CHARS),
+        fields: fields === undefined ? undefined : toJsonObject(fields),
+      }),
+    );
+  }
+
+  private point(
+    kind: "counter" | "gauge" | "timer",
+    name: string,
+    value: number,
+    labels: Labels = {},
+  ): void {
+    this.metrics.push(
+      create(MetricPointSchema, {
+        attempt: this.options.assignment.attempt,
+        name,
+        kind,
+        value,
+        labels,
+        time: timestampFromMs(this.options.clock.now()),
+      }),
+    );
+  }
+}
+
+function isJsonObject(value: unknown): value is JsonObject {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}

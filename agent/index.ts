@@ -1,0 +1,20 @@
+/** The agent process: one session to the control plane, attempts in slots. */
+export type { AgentOptions } from "./agent-options.js";
+export type { Clock } from "./clock.js";
+export { systemClock } from "./clock.js";
+export type {
+  DetectLabelsOptions,
+  HostFacts,
+  HostResources,
+} from "./detect-labels.js";
+export { detectLabels, gpuLabels } from "./detect-labels.js";
+export type { Gpu, GpuProbe } from "./gpu-probe.js";
+export {
+  normalizeGpuType,
+  nvidiaSmiGpuProbe,
+  parseNvidiaSmiCsv,
+} from "./gpu-probe.js";
+export type { ReconnectPolicy } from "./reconnect-delay.js";
+export { defaultReconnectPolicy, reconnectDelayMs } from "./reconnect-delay.js";
+export type { RunningAgent } from "./start-agent.js";
+export { startAgent } from "./start-agent.js";
