@@ -36,7 +36,7 @@ function indexFiles(roots: readonly DescFile[]): FileIndex {
   const byName = new Map<string, DescFile>();
   const bySymbol = new Map<string, DescFile>();
   const visit = (file: DescFile) => {
-    if (byName.has(file.name + ".proto")) return;
+    if (byName.has(`${file.name}.proto`)) return;
     byName.set(`${file.name}.proto`, file);
     for (const m of file.messages) indexMessage(m, file, bySymbol);
     for (const e of file.enums) bySymbol.set(e.typeName, file);

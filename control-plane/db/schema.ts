@@ -73,6 +73,8 @@ export const tasks = pgTable(
       .notNull()
       .references(() => runs.id, { onDelete: "cascade" }),
     taskId: text("task_id").notNull(),
+    /** Index in the definition, so that views list tasks as written. */
+    position: integer().notNull().default(0),
     name: text().notNull().default(""),
     type: text().notNull(),
     state: text().$type<TaskStateName>().notNull(),

@@ -1,5 +1,5 @@
 import { eq, sql } from "drizzle-orm";
-import { type Db, leases, rowsOf, runs } from "../db/index.js";
+import { type Db, rowsOf, runs } from "../db/index.js";
 import { type AgentCommand, Channels } from "../notify/channels.js";
 import { closeAttempt } from "./close-attempt.js";
 

@@ -96,7 +96,7 @@ export async function loadTasks(
     .select()
     .from(tasks)
     .where(where)
-    .orderBy(asc(tasks.createdAt));
+    .orderBy(asc(tasks.position));
   const attemptWhere = taskId
     ? and(eq(attempts.runId, runId), eq(attempts.taskId, taskId))
     : eq(attempts.runId, runId);

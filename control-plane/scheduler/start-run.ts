@@ -57,7 +57,9 @@ export async function startRun(
       idempotencyKey: key ?? null,
       createdAt: now,
     });
-    const rows = input.definition.tasks.map((t) => taskRow(runId, t, now));
+    const rows = input.definition.tasks.map((t, i) =>
+      taskRow(runId, t, i, now),
+    );
     for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
       await tx.insert(tasks).values(rows.slice(i, i + INSERT_CHUNK));
     }
@@ -67,10 +69,16 @@ export async function startRun(
   });
 }
 
-function taskRow(runId: string, task: TaskDefinition, now: Date) {
+function taskRow(
+  runId: string,
+  task: TaskDefinition,
+  position: number,
+  now: Date,
+) {
   return {
     runId,
     taskId: task.id,
+    position,
     name: task.name ?? "",
     type: task.type,
     state: "CREATED" as const,

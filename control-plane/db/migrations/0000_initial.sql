@@ -109,6 +109,7 @@ CREATE TABLE "task_metrics" (
 CREATE TABLE "tasks" (
 	"run_id" uuid NOT NULL,
 	"task_id" text NOT NULL,
+	"position" integer DEFAULT 0 NOT NULL,
 	"name" text DEFAULT '' NOT NULL,
 	"type" text NOT NULL,
 	"state" text NOT NULL,

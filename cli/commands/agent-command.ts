@@ -1,0 +1,69 @@
+import type { Command } from "commander";
+import { startAgent } from "../../agent/index.js";
+import { createLogger } from "../../core/index.js";
+import { reportError } from "../cli-output.js";
+import { collectKeyValues, positiveInteger, serverUrl } from "../key-value.js";
+
+/** The agent process: SIGTERM drains (finishes attempts), a second kills. */
+export function registerAgentCommand(program: Command): void {
+  program
+    .command("agent")
+    .description("run an agent that takes tasks from a control plane")
+    .option("--server <url>", "control plane URL (env DEERFLOW_SERVER)")
+    .option("--name <name>", "the agent's name (default: the host name)")
+    .option(
+      "-l, --label <key=value>",
+      "a label tasks can select (repeatable)",
+      collectKeyValues("--label", false),
+      {},
+    )
+    .option(
+      "--slots <n>",
+      "most attempts at once (default: CPU count)",
+      positiveInteger("--slots"),
+    )
+    .option(
+      "--state-dir <dir>",
+      "keeps the agent id across restarts (default ~/.deerflow/agent)",
+    )
+    .option(
+      "--work-dir <dir>",
+      "parent of attempts' work directories (default: temp)",
+    )
+    .option(
+      "--drain-grace-ms <ms>",
+      "on SIGTERM, how long running attempts may finish",
+      positiveInteger("--drain-grace-ms"),
+      30_000,
+    )
+    .action(async (opts) => {
+      const logger = createLogger({ base: { component: "agent" } });
+      try {
+        const agent = await startAgent({
+          serverUrl: serverUrl(opts.server),
+          name: opts.name,
+          labels: opts.label as Record<string, string>,
+          slots: opts.slots,
+          stateDir: opts.stateDir,
+          workRoot: opts.workDir,
+          logger,
+        });
+        let draining = false;
+        const onSignal = (signal: NodeJS.Signals) => {
+          if (draining) process.exit(130);
+          draining = true;
+          logger.info(
+            { signal, grace_period_ms: opts.drainGraceMs },
+            "draining",
+          );
+          void agent.drain(opts.drainGraceMs);
+        };
+        process.on("SIGTERM", onSignal);
+        process.on("SIGINT", onSignal);
+        await agent.closed;
+        process.exit(0);
+      } catch (error) {
+        process.exitCode = reportError(error);
+      }
+    });
+}

@@ -1,0 +1,50 @@
+import type { Command } from "commander";
+import { AgentState } from "../../gen/deerflow/v1/agent_pb.js";
+import { ExitCode, printJson } from "../cli-output.js";
+import { printTable, withClients } from "./runs-command.js";
+
+export function registerAgentsCommand(program: Command): void {
+  const agents = program.command("agents").description("see the agents");
+  agents
+    .command("ls")
+    .description("list connected agents with their labels and slots")
+    .option("--server <url>", "control plane URL (env DEERFLOW_SERVER)")
+    .option("--all", "include disconnected agents", false)
+    .option("--json", "print the agents as JSON", false)
+    .action((opts) =>
+      withClients(opts.server, async (clients) => {
+        const { agents: list } = await clients.agents.listAgents({
+          includeDisconnected: opts.all,
+        });
+        if (opts.json) {
+          printJson(
+            list.map((a) => ({
+              id: a.id,
+              name: a.name,
+              state: AgentState[a.state],
+              labels: a.labels,
+              slots: a.slots,
+              task_types: a.taskTypes.map((t) => t.type),
+              leases: a.leaseIds,
+            })),
+          );
+          return ExitCode.ok;
+        }
+        printTable(
+          ["NAME", "STATE", "SLOTS", "LEASES", "TYPES", "LABELS"],
+          list.map((a) => [
+            a.name,
+            AgentState[a.state],
+            String(a.slots),
+            String(a.leaseIds.length),
+            a.taskTypes.map((t) => t.type).join(","),
+            Object.entries(a.labels)
+              .filter(([k]) => !k.includes("/"))
+              .map(([k, v]) => `${k}=${v}`)
+              .join(" "),
+          ]),
+        );
+        return ExitCode.ok;
+      }),
+    );
+}

@@ -1,0 +1,77 @@
+import { readFile } from "node:fs/promises";
+import type { Command } from "commander";
+import { formatProblem } from "../../control-plane/index.js";
+import { builtinTaskTypes } from "../../control-plane/workflows/task-type-catalog.js";
+import {
+  type Problem,
+  parseDefinitionText,
+  validateDefinition,
+} from "../../workflow/index.js";
+import { createApiClients } from "../api-clients.js";
+import { ExitCode, reportError } from "../cli-output.js";
+import { serverUrl, UsageError } from "../key-value.js";
+
+/**
+ * Checks a definition file and lists every problem. Offline it knows the
+ * built-in task types; with --server it asks the control plane, which
+ * also knows the types its agents advertised.
+ */
+export function registerValidateCommand(program: Command): void {
+  program
+    .command("validate")
+    .description("check a workflow file and list every problem (exit 1 if any)")
+    .argument("<file>", "the workflow definition (JSON or YAML)")
+    .option(
+      "--server [url]",
+      "validate on the control plane (knows agents' task types)",
+    )
+    .action(async (file: string, opts) => {
+      const url =
+        opts.server === undefined
+          ? undefined
+          : serverUrl(opts.server === true ? undefined : opts.server);
+      try {
+        const text = await readFile(file, "utf8").catch(
+          (error: NodeJS.ErrnoException) => {
+            throw new UsageError(
+              `cannot read ${file}: ${error.code ?? error.message}`,
+            );
+          },
+        );
+        const problems = url
+          ? await validateRemotely(url, text)
+          : validateLocally(text);
+        if (problems.length === 0) {
+          process.stdout.write(`${file}: valid\n`);
+          process.exitCode = ExitCode.ok;
+          return;
+        }
+        process.stdout.write(
+          `${file}: ${problems.length} problem${problems.length === 1 ? "" : "s"}\n`,
+        );
+        for (const p of problems)
+          process.stdout.write(`  ${formatProblem(p)}\n`);
+        process.exitCode = ExitCode.failed;
+      } catch (error) {
+        process.exitCode = reportError(error, url);
+      }
+    });
+}
+
+function validateLocally(text: string): Problem[] {
+  const parsed = parseDefinitionText(text);
+  if (parsed.problems.length > 0) return parsed.problems;
+  return validateDefinition(parsed.document, { taskTypes: builtinTaskTypes() })
+    .problems;
+}
+
+async function validateRemotely(url: string, text: string): Promise<Problem[]> {
+  const answer = await createApiClients(url).workflows.validateWorkflow({
+    definition: { source: { case: "text", value: text } },
+  });
+  return answer.problems.map((p) => ({
+    taskId: p.taskId,
+    field: p.field,
+    message: p.message,
+  }));
+}

@@ -1,0 +1,49 @@
+import type { JsonObject, JsonValue } from "../plugin-sdk/index.js";
+
+/** A command-line mistake; the message names the flag. */
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+}
+
+/**
+ * Collects repeated `--flag KEY=VALUE` options into an object. With
+ * `typed`, a value that parses as JSON (`3`, `true`, `[1,2]`) keeps that
+ * type; anything else is a string.
+ */
+export function collectKeyValues(flag: string, typed: boolean) {
+  return (raw: string, previous: JsonObject = {}): JsonObject => {
+    const eq = raw.indexOf("=");
+    if (eq <= 0) {
+      throw new UsageError(`${flag}: expected KEY=VALUE, got "${raw}"`);
+    }
+    const key = raw.slice(0, eq);
+    const text = raw.slice(eq + 1);
+    return { ...previous, [key]: typed ? parseTyped(text) : text };
+  };
+}
+
+function parseTyped(text: string): JsonValue {
+  try {
+    return JSON.parse(text) as JsonValue;
+  } catch {
+    return text;
+  }
+}
+
+/** Parses a positive integer flag, naming the flag when it is not one. */
+export function positiveInteger(flag: string) {
+  return (raw: string): number => {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1) {
+      throw new UsageError(
+        `${flag}: expected a whole number >= 1, got "${raw}"`,
+      );
+    }
+    return n;
+  };
+}
+
+/** The server URL: the flag, else DEERFLOW_SERVER, else the default. */
+export function serverUrl(flag: string | undefined): string {
+  return flag ?? process.env.DEERFLOW_SERVER ?? "http://127.0.0.1:7070";
+}

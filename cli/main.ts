@@ -1,0 +1,47 @@
+import { Command, CommanderError } from "commander";
+import { VERSION } from "../core/index.js";
+import { ExitCode } from "./cli-output.js";
+import { registerAgentCommand } from "./commands/agent-command.js";
+import { registerAgentsCommand } from "./commands/agents-command.js";
+import { registerDevCommand } from "./commands/dev-command.js";
+import { registerRunCommand } from "./commands/run-command.js";
+import { registerRunsCommand } from "./commands/runs-command.js";
+import { registerServerCommand } from "./commands/server-command.js";
+import { registerValidateCommand } from "./commands/validate-command.js";
+import { UsageError } from "./key-value.js";
+
+/** The `deerflow` command line. */
+export function buildProgram(): Command {
+  const program = new Command("deerflow")
+    .description(
+      "Deer Flow: workflows on a control plane and agents on any host",
+    )
+    .version(VERSION)
+    .showHelpAfterError();
+  registerServerCommand(program);
+  registerAgentCommand(program);
+  registerDevCommand(program);
+  registerRunCommand(program);
+  registerRunsCommand(program);
+  registerAgentsCommand(program);
+  registerValidateCommand(program);
+  return program;
+}
+
+/** Runs the CLI on argv and resolves when the command's work is done. */
+export async function main(argv: readonly string[]): Promise<void> {
+  const program = buildProgram().exitOverride();
+  try {
+    await program.parseAsync([...argv]);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander already printed the message and help.
+      process.exitCode = error.exitCode === 0 ? ExitCode.ok : ExitCode.error;
+    } else if (error instanceof UsageError) {
+      process.stderr.write(`deerflow: ${error.message}\n`);
+      process.exitCode = ExitCode.error;
+    } else {
+      throw error;
+    }
+  }
+}
