@@ -1,4 +1,4 @@
-import { ConnectError } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { UsageError } from "./key-value.js";
 
 /** Exit codes of every command. */
@@ -17,7 +17,7 @@ export function reportError(error: unknown, serverUrl?: string): number {
     return ExitCode.error;
   }
   if (error instanceof ConnectError) {
-    if (error.code === 14 /* Unavailable */ && serverUrl) {
+    if (error.code === Code.Unavailable && serverUrl) {
       process.stderr.write(
         `deerflow: cannot reach the control plane at ${serverUrl} (${error.rawMessage}).\n` +
           "Start one with `deerflow server`, or set --server / DEERFLOW_SERVER.\n",
@@ -25,7 +25,7 @@ export function reportError(error: unknown, serverUrl?: string): number {
       return ExitCode.error;
     }
     process.stderr.write(`deerflow: ${error.rawMessage}\n`);
-    return error.code === 3 /* InvalidArgument */
+    return error.code === Code.InvalidArgument
       ? ExitCode.failed
       : ExitCode.error;
   }

@@ -1,5 +1,9 @@
 import { randomUUID } from "node:crypto";
-import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
+import {
+  Code,
+  type ConnectRouter,
+  type Interceptor,
+} from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import {
   type Clock,
@@ -215,7 +219,7 @@ function routeAgentCommand(
 function errorInterceptor(logger: Logger): Interceptor {
   const map = (error: unknown, procedure: string) => {
     const mapped = toConnectError(error);
-    if (mapped.code === 13 /* Internal */ || mapped.code === 14) {
+    if (mapped.code === Code.Internal || mapped.code === Code.Unavailable) {
       logger.error({ err: error, procedure }, "request failed");
     }
     return mapped;

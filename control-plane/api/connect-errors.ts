@@ -14,6 +14,15 @@ const DEADLOCK = "40P01";
  */
 export function toConnectError(error: unknown): ConnectError {
   if (error instanceof ConnectError) return error;
+  if (isPeerGone(error)) {
+    return new ConnectError(
+      "the peer closed the stream",
+      Code.Canceled,
+      undefined,
+      undefined,
+      error,
+    );
+  }
   const code = sqlState(error);
   switch (code) {
     case UNIQUE_VIOLATION:
@@ -69,6 +78,12 @@ export function sqlState(error: unknown): string | undefined {
     current = (current as { cause?: unknown }).cause;
   }
   return undefined;
+}
+
+/** The client went away mid-stream: normal for agents and watchers. */
+function isPeerGone(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return code === "ERR_STREAM_PREMATURE_CLOSE" || code === "ABORT_ERR";
 }
 
 function isConnectionError(error: unknown): boolean {
