@@ -48,9 +48,20 @@ export function formatTaskTable(run: Run): string {
     TaskState[t.state],
     String(t.attemptCount),
     t.agentName || "-",
-    t.error ? firstLine(t.error) : "",
+    t.error ? firstLine(t.error) : shortOutput(t.output),
   ]);
-  return formatTable(["TASK", "STATE", "ATTEMPTS", "AGENT", "ERROR"], rows);
+  return formatTable(
+    ["TASK", "STATE", "ATTEMPTS", "AGENT", "OUTPUT OR ERROR"],
+    rows,
+  );
+}
+
+/** The output without process tails, on one line, cut to fit. */
+function shortOutput(output: Record<string, unknown> | undefined): string {
+  if (!output) return "";
+  const { stdout: _out, stderr: _err, exit_code: _code, ...rest } = output;
+  const text = Object.keys(rest).length > 0 ? JSON.stringify(rest) : "";
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
 function firstLine(text: string): string {

@@ -137,6 +137,15 @@ describe("renderConfig with x-encoding url", () => {
     expect(url.searchParams.get("q")).toBe("a b&c=d/é?#");
   });
 
+  it("takes a field that is one template as the whole URL, unencoded", () => {
+    const rendered = renderConfig(
+      { url: "${params.endpoint}" },
+      httpSchema,
+      context({ endpoint: "http://127.0.0.1:9/a?b=c" }),
+    );
+    expect(rendered.url).toBe("http://127.0.0.1:9/a?b=c");
+  });
+
   it("reports a lone surrogate, which has no URL form", () => {
     expect(() =>
       renderConfig(

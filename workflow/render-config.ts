@@ -21,8 +21,9 @@ import { TemplateError } from "./template-error.js";
  * Renders every `${...}` in a config, field by field, following each
  * string property's "x-encoding" in the schema: "shell" quotes each value
  * as one shell word, "url" percent-encodes it, none writes it as text.
- * A string that is exactly one `${expr}` in a field without an encoding
- * becomes the value itself (number, list, object...). Object keys are
+ * A string that is exactly one `${expr}` becomes the value itself
+ * (number, list, object...), except in a shell field, where it is still
+ * quoted as one word. Object keys are
  * not rendered. Throws {@link TemplateError} naming the field
  * ("config.command").
  */
@@ -76,7 +77,14 @@ function renderString(
 ): JsonValue {
   const parts = templateParts(text, field);
   const only = parts[0];
-  if (parts.length === 1 && only?.kind === "expression" && !encoding) {
+  // A URL field that is one template is the whole URL: its structure is
+  // the value's own, so it is not percent-encoded. Shell fields still
+  // quote it, so that it stays one word.
+  if (
+    parts.length === 1 &&
+    only?.kind === "expression" &&
+    encoding !== "shell"
+  ) {
     return evaluateExpression(only.source, context, field);
   }
   let out = "";

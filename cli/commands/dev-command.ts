@@ -45,11 +45,21 @@ export function registerDevCommand(program: Command): void {
       });
       let stop = async () => {};
       try {
-        const controlPlane = await startControlPlane({
-          listen: file ? "127.0.0.1:0" : opts.listen,
-          dataDir: opts.dataDir,
-          databaseUrl: undefined,
-          logger,
+        const start = (listen: string) =>
+          startControlPlane({
+            listen,
+            dataDir: opts.dataDir,
+            databaseUrl: undefined,
+            logger,
+          });
+        // Running a file needs no fixed port: when the default one is
+        // taken (a server already runs), any free port will do.
+        const controlPlane = await start(opts.listen).catch((error) => {
+          if (!file || (error as NodeJS.ErrnoException).code !== "EADDRINUSE") {
+            throw error;
+          }
+          process.stderr.write(`deerflow dev: ${opts.listen} is in use; using a free port\n`);
+          return start("127.0.0.1:0");
         });
         const agent = await startAgent({
           serverUrl: controlPlane.url,

@@ -27,7 +27,7 @@ export const pythonConfigSchema: ConfigSchema = {
       minLength: 1,
       description:
         "Path of a .py file to import as a module: absolute, or relative " +
-        "to the attempt's work directory. Its directory goes on sys.path.",
+        "to the agent's working directory. Its directory goes on sys.path.",
     },
     code: {
       type: "string",

@@ -1,6 +1,7 @@
-import { mkdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   NonRetryableError,
   pluginSdk,
@@ -43,14 +44,20 @@ async def later(x):
     return [x, x]
 `;
 
+let scriptDir: string;
+
+beforeAll(async () => {
+  scriptDir = await mkdtemp(join(tmpdir(), "deerflow-python-test-"));
+  await mkdir(join(scriptDir, "tasks"));
+  await writeFile(join(scriptDir, "tasks", "job.py"), SCRIPT);
+});
+
+afterAll(() => rm(scriptDir, { recursive: true, force: true }));
+
+/** Runs a function of SCRIPT, named by a path relative to the cwd. */
 function withScript(config: Omit<PythonConfig, "script">) {
-  return runPlugin(python, {
-    config: { ...config, script: "tasks/job.py" },
-    async setup(workDir) {
-      await mkdir(join(workDir, "tasks"));
-      await writeFile(join(workDir, "tasks", "job.py"), SCRIPT);
-    },
-  });
+  const script = relative(process.cwd(), join(scriptDir, "tasks", "job.py"));
+  return runPlugin(python, { config: { ...config, script } });
 }
 
 function stdout(lines: CollectedLine[]): string[] {

@@ -115,7 +115,9 @@ async function writeCall(sdk: PluginSdk, ctx: TaskContext<PythonConfig>) {
   };
   let script: string | undefined;
   if (config.script !== undefined) {
-    script = resolve(ctx.workDir, config.script);
+    // Relative to where the agent runs, as a user who writes
+    // "scripts/etl.py" next to the agent expects.
+    script = resolve(process.cwd(), config.script);
     const info = await stat(script).catch(() => undefined);
     if (!info?.isFile()) {
       throw new sdk.NonRetryableError(
