@@ -1,8 +1,8 @@
 import os from "node:os";
 import { join } from "node:path";
 import type { Logger } from "pino";
+import type { Clock } from "../core/index.js";
 import type { PluginFactory } from "../plugin-sdk/index.js";
-import type { Clock } from "./clock.js";
 import type { GpuProbe } from "./gpu-probe.js";
 import type { ReconnectPolicy } from "./reconnect-delay.js";
 

@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import type { Clock } from "../core/index.js";
 import type {
   Assignment,
   LeaseRef,
@@ -10,7 +11,6 @@ import type { Plugin } from "../plugin-sdk/index.js";
 import type { ResolvedAgentOptions } from "./agent-options.js";
 import { Attempt } from "./attempt.js";
 import { AttemptTable } from "./attempt-table.js";
-import type { Clock } from "./clock.js";
 import type { HostFacts } from "./detect-labels.js";
 import { buildHello } from "./hello.js";
 import { Outbox } from "./outbox.js";

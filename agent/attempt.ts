@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { Logger } from "pino";
+import type { Clock } from "../core/index.js";
 import {
   type Assignment,
   type LeaseRef,
@@ -25,7 +26,6 @@ import {
 } from "../plugin-sdk/index.js";
 import { type Settled, settledResult, toJsonObject } from "./attempt-result.js";
 import { Batcher } from "./batcher.js";
-import type { Clock } from "./clock.js";
 import type { RenderTaskConfig } from "./render-task-config.js";
 
 /**

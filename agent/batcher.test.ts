@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import type { Clock } from "../core/index.js";
 import { Batcher } from "./batcher.js";
-import type { Clock } from "./clock.js";
 
 /** A clock whose sleeps end when the test says so. */
 function manualClock() {

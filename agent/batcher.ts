@@ -1,4 +1,4 @@
-import type { Clock } from "./clock.js";
+import type { Clock } from "../core/index.js";
 
 /** When a batch goes out. */
 export interface BatcherOptions {

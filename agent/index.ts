@@ -1,7 +1,8 @@
 /** The agent process: one session to the control plane, attempts in slots. */
+
+export type { Clock } from "../core/index.js";
+export { systemClock } from "../core/index.js";
 export type { AgentOptions } from "./agent-options.js";
-export type { Clock } from "./clock.js";
-export { systemClock } from "./clock.js";
 export type {
   DetectLabelsOptions,
   HostFacts,

@@ -9,12 +9,12 @@ import {
   Http2SessionManager,
 } from "@connectrpc/connect-node";
 import type { Logger } from "pino";
+import type { Clock } from "../core/index.js";
 import {
   AgentService,
   type SessionRequest,
   type SessionResponse,
 } from "../gen/deerflow/v1/agent_pb.js";
-import type { Clock } from "./clock.js";
 import { MessageQueue } from "./message-queue.js";
 import { type ReconnectPolicy, reconnectDelayMs } from "./reconnect-delay.js";
 

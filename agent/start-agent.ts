@@ -1,10 +1,10 @@
 import { pino } from "pino";
+import { systemClock } from "../core/index.js";
 import packageJson from "../package.json" with { type: "json" };
 import type { PluginFactory } from "../plugin-sdk/index.js";
 import { Agent } from "./agent.js";
 import { loadAgentId } from "./agent-id.js";
 import { type AgentOptions, resolveAgentOptions } from "./agent-options.js";
-import { systemClock } from "./clock.js";
 import { detectLabels } from "./detect-labels.js";
 import { loadPlugins } from "./plugin-registry.js";
 import { renderTaskConfig } from "./render-task-config.js";

@@ -1,26 +1,29 @@
 /**
- * Time, injected. The lease manager, scheduler and agent loop take a Clock
- * so that tests drive time instead of sleeping.
+ * Time, injected. The lease manager, scheduler, dispatcher and agent loop
+ * take a Clock so that tests drive time instead of sleeping.
  */
 export interface Clock {
-  /** Milliseconds since the epoch. */
+  /** Milliseconds since the Unix epoch. */
   now(): number;
-  /** Resolves after `ms`, or rejects with the signal's reason on abort. */
+  /**
+   * Resolves after `ms` milliseconds, or as soon as `signal` aborts (it
+   * resolves rather than rejects then, so loops simply check the signal).
+   */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
-/** The real clock. */
-export const systemClock: Clock = {
+/** The wall clock and real timers. */
+export const systemClock: Clock = Object.freeze({
   now: () => Date.now(),
-  sleep: (ms, signal) =>
-    new Promise<void>((resolve, reject) => {
+  sleep: (ms: number, signal?: AbortSignal) =>
+    new Promise<void>((resolve) => {
       if (signal?.aborted) {
-        reject(signal.reason);
+        resolve();
         return;
       }
       const onAbort = () => {
         clearTimeout(timer);
-        reject(signal?.reason);
+        resolve();
       };
       const timer = setTimeout(() => {
         signal?.removeEventListener("abort", onAbort);
@@ -28,4 +31,4 @@ export const systemClock: Clock = {
       }, ms);
       signal?.addEventListener("abort", onAbort, { once: true });
     }),
-};
+});

@@ -41,7 +41,6 @@ export async function registerAgent(
     detectedLabels: profile.detectedLabels,
     resources: profile.resources,
     slots: profile.slots,
-    freeSlots: 0,
     taskTypes: profile.taskTypes,
     version: profile.version,
     sessionId: session.sessionId,
@@ -99,6 +98,6 @@ export async function disconnectAgent(
 ): Promise<void> {
   await db
     .update(agents)
-    .set({ state: "DISCONNECTED", freeSlots: 0, sessionId: null })
+    .set({ state: "DISCONNECTED", sessionId: null })
     .where(and(eq(agents.id, agentId), eq(agents.sessionId, sessionId)));
 }

@@ -96,7 +96,11 @@ function toAgent(row: AgentRow, leaseIds: string[]): Agent {
       ignoreUnknownFields: true,
     }),
     slots: row.slots,
-    freeSlots: row.freeSlots,
+    // Derived, not stored: slots less the leases the agent holds.
+    freeSlots:
+      row.state === "DISCONNECTED"
+        ? 0
+        : Math.max(0, row.slots - leaseIds.length),
     taskTypes: row.taskTypes.map((t) => ({
       type: String(t.type),
       pluginVersion: String(t.plugin_version ?? ""),

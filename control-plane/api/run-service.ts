@@ -5,7 +5,7 @@ import {
   type HandlerContext,
   type ServiceImpl,
 } from "@connectrpc/connect";
-import { and, asc, desc, eq, gt, inArray, lt } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, sql } from "drizzle-orm";
 import type { Clock } from "../../core/index.js";
 import {
   GetRunResponseSchema,
@@ -30,11 +30,9 @@ import {
 } from "../runs/run-view.js";
 import { startRun } from "../scheduler/start-run.js";
 import type { RunStateName } from "../scheduler/states.js";
-import {
-  checkDefinition,
-  definitionError,
-} from "../workflows/read-definition.js";
+import { definitionError } from "../workflows/read-definition.js";
 import { loadTaskTypeCatalog } from "../workflows/task-type-catalog.js";
+import { checkRequestDefinition } from "./check-request-definition.js";
 import { invalidArgument, requireUuid, sqlState } from "./connect-errors.js";
 
 export interface RunServiceDeps {
@@ -58,7 +56,9 @@ export function createRunService(
   const { db, clock } = deps;
   return {
     async startRun(req) {
-      if (req.workflow.case !== "definition") {
+      // No workflow at all is a missing definition (InvalidArgument,
+      // from the check below), not an unimplemented workflow_ref.
+      if (req.workflow.case === "workflowRef") {
         throw new ConnectError(
           "workflow_ref: starting a registered workflow by name is not implemented yet; send the definition inline",
           Code.Unimplemented,
@@ -66,7 +66,7 @@ export function createRunService(
       }
       const params = (req.params ?? {}) as JsonObject;
       const catalog = await loadTaskTypeCatalog(db);
-      const check = checkDefinition(req.workflow.value, catalog, params);
+      const check = checkRequestDefinition(req.workflow.value, catalog, params);
       if (!check.ok) throw definitionError(check.problems);
       const started = await startOnce(
         db,
@@ -91,7 +91,7 @@ export function createRunService(
 
     async listRuns(req) {
       const size = pageSize(req.pageSize);
-      const before = req.pageToken ? decodePageToken(req.pageToken) : undefined;
+      const after = req.pageToken ? decodePageToken(req.pageToken) : undefined;
       const states = req.states.map((s) => RunState[s] as RunStateName);
       const rows = await db
         .select()
@@ -102,10 +102,12 @@ export function createRunService(
             req.workflowName
               ? eq(runs.workflowName, req.workflowName)
               : undefined,
-            before ? lt(runs.createdAt, before) : undefined,
+            after
+              ? sql`(${runs.createdAt}, ${runs.id}) < (${after.createdAt.toISOString()}::timestamptz, ${after.id}::uuid)`
+              : undefined,
           ),
         )
-        .orderBy(desc(runs.createdAt))
+        .orderBy(desc(runs.createdAt), desc(runs.id))
         .limit(size + 1);
       const page = rows.slice(0, size);
       const counts = await taskCounts(
@@ -115,8 +117,7 @@ export function createRunService(
       const last = page.at(-1);
       return create(ListRunsResponseSchema, {
         runs: page.map((r) => toRun(r, counts.get(r.id) ?? {})),
-        nextPageToken:
-          rows.length > size && last ? encodePageToken(last.createdAt) : "",
+        nextPageToken: rows.length > size && last ? encodePageToken(last) : "",
       });
     },
 
@@ -207,13 +208,18 @@ function pageSize(requested: number): number {
   return Math.min(requested || DEFAULT_PAGE, MAX_PAGE);
 }
 
-function encodePageToken(createdAt: Date): string {
-  return Buffer.from(createdAt.toISOString()).toString("base64url");
+/** A page token names the last run of the page: its time and id. */
+function encodePageToken(last: { createdAt: Date; id: string }): string {
+  const text = `${last.createdAt.toISOString()}|${last.id}`;
+  return Buffer.from(text).toString("base64url");
 }
 
-function decodePageToken(token: string): Date {
-  const date = new Date(Buffer.from(token, "base64url").toString());
-  if (Number.isNaN(date.getTime()))
+function decodePageToken(token: string): { createdAt: Date; id: string } {
+  const text = Buffer.from(token, "base64url").toString();
+  const [time = "", id = ""] = text.split("|");
+  const createdAt = new Date(time);
+  if (Number.isNaN(createdAt.getTime()) || !/^[0-9a-f-]{36}$/.test(id)) {
     throw invalidArgument("page_token", "is not a token this server issued");
-  return date;
+  }
+  return { createdAt, id };
 }

@@ -173,7 +173,6 @@ export const agents = pgTable("agents", {
     .notNull(),
   resources: jsonb().$type<JsonObject>().notNull(),
   slots: integer().notNull(),
-  freeSlots: integer("free_slots").notNull().default(0),
   taskTypes: jsonb("task_types").$type<JsonObject[]>().notNull(),
   version: text().notNull().default(""),
   state: text().$type<AgentStateName>().notNull(),

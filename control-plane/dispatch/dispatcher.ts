@@ -112,12 +112,9 @@ export class Dispatcher {
 
   private async runIdleLoop(): Promise<void> {
     const interval = this.options.idlePassIntervalMs ?? 1000;
-    for (;;) {
-      try {
-        await this.options.clock.sleep(interval, this.abort.signal);
-      } catch {
-        return;
-      }
+    const { signal } = this.abort;
+    while (!signal.aborted) {
+      await this.options.clock.sleep(interval, signal);
       this.wake();
     }
   }

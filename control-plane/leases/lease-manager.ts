@@ -50,11 +50,7 @@ export class LeaseManager {
         if (this.abort.signal.aborted) return;
         this.options.logger.error({ err: error }, "lease sweep failed");
       }
-      try {
-        await this.options.clock.sleep(interval, this.abort.signal);
-      } catch {
-        return;
-      }
+      await this.options.clock.sleep(interval, this.abort.signal);
     }
   }
 }

@@ -3,8 +3,8 @@ import { type Db, rowsOf } from "../db/index.js";
 import type { LeaseRef } from "./acknowledge-lease.js";
 
 /**
- * Renews every lease a heartbeat names that the agent still holds, in one
- * statement. Returns the ones it no longer holds (stale): the agent must
+ * Records the agent's heartbeat and renews every lease it names that the
+ * agent still holds, in one statement. Returns the ones it no longer holds (stale): the agent must
  * kill their attempts.
  */
 export async function renewLeases(
@@ -14,6 +14,9 @@ export async function renewLeases(
   leaseTtlMs: number,
   now: Date,
 ): Promise<LeaseRef[]> {
+  await db.execute(sql`
+    UPDATE agents SET last_heartbeat_at = ${now.toISOString()}::timestamptz
+    WHERE id = ${agentId}`);
   if (refs.length === 0) return [];
   const expiresAt = new Date(now.getTime() + leaseTtlMs);
   const renewed = rowsOf<{ id: string }>(

@@ -5,7 +5,6 @@ CREATE TABLE "agents" (
 	"detected_labels" jsonb NOT NULL,
 	"resources" jsonb NOT NULL,
 	"slots" integer NOT NULL,
-	"free_slots" integer DEFAULT 0 NOT NULL,
 	"task_types" jsonb NOT NULL,
 	"version" text DEFAULT '' NOT NULL,
 	"state" text NOT NULL,
