@@ -2,22 +2,30 @@ import { create, type DescFile, toBinary } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import {
+  file_grpc_reflection_v1_reflection,
   type ServerReflection,
   type ServerReflectionRequest,
   type ServerReflectionResponse,
   ServerReflectionResponseSchema,
 } from "../../gen/grpc/reflection/v1/reflection_pb.js";
+import { file_grpc_reflection_v1alpha_reflection } from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
 
 /**
  * grpc.reflection.v1 (and v1alpha, which has the same messages): lets
  * grpcurl and similar tools list the services and read their
- * descriptors without a copy of proto/.
+ * descriptors without a copy of proto/. Its own files are always served:
+ * it lists itself, and `grpcurl describe` (like grpcui) asks for the file
+ * of every listed service, failing on the first one it cannot resolve.
  */
 export function createReflectionService(
   files: readonly DescFile[],
   serviceNames: readonly string[],
 ): ServiceImpl<typeof ServerReflection> {
-  const index = indexFiles(files);
+  const index = indexFiles([
+    ...files,
+    file_grpc_reflection_v1_reflection,
+    file_grpc_reflection_v1alpha_reflection,
+  ]);
   return {
     async *serverReflectionInfo(requests) {
       for await (const request of requests) {

@@ -198,6 +198,9 @@ async function* watchRun(
       }
       if (rows.length === 0) await subscription.changed(ctx.signal);
     }
+    // Cut short by its deadline, a shutdown or the caller leaving: end
+    // with that error, not as a watch whose run has ended would.
+    throw ConnectError.from(ctx.signal.reason, Code.Unavailable);
   } finally {
     subscription.close();
   }

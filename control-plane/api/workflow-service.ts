@@ -2,11 +2,9 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import type { WorkflowService } from "../../gen/deerflow/v1/workflow_pb.js";
 import type { JsonObject } from "../../plugin-sdk/index.js";
 import type { Db } from "../db/index.js";
-import {
-  checkDefinition,
-  toProblemMessages,
-} from "../workflows/read-definition.js";
+import { toProblemMessages } from "../workflows/read-definition.js";
 import { loadTaskTypeCatalog } from "../workflows/task-type-catalog.js";
+import { checkRequestDefinition } from "./check-request-definition.js";
 
 /**
  * WorkflowService: validation now; registration and versions arrive with
@@ -18,7 +16,7 @@ export function createWorkflowService(
   return {
     async validateWorkflow(req) {
       const catalog = await loadTaskTypeCatalog(db);
-      const check = checkDefinition(req.definition, catalog);
+      const check = checkRequestDefinition(req.definition, catalog);
       return check.ok
         ? {
             valid: true,

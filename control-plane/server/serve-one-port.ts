@@ -1,6 +1,7 @@
 import http from "node:http";
 import http2 from "node:http2";
 import net from "node:net";
+import { withGrpcMessageTrailer } from "./grpc-message-trailer.js";
 
 /** A request handler both HTTP versions share (connectNodeAdapter's). */
 export type NodeHandler = (
@@ -29,7 +30,7 @@ export async function serveOnePort(
   host: string,
   port: number,
 ): Promise<OnePortServer> {
-  const h2 = http2.createServer({}, handler);
+  const h2 = http2.createServer({}, withGrpcMessageTrailer(handler));
   const h1 = http.createServer(handler);
   const sessions = new Set<http2.ServerHttp2Session>();
   h2.on("session", (session) => {

@@ -1,9 +1,11 @@
 /**
- * google.protobuf.Struct in the shape proto-loader reads and writes with
- * keepCase: `{ fields: { name: Value } }`, where a Value sets one of
- * null_value, number_value, string_value, bool_value, struct_value or
- * list_value. Written by hand so the test shares nothing with the
- * server's protobuf runtime.
+ * google.protobuf.Struct in the shape proto-loader reads and writes:
+ * `{ fields: { name: Value } }`, where a Value sets one of nullValue,
+ * numberValue, stringValue, boolValue, structValue or listValue. These
+ * names are camelCase even with keepCase, because proto-loader takes the
+ * well-known types from protobufjs's bundled copies rather than from
+ * proto/. Written by hand so the test shares nothing with the server's
+ * protobuf runtime.
  */
 export interface ProtoStruct {
   fields: Record<string, ProtoValue>;
@@ -11,33 +13,47 @@ export interface ProtoStruct {
 
 /** google.protobuf.Value as proto-loader sees it. */
 export type ProtoValue =
-  | { null_value: "NULL_VALUE" }
-  | { number_value: number }
-  | { string_value: string }
-  | { bool_value: boolean }
-  | { struct_value: ProtoStruct }
-  | { list_value: { values: ProtoValue[] } };
+  | { nullValue: "NULL_VALUE" }
+  | { numberValue: number }
+  | { stringValue: string }
+  | { boolValue: boolean }
+  | { structValue: ProtoStruct }
+  | { listValue: { values: ProtoValue[] } };
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
-/** A JSON object as a Struct message. */
-export function toStruct(object: Record<string, Json>): ProtoStruct {
+/**
+ * A JSON object as a Struct message. Keys whose value is undefined are
+ * left out, as JSON.stringify leaves them out.
+ */
+export function toStruct(object: object): ProtoStruct {
   const fields: Record<string, ProtoValue> = {};
   for (const [key, value] of Object.entries(object)) {
-    fields[key] = toValue(value);
+    if (value !== undefined) fields[key] = toValue(value, key);
   }
   return { fields };
 }
 
-function toValue(value: Json): ProtoValue {
-  if (value === null) return { null_value: "NULL_VALUE" };
-  if (typeof value === "boolean") return { bool_value: value };
-  if (typeof value === "number") return { number_value: value };
-  if (typeof value === "string") return { string_value: value };
-  if (Array.isArray(value)) {
-    return { list_value: { values: value.map(toValue) } };
+function toValue(value: unknown, path: string): ProtoValue {
+  if (value === null) return { nullValue: "NULL_VALUE" };
+  switch (typeof value) {
+    case "boolean":
+      return { boolValue: value };
+    case "number":
+      return { numberValue: value };
+    case "string":
+      return { stringValue: value };
+    case "object":
+      return Array.isArray(value)
+        ? {
+            listValue: {
+              values: value.map((v, i) => toValue(v, `${path}[${i}]`)),
+            },
+          }
+        : { structValue: toStruct(value) };
+    default:
+      throw new Error(`${path}: a ${typeof value} is not JSON`);
   }
-  return { struct_value: toStruct(value) };
 }
 
 /**
@@ -56,16 +72,16 @@ export function fromStruct(struct: unknown): Record<string, Json> {
 function fromValue(value: unknown): Json {
   const v = value as Record<string, unknown> & { kind?: string };
   switch (v.kind) {
-    case "null_value":
+    case "nullValue":
       return null;
-    case "number_value":
-    case "string_value":
-    case "bool_value":
+    case "numberValue":
+    case "stringValue":
+    case "boolValue":
       return v[v.kind] as Json;
-    case "struct_value":
-      return fromStruct(v.struct_value);
-    case "list_value": {
-      const list = v.list_value as { values?: unknown[] };
+    case "structValue":
+      return fromStruct(v.structValue);
+    case "listValue": {
+      const list = v.listValue as { values?: unknown[] };
       return (list.values ?? []).map(fromValue);
     }
     default:
