@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import {
   Code,
+  ConnectError,
   type ConnectRouter,
   type Interceptor,
 } from "@connectrpc/connect";
@@ -32,7 +33,6 @@ import {
 import {
   file_grpc_health_v1_health,
   Health,
-  HealthCheckResponse_ServingStatus as Serving,
 } from "../gen/grpc/health/v1/health_pb.js";
 import { ServerReflection as ReflectionV1 } from "../gen/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection as ReflectionV1alpha } from "../gen/grpc/reflection/v1alpha/reflection_pb.js";
@@ -139,8 +139,9 @@ export async function startControlPlane(
       router.service(SecretService, {});
       router.service(
         Health,
-        createHealthService(() =>
-          serving ? Serving.SERVING : Serving.NOT_SERVING,
+        createHealthService(
+          () => serving,
+          SERVICES.map((service) => service.typeName),
         ),
       );
       const reflection = createReflectionService(
@@ -157,9 +158,13 @@ export async function startControlPlane(
       router.service(ReflectionV1, reflection);
       router.service(ReflectionV1alpha, reflection as never);
     };
+    // Aborted on close: open streams end with Unavailable, which clients
+    // treat as "try again elsewhere", on every protocol.
+    const shutdown = new AbortController();
     const handler = connectNodeAdapter({
       routes,
       interceptors: [errorInterceptor(log)],
+      shutdownSignal: shutdown.signal,
     });
     const server = await serveOnePort(handler, resolved.host, resolved.port);
     const url = `http://${server.host.includes(":") ? `[${server.host}]` : server.host}:${server.port}`;
@@ -174,6 +179,9 @@ export async function startControlPlane(
       leaseManager,
       async close() {
         serving = false;
+        shutdown.abort(
+          new ConnectError("the control plane is stopping", Code.Unavailable),
+        );
         await server.close();
         await dispatcher.stop();
         await leaseManager.stop();

@@ -39,6 +39,14 @@ describe.each(testBackends())("grpc.health.v1 on $name", (backend) => {
     expect(answer.status).toBe("SERVING");
   });
 
+  it("answers NOT_FOUND for a service it does not serve", async () => {
+    const failure = await grpcError(
+      health.unary("Check", { service: "acme.Elsewhere" }),
+    );
+    expect(failure.code).toBe(status.NOT_FOUND);
+    expect(failure.details).toContain('service: "acme.Elsewhere"');
+  });
+
   it("streams the status on Watch until the caller cancels", async () => {
     const stream = health.serverStream("Watch", { service: "" });
     const answers = stream[Symbol.asyncIterator]();
