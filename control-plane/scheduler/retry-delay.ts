@@ -8,8 +8,11 @@ export interface RetryDelayPolicy {
   backoff?: "fixed" | "linear" | "exponential";
   /** Growth factor for exponential backoff; default 2. */
   multiplier?: number;
-  /** Fraction of the delay drawn at random, 0..1; default 0. */
-  jitter?: number;
+  /**
+   * Fraction of the delay drawn at random, 0..1; `true` is 1 and `false`
+   * is 0 (definitions may write either); default 0.
+   */
+  jitter?: number | boolean;
 }
 
 /**
@@ -37,6 +40,11 @@ export function retryDelayMs(
       break;
   }
   delay = Math.min(delay, max);
-  const jitter = Math.min(Math.max(policy.jitter ?? 0, 0), 1);
+  const jitter = jitterFraction(policy.jitter);
   return Math.round(delay * (1 - jitter * random()));
+}
+
+function jitterFraction(jitter: number | boolean | undefined): number {
+  if (typeof jitter === "boolean") return jitter ? 1 : 0;
+  return Math.min(Math.max(jitter ?? 0, 0), 1);
 }

@@ -40,23 +40,36 @@ export async function startRun(
   return db.transaction(async (tx) => {
     const key = input.idempotencyKey || undefined;
     if (key) {
-      const [existing] = await tx
-        .select({ id: runs.id })
-        .from(runs)
-        .where(eq(runs.idempotencyKey, key));
-      if (existing) return { runId: existing.id, created: false };
+      const existing = await runWithKey(tx, key);
+      if (existing) return { runId: existing, created: false };
     }
     const runId = randomUUID();
-    await tx.insert(runs).values({
-      id: runId,
-      workflowName: input.definition.name,
-      workflowVersion: input.workflowVersion,
-      definition: input.definition as unknown as JsonObject,
-      params: input.params,
-      state: "PENDING",
-      idempotencyKey: key ?? null,
-      createdAt: now,
-    });
+    // A concurrent start with the same key may commit between the look-up
+    // above and this insert: the insert then waits for it, does nothing,
+    // and the run it stored is the answer.
+    const inserted = await tx
+      .insert(runs)
+      .values({
+        id: runId,
+        workflowName: input.definition.name,
+        workflowVersion: input.workflowVersion,
+        definition: input.definition as unknown as JsonObject,
+        params: input.params,
+        state: "PENDING",
+        idempotencyKey: key ?? null,
+        createdAt: now,
+      })
+      .onConflictDoNothing({ target: runs.idempotencyKey })
+      .returning({ id: runs.id });
+    if (inserted.length === 0) {
+      const winner = key ? await runWithKey(tx, key) : undefined;
+      if (!winner) {
+        throw new Error(
+          "idempotency_key: held by a concurrent start whose run is gone",
+        );
+      }
+      return { runId: winner, created: false };
+    }
     const rows = input.definition.tasks.map((t, i) =>
       taskRow(runId, t, i, now),
     );
@@ -67,6 +80,14 @@ export async function startRun(
     await advanceRun(tx, runId, "start", now);
     return { runId, created: true };
   });
+}
+
+async function runWithKey(tx: Db, key: string): Promise<string | undefined> {
+  const [existing] = await tx
+    .select({ id: runs.id })
+    .from(runs)
+    .where(eq(runs.idempotencyKey, key));
+  return existing?.id;
 }
 
 function taskRow(

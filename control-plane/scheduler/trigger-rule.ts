@@ -36,6 +36,9 @@ export function evaluateTriggerRule(
   rule: TriggerRule,
   upstream: readonly TaskStateName[],
 ): RuleVerdict {
+  // A task with no upstream has nothing to wait for or to lose, whatever
+  // its rule (a workflow's `defaults` may give every task one_success).
+  if (upstream.length === 0) return "ready";
   const count = (p: (s: TaskStateName) => boolean) => upstream.filter(p).length;
   const done = count((s) => DONE.has(s));
   const success = count((s) => s === "SUCCESS");

@@ -1,0 +1,176 @@
+import { eq } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import { testBackends } from "../../test/support/test-database.js";
+import { agents, type Db, leases } from "../db/index.js";
+import {
+  at,
+  claimAll,
+  LEASE_TTL_MS,
+  report,
+  start,
+  task,
+  useTestDatabase,
+  workflow,
+} from "../test-support.js";
+import {
+  type AgentProfile,
+  disconnectAgent,
+  registerAgent,
+} from "./register-agent.js";
+
+const profile = (extra: Partial<AgentProfile> = {}): AgentProfile => ({
+  agentId: "agent-1",
+  name: "laptop",
+  version: "0.1.0",
+  labels: { team: "data", os: "linux" },
+  detectedLabels: { os: "linux", arch: "arm64" },
+  resources: { cpu: "8" },
+  slots: 4,
+  taskTypes: [{ type: "shell" }],
+  ...extra,
+});
+
+const session = (id: string) => ({ sessionId: id, replicaId: "replica-1" });
+
+async function agentRow(db: Db, id = "agent-1") {
+  const [row] = await db.select().from(agents).where(eq(agents.id, id));
+  if (!row) throw new Error(`no agent ${id}`);
+  return row;
+}
+
+describe.each(testBackends())("registerAgent on $name", (backend) => {
+  const t = useTestDatabase(backend);
+
+  it("stores the profile, declared labels over detected", async () => {
+    const registration = await registerAgent(
+      t.db,
+      profile(),
+      session("s1"),
+      [],
+      LEASE_TTL_MS,
+      at(0),
+    );
+    expect(registration).toEqual({ cordoned: false, reattached: [] });
+    expect(await agentRow(t.db)).toMatchObject({
+      name: "laptop",
+      labels: { team: "data", os: "linux", arch: "arm64" },
+      detectedLabels: { os: "linux", arch: "arm64" },
+      slots: 4,
+      state: "CONNECTED",
+      sessionId: "s1",
+      replicaId: "replica-1",
+      connectedAt: at(0),
+    });
+  });
+
+  it("updates a returning agent and keeps it cordoned", async () => {
+    await registerAgent(
+      t.db,
+      profile(),
+      session("s1"),
+      [],
+      LEASE_TTL_MS,
+      at(0),
+    );
+    await t.db
+      .update(agents)
+      .set({ cordoned: true, state: "CORDONED" })
+      .where(eq(agents.id, "agent-1"));
+    const again = await registerAgent(
+      t.db,
+      profile({ name: "renamed", slots: 8 }),
+      session("s2"),
+      [],
+      LEASE_TTL_MS,
+      at(5),
+    );
+    expect(again.cordoned).toBe(true);
+    expect(await agentRow(t.db)).toMatchObject({
+      name: "renamed",
+      slots: 8,
+      state: "CORDONED",
+      sessionId: "s2",
+      connectedAt: at(5),
+    });
+  });
+
+  it("re-attaches only the leases the agent still holds", async () => {
+    await start(t.db, workflow(task("kept"), task("done"), task("theirs")));
+    const mine = await claimAll(t.db, at(1));
+    await report(t.db, mine.get("done"), {}, at(2));
+    await t.db
+      .update(leases)
+      .set({ agentId: "agent-2" })
+      .where(eq(leases.id, mine.get("theirs").leaseId));
+    const refs = ["kept", "done", "theirs"].map((id) => {
+      const { leaseId, fencingToken } = mine.get(id);
+      return { leaseId, fencingToken };
+    });
+    const stale = { ...refs[0], fencingToken: 99 } as (typeof refs)[0];
+    const registration = await registerAgent(
+      t.db,
+      profile(),
+      session("s1"),
+      [...refs, stale],
+      LEASE_TTL_MS,
+      at(20),
+    );
+    expect(registration.reattached).toEqual([refs[0]]);
+    const [kept] = await t.db
+      .select()
+      .from(leases)
+      .where(eq(leases.id, mine.get("kept").leaseId));
+    expect(kept?.expiresAt).toEqual(new Date(at(20).getTime() + LEASE_TTL_MS));
+  });
+
+  it("marks the agent disconnected only for its current session", async () => {
+    await registerAgent(
+      t.db,
+      profile(),
+      session("s1"),
+      [],
+      LEASE_TTL_MS,
+      at(0),
+    );
+    await registerAgent(
+      t.db,
+      profile(),
+      session("s2"),
+      [],
+      LEASE_TTL_MS,
+      at(1),
+    );
+    await disconnectAgent(t.db, "agent-1", "s1");
+    expect((await agentRow(t.db)).state).toBe("CONNECTED");
+    await disconnectAgent(t.db, "agent-1", "s2");
+    expect(await agentRow(t.db)).toMatchObject({
+      state: "DISCONNECTED",
+      sessionId: null,
+    });
+  });
+
+  it("keeps agents apart", async () => {
+    await registerAgent(
+      t.db,
+      profile(),
+      session("s1"),
+      [],
+      LEASE_TTL_MS,
+      at(0),
+    );
+    await registerAgent(
+      t.db,
+      profile({ agentId: "agent-2", labels: { gpu: "h100" } }),
+      session("s9"),
+      [],
+      LEASE_TTL_MS,
+      at(0),
+    );
+    expect((await agentRow(t.db, "agent-2")).labels).toEqual({
+      gpu: "h100",
+      os: "linux",
+      arch: "arm64",
+    });
+    expect((await agentRow(t.db)).labels).toMatchObject({ team: "data" });
+  });
+});

@@ -1,0 +1,195 @@
+import { asc, eq } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import { silentLogger } from "../../core/index.js";
+import { testBackends } from "../../test/support/test-database.js";
+import { type Db, runEvents } from "../db/index.js";
+import { acknowledgeLease } from "../leases/acknowledge-lease.js";
+import { promoteDueRetries } from "../leases/expire-leases.js";
+import { Channels } from "../notify/channels.js";
+import { cancelRun } from "../runs/cancel-run.js";
+import { canTransitionTask, type TaskStateName } from "../scheduler/states.js";
+import {
+  at,
+  claimAll,
+  failure,
+  LEASE_TTL_MS,
+  listenFor,
+  report,
+  start,
+  task,
+  useTestDatabase,
+  workflow,
+} from "../test-support.js";
+import { appendRunEvents } from "./append-run-events.js";
+import { RunEventHub } from "./run-event-hub.js";
+
+async function eventsOf(db: Db, runId: string) {
+  return db
+    .select()
+    .from(runEvents)
+    .where(eq(runEvents.runId, runId))
+    .orderBy(asc(runEvents.sequence));
+}
+
+/** Claims, acknowledges and reports one attempt of `taskId`. */
+async function attempt(
+  db: Db,
+  taskId: string,
+  second: number,
+  outcome: Parameters<typeof report>[2] = {},
+) {
+  const lease = (await claimAll(db, at(second))).get(taskId);
+  await acknowledgeLease(db, "agent-1", lease, LEASE_TTL_MS, at(second));
+  await report(db, lease, outcome, at(second + 1));
+}
+
+describe.each(testBackends())("run events on $name", (backend) => {
+  const t = useTestDatabase(backend);
+
+  it("record a whole run's life in order", async () => {
+    const { runId } = await start(
+      t.db,
+      workflow(
+        task("extract", { retries: 1 }),
+        task("transform", {
+          depends_on: ["extract"],
+          condition: "tasks.extract.output.rows > 0",
+        }),
+        task("load", {
+          depends_on: ["transform"],
+          condition: "tasks.extract.output.rows > 100",
+        }),
+        task("notify", { depends_on: ["load"] }),
+      ),
+      at(0),
+    );
+    await attempt(t.db, "extract", 1, failure("flaky"));
+    expect(await promoteDueRetries(t.db, at(10))).toBe(1);
+    await attempt(t.db, "extract", 11, { output: { rows: 5 } });
+    await attempt(t.db, "transform", 13);
+
+    const events = await eventsOf(t.db, runId);
+    expect(
+      events.map((e) => [e.taskId || "run", e.state, e.attempt, e.agentId]),
+    ).toEqual([
+      ["run", "PENDING", 0, ""],
+      ["extract", "QUEUED", 0, ""],
+      ["run", "RUNNING", 0, ""],
+      ["extract", "ASSIGNED", 1, "agent-1"],
+      ["extract", "RUNNING", 1, "agent-1"],
+      ["extract", "RETRY", 1, "agent-1"],
+      ["extract", "QUEUED", 0, ""],
+      ["extract", "ASSIGNED", 2, "agent-1"],
+      ["extract", "RUNNING", 2, "agent-1"],
+      ["extract", "SUCCESS", 2, "agent-1"],
+      ["transform", "QUEUED", 0, ""],
+      ["transform", "ASSIGNED", 1, "agent-1"],
+      ["transform", "RUNNING", 1, "agent-1"],
+      ["transform", "SUCCESS", 1, "agent-1"],
+      ["load", "SKIPPED", 0, ""],
+      ["notify", "SKIPPED", 0, ""],
+      ["run", "SUCCESS", 0, ""],
+    ]);
+    expect(events.find((e) => e.state === "RETRY")?.error).toBe("flaky");
+    const sequences = events.map((e) => e.sequence);
+    expect([...sequences].sort((a, b) => a - b)).toEqual(sequences);
+    expect(new Set(sequences).size).toBe(sequences.length);
+  });
+
+  it("only record task moves that the lifecycle allows", async () => {
+    const { runId } = await start(
+      t.db,
+      workflow(
+        task("a", { retries: 1 }),
+        task("b", { depends_on: ["a"] }),
+        task("c"),
+        task("d", { depends_on: ["c"] }),
+      ),
+    );
+    const roots = await claimAll(t.db, at(1));
+    for (const id of ["a", "c"]) {
+      await acknowledgeLease(
+        t.db,
+        "agent-1",
+        roots.get(id),
+        LEASE_TTL_MS,
+        at(1),
+      );
+    }
+    await report(t.db, roots.get("a"), failure(), at(2));
+    await promoteDueRetries(t.db, at(10));
+    await attempt(t.db, "a", 11, failure());
+    await cancelRun(t.db, runId, "", at(21));
+
+    const last = new Map<string, TaskStateName>();
+    const walked: string[] = [];
+    for (const e of await eventsOf(t.db, runId)) {
+      if (e.taskId === "") continue;
+      const from = last.get(e.taskId) ?? "CREATED";
+      const to = e.state as TaskStateName;
+      walked.push(`${e.taskId}:${from}->${to}`);
+      expect(canTransitionTask(from, to), `${e.taskId}: ${from} -> ${to}`).toBe(
+        true,
+      );
+      last.set(e.taskId, to);
+    }
+    expect(Object.fromEntries(last)).toEqual({
+      a: "FAILED",
+      b: "UPSTREAM_FAILED",
+      c: "KILLED",
+      d: "KILLED",
+    });
+    expect(walked.length).toBeGreaterThan(8);
+  });
+
+  it("append in order, and nothing for an empty list", async () => {
+    const { runId } = await start(t.db, workflow(task("a")));
+    const before = await eventsOf(t.db, runId);
+    await appendRunEvents(t.db, []);
+    expect(await eventsOf(t.db, runId)).toEqual(before);
+    await appendRunEvents(t.db, [
+      { runId, taskId: "a", state: "NOTE", error: "first" },
+      { runId, state: "NOTE", error: "second" },
+    ]);
+    const after = await eventsOf(t.db, runId);
+    expect(after.slice(before.length)).toMatchObject([
+      { taskId: "a", state: "NOTE", error: "first", attempt: 0, agentId: "" },
+      { taskId: "", state: "NOTE", error: "second" },
+    ]);
+  });
+
+  it("notify the run's id on its channel", async () => {
+    const { runId } = await start(t.db, workflow(task("a")));
+    const watch = await listenFor(
+      t.database,
+      Channels.runEvent,
+      (payload) => payload === runId,
+    );
+    try {
+      await appendRunEvents(t.db, [{ runId, state: "NOTE" }]);
+      expect(await watch.received).toBe(runId);
+    } finally {
+      await watch.stop();
+    }
+  });
+
+  it("wake a hub's watchers of that run", async () => {
+    const { runId } = await start(t.db, workflow(task("a")));
+    const hub = new RunEventHub(t.database, silentLogger());
+    await hub.start();
+    const subscription = hub.subscribe(runId);
+    const abort = new AbortController();
+    try {
+      // A fallback far beyond the test's timeout: only a wakeup resolves.
+      const changed = subscription.changed(abort.signal, 10 * 60_000);
+      await cancelRun(t.db, runId, "", at(1));
+      await changed;
+    } finally {
+      abort.abort();
+      subscription.close();
+      await hub.stop();
+    }
+    const events = await eventsOf(t.db, runId);
+    expect(events.at(-1)?.state).toBe("CANCELLED");
+  });
+});

@@ -1,0 +1,170 @@
+import { eq } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import { testBackends } from "../../test/support/test-database.js";
+import { attempts, leases } from "../db/index.js";
+import { type AgentCommand, Channels } from "../notify/channels.js";
+import {
+  ACK_DEADLINE_MS,
+  at,
+  claimAll,
+  history,
+  LEASE_TTL_MS,
+  listenFor,
+  runState,
+  start,
+  task,
+  taskRow,
+  taskStates,
+  useTestDatabase,
+  workflow,
+} from "../test-support.js";
+import { acknowledgeLease } from "./acknowledge-lease.js";
+import { expireLeases, promoteDueRetries } from "./expire-leases.js";
+import { renewLeases } from "./renew-leases.js";
+
+/** An instant `ms` after `from`. */
+const later = (from: Date, ms: number) => new Date(from.getTime() + ms);
+
+describe.each(testBackends())("expireLeases on $name", (backend) => {
+  const t = useTestDatabase(backend);
+
+  it("takes back an unrenewed active lease; the task retries", async () => {
+    const { runId } = await start(
+      t.db,
+      workflow(task("a", { retries: 1 }), task("b")),
+    );
+    const claimed = await claimAll(t.db, at(1));
+    const lease = claimed.get("a");
+    await acknowledgeLease(t.db, "agent-1", lease, LEASE_TTL_MS, at(1));
+    await acknowledgeLease(
+      t.db,
+      "agent-1",
+      claimed.get("b"),
+      LEASE_TTL_MS,
+      at(1),
+    );
+    // b's holder keeps renewing; a's holder went quiet.
+    const late = later(at(1), LEASE_TTL_MS + 1);
+    await renewLeases(t.db, "agent-1", [claimed.get("b")], LEASE_TTL_MS, late);
+    const deadline = later(at(1), LEASE_TTL_MS);
+    expect(await expireLeases(t.db, deadline)).toBe(0);
+
+    expect(await expireLeases(t.db, late)).toBe(1);
+
+    const [row] = await t.db
+      .select()
+      .from(leases)
+      .where(eq(leases.id, lease.leaseId));
+    expect(row).toMatchObject({ state: "EXPIRED", releasedAt: late });
+    const [attempt] = await t.db
+      .select()
+      .from(attempts)
+      .where(eq(attempts.leaseId, lease.leaseId));
+    expect(attempt).toMatchObject({
+      outcome: "LOST",
+      retryClass: "lost",
+      error: "the lease expired: the agent stopped renewing it",
+    });
+    expect(await taskRow(t.db, runId, "a")).toMatchObject({
+      state: "RETRY",
+      notBefore: later(late, 1000),
+    });
+    expect((await taskStates(t.db, runId)).b).toBe("RUNNING");
+    expect(await expireLeases(t.db, late)).toBe(0);
+  });
+
+  it("revokes an unacknowledged lease; the last attempt fails", async () => {
+    const { runId } = await start(
+      t.db,
+      workflow(task("a"), task("b", { depends_on: ["a"] })),
+    );
+    const lease = (await claimAll(t.db, at(1))).get("a");
+    const due = later(at(1), ACK_DEADLINE_MS + 1);
+    expect(await expireLeases(t.db, later(at(1), ACK_DEADLINE_MS))).toBe(0);
+
+    expect(await expireLeases(t.db, due)).toBe(1);
+
+    const [row] = await t.db
+      .select()
+      .from(leases)
+      .where(eq(leases.id, lease.leaseId));
+    expect(row?.state).toBe("REVOKED");
+    const a = await taskRow(t.db, runId, "a");
+    expect(a).toMatchObject({
+      state: "FAILED",
+      error: "the agent did not acknowledge the assignment in time",
+    });
+    expect((await taskStates(t.db, runId)).b).toBe("UPSTREAM_FAILED");
+    expect(await runState(t.db, runId)).toBe("FAILED");
+  });
+
+  it("tells the holder's replica to cancel the lost attempt", async () => {
+    await start(t.db, workflow(task("a", { retries: 1 })));
+    const lease = (await claimAll(t.db, at(1))).get("a");
+    const command = await listenFor(
+      t.database,
+      Channels.agentCommand,
+      (payload) => payload.includes(lease.leaseId),
+    );
+    try {
+      await expireLeases(t.db, later(at(1), ACK_DEADLINE_MS + 1));
+      const sent = JSON.parse(await command.received) as AgentCommand;
+      expect(sent).toEqual({
+        kind: "cancel",
+        agentId: "agent-1",
+        leaseId: lease.leaseId,
+        fencingToken: lease.fencingToken,
+        reason: "lost",
+      });
+    } finally {
+      await command.stop();
+    }
+  });
+
+  it("leaves a lease whose holder renewed it", async () => {
+    await start(t.db, workflow(task("a")));
+    const lease = (await claimAll(t.db, at(1))).get("a");
+    await acknowledgeLease(t.db, "agent-1", lease, LEASE_TTL_MS, at(1));
+    const renewedAt = later(at(1), LEASE_TTL_MS - 1);
+    await renewLeases(t.db, "agent-1", [lease], LEASE_TTL_MS, renewedAt);
+    expect(await expireLeases(t.db, later(at(1), LEASE_TTL_MS + 1))).toBe(0);
+  });
+});
+
+describe.each(testBackends())("promoteDueRetries on $name", (backend) => {
+  const t = useTestDatabase(backend);
+
+  it("queues tasks whose backoff has passed, and no others", async () => {
+    const { runId } = await start(
+      t.db,
+      workflow(
+        task("soon", { retry: { max_attempts: 2, initial_delay: 5 } }),
+        task("later", { retry: { max_attempts: 2, initial_delay: 50 } }),
+      ),
+    );
+    const claimed = await claimAll(t.db, at(1));
+    const expiry = later(at(1), ACK_DEADLINE_MS + 1);
+    expect(await expireLeases(t.db, expiry)).toBe(2);
+    expect(await taskStates(t.db, runId)).toEqual({
+      soon: "RETRY",
+      later: "RETRY",
+    });
+    expect(claimed.ids).toEqual(["later", "soon"]);
+    const queued = await listenFor(t.database, Channels.taskQueued);
+    try {
+      expect(await promoteDueRetries(t.db, later(expiry, 4999))).toBe(0);
+      expect(await promoteDueRetries(t.db, later(expiry, 5000))).toBe(1);
+      await queued.received;
+    } finally {
+      await queued.stop();
+    }
+    expect(await taskRow(t.db, runId, "soon")).toMatchObject({
+      state: "QUEUED",
+      queuedAt: later(expiry, 5000),
+    });
+    expect((await taskStates(t.db, runId)).later).toBe("RETRY");
+    expect((await history(t.db, runId)).at(-1)).toBe("soon:QUEUED");
+    expect(await promoteDueRetries(t.db, later(expiry, 50_000))).toBe(1);
+    expect(await promoteDueRetries(t.db, later(expiry, 50_000))).toBe(0);
+  });
+});
