@@ -58,7 +58,9 @@ export function registerDevCommand(program: Command): void {
           if (!file || (error as NodeJS.ErrnoException).code !== "EADDRINUSE") {
             throw error;
           }
-          process.stderr.write(`deerflow dev: ${opts.listen} is in use; using a free port\n`);
+          process.stderr.write(
+            `deerflow dev: ${opts.listen} is in use; using a free port\n`,
+          );
           return start("127.0.0.1:0");
         });
         const agent = await startAgent({
