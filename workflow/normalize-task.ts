@@ -27,8 +27,6 @@ export const FUTURE_TASK_FIELDS: readonly string[] = [
   "dynamic",
   "secrets",
   "affinity",
-  "on_agent_disconnect",
-  "lost_after",
 ];
 
 /** A task after normalization, whether or not it had problems. */
@@ -150,6 +148,9 @@ function readFields(
       setOwn(task.config, key, value);
     }
   }
+  if ("lost_after" in raw && raw.on_agent_disconnect !== "keep_running") {
+    report("lost_after", "applies only with on_agent_disconnect: keep_running");
+  }
   if ("retries" in raw && "retry" in raw) {
     report("retries", "set either retries or retry, not both");
   }
@@ -172,6 +173,26 @@ function readField(
     }
     case "depends_on":
       task.depends_on = dependsOn(value, report);
+      return true;
+    case "on_agent_disconnect":
+      if (value === "kill" || value === "keep_running") {
+        task.on_agent_disconnect = value;
+      } else {
+        report(
+          key,
+          `must be "kill" or "keep_running", not ${JSON.stringify(value)}`,
+        );
+      }
+      return true;
+    case "lost_after":
+      if (typeof value === "number" && Number.isFinite(value) && value > 0) {
+        task.lost_after = value;
+      } else {
+        report(
+          key,
+          `must be a positive number of seconds, not ${JSON.stringify(value)}`,
+        );
+      }
       return true;
     case "config":
       if (isObject(value)) task.config = { ...value };

@@ -78,6 +78,17 @@ export interface TaskDefinition {
   labels?: Record<string, string>;
   env?: Record<string, string>;
   priority: number;
+  /**
+   * What the agent does with the attempt when it cannot renew its lease:
+   * "kill" it (the default), or "keep_running" and re-attach the lease on
+   * reconnect while the control plane still holds it.
+   */
+  on_agent_disconnect?: "kill" | "keep_running";
+  /**
+   * With keep_running: seconds without a renewed lease after which the
+   * attempt is lost; the lease lives this long instead of its usual TTL.
+   */
+  lost_after?: number;
 }
 
 /** Task fields a workflow's `defaults` may set for all its tasks. */
