@@ -141,7 +141,6 @@ export class AgentSession implements DispatchTarget {
       this.profile,
       { sessionId: this.sessionId, replicaId: this.deps.replicaId },
       held,
-      this.deps.leaseTtlMs,
       new Date(clock.now()),
     );
     this.cordoned = registration.cordoned;
@@ -209,7 +208,7 @@ export class AgentSession implements DispatchTarget {
   }
 
   private async handle(request: SessionRequest): Promise<void> {
-    const { db, leaseTtlMs } = this.deps;
+    const { db } = this.deps;
     const m = request.message;
     switch (m.case) {
       case "credit":
@@ -218,13 +217,7 @@ export class AgentSession implements DispatchTarget {
         return;
       case "heartbeat": {
         const refs = m.value.leases.map(fromLeaseRef);
-        const stale = await renewLeases(
-          db,
-          this.agentId,
-          refs,
-          leaseTtlMs,
-          this.now(),
-        );
+        const stale = await renewLeases(db, this.agentId, refs, this.now());
         this.send({
           case: "heartbeatAck",
           value: { staleLeases: stale.map(leaseRef) },
@@ -289,7 +282,6 @@ export class AgentSession implements DispatchTarget {
       this.deps.db,
       this.agentId,
       ref,
-      this.deps.leaseTtlMs,
       this.now(),
     );
     if (!held) this.cancel(ref, "stale");
@@ -418,5 +410,7 @@ function toAssignment(a: ClaimedAssignment, deps: AgentSessionDeps) {
     env: a.env,
     timeoutMs: a.timeoutMs,
     ackDeadlineMs: deps.ackDeadlineMs,
+    onAgentDisconnect: a.onAgentDisconnect,
+    leaseTtlMs: a.leaseTtlMs,
   };
 }

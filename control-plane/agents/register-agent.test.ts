@@ -47,7 +47,6 @@ describe.each(testBackends())("registerAgent on $name", (backend) => {
       profile(),
       session("s1"),
       [],
-      LEASE_TTL_MS,
       at(0),
     );
     expect(registration).toEqual({ cordoned: false, reattached: [] });
@@ -64,14 +63,7 @@ describe.each(testBackends())("registerAgent on $name", (backend) => {
   });
 
   it("updates a returning agent and keeps it cordoned", async () => {
-    await registerAgent(
-      t.db,
-      profile(),
-      session("s1"),
-      [],
-      LEASE_TTL_MS,
-      at(0),
-    );
+    await registerAgent(t.db, profile(), session("s1"), [], at(0));
     await t.db
       .update(agents)
       .set({ cordoned: true, state: "CORDONED" })
@@ -81,7 +73,6 @@ describe.each(testBackends())("registerAgent on $name", (backend) => {
       profile({ name: "renamed", slots: 8 }),
       session("s2"),
       [],
-      LEASE_TTL_MS,
       at(5),
     );
     expect(again.cordoned).toBe(true);
@@ -112,7 +103,6 @@ describe.each(testBackends())("registerAgent on $name", (backend) => {
       profile(),
       session("s1"),
       [...refs, stale],
-      LEASE_TTL_MS,
       at(20),
     );
     expect(registration.reattached).toEqual([refs[0]]);
@@ -124,22 +114,8 @@ describe.each(testBackends())("registerAgent on $name", (backend) => {
   });
 
   it("marks the agent disconnected only for its current session", async () => {
-    await registerAgent(
-      t.db,
-      profile(),
-      session("s1"),
-      [],
-      LEASE_TTL_MS,
-      at(0),
-    );
-    await registerAgent(
-      t.db,
-      profile(),
-      session("s2"),
-      [],
-      LEASE_TTL_MS,
-      at(1),
-    );
+    await registerAgent(t.db, profile(), session("s1"), [], at(0));
+    await registerAgent(t.db, profile(), session("s2"), [], at(1));
     await disconnectAgent(t.db, "agent-1", "s1");
     expect((await agentRow(t.db)).state).toBe("CONNECTED");
     await disconnectAgent(t.db, "agent-1", "s2");
@@ -150,20 +126,12 @@ describe.each(testBackends())("registerAgent on $name", (backend) => {
   });
 
   it("keeps agents apart", async () => {
-    await registerAgent(
-      t.db,
-      profile(),
-      session("s1"),
-      [],
-      LEASE_TTL_MS,
-      at(0),
-    );
+    await registerAgent(t.db, profile(), session("s1"), [], at(0));
     await registerAgent(
       t.db,
       profile({ agentId: "agent-2", labels: { gpu: "h100" } }),
       session("s9"),
       [],
-      LEASE_TTL_MS,
       at(0),
     );
     expect((await agentRow(t.db, "agent-2")).labels).toEqual({

@@ -1,7 +1,7 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { JsonObject } from "../../plugin-sdk/index.js";
 import { agents, type Db, leases } from "../db/index.js";
-import type { LeaseRef } from "../leases/acknowledge-lease.js";
+import { expiresFrom, type LeaseRef } from "../leases/acknowledge-lease.js";
 
 /** An agent's self-description, checked. */
 export interface AgentProfile {
@@ -30,7 +30,6 @@ export async function registerAgent(
   profile: AgentProfile,
   session: { sessionId: string; replicaId: string },
   held: readonly LeaseRef[],
-  leaseTtlMs: number,
   now: Date,
 ): Promise<Registration> {
   const merged = { ...profile.detectedLabels, ...profile.labels };
@@ -60,7 +59,7 @@ export async function registerAgent(
       },
     })
     .returning({ cordoned: agents.cordoned });
-  const reattached = await reattach(db, profile.agentId, held, leaseTtlMs, now);
+  const reattached = await reattach(db, profile.agentId, held, now);
   return { cordoned: saved?.cordoned ?? false, reattached };
 }
 
@@ -68,13 +67,12 @@ async function reattach(
   db: Db,
   agentId: string,
   held: readonly LeaseRef[],
-  leaseTtlMs: number,
   now: Date,
 ): Promise<LeaseRef[]> {
   if (held.length === 0) return [];
   const rows = await db
     .update(leases)
-    .set({ expiresAt: new Date(now.getTime() + leaseTtlMs) })
+    .set({ expiresAt: expiresFrom(now) })
     .where(
       and(
         eq(leases.agentId, agentId),

@@ -10,6 +10,7 @@ export {
   agents,
   attempts,
   leases,
+  replicas,
   runEvents,
   runs,
   secrets,

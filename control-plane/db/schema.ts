@@ -147,6 +147,8 @@ export const leases = pgTable(
     agentId: text("agent_id").notNull(),
     fencingToken: bigint("fencing_token", { mode: "number" }).notNull(),
     state: text().$type<LeaseStateName>().notNull(),
+    /** Lifetime without renewal: the server's TTL or the task's lost_after. */
+    ttlMs: integer("ttl_ms").notNull(),
     grantedAt: at("granted_at").notNull().defaultNow(),
     ackDeadlineAt: at("ack_deadline_at").notNull(),
     expiresAt: at("expires_at").notNull(),
@@ -182,6 +184,17 @@ export const agents = pgTable("agents", {
   connectedAt: at("connected_at"),
   lastHeartbeatAt: at("last_heartbeat_at"),
   createdAt: at("created_at").notNull().defaultNow(),
+});
+
+/**
+ * Control-plane replicas and when each was last seen sweeping. When none
+ * was seen for a while, a starting replica credits that downtime to every
+ * held lease: lease expiry does not count time with no control plane up.
+ */
+export const replicas = pgTable("replicas", {
+  id: text().primaryKey(),
+  startedAt: at("started_at").notNull(),
+  lastSeenAt: at("last_seen_at").notNull(),
 });
 
 /** Every state change of a run and its tasks, in order. */

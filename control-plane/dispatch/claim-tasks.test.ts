@@ -99,6 +99,7 @@ describe.each(testBackends())("claimTasks on $name", (backend) => {
       agentId: "agent-7",
       fencingToken: 1,
       state: "GRANTED",
+      ttlMs: LEASE_TTL_MS,
       grantedAt: at(1),
       ackDeadlineAt: new Date(at(1).getTime() + ACK_DEADLINE_MS),
       expiresAt: new Date(at(1).getTime() + LEASE_TTL_MS),
@@ -173,6 +174,37 @@ describe.each(testBackends())("claimTasks on $name", (backend) => {
         run: { id: runId, name: "wf", started_at: at(0).toISOString() },
         task: { id: "use", attempt: 1 },
       },
+    });
+  });
+
+  it("gives a keep_running task a lease that lives for its lost_after", async () => {
+    await start(
+      t.db,
+      workflow(
+        task("plain"),
+        task("sticky", {
+          on_agent_disconnect: "keep_running",
+          lost_after: 600,
+        }),
+      ),
+      at(0),
+    );
+    const claimed = await claimAll(t.db, at(1));
+    expect(claimed.get("plain")).toMatchObject({
+      onAgentDisconnect: "kill",
+      leaseTtlMs: LEASE_TTL_MS,
+    });
+    expect(claimed.get("sticky")).toMatchObject({
+      onAgentDisconnect: "keep_running",
+      leaseTtlMs: 600_000,
+    });
+    const [row] = await t.db
+      .select({ expiresAt: leases.expiresAt, ttlMs: leases.ttlMs })
+      .from(leases)
+      .where(eq(leases.id, claimed.get("sticky").leaseId));
+    expect(row).toEqual({
+      ttlMs: 600_000,
+      expiresAt: new Date(at(1).getTime() + 600_000),
     });
   });
 

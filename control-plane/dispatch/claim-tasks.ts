@@ -33,6 +33,10 @@ export interface ClaimedAssignment {
   context: JsonObject;
   env: Record<string, string>;
   timeoutMs: number;
+  /** "kill" or "keep_running" (SPEC §4). */
+  onAgentDisconnect: string;
+  /** The lease's lifetime without renewal. */
+  leaseTtlMs: number;
 }
 
 interface ClaimedRow {
@@ -84,6 +88,7 @@ export async function claimTasks(
     row,
     leaseId: randomUUID(),
     fencingToken: Number(row.fencing_token),
+    ttlMs: leaseTtlFor(row.spec, options.leaseTtlMs),
   }));
   await recordLeases(tx, agent.agentId, granted, options);
   return buildAssignments(tx, granted, options.now);
@@ -93,6 +98,19 @@ interface Granted {
   row: ClaimedRow;
   leaseId: string;
   fencingToken: number;
+  ttlMs: number;
+}
+
+/**
+ * A lease lives for the server's TTL, or for the task's lost_after when it
+ * keeps running through a lost connection.
+ */
+function leaseTtlFor(spec: JsonObject, serverTtlMs: number): number {
+  if (spec.on_agent_disconnect === "keep_running") {
+    const lostAfter = spec.lost_after;
+    if (typeof lostAfter === "number") return Math.round(lostAfter * 1000);
+  }
+  return serverTtlMs;
 }
 
 async function recordLeases(
@@ -111,9 +129,10 @@ async function recordLeases(
       agentId,
       fencingToken: g.fencingToken,
       state: "GRANTED" as const,
+      ttlMs: g.ttlMs,
       grantedAt: now,
       ackDeadlineAt: new Date(now.getTime() + options.ackDeadlineMs),
-      expiresAt: new Date(now.getTime() + options.leaseTtlMs),
+      expiresAt: new Date(now.getTime() + g.ttlMs),
     })),
   );
   await tx.insert(attempts).values(
@@ -181,6 +200,8 @@ async function buildAssignments(
       context: context as unknown as JsonObject,
       env: (spec.env ?? {}) as Record<string, string>,
       timeoutMs: typeof spec.timeout === "number" ? spec.timeout * 1000 : 0,
+      onAgentDisconnect: String(spec.on_agent_disconnect ?? "kill"),
+      leaseTtlMs: g.ttlMs,
     });
   }
   return result;

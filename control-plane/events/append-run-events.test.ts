@@ -39,7 +39,7 @@ async function attempt(
   outcome: Parameters<typeof report>[2] = {},
 ) {
   const lease = (await claimAll(db, at(second))).get(taskId);
-  await acknowledgeLease(db, "agent-1", lease, LEASE_TTL_MS, at(second));
+  await acknowledgeLease(db, "agent-1", lease, at(second));
   await report(db, lease, outcome, at(second + 1));
 }
 
@@ -108,13 +108,7 @@ describe.each(testBackends())("run events on $name", (backend) => {
     );
     const roots = await claimAll(t.db, at(1));
     for (const id of ["a", "c"]) {
-      await acknowledgeLease(
-        t.db,
-        "agent-1",
-        roots.get(id),
-        LEASE_TTL_MS,
-        at(1),
-      );
+      await acknowledgeLease(t.db, "agent-1", roots.get(id), at(1));
     }
     await report(t.db, roots.get("a"), failure(), at(2));
     await promoteDueRetries(t.db, at(10));

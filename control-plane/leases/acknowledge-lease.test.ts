@@ -27,9 +27,7 @@ describe.each(testBackends())("acknowledgeLease on $name", (backend) => {
 
   it("activates the lease and starts the task", async () => {
     const { runId, lease } = await granted();
-    expect(
-      await acknowledgeLease(t.db, "agent-1", lease, LEASE_TTL_MS, at(2)),
-    ).toBe(true);
+    expect(await acknowledgeLease(t.db, "agent-1", lease, at(2))).toBe(true);
     const [row] = await t.db
       .select()
       .from(leases)
@@ -52,11 +50,9 @@ describe.each(testBackends())("acknowledgeLease on $name", (backend) => {
 
   it("accepts a repeated acknowledgement without a second start", async () => {
     const { runId, lease } = await granted();
-    await acknowledgeLease(t.db, "agent-1", lease, LEASE_TTL_MS, at(2));
+    await acknowledgeLease(t.db, "agent-1", lease, at(2));
     const before = await history(t.db, runId);
-    expect(
-      await acknowledgeLease(t.db, "agent-1", lease, LEASE_TTL_MS, at(3)),
-    ).toBe(true);
+    expect(await acknowledgeLease(t.db, "agent-1", lease, at(3))).toBe(true);
     expect(await history(t.db, runId)).toEqual(before);
     expect((await taskRow(t.db, runId, "a")).startedAt).toEqual(at(2));
   });
@@ -64,17 +60,11 @@ describe.each(testBackends())("acknowledgeLease on $name", (backend) => {
   it("refuses a wrong token, another agent and a revoked lease", async () => {
     const { runId, lease } = await granted();
     const stale = { ...lease, fencingToken: 7 };
-    expect(
-      await acknowledgeLease(t.db, "agent-1", stale, LEASE_TTL_MS, at(2)),
-    ).toBe(false);
-    expect(
-      await acknowledgeLease(t.db, "agent-2", lease, LEASE_TTL_MS, at(2)),
-    ).toBe(false);
+    expect(await acknowledgeLease(t.db, "agent-1", stale, at(2))).toBe(false);
+    expect(await acknowledgeLease(t.db, "agent-2", lease, at(2))).toBe(false);
     expect((await taskRow(t.db, runId, "a")).state).toBe("ASSIGNED");
     await cancelRun(t.db, runId, "", at(3));
-    expect(
-      await acknowledgeLease(t.db, "agent-1", lease, LEASE_TTL_MS, at(4)),
-    ).toBe(false);
+    expect(await acknowledgeLease(t.db, "agent-1", lease, at(4))).toBe(false);
     expect((await taskRow(t.db, runId, "a")).state).toBe("KILLED");
   });
 });
@@ -116,7 +106,6 @@ describe.each(testBackends().filter((b) => b.name === "postgres"))(
         t.db,
         "agent-1",
         lease,
-        LEASE_TTL_MS,
         at(2),
       ).catch((error: unknown) => error);
       await untilALockIsAwaited(t.db);

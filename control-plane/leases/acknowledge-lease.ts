@@ -8,6 +8,11 @@ export interface LeaseRef {
   fencingToken: number;
 }
 
+/** `now` plus the lease's own lifetime, in SQL. */
+export function expiresFrom(now: Date) {
+  return sql`${now.toISOString()}::timestamptz + ${leases.ttlMs} * interval '1 millisecond'`;
+}
+
 /**
  * Marks a granted lease active and its task RUNNING. Returns false when
  * the lease is no longer this agent's to start (revoked or superseded).
@@ -16,7 +21,6 @@ export async function acknowledgeLease(
   db: Db,
   agentId: string,
   ref: LeaseRef,
-  leaseTtlMs: number,
   now: Date,
 ): Promise<boolean> {
   return db.transaction(async (tx) => {
@@ -37,7 +41,7 @@ export async function acknowledgeLease(
       .update(leases)
       .set({
         state: "ACTIVE",
-        expiresAt: new Date(now.getTime() + leaseTtlMs),
+        expiresAt: expiresFrom(now),
       })
       .where(
         and(

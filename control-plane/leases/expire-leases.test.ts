@@ -35,17 +35,11 @@ describe.each(testBackends())("expireLeases on $name", (backend) => {
     );
     const claimed = await claimAll(t.db, at(1));
     const lease = claimed.get("a");
-    await acknowledgeLease(t.db, "agent-1", lease, LEASE_TTL_MS, at(1));
-    await acknowledgeLease(
-      t.db,
-      "agent-1",
-      claimed.get("b"),
-      LEASE_TTL_MS,
-      at(1),
-    );
+    await acknowledgeLease(t.db, "agent-1", lease, at(1));
+    await acknowledgeLease(t.db, "agent-1", claimed.get("b"), at(1));
     // b's holder keeps renewing; a's holder went quiet.
     const late = later(at(1), LEASE_TTL_MS + 1);
-    await renewLeases(t.db, "agent-1", [claimed.get("b")], LEASE_TTL_MS, late);
+    await renewLeases(t.db, "agent-1", [claimed.get("b")], late);
     const deadline = later(at(1), LEASE_TTL_MS);
     expect(await expireLeases(t.db, deadline)).toBe(0);
 
@@ -124,9 +118,9 @@ describe.each(testBackends())("expireLeases on $name", (backend) => {
   it("leaves a lease whose holder renewed it", async () => {
     await start(t.db, workflow(task("a")));
     const lease = (await claimAll(t.db, at(1))).get("a");
-    await acknowledgeLease(t.db, "agent-1", lease, LEASE_TTL_MS, at(1));
+    await acknowledgeLease(t.db, "agent-1", lease, at(1));
     const renewedAt = later(at(1), LEASE_TTL_MS - 1);
-    await renewLeases(t.db, "agent-1", [lease], LEASE_TTL_MS, renewedAt);
+    await renewLeases(t.db, "agent-1", [lease], renewedAt);
     expect(await expireLeases(t.db, later(at(1), LEASE_TTL_MS + 1))).toBe(0);
   });
 });

@@ -39,7 +39,7 @@ async function attemptRow(db: Db, leaseId: string) {
 async function running(db: Db, extra: Parameters<typeof task>[1] = {}) {
   const { runId } = await start(db, workflow(task("a", extra)), at(0));
   const lease = (await claimAll(db, at(1))).get("a");
-  await acknowledgeLease(db, "agent-1", lease, LEASE_TTL_MS, at(1));
+  await acknowledgeLease(db, "agent-1", lease, at(1));
   return { runId, lease };
 }
 

@@ -27,7 +27,7 @@ describe.each(testBackends())("renewLeases on $name", (backend) => {
     );
     const mine = await claimAll(t.db, at(1));
     const active = mine.get("active");
-    await acknowledgeLease(t.db, "agent-1", active, LEASE_TTL_MS, at(1));
+    await acknowledgeLease(t.db, "agent-1", active, at(1));
     await report(t.db, mine.get("done"), {}, at(2));
     const unknown = { leaseId: crypto.randomUUID(), fencingToken: 1 };
     const wrongToken = { ...mine.get("theirs"), fencingToken: 99 };
@@ -39,13 +39,7 @@ describe.each(testBackends())("renewLeases on $name", (backend) => {
       wrongToken,
     ].map(({ leaseId, fencingToken }) => ({ leaseId, fencingToken }));
 
-    const stale = await renewLeases(
-      t.db,
-      "agent-1",
-      refs,
-      LEASE_TTL_MS,
-      at(20),
-    );
+    const stale = await renewLeases(t.db, "agent-1", refs, at(20));
 
     expect(stale).toEqual([refs[2], refs[3], refs[4]]);
     const rows = await t.db
@@ -65,12 +59,8 @@ describe.each(testBackends())("renewLeases on $name", (backend) => {
     await start(t.db, workflow(task("a")));
     const lease = (await claimAll(t.db, at(1), agent("owner"))).get("a");
     const ref = { leaseId: lease.leaseId, fencingToken: lease.fencingToken };
-    expect(
-      await renewLeases(t.db, "intruder", [ref], LEASE_TTL_MS, at(5)),
-    ).toEqual([ref]);
-    expect(
-      await renewLeases(t.db, "owner", [ref], LEASE_TTL_MS, at(5)),
-    ).toEqual([]);
+    expect(await renewLeases(t.db, "intruder", [ref], at(5))).toEqual([ref]);
+    expect(await renewLeases(t.db, "owner", [ref], at(5))).toEqual([]);
   });
 
   it("records the heartbeat, even one that names no lease", async () => {
@@ -88,12 +78,9 @@ describe.each(testBackends())("renewLeases on $name", (backend) => {
       },
       { sessionId: "s1", replicaId: "r1" },
       [],
-      LEASE_TTL_MS,
       at(0),
     );
-    expect(await renewLeases(t.db, "agent-1", [], LEASE_TTL_MS, at(7))).toEqual(
-      [],
-    );
+    expect(await renewLeases(t.db, "agent-1", [], at(7))).toEqual([]);
     const [row] = await t.db
       .select({ lastHeartbeatAt: agents.lastHeartbeatAt })
       .from(agents)

@@ -11,17 +11,16 @@ export async function renewLeases(
   db: Db,
   agentId: string,
   refs: readonly LeaseRef[],
-  leaseTtlMs: number,
   now: Date,
 ): Promise<LeaseRef[]> {
   await db.execute(sql`
     UPDATE agents SET last_heartbeat_at = ${now.toISOString()}::timestamptz
     WHERE id = ${agentId}`);
   if (refs.length === 0) return [];
-  const expiresAt = new Date(now.getTime() + leaseTtlMs);
   const renewed = rowsOf<{ id: string }>(
     await db.execute(sql`
-      UPDATE leases SET expires_at = ${expiresAt.toISOString()}::timestamptz
+      UPDATE leases SET expires_at =
+        ${now.toISOString()}::timestamptz + ttl_ms * interval '1 millisecond'
       WHERE agent_id = ${agentId}
         AND state IN ('GRANTED', 'ACTIVE')
         AND (id, fencing_token) IN (

@@ -46,7 +46,7 @@ describe.each(testBackends())("cancelRun on $name", (backend) => {
     const shell = await claimAll(t.db, at(1));
     await report(t.db, shell.get("done"), {}, at(2));
     const running = shell.get("running");
-    await acknowledgeLease(t.db, "agent-1", running, LEASE_TTL_MS, at(2));
+    await acknowledgeLease(t.db, "agent-1", running, at(2));
     const [assigned] = await claim(t.db, agent("agent-2", {}, ["http"]));
     const [retrying] = await claim(t.db, agent("agent-1", {}, ["python"]));
     if (!assigned || !retrying) throw new Error("claims failed");

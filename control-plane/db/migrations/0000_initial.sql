@@ -42,10 +42,17 @@ CREATE TABLE "leases" (
 	"agent_id" text NOT NULL,
 	"fencing_token" bigint NOT NULL,
 	"state" text NOT NULL,
+	"ttl_ms" integer NOT NULL,
 	"granted_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"ack_deadline_at" timestamp with time zone NOT NULL,
 	"expires_at" timestamp with time zone NOT NULL,
 	"released_at" timestamp with time zone
+);
+--> statement-breakpoint
+CREATE TABLE "replicas" (
+	"id" text PRIMARY KEY NOT NULL,
+	"started_at" timestamp with time zone NOT NULL,
+	"last_seen_at" timestamp with time zone NOT NULL
 );
 --> statement-breakpoint
 CREATE TABLE "run_events" (
