@@ -51,6 +51,7 @@ import { type Database, openDatabase } from "./db/index.js";
 import { Dispatcher } from "./dispatch/dispatcher.js";
 import { RunEventHub } from "./events/run-event-hub.js";
 import { LeaseManager } from "./leases/lease-manager.js";
+import { joinReplicas } from "./leases/replica-presence.js";
 import { type AgentCommand, Channels } from "./notify/channels.js";
 import { serveOnePort } from "./server/serve-one-port.js";
 
@@ -101,12 +102,26 @@ export async function startControlPlane(
     db,
     clock,
     logger: log,
+    replicaId,
     ...resolved,
   });
   const registry = new Map<string, AgentSession>();
   const stops: Array<() => Promise<void>> = [];
   let serving = true;
   try {
+    // Before any sweep: leases must not expire for time nobody was up.
+    const joined = await joinReplicas(
+      db,
+      replicaId,
+      new Date(clock.now()),
+      Math.max(10 * resolved.sweepIntervalMs, 2000),
+    );
+    if (joined.creditedMs > 0) {
+      log.info(
+        { credited_ms: joined.creditedMs },
+        "no replica was up: lease expiry extended by the downtime",
+      );
+    }
     await hub.start();
     stops.push(() => hub.stop());
     stops.push(

@@ -56,6 +56,7 @@ describe.each(testBackends())("LeaseManager on $name", (backend) => {
       db: t.db,
       clock: time.clock,
       logger: silentLogger(),
+      replicaId: "replica-1",
     });
     expect(await manager.sweep()).toEqual({ expired: 0, promoted: 0 });
     const expiry = new Date(at(1).getTime() + ACK_DEADLINE_MS + 1);
@@ -75,6 +76,7 @@ describe.each(testBackends())("LeaseManager on $name", (backend) => {
       db: t.db,
       clock: time.clock,
       logger: silentLogger(),
+      replicaId: "replica-1",
     });
     manager.start();
     try {

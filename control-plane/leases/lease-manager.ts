@@ -1,6 +1,7 @@
 import type { Clock, Logger } from "../../core/index.js";
 import type { Db } from "../db/index.js";
 import { expireLeases, promoteDueRetries } from "./expire-leases.js";
+import { markReplicaSeen } from "./replica-presence.js";
 
 export interface LeaseManagerOptions {
   db: Db;
@@ -8,6 +9,8 @@ export interface LeaseManagerOptions {
   logger: Logger;
   /** How often to look for expired leases and due retries; default 500. */
   sweepIntervalMs?: number;
+  /** This replica, marked seen on every sweep. */
+  replicaId: string;
 }
 
 /**
@@ -28,6 +31,7 @@ export class LeaseManager {
   /** One sweep; exposed so that tests can drive it with their clock. */
   async sweep(): Promise<{ expired: number; promoted: number }> {
     const now = new Date(this.options.clock.now());
+    await markReplicaSeen(this.options.db, this.options.replicaId, now);
     const expired = await expireLeases(this.options.db, now);
     const promoted = await promoteDueRetries(this.options.db, now);
     if (expired > 0) {
