@@ -261,8 +261,8 @@ export class AgentSession implements DispatchTarget {
     const ref = fromLeaseRef(message);
     this.unacknowledged.delete(ref.leaseId);
     if (kind === "reject") {
-      // A rejected assignment is handed back as a lost attempt, so it is
-      // requeued under its retry policy like any other.
+      // A rejected assignment never started: the task goes back to the
+      // queue without using up one of its attempts.
       await recordResult(
         this.deps.db,
         this.agentId,
@@ -272,6 +272,7 @@ export class AgentSession implements DispatchTarget {
           error: "the agent rejected the assignment",
           retryable: true,
           retryClass: "lost",
+          requeue: true,
         },
         this.now(),
       );

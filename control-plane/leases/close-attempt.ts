@@ -1,4 +1,4 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, isNull } from "drizzle-orm";
 import type { JsonObject } from "../../plugin-sdk/index.js";
 import { attempts, type Db, leases, tasks } from "../db/index.js";
 import {
@@ -34,7 +34,19 @@ export interface AttemptEnd {
   failure?: AttemptFailure | undefined;
   startedAt?: Date | undefined;
   finishedAt?: Date | undefined;
+  /**
+   * The attempt never started (not acknowledged, or rejected): the task
+   * goes back to the queue and the attempt does not count against
+   * max_attempts.
+   */
+  requeue?: boolean | undefined;
 }
+
+/**
+ * Assignments of one task that may go unstarted before it fails, so that
+ * a task no agent will take cannot circle forever.
+ */
+export const MAX_UNSTARTED_ATTEMPTS = 5;
 
 /**
  * Ends an attempt whose lease the caller holds locked: releases the
@@ -80,7 +92,10 @@ export async function closeAttempt(
   if (!task || (task.state !== "ASSIGNED" && task.state !== "RUNNING")) {
     return task?.state ?? "KILLED";
   }
-  const next = decideNext(task, end, now);
+  const next =
+    end.requeue && (await unstartedAttempts(tx, lease)) < MAX_UNSTARTED_ATTEMPTS
+      ? ({ state: "QUEUED", error: end.error ?? "" } as const)
+      : decideNext(task, end, now);
   await tx
     .update(tasks)
     .set({
@@ -88,9 +103,13 @@ export async function closeAttempt(
       exitCode: end.exitCode ?? null,
       error: next.error,
       ...(end.outcome === "SUCCESS" ? { output: end.output ?? {} } : {}),
-      ...(next.state === "RETRY"
-        ? { notBefore: next.notBefore }
-        : { finishedAt: now }),
+      ...(next.state === "RETRY" ? { notBefore: next.notBefore } : {}),
+      ...(next.state === "QUEUED"
+        ? { queuedAt: now, maxAttempts: task.maxAttempts + 1 }
+        : {}),
+      ...(next.state === "SUCCESS" || next.state === "FAILED"
+        ? { finishedAt: now }
+        : {}),
     })
     .where(where);
   await appendRunEvents(tx, [
@@ -103,7 +122,9 @@ export async function closeAttempt(
       error: next.error,
     },
   ]);
-  if (next.state !== "RETRY") {
+  if (next.state === "QUEUED") {
+    await notifyTaskQueued(tx);
+  } else if (next.state !== "RETRY") {
     await advanceRun(tx, lease.runId, [lease.taskId], now);
   } else if (next.notBefore.getTime() <= now.getTime()) {
     await notifyTaskQueued(tx);
@@ -112,6 +133,7 @@ export async function closeAttempt(
 }
 
 type NextState =
+  | { state: "QUEUED"; error: string }
   | { state: "SUCCESS"; error: string }
   | { state: "FAILED"; error: string }
   | { state: "RETRY"; error: string; notBefore: Date };
@@ -133,4 +155,19 @@ function decideNext(
   const error = end.error || end.outcome.toLowerCase();
   if (decision.state === "FAILED") return { state: "FAILED", error };
   return { state: "RETRY", error, notBefore: decision.notBefore };
+}
+
+/** Attempts of the lease's task that ended without ever starting. */
+async function unstartedAttempts(tx: Db, lease: HeldLease): Promise<number> {
+  const rows = await tx
+    .select({ number: attempts.number })
+    .from(attempts)
+    .where(
+      and(
+        eq(attempts.runId, lease.runId),
+        eq(attempts.taskId, lease.taskId),
+        isNull(attempts.startedAt),
+      ),
+    );
+  return rows.length;
 }

@@ -19,6 +19,7 @@ import {
   workflow,
 } from "../test-support.js";
 import { acknowledgeLease } from "./acknowledge-lease.js";
+import { MAX_UNSTARTED_ATTEMPTS } from "./close-attempt.js";
 import { expireLeases, promoteDueRetries } from "./expire-leases.js";
 import { renewLeases } from "./renew-leases.js";
 
@@ -67,7 +68,7 @@ describe.each(testBackends())("expireLeases on $name", (backend) => {
     expect(await expireLeases(t.db, late)).toBe(0);
   });
 
-  it("revokes an unacknowledged lease; the last attempt fails", async () => {
+  it("revokes an unacknowledged lease and requeues the task without using an attempt", async () => {
     const { runId } = await start(
       t.db,
       workflow(task("a"), task("b", { depends_on: ["a"] })),
@@ -83,10 +84,33 @@ describe.each(testBackends())("expireLeases on $name", (backend) => {
       .from(leases)
       .where(eq(leases.id, lease.leaseId));
     expect(row?.state).toBe("REVOKED");
-    const a = await taskRow(t.db, runId, "a");
-    expect(a).toMatchObject({
-      state: "FAILED",
+    expect(await taskRow(t.db, runId, "a")).toMatchObject({
+      state: "QUEUED",
+      queuedAt: due,
+      attemptCount: 1,
+      maxAttempts: 2,
       error: "the agent did not acknowledge the assignment in time",
+    });
+    expect((await taskStates(t.db, runId)).b).toBe("CREATED");
+    // The next assignment is attempt 2 and may still succeed.
+    const again = (await claimAll(t.db, later(due, 1))).get("a");
+    expect(again.attempt).toBe(2);
+  });
+
+  it("fails a task after MAX_UNSTARTED_ATTEMPTS assignments nobody acknowledged", async () => {
+    const { runId } = await start(
+      t.db,
+      workflow(task("a"), task("b", { depends_on: ["a"] })),
+    );
+    let now = at(1);
+    for (let i = 0; i < MAX_UNSTARTED_ATTEMPTS; i++) {
+      await claimAll(t.db, now);
+      now = later(now, ACK_DEADLINE_MS + 1);
+      expect(await expireLeases(t.db, now)).toBe(1);
+    }
+    expect(await taskRow(t.db, runId, "a")).toMatchObject({
+      state: "FAILED",
+      attemptCount: MAX_UNSTARTED_ATTEMPTS,
     });
     expect((await taskStates(t.db, runId)).b).toBe("UPSTREAM_FAILED");
     expect(await runState(t.db, runId)).toBe("FAILED");
@@ -137,7 +161,10 @@ describe.each(testBackends())("promoteDueRetries on $name", (backend) => {
       ),
     );
     const claimed = await claimAll(t.db, at(1));
-    const expiry = later(at(1), ACK_DEADLINE_MS + 1);
+    for (const id of claimed.ids) {
+      await acknowledgeLease(t.db, "agent-1", claimed.get(id), at(1));
+    }
+    const expiry = later(at(1), LEASE_TTL_MS + 1);
     expect(await expireLeases(t.db, expiry)).toBe(2);
     expect(await taskStates(t.db, runId)).toEqual({
       soon: "RETRY",

@@ -76,6 +76,7 @@ async function expireOne(db: Db, due: DueLease, now: Date): Promise<boolean> {
           ? "the agent did not acknowledge the assignment in time"
           : "the lease expired: the agent stopped renewing it",
         failure: { retryClass: "lost", retryable: true },
+        requeue: neverStarted,
       },
       now,
     );

@@ -2,16 +2,19 @@ import { describe, expect, it } from "vitest";
 import type { Clock } from "../../core/index.js";
 import { silentLogger } from "../../core/index.js";
 import { testBackends } from "../../test/support/test-database.js";
+import type { Db } from "../db/index.js";
 import {
-  ACK_DEADLINE_MS,
   at,
+  type Claimed,
   claimAll,
+  LEASE_TTL_MS,
   start,
   task,
   taskStates,
   useTestDatabase,
   workflow,
 } from "../test-support.js";
+import { acknowledgeLease } from "./acknowledge-lease.js";
 import { LeaseManager } from "./lease-manager.js";
 
 /**
@@ -42,6 +45,13 @@ function handClock(start: Date) {
   };
 }
 
+/** Acknowledges every claimed lease at at(1), as a live agent would. */
+async function acknowledgeAll(db: Db, claimed: Claimed): Promise<void> {
+  for (const id of claimed.ids) {
+    await acknowledgeLease(db, "agent-1", claimed.get(id), at(1));
+  }
+}
+
 describe.each(testBackends())("LeaseManager on $name", (backend) => {
   const t = useTestDatabase(backend);
 
@@ -50,7 +60,7 @@ describe.each(testBackends())("LeaseManager on $name", (backend) => {
       t.db,
       workflow(task("a", { retry: { max_attempts: 2, initial_delay: 30 } })),
     );
-    await claimAll(t.db, at(1));
+    await acknowledgeAll(t.db, await claimAll(t.db, at(1)));
     const time = handClock(at(1));
     const manager = new LeaseManager({
       db: t.db,
@@ -59,7 +69,7 @@ describe.each(testBackends())("LeaseManager on $name", (backend) => {
       replicaId: "replica-1",
     });
     expect(await manager.sweep()).toEqual({ expired: 0, promoted: 0 });
-    const expiry = new Date(at(1).getTime() + ACK_DEADLINE_MS + 1);
+    const expiry = new Date(at(1).getTime() + LEASE_TTL_MS + 1);
     time.set(expiry);
     expect(await manager.sweep()).toEqual({ expired: 1, promoted: 0 });
     expect(await taskStates(t.db, runId)).toEqual({ a: "RETRY" });
@@ -70,8 +80,8 @@ describe.each(testBackends())("LeaseManager on $name", (backend) => {
 
   it("sweeps in its loop until stopped", async () => {
     const { runId } = await start(t.db, workflow(task("a", { retries: 1 })));
-    await claimAll(t.db, at(1));
-    const time = handClock(new Date(at(1).getTime() + ACK_DEADLINE_MS + 1));
+    await acknowledgeAll(t.db, await claimAll(t.db, at(1)));
+    const time = handClock(new Date(at(1).getTime() + LEASE_TTL_MS + 1));
     const manager = new LeaseManager({
       db: t.db,
       clock: time.clock,

@@ -17,6 +17,8 @@ export interface AttemptResult {
   retryAfterMs?: number | undefined;
   startedAt?: Date | undefined;
   finishedAt?: Date | undefined;
+  /** The agent never started the attempt (it rejected the assignment). */
+  requeue?: boolean | undefined;
 }
 
 /** Whether the result was recorded; a refused one names why. */
@@ -99,6 +101,7 @@ function toEnd(result: AttemptResult) {
     error: result.error,
     startedAt: result.startedAt,
     finishedAt: result.finishedAt,
+    requeue: result.requeue,
     failure: failed
       ? {
           retryClass,
