@@ -228,10 +228,16 @@ function routeAgentCommand(
   }
   const session = registry.get(command.agentId);
   if (!session) return;
-  if (command.kind === "cancel") {
-    session.cancel(command, command.reason);
-  } else {
-    session.drain(command.gracePeriodMs);
+  switch (command.kind) {
+    case "cancel":
+      session.cancel(command, command.reason);
+      return;
+    case "cordon":
+      session.setCordoned(command.cordoned);
+      return;
+    case "drain":
+      session.drain(command.gracePeriodMs);
+      return;
   }
 }
 

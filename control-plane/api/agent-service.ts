@@ -9,6 +9,7 @@ import {
   AgentState,
 } from "../../gen/deerflow/v1/agent_pb.js";
 import { ResourcesSchema } from "../../gen/deerflow/v1/common_pb.js";
+import { drainAgent, findAgent, setCordoned } from "../agents/agent-orders.js";
 import {
   type AgentSessionDeps,
   serveAgentSession,
@@ -17,9 +18,8 @@ import { agents, type Db, leases } from "../db/index.js";
 import { invalidArgument } from "./connect-errors.js";
 
 /**
- * AgentService: the agents' session streams, and listing agents.
- * Cordon and drain arrive with the lifecycle issue and answer
- * Unimplemented until then.
+ * AgentService: the agents' session streams, listing agents, and the
+ * operator's cordon, uncordon and drain.
  */
 export function createAgentService(
   deps: AgentSessionDeps,
@@ -41,27 +41,70 @@ export function createAgentService(
     },
 
     async getAgent(req) {
-      if (req.agent === "") throw invalidArgument("agent", "is required");
-      const rows = await deps.db
-        .select()
-        .from(agents)
-        .where(or(eq(agents.id, req.agent), eq(agents.name, req.agent)));
-      if (rows.length === 0) {
-        throw new ConnectError(`agent ${req.agent} not found`, Code.NotFound);
-      }
-      if (rows.length > 1) {
-        throw new ConnectError(
-          `agent: "${req.agent}" names ${rows.length} agents; use the id`,
-          Code.FailedPrecondition,
-        );
-      }
-      const [agent] = await withLeases(deps.db, rows);
+      const row = await requireAgent(deps.db, req.agent);
+      const [agent] = await withLeases(deps.db, [row]);
       return { agent };
+    },
+
+    async cordonAgent(req) {
+      const row = await requireAgent(deps.db, req.agent);
+      return {
+        agent: await viewOf(deps.db, await setCordoned(deps.db, row.id, true)),
+      };
+    },
+
+    async uncordonAgent(req) {
+      const row = await requireAgent(deps.db, req.agent);
+      return {
+        agent: await viewOf(deps.db, await setCordoned(deps.db, row.id, false)),
+      };
+    },
+
+    async drainAgent(req) {
+      const row = await requireAgent(deps.db, req.agent);
+      if (req.gracePeriodMs < 0) {
+        throw invalidArgument("grace_period_ms", "must not be negative");
+      }
+      const grace = req.gracePeriodMs || DEFAULT_DRAIN_GRACE_MS;
+      return {
+        agent: await viewOf(deps.db, await drainAgent(deps.db, row.id, grace)),
+      };
     },
   };
 }
 
 type AgentRow = typeof agents.$inferSelect;
+
+/** Grace period of a drain that names none. */
+const DEFAULT_DRAIN_GRACE_MS = 30_000;
+
+/** The agent an API field names, or the error that says why not. */
+async function requireAgent(db: Db, ref: string): Promise<AgentRow> {
+  if (ref === "") throw invalidArgument("agent", "is required");
+  const found = await findAgent(db, ref);
+  switch (found.kind) {
+    case "found":
+      return found.agent;
+    case "not_found":
+      throw new ConnectError(`agent ${ref} not found`, Code.NotFound);
+    case "ambiguous":
+      throw new ConnectError(
+        `agent: "${ref}" names ${found.count} agents; use the id`,
+        Code.FailedPrecondition,
+      );
+    default:
+      throw new ConnectError("agent lookup failed", Code.Internal);
+  }
+}
+
+async function viewOf(
+  db: Db,
+  row: AgentRow | undefined,
+): Promise<Agent | undefined> {
+  if (!row) return undefined;
+  const [agent] = await withLeases(db, [row]);
+  return agent;
+}
 
 async function withLeases(db: Db, rows: AgentRow[]): Promise<Agent[]> {
   const ids = rows.map((r) => r.id);

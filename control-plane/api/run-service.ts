@@ -21,6 +21,8 @@ import type { JsonObject } from "../../plugin-sdk/index.js";
 import { type Db, runEvents, runs } from "../db/index.js";
 import type { RunEventHub } from "../events/run-event-hub.js";
 import { cancelRun } from "../runs/cancel-run.js";
+import { killTask } from "../runs/kill-task.js";
+import { retryTasks } from "../runs/retry-tasks.js";
 import {
   loadRun,
   loadTasks,
@@ -46,9 +48,9 @@ const DEFAULT_PAGE = 50;
 const TERMINAL_RUN_EVENTS = new Set(["SUCCESS", "FAILED", "CANCELLED"]);
 
 /**
- * RunService: start, read, list, cancel and watch runs. The RPCs that
- * later issues build (retry, task kill and retry, logs, metrics,
- * explain) are left out and answer Unimplemented.
+ * RunService: start, read, list, cancel, retry and watch runs; read,
+ * kill and retry tasks. Logs, metrics and explain are left out and
+ * answer Unimplemented until their issues land.
  */
 export function createRunService(
   deps: RunServiceDeps,
@@ -148,6 +150,46 @@ export function createRunService(
       return create(GetTaskResponseSchema, { task });
     },
 
+    async killTask(req) {
+      const { runId, taskId } = taskRef(req);
+      const now = new Date(clock.now());
+      const outcome = await killTask(db, runId, taskId, req.reason, now);
+      if (outcome.kind === "not_found") throw taskNotFound(runId, taskId);
+      if (outcome.kind === "already_finished") {
+        throw new ConnectError(
+          `task_id: task ${taskId} already ended ${outcome.state}`,
+          Code.FailedPrecondition,
+        );
+      }
+      const [task] = await loadTasks(db, runId, taskId);
+      return { task };
+    },
+
+    async retryTask(req) {
+      const { runId, taskId } = taskRef(req);
+      const now = new Date(clock.now());
+      const outcome = await retryTasks(db, runId, { taskId }, now);
+      if (outcome.kind === "not_found") throw taskNotFound(runId, taskId);
+      if (outcome.kind === "not_retryable") {
+        throw new ConnectError(outcome.message, Code.FailedPrecondition);
+      }
+      const [task] = await loadTasks(db, runId, taskId);
+      return { task };
+    },
+
+    async retryRun(req) {
+      const runId = requireUuid("run_id", req.runId);
+      const now = new Date(clock.now());
+      const outcome = await retryTasks(db, runId, "failed", now);
+      if (outcome.kind === "not_found") {
+        throw new ConnectError(`run ${runId} not found`, Code.NotFound);
+      }
+      if (outcome.kind === "not_retryable") {
+        throw new ConnectError(outcome.message, Code.FailedPrecondition);
+      }
+      return { run: await loadRun(db, runId, true) };
+    },
+
     watchRun: (req, ctx) =>
       watchRun(deps, req.runId, Number(req.afterSequence), ctx),
   };
@@ -204,6 +246,20 @@ async function* watchRun(
   } finally {
     subscription.close();
   }
+}
+
+/** The run and task an RPC names, checked. */
+function taskRef(req: { runId: string; taskId: string }) {
+  const runId = requireUuid("run_id", req.runId);
+  if (req.taskId === "") throw invalidArgument("task_id", "is required");
+  return { runId, taskId: req.taskId };
+}
+
+function taskNotFound(runId: string, taskId: string): ConnectError {
+  return new ConnectError(
+    `task ${taskId} of run ${runId} not found`,
+    Code.NotFound,
+  );
 }
 
 function pageSize(requested: number): number {

@@ -23,4 +23,5 @@ export type AgentCommand =
       fencingToken: number;
       reason: string;
     }
+  | { kind: "cordon"; agentId: string; cordoned: boolean }
   | { kind: "drain"; agentId: string; gracePeriodMs: number };

@@ -1,10 +1,10 @@
-import { and, eq, inArray, sql } from "drizzle-orm";
-import { attempts, type Db, leases, runs, tasks } from "../db/index.js";
+import { and, eq, sql } from "drizzle-orm";
+import { type Db, runs, tasks } from "../db/index.js";
 import {
   appendRunEvents,
   type RunEventInput,
 } from "../events/append-run-events.js";
-import { type AgentCommand, Channels } from "../notify/channels.js";
+import { revokeHeldLeases } from "../leases/revoke-held-leases.js";
 import { isTerminalRunState } from "../scheduler/states.js";
 
 export type CancelOutcome = "cancelled" | "already_finished" | "not_found";
@@ -43,7 +43,7 @@ export async function cancelRun(
         ),
       )
       .returning({ taskId: tasks.taskId });
-    await revokeHeldLeases(tx, runId, now);
+    await revokeHeldLeases(tx, { runId }, { order: "cancelled", error }, now);
     const events: RunEventInput[] = killed.map((t) => ({
       runId,
       taskId: t.taskId,
@@ -54,39 +54,4 @@ export async function cancelRun(
     await appendRunEvents(tx, events);
     return "cancelled";
   });
-}
-
-async function revokeHeldLeases(tx: Db, runId: string, now: Date) {
-  const revoked = await tx
-    .update(leases)
-    .set({ state: "REVOKED", releasedAt: now })
-    .where(
-      and(
-        eq(leases.runId, runId),
-        inArray(leases.state, ["GRANTED", "ACTIVE"]),
-      ),
-    )
-    .returning();
-  if (revoked.length === 0) return;
-  await tx
-    .update(attempts)
-    .set({ outcome: "KILLED", error: "cancelled", finishedAt: now })
-    .where(
-      inArray(
-        attempts.leaseId,
-        revoked.map((l) => l.id),
-      ),
-    );
-  for (const lease of revoked) {
-    const command: AgentCommand = {
-      kind: "cancel",
-      agentId: lease.agentId,
-      leaseId: lease.id,
-      fencingToken: lease.fencingToken,
-      reason: "cancelled",
-    };
-    await tx.execute(
-      sql`SELECT pg_notify(${Channels.agentCommand}, ${JSON.stringify(command)})`,
-    );
-  }
 }

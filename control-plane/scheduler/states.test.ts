@@ -35,9 +35,9 @@ const EXPECTED: Record<TaskStateName, TaskStateName[]> = {
   RETRY: ["QUEUED", "KILLED"],
   SUCCESS: [],
   // Only a user's retry leaves these.
-  FAILED: ["QUEUED"],
-  KILLED: ["QUEUED"],
-  SKIPPED: [],
+  FAILED: ["CREATED"],
+  KILLED: ["CREATED"],
+  SKIPPED: ["CREATED"],
   UPSTREAM_FAILED: ["CREATED"],
 };
 

@@ -50,6 +50,10 @@ export type AttemptOutcomeName =
   | "LOST"
   | "KILLED";
 
+/**
+ * Allowed moves. The way out of FAILED, KILLED, UPSTREAM_FAILED and
+ * SKIPPED is only a user's retry, which puts the task back to CREATED.
+ */
 const TASK_TRANSITIONS: Readonly<Record<TaskStateName, TaskStateName[]>> = {
   CREATED: [
     "SCHEDULED",
@@ -65,9 +69,9 @@ const TASK_TRANSITIONS: Readonly<Record<TaskStateName, TaskStateName[]>> = {
   RUNNING: ["SUCCESS", "FAILED", "RETRY", "KILLED", "QUEUED"],
   RETRY: ["QUEUED", "KILLED"],
   SUCCESS: [],
-  FAILED: ["QUEUED"],
-  KILLED: ["QUEUED"],
-  SKIPPED: [],
+  FAILED: ["CREATED"],
+  KILLED: ["CREATED"],
+  SKIPPED: ["CREATED"],
   UPSTREAM_FAILED: ["CREATED"],
 };
 

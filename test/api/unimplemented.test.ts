@@ -19,9 +19,9 @@ const NOT_YET = [
   ["deerflow.v1.LeaseService", "AcquireLease"],
   ["deerflow.v1.SecretService", "ListSecrets"],
   ["deerflow.v1.SecretService", "PutSecret"],
-  ["deerflow.v1.RunService", "RetryRun"],
+  ["deerflow.v1.RunService", "GetTaskLogs"],
   ["deerflow.v1.WorkflowService", "RegisterWorkflow"],
-  ["deerflow.v1.AgentService", "CordonAgent"],
+  ["deerflow.v1.RunService", "ExplainTask"],
 ] as const;
 
 describe.each(testBackends())("unimplemented RPCs on $name", (backend) => {

@@ -1,0 +1,58 @@
+import { and, eq, inArray, sql } from "drizzle-orm";
+import { attempts, type Db, leases } from "../db/index.js";
+import { type AgentCommand, Channels } from "../notify/channels.js";
+
+/** Which held leases to take back: a run's, or one task's. */
+export interface RevokeScope {
+  runId: string;
+  taskId?: string;
+}
+
+/**
+ * Takes back held leases because a user killed their attempts: each lease
+ * becomes REVOKED, its attempt KILLED, and the replica holding the agent's
+ * session is told to stop the attempt. A result the agent sends later is
+ * refused as stale.
+ */
+export async function revokeHeldLeases(
+  tx: Db,
+  scope: RevokeScope,
+  why: { order: "cancelled" | "killed"; error: string },
+  now: Date,
+): Promise<void> {
+  const revoked = await tx
+    .update(leases)
+    .set({ state: "REVOKED", releasedAt: now })
+    .where(
+      and(
+        eq(leases.runId, scope.runId),
+        scope.taskId === undefined
+          ? undefined
+          : eq(leases.taskId, scope.taskId),
+        inArray(leases.state, ["GRANTED", "ACTIVE"]),
+      ),
+    )
+    .returning();
+  if (revoked.length === 0) return;
+  await tx
+    .update(attempts)
+    .set({ outcome: "KILLED", error: why.error, finishedAt: now })
+    .where(
+      inArray(
+        attempts.leaseId,
+        revoked.map((l) => l.id),
+      ),
+    );
+  for (const lease of revoked) {
+    const command: AgentCommand = {
+      kind: "cancel",
+      agentId: lease.agentId,
+      leaseId: lease.id,
+      fencingToken: lease.fencingToken,
+      reason: why.order,
+    };
+    await tx.execute(
+      sql`SELECT pg_notify(${Channels.agentCommand}, ${JSON.stringify(command)})`,
+    );
+  }
+}

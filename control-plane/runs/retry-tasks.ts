@@ -1,0 +1,180 @@
+import { and, eq, inArray } from "drizzle-orm";
+import type { TaskDefinition } from "../../workflow/index.js";
+import { type Db, runs, tasks } from "../db/index.js";
+import {
+  appendRunEvents,
+  type RunEventInput,
+} from "../events/append-run-events.js";
+import { advanceRun } from "../scheduler/advance-run.js";
+import { maxAttempts } from "../scheduler/start-run.js";
+import { isTerminalRunState, type TaskStateName } from "../scheduler/states.js";
+
+/** What to retry: one task, or every failed or killed task of the run. */
+export type RetryTarget = { taskId: string } | "failed";
+
+export type RetryOutcome =
+  | { kind: "retried"; taskIds: string[] }
+  | { kind: "not_found" }
+  | { kind: "not_retryable"; message: string };
+
+/** A task in these states may be retried by a user. */
+const RETRYABLE: ReadonlySet<TaskStateName> = new Set(["FAILED", "KILLED"]);
+/** Downstream states that only hold because of an upstream failure. */
+const CAUSED: ReadonlySet<TaskStateName> = new Set([
+  "UPSTREAM_FAILED",
+  "SKIPPED",
+]);
+
+interface TaskNode {
+  taskId: string;
+  state: TaskStateName;
+  dependsOn: string[];
+  attemptCount: number;
+  spec: TaskDefinition;
+}
+
+/**
+ * Gives failed or killed tasks a fresh set of attempts: they, and the
+ * tasks downstream that were skipped or upstream-failed because of them,
+ * go back to CREATED; the run is RUNNING again; then the run advances as
+ * usual, queueing what is ready. Tasks that succeeded are kept.
+ */
+export async function retryTasks(
+  db: Db,
+  runId: string,
+  target: RetryTarget,
+  now: Date,
+): Promise<RetryOutcome> {
+  return db.transaction(async (tx) => {
+    const [run] = await tx
+      .select({ state: runs.state })
+      .from(runs)
+      .where(eq(runs.id, runId))
+      .for("update");
+    if (!run) return { kind: "not_found" };
+    const nodes = await loadNodes(tx, runId);
+    const chosen = chooseTargets(nodes, target, run.state);
+    if ("kind" in chosen) return chosen;
+    const reset = [...chosen, ...causedDownstream(nodes, chosen)];
+    await resetTasks(tx, runId, nodes, chosen, reset);
+    const events: RunEventInput[] = reset.map((taskId) => ({
+      runId,
+      taskId,
+      state: "CREATED",
+    }));
+    if (isTerminalRunState(run.state)) {
+      await tx
+        .update(runs)
+        .set({ state: "RUNNING", error: "", finishedAt: null })
+        .where(eq(runs.id, runId));
+      events.push({ runId, state: "RUNNING" });
+    }
+    await appendRunEvents(tx, events);
+    await advanceRun(tx, runId, "start", now);
+    return { kind: "retried", taskIds: chosen };
+  });
+}
+
+async function loadNodes(
+  tx: Db,
+  runId: string,
+): Promise<Map<string, TaskNode>> {
+  const rows = await tx
+    .select({
+      taskId: tasks.taskId,
+      state: tasks.state,
+      dependsOn: tasks.dependsOn,
+      attemptCount: tasks.attemptCount,
+      spec: tasks.spec,
+    })
+    .from(tasks)
+    .where(eq(tasks.runId, runId))
+    .for("update");
+  return new Map(
+    rows.map((r) => [
+      r.taskId,
+      { ...r, spec: r.spec as unknown as TaskDefinition },
+    ]),
+  );
+}
+
+function chooseTargets(
+  nodes: ReadonlyMap<string, TaskNode>,
+  target: RetryTarget,
+  runState: string,
+): string[] | Exclude<RetryOutcome, { kind: "retried" }> {
+  if (target === "failed") {
+    if (!isTerminalRunState(runState as never)) {
+      return {
+        kind: "not_retryable",
+        message: `run_id: the run is ${runState}; retry a run once it has finished`,
+      };
+    }
+    const failed = [...nodes.values()].filter((n) => RETRYABLE.has(n.state));
+    if (failed.length === 0) {
+      return {
+        kind: "not_retryable",
+        message: "run_id: the run has no failed or killed tasks",
+      };
+    }
+    return failed.map((n) => n.taskId);
+  }
+  const node = nodes.get(target.taskId);
+  if (!node) return { kind: "not_found" };
+  if (!RETRYABLE.has(node.state)) {
+    return {
+      kind: "not_retryable",
+      message: `task_id: task ${node.taskId} is ${node.state}; only FAILED or KILLED tasks can be retried`,
+    };
+  }
+  return [node.taskId];
+}
+
+/** Tasks downstream of `roots` whose state only their failure caused. */
+function causedDownstream(
+  nodes: ReadonlyMap<string, TaskNode>,
+  roots: readonly string[],
+): string[] {
+  const found = new Set<string>();
+  const frontier = [...roots];
+  while (frontier.length > 0) {
+    const upstream = frontier.pop() as string;
+    for (const node of nodes.values()) {
+      if (found.has(node.taskId) || !CAUSED.has(node.state)) continue;
+      if (!node.dependsOn.includes(upstream)) continue;
+      found.add(node.taskId);
+      frontier.push(node.taskId);
+    }
+  }
+  return [...found];
+}
+
+async function resetTasks(
+  tx: Db,
+  runId: string,
+  nodes: ReadonlyMap<string, TaskNode>,
+  retried: readonly string[],
+  reset: readonly string[],
+): Promise<void> {
+  const cleared = {
+    state: "CREATED" as const,
+    error: "",
+    exitCode: null,
+    output: null,
+    notBefore: null,
+    finishedAt: null,
+  };
+  await tx
+    .update(tasks)
+    .set(cleared)
+    .where(and(eq(tasks.runId, runId), inArray(tasks.taskId, [...reset])));
+  // Each retried task gets its policy's number of attempts again.
+  for (const taskId of retried) {
+    const node = nodes.get(taskId);
+    if (!node) continue;
+    await tx
+      .update(tasks)
+      .set({ maxAttempts: node.attemptCount + maxAttempts(node.spec) })
+      .where(and(eq(tasks.runId, runId), eq(tasks.taskId, taskId)));
+  }
+}
