@@ -12,7 +12,10 @@ import type { ResolvedAgentOptions } from "./agent-options.js";
 import { Attempt } from "./attempt.js";
 import { AttemptTable } from "./attempt-table.js";
 import type { HostFacts } from "./detect-labels.js";
+import { drainAttempts } from "./drain-attempts.js";
+import { runHeartbeats } from "./heartbeat-loop.js";
 import { buildHello } from "./hello.js";
+import { LeaseKeeper } from "./lease-keeper.js";
 import { Outbox } from "./outbox.js";
 import type { RenderTaskConfig } from "./render-task-config.js";
 import {
@@ -50,7 +53,8 @@ const ABORT_GRACE_MS = 30_000;
 
 /**
  * The agent: holds the session, runs assignments as attempts in its slots,
- * renews their leases, and delivers their results (SPEC §4-§5).
+ * renews their leases (and kills attempts whose lease lapsed; see
+ * LeaseKeeper), and delivers their results (SPEC §4-§5).
  */
 export class Agent implements SessionHandler {
   /** Resolves once the first Welcome arrives. */
@@ -61,6 +65,7 @@ export class Agent implements SessionHandler {
   private markClosed: () => void = () => {};
   private readonly attempts = new AttemptTable();
   private readonly outbox = new Outbox();
+  private readonly leases: LeaseKeeper;
   private readonly loop: SessionLoop;
   private readonly sender = new SessionSender();
   private draining = false;
@@ -83,6 +88,12 @@ export class Agent implements SessionHandler {
       clock: parts.clock,
       logger: parts.logger,
     });
+    this.leases = new LeaseKeeper({
+      clock: parts.clock,
+      logger: parts.logger,
+      attempts: this.attempts,
+      outbox: this.outbox,
+    });
   }
 
   start(): void {
@@ -90,6 +101,7 @@ export class Agent implements SessionHandler {
       { slots: this.parts.options.slots, server: this.parts.options.serverUrl },
       "agent starting",
     );
+    this.leases.start();
     this.loop.start(this);
   }
 
@@ -106,10 +118,6 @@ export class Agent implements SessionHandler {
   }
 
   hello(): SessionRequest {
-    const held = this.attempts.heldLeases();
-    for (const result of this.outbox.pending()) {
-      if (result.lease !== undefined) held.push(result.lease);
-    }
     const { options } = this.parts;
     return buildHello({
       agentId: this.parts.id,
@@ -119,7 +127,7 @@ export class Agent implements SessionHandler {
       facts: this.parts.facts,
       slots: options.slots,
       plugins: this.parts.plugins.values(),
-      heldLeases: held,
+      heldLeases: this.leases.helloLeases(),
     });
   }
 
@@ -133,13 +141,13 @@ export class Agent implements SessionHandler {
         this.onAssignment(message.value);
         break;
       case "cancel":
-        this.abortLease(message.value.lease, "killed", "cancel");
+        this.leases.cancelled(message.value);
         break;
       case "resultAck":
         this.onResultAck(message.value.lease, message.value.accepted);
         break;
       case "heartbeatAck":
-        for (const lease of message.value.staleLeases) this.dropStale(lease);
+        this.leases.heartbeatAcked(message.value.staleLeases);
         break;
       case "drain":
         void this.drain(message.value.gracePeriodMs || undefined);
@@ -151,6 +159,7 @@ export class Agent implements SessionHandler {
 
   ended(stream: SessionStream): void {
     this.sender.detach(stream);
+    this.leases.sessionEnded();
   }
 
   private onWelcome(welcome: Welcome, stream: SessionStream): void {
@@ -158,14 +167,11 @@ export class Agent implements SessionHandler {
       welcome.heartbeatIntervalMs > 0
         ? welcome.heartbeatIntervalMs
         : DEFAULT_HEARTBEAT_INTERVAL_MS;
-    const reattached = new Set(
-      welcome.reattachedLeases.map((lease) => lease.leaseId),
-    );
-    this.attempts.abortAll("lost", reattached);
+    this.leases.welcomed(welcome);
     this.parts.logger.info(
       {
         session_id: welcome.sessionId,
-        reattached: reattached.size,
+        reattached: welcome.reattachedLeases.length,
         unacknowledged_results: this.outbox.size,
       },
       "session welcomed",
@@ -173,7 +179,12 @@ export class Agent implements SessionHandler {
     this.sender.attach(stream);
     for (const result of this.outbox.pending()) this.send("result", result);
     this.sendCredit();
-    void this.heartbeat(stream);
+    void runHeartbeats({
+      clock: this.parts.clock,
+      intervalMs: this.heartbeatIntervalMs,
+      signal: stream.signal,
+      beat: () => this.beat(),
+    });
     this.settleReady();
   }
 
@@ -205,6 +216,7 @@ export class Agent implements SessionHandler {
       return;
     }
     this.send("acknowledge", { lease });
+    this.leases.assigned(assignment);
     this.startAttempt(assignment, lease, plugin);
   }
 
@@ -237,6 +249,7 @@ export class Agent implements SessionHandler {
       },
     });
     const running = this.attempts.run(attempt, (result) => {
+      this.leases.attemptEnded(lease.leaseId);
       if (!running.dropped) {
         this.outbox.add(result);
         this.send("result", result);
@@ -254,36 +267,13 @@ export class Agent implements SessionHandler {
     );
   }
 
-  private dropStale(lease: LeaseRef): void {
-    this.outbox.remove(lease.leaseId);
-    const running = this.attempts.get(lease.leaseId);
-    if (running === undefined) return;
-    running.dropped = true;
-    this.abortLease(lease, "stale", "heartbeat");
-  }
-
-  private abortLease(
-    lease: LeaseRef | undefined,
-    reason: "killed" | "stale",
-    source: string,
-  ): void {
-    const running = lease && this.attempts.get(lease.leaseId);
-    if (running === undefined) {
-      this.parts.logger.debug({ source }, "abort of an unknown lease ignored");
-      return;
-    }
-    running.attempt.abort(reason);
-  }
-
-  private async heartbeat(stream: SessionStream): Promise<void> {
-    const { clock, logger } = this.parts;
-    while (!stream.signal.aborted) {
-      await clock.sleep(this.heartbeatIntervalMs, stream.signal);
-      if (stream.signal.aborted) return;
-      const leases = this.attempts.heldLeases();
-      this.send("heartbeat", { leases });
-      logger.debug({ leases: leases.length }, "heartbeat sent");
-    }
+  private beat(): void {
+    // Only on a welcomed stream: the control plane answers each heartbeat
+    // it gets, and a renewal is counted from each answer.
+    if (!this.sender.connected) return;
+    const leases = this.leases.heartbeatLeases();
+    this.send("heartbeat", { leases });
+    this.parts.logger.debug({ leases: leases.length }, "heartbeat sent");
   }
 
   private freeSlots(): number {
@@ -300,39 +290,16 @@ export class Agent implements SessionHandler {
   }
 
   private async runDrain(gracePeriodMs: number): Promise<void> {
-    const { clock, logger } = this.parts;
     this.draining = true;
     this.sendCredit();
-    logger.info(
-      { grace_period_ms: gracePeriodMs, running: this.attempts.size },
-      "agent draining",
-    );
-    const grace = new AbortController();
-    await Promise.race([
-      this.attempts.allDone(),
-      clock.sleep(gracePeriodMs, grace.signal),
-    ]);
-    grace.abort();
-    if (this.attempts.size > 0) {
-      logger.warn(
-        { running: this.attempts.size },
-        "drain grace period over; killing attempts",
-      );
-      this.attempts.abortAll("drained");
-      await this.attempts.allDone();
-    }
-    const ackWait = new AbortController();
-    await Promise.race([
-      this.outbox.whenEmpty(),
-      clock.sleep(DRAIN_ACK_WAIT_MS, ackWait.signal),
-    ]);
-    ackWait.abort();
-    if (this.outbox.size > 0) {
-      logger.error(
-        { unacknowledged_results: this.outbox.size },
-        "drain ended with results the control plane never acknowledged",
-      );
-    }
+    await drainAttempts({
+      clock: this.parts.clock,
+      logger: this.parts.logger,
+      attempts: this.attempts,
+      outbox: this.outbox,
+      gracePeriodMs,
+      ackWaitMs: DRAIN_ACK_WAIT_MS,
+    });
     await this.close();
   }
 
@@ -340,6 +307,7 @@ export class Agent implements SessionHandler {
     this.draining = true;
     this.attempts.abortAll("drained");
     await this.attempts.allDone();
+    await this.leases.stop();
     await this.loop.close();
     this.settleReady(new Error("agent closed before it was welcomed"));
     this.parts.logger.info("agent closed");

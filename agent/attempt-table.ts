@@ -1,4 +1,4 @@
-import type { LeaseRef, Result } from "../gen/deerflow/v1/agent_pb.js";
+import type { Result } from "../gen/deerflow/v1/agent_pb.js";
 import type { AbortReason, Attempt } from "./attempt.js";
 
 /** An attempt while it runs on this agent. */
@@ -6,7 +6,7 @@ export interface RunningAttempt {
   readonly attempt: Attempt;
   /**
    * Set when the control plane found the lease stale: the result would be
-   * refused, so it is neither renewed nor sent.
+   * refused, so it is not sent (the LeaseKeeper stops renewing the lease).
    */
   dropped: boolean;
 }
@@ -42,15 +42,6 @@ export class AttemptTable {
     });
     this.done.set(leaseId, done);
     return running;
-  }
-
-  /** The leases the agent renews: running attempts not dropped. */
-  heldLeases(): LeaseRef[] {
-    const leases: LeaseRef[] = [];
-    for (const running of this.running.values()) {
-      if (!running.dropped) leases.push(running.attempt.lease);
-    }
-    return leases;
   }
 
   /** Aborts every running attempt not named in `keep`. */

@@ -78,11 +78,17 @@ export const testPlugins: PluginFactory = (sdk) => [
       const state = gate(ctx.taskId) as GateState;
       state.markStarted();
       await new Promise<void>((resolve, reject) => {
-        void state.released.then(resolve);
-        ctx.signal.addEventListener("abort", () => {
+        const onAbort = () => {
           ctx.output({ aborted: TaskAbort.reasonOf(ctx.signal) ?? null });
           reject(ctx.signal.reason);
-        });
+        };
+        // A short timeout can fire before execute runs, on a busy host.
+        if (ctx.signal.aborted) {
+          onAbort();
+          return;
+        }
+        void state.released.then(resolve);
+        ctx.signal.addEventListener("abort", onAbort);
       });
       ctx.output({ released: true });
       return undefined;
@@ -100,6 +106,8 @@ export function assignment(
     config: JsonObject;
     params: JsonObject;
     timeoutMs: number;
+    onAgentDisconnect: "kill" | "keep_running";
+    leaseTtlMs: number;
   }> = {},
 ): Assignment {
   leaseCounter += 1;
@@ -120,15 +128,49 @@ export function assignment(
     env: {},
     timeoutMs: fields.timeoutMs ?? 0,
     ackDeadlineMs: 5_000,
+    onAgentDisconnect: fields.onAgentDisconnect ?? "kill",
+    leaseTtlMs: fields.leaseTtlMs ?? 0,
   });
 }
 
-/** A logger whose records the test can read. */
+/** One line the captured logger wrote. */
+export interface LogRecord {
+  level: number;
+  msg: string;
+  [key: string]: unknown;
+}
+
+/**
+ * A logger whose records the test can read, and await: `next(msg)`
+ * resolves with the first record of that message not yet claimed by an
+ * earlier call, waiting for it when it has not been written yet.
+ */
 export function capturedLogger() {
-  const records: { level: number; msg: string; [key: string]: unknown }[] = [];
+  const records: LogRecord[] = [];
+  const claimed = new Set<LogRecord>();
+  const waiters: { msg: string; resolve: (record: LogRecord) => void }[] = [];
   const logger = pino(
     { level: "debug" },
-    { write: (line: string) => records.push(JSON.parse(line)) },
+    {
+      write: (line: string) => {
+        const record = JSON.parse(line) as LogRecord;
+        records.push(record);
+        const index = waiters.findIndex((w) => w.msg === record.msg);
+        const waiter = waiters[index];
+        if (waiter === undefined) return;
+        waiters.splice(index, 1);
+        claimed.add(record);
+        waiter.resolve(record);
+      },
+    },
   );
-  return { logger, records };
+  const next = (msg: string): Promise<LogRecord> => {
+    const found = records.find((r) => r.msg === msg && !claimed.has(r));
+    if (found !== undefined) {
+      claimed.add(found);
+      return Promise.resolve(found);
+    }
+    return new Promise((resolve) => waiters.push({ msg, resolve }));
+  };
+  return { logger, records, next };
 }

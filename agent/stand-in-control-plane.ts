@@ -46,6 +46,7 @@ export class StandInSession {
   private markEnded: () => void = () => {};
   private unclaimed: SessionRequest[] = [];
   private waiters: Waiter[] = [];
+  private firstMessage: Promise<Hello> | undefined;
   failure: ConnectError | undefined;
 
   constructor() {
@@ -54,9 +55,10 @@ export class StandInSession {
     });
   }
 
-  /** The session's first message. */
+  /** The session's first message (the same one on every call). */
   hello(): Promise<Hello> {
-    return this.next("hello");
+    this.firstMessage ??= this.next("hello");
+    return this.firstMessage;
   }
 
   /**
@@ -100,6 +102,7 @@ export class StandInSession {
   async welcome(
     fields: {
       heartbeatIntervalMs?: number;
+      leaseTtlMs?: number;
       reattachedLeases?: LeaseRef[];
       agentId?: string;
     } = {},

@@ -19,8 +19,9 @@ export interface RunningAgent {
   readonly closed: Promise<void>;
   /**
    * Stops taking work, lets running attempts finish within the grace
-   * period (default 30 s), kills the rest, waits (bounded) for their
-   * results to be acknowledged, and closes. What SIGTERM should call.
+   * period (default 30 s), kills the rest (each plugin stops its whole
+   * process tree; their results say LOST, retryable), waits (bounded) for
+   * the results to be acknowledged, and closes. What SIGTERM calls.
    */
   drain(gracePeriodMs?: number): Promise<void>;
   /** Kills running attempts and ends the session now. */

@@ -7,6 +7,7 @@ import { registerDevCommand } from "./commands/dev-command.js";
 import { registerRunCommand } from "./commands/run-command.js";
 import { registerRunsCommand } from "./commands/runs-command.js";
 import { registerServerCommand } from "./commands/server-command.js";
+import { registerTasksCommand } from "./commands/tasks-command.js";
 import { registerValidateCommand } from "./commands/validate-command.js";
 import { UsageError } from "./key-value.js";
 
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerDevCommand(program);
   registerRunCommand(program);
   registerRunsCommand(program);
+  registerTasksCommand(program);
   registerAgentsCommand(program);
   registerValidateCommand(program);
   return program;

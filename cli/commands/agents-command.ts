@@ -1,10 +1,13 @@
 import type { Command } from "commander";
 import { AgentState } from "../../gen/deerflow/v1/agent_pb.js";
 import { ExitCode, printJson } from "../cli-output.js";
+import { positiveInteger } from "../key-value.js";
 import { printTable, withClients } from "./runs-command.js";
 
 export function registerAgentsCommand(program: Command): void {
-  const agents = program.command("agents").description("see the agents");
+  const agents = program
+    .command("agents")
+    .description("see, cordon and drain agents");
   agents
     .command("ls")
     .description("list connected agents with their labels and slots")
@@ -43,6 +46,54 @@ export function registerAgentsCommand(program: Command): void {
               .map(([k, v]) => `${k}=${v}`)
               .join(" "),
           ]),
+        );
+        return ExitCode.ok;
+      }),
+    );
+  for (const [name, description] of [
+    ["cordon", "stop assigning new tasks to an agent; running attempts go on"],
+    ["uncordon", "let a cordoned agent take tasks again"],
+  ] as const) {
+    agents
+      .command(name)
+      .description(description)
+      .argument("<agent>", "the agent's name or id")
+      .option("--server <url>", "control plane URL (env DEERFLOW_SERVER)")
+      .action((ref: string, opts) =>
+        withClients(opts.server, async (clients) => {
+          const request = { agent: ref };
+          const { agent } =
+            name === "cordon"
+              ? await clients.agents.cordonAgent(request)
+              : await clients.agents.uncordonAgent(request);
+          process.stdout.write(
+            `agent ${agent?.name ?? ref}: ${agent ? AgentState[agent.state] : "?"}\n`,
+          );
+          return ExitCode.ok;
+        }),
+      );
+  }
+  agents
+    .command("drain")
+    .description(
+      "cordon an agent and have it finish its attempts, then disconnect",
+    )
+    .argument("<agent>", "the agent's name or id")
+    .option("--server <url>", "control plane URL (env DEERFLOW_SERVER)")
+    .option(
+      "--grace-ms <ms>",
+      "how long running attempts may finish",
+      positiveInteger("--grace-ms"),
+      30_000,
+    )
+    .action((ref: string, opts) =>
+      withClients(opts.server, async (clients) => {
+        const { agent } = await clients.agents.drainAgent({
+          agent: ref,
+          gracePeriodMs: opts.graceMs,
+        });
+        process.stdout.write(
+          `agent ${agent?.name ?? ref}: ${agent ? AgentState[agent.state] : "?"}\n`,
         );
         return ExitCode.ok;
       }),

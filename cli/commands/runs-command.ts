@@ -75,6 +75,27 @@ export function registerRunsCommand(program: Command): void {
       }),
     );
   runs
+    .command("retry")
+    .description(
+      "retry a finished run's failed and killed tasks (successes are kept)",
+    )
+    .argument("<run-id>")
+    .option("--server <url>", "control plane URL (env DEERFLOW_SERVER)")
+    .option("--wait", "follow the run again until it ends", false)
+    .action((runId: string, opts) =>
+      withClients(opts.server, async (clients) => {
+        const { run } = await clients.runs.retryRun({ runId });
+        process.stdout.write(
+          `run ${runId}: ${run ? RunState[run.state] : "?"}\n`,
+        );
+        if (!opts.wait) return ExitCode.ok;
+        const finished = await followRun(clients.runs, runId, process.stdout);
+        return finished.state === RunState.SUCCESS
+          ? ExitCode.ok
+          : ExitCode.failed;
+      }),
+    );
+  runs
     .command("cancel")
     .description(
       "cancel a run: queued tasks are killed, running attempts stopped",

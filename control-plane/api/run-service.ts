@@ -236,7 +236,13 @@ async function* watchRun(
       for (const row of rows) {
         yield create(WatchRunResponseSchema, { event: toRunEvent(row) });
         after = row.sequence;
-        if (row.taskId === "" && TERMINAL_RUN_EVENTS.has(row.state)) return;
+        if (
+          row.taskId === "" &&
+          TERMINAL_RUN_EVENTS.has(row.state) &&
+          !(await runResumedAfter(deps.db, runId, row.sequence))
+        ) {
+          return;
+        }
       }
       if (rows.length === 0) await subscription.changed(ctx.signal);
     }
@@ -246,6 +252,29 @@ async function* watchRun(
   } finally {
     subscription.close();
   }
+}
+
+/**
+ * Whether a run's state changed again after a terminal event: a retried
+ * run has FAILED in its history and goes on after it.
+ */
+async function runResumedAfter(
+  db: Db,
+  runId: string,
+  sequence: number,
+): Promise<boolean> {
+  const [later] = await db
+    .select({ sequence: runEvents.sequence })
+    .from(runEvents)
+    .where(
+      and(
+        eq(runEvents.runId, runId),
+        eq(runEvents.taskId, ""),
+        gt(runEvents.sequence, sequence),
+      ),
+    )
+    .limit(1);
+  return later !== undefined;
 }
 
 /** The run and task an RPC names, checked. */
