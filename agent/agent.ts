@@ -69,6 +69,8 @@ export class Agent implements SessionHandler {
   private readonly loop: SessionLoop;
   private readonly sender = new SessionSender();
   private draining = false;
+  /** Assignments received on the current session, reported with credits. */
+  private assignmentsReceived = 0;
   private drained: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
   private heartbeatIntervalMs = DEFAULT_HEARTBEAT_INTERVAL_MS;
@@ -168,6 +170,7 @@ export class Agent implements SessionHandler {
         ? welcome.heartbeatIntervalMs
         : DEFAULT_HEARTBEAT_INTERVAL_MS;
     this.leases.welcomed(welcome);
+    this.assignmentsReceived = 0;
     this.parts.logger.info(
       {
         session_id: welcome.sessionId,
@@ -189,6 +192,7 @@ export class Agent implements SessionHandler {
   }
 
   private onAssignment(assignment: Assignment): void {
+    this.assignmentsReceived += 1;
     const lease = assignment.lease;
     if (lease === undefined) {
       this.parts.logger.warn("assignment without a lease ignored");
@@ -282,7 +286,10 @@ export class Agent implements SessionHandler {
   }
 
   private sendCredit(): void {
-    this.send("credit", { freeSlots: this.freeSlots() });
+    this.send("credit", {
+      freeSlots: this.freeSlots(),
+      assignmentsReceived: BigInt(this.assignmentsReceived),
+    });
   }
 
   private send<C extends RequestCase>(kind: C, value: RequestValue<C>): void {

@@ -71,9 +71,11 @@ export async function* serveAgentSession(
 export class AgentSession implements DispatchTarget {
   readonly sessionId = randomUUID();
   private readonly outgoing = new AsyncQueue<SessionResponse>();
-  /** Assignments sent whose acknowledgement has not arrived. */
-  private readonly unacknowledged = new Set<string>();
+  /** The agent's last credit, and the assignments it had seen then. */
   private credit = 0;
+  private receivedAtCredit = 0;
+  /** Assignments sent on this session. */
+  private sent = 0;
   private cordoned = false;
   private draining = false;
   private readonly log: Logger;
@@ -105,13 +107,15 @@ export class AgentSession implements DispatchTarget {
     return !this.cordoned && !this.draining && !this.outgoing.isClosed;
   }
 
+  /** The last credit, less the assignments sent that it did not count. */
   freeSlots(): number {
-    return Math.max(0, this.credit - this.unacknowledged.size);
+    const inFlight = this.sent - this.receivedAtCredit;
+    return Math.max(0, this.credit - inFlight);
   }
 
   deliver(assignments: readonly ClaimedAssignment[]): void {
     for (const a of assignments) {
-      this.unacknowledged.add(a.leaseId);
+      this.sent += 1;
       this.send({ case: "assignment", value: toAssignment(a, this.deps) });
     }
   }
@@ -213,6 +217,11 @@ export class AgentSession implements DispatchTarget {
     switch (m.case) {
       case "credit":
         this.credit = Math.max(0, m.value.freeSlots);
+        // An agent cannot have received more than was sent.
+        this.receivedAtCredit = Math.min(
+          this.sent,
+          Number(m.value.assignmentsReceived),
+        );
         this.deps.dispatcher.wake();
         return;
       case "heartbeat": {
@@ -259,7 +268,6 @@ export class AgentSession implements DispatchTarget {
       return;
     }
     const ref = fromLeaseRef(message);
-    this.unacknowledged.delete(ref.leaseId);
     if (kind === "reject") {
       // A rejected assignment never started: the task goes back to the
       // queue without using up one of its attempts.
