@@ -1,7 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { AttemptOutcome } from "../gen/deerflow/v1/run_pb.js";
 import { NonRetryableError, TaskError } from "../plugin-sdk/index.js";
-import { settledResult, toJsonObject } from "./attempt-result.js";
+import {
+  MAX_JSON_OBJECT_BYTES,
+  settledResult,
+  toJsonObject,
+} from "./attempt-result.js";
 
 describe("settledResult", () => {
   it("reports a resolved execute as success with its exit code", () => {
@@ -91,5 +95,20 @@ describe("toJsonObject", () => {
   it("turns a non-object into an empty object", () => {
     expect(toJsonObject([1, 2])).toEqual({});
     expect(toJsonObject(undefined)).toEqual({});
+  });
+});
+
+describe("toJsonObject limits", () => {
+  it("replaces output nested too deep for the control plane with the reason", () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 40; i++) deep = { next: deep };
+    const json = toJsonObject({ result: deep });
+    expect(json._error).toMatch(/nested deeper than 32 levels/);
+    expect(Object.keys(json)).toEqual(["_error"]);
+  });
+
+  it("replaces output larger than the limit", () => {
+    const json = toJsonObject({ blob: "x".repeat(MAX_JSON_OBJECT_BYTES) });
+    expect(json._error).toMatch(/larger than/);
   });
 });

@@ -2,6 +2,7 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { ResultSchema } from "../gen/deerflow/v1/agent_pb.js";
 import { AttemptOutcome } from "../gen/deerflow/v1/run_pb.js";
 import { type JsonObject, TaskError } from "../plugin-sdk/index.js";
+import { findTooDeep, tooDeepMessage } from "../workflow/index.js";
 import type { AbortReason } from "./attempt.js";
 
 /** How a plugin's execute ended, as the attempt saw it. */
@@ -118,15 +119,26 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** Largest output or log fields object sent, as JSON text. */
+export const MAX_JSON_OBJECT_BYTES = 4 * 1024 * 1024;
+
 /**
  * A plugin's output or log fields as plain JSON. Values JSON cannot carry
  * (undefined, functions) drop out as JSON.stringify drops them; a value
- * that cannot be serialized at all (a BigInt, a cycle) becomes `{}` with
- * the reason under `_error`, so one bad value never breaks the stream.
+ * that cannot be serialized at all (a BigInt, a cycle), or is too large or
+ * nested too deep for the control plane to accept, becomes `{}` with the
+ * reason under `_error`, so one bad value never breaks the stream.
  */
 export function toJsonObject(value: unknown): JsonObject {
   try {
-    const parsed: unknown = JSON.parse(JSON.stringify(value ?? {}));
+    const text = JSON.stringify(value ?? {});
+    if (text.length > MAX_JSON_OBJECT_BYTES) {
+      return { _error: `larger than ${MAX_JSON_OBJECT_BYTES} bytes as JSON` };
+    }
+    const parsed: unknown = JSON.parse(text);
+    const deep = findTooDeep(parsed);
+    if (deep !== undefined)
+      return { _error: `at ${deep || "the top"}: ${tooDeepMessage()}` };
     return typeof parsed === "object" &&
       parsed !== null &&
       !Array.isArray(parsed)

@@ -66,6 +66,9 @@ export interface ControlPlane {
   close(): Promise<void>;
 }
 
+/** The largest request message the API reads. */
+const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
+
 const SERVICES = [
   WorkflowService,
   RunService,
@@ -180,6 +183,8 @@ export async function startControlPlane(
       routes,
       interceptors: [errorInterceptor(log)],
       shutdownSignal: shutdown.signal,
+      // Definitions are capped at 8 MiB of text; leave room for framing.
+      readMaxBytes: MAX_REQUEST_BYTES,
     });
     const server = await serveOnePort(handler, resolved.host, resolved.port);
     const url = `http://${server.host.includes(":") ? `[${server.host}]` : server.host}:${server.port}`;

@@ -10,6 +10,13 @@ export {
   evaluateExpression,
 } from "./evaluate-expression.js";
 export {
+  findTooDeep,
+  MAX_DEFINITION_TEXT,
+  MAX_JSON_DEPTH,
+  textNestingDepth,
+  tooDeepMessage,
+} from "./json-limits.js";
+export {
   type ParsedDefinitionText,
   parseDefinitionText,
 } from "./parse-definition-text.js";

@@ -6,6 +6,12 @@ interface LinePos {
   col: number;
 }
 
+import {
+  MAX_DEFINITION_TEXT,
+  MAX_JSON_DEPTH,
+  textNestingDepth,
+  tooDeepMessage,
+} from "./json-limits.js";
 import type { Problem } from "./workflow-definition.js";
 
 /** The result of parsing a definition's text. */
@@ -24,8 +30,21 @@ export function parseDefinitionText(
   text: string,
   format?: "json" | "yaml",
 ): ParsedDefinitionText {
+  const limit = checkTextLimits(text);
+  if (limit) return { problems: [{ taskId: "", field: "", message: limit }] };
   const chosen = format ?? (text.trimStart().startsWith("{") ? "json" : "yaml");
   return chosen === "json" ? parseJson(text) : parseYaml(text);
+}
+
+/** Refuses, before parsing, text too large or nested too deep to parse. */
+function checkTextLimits(text: string): string | undefined {
+  if (text.length > MAX_DEFINITION_TEXT) {
+    return `the definition is larger than ${MAX_DEFINITION_TEXT} bytes`;
+  }
+  if (textNestingDepth(text) > MAX_JSON_DEPTH) {
+    return `the definition is ${tooDeepMessage()}`;
+  }
+  return undefined;
 }
 
 function parseYaml(text: string): ParsedDefinitionText {

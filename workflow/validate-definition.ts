@@ -9,6 +9,7 @@ import {
   type Report,
   stringField,
 } from "./field-rules.js";
+import { findTooDeep, tooDeepMessage } from "./json-limits.js";
 import { type NormalizedTask, normalizeTask } from "./normalize-task.js";
 import { normalizeDefaults } from "./task-fields.js";
 import {
@@ -58,6 +59,16 @@ export function validateDefinition(
   const problems: Problem[] = [];
   const report: Report = (field, message) =>
     problems.push({ taskId: "", field, message });
+  // Checked first and alone: everything after walks these values.
+  const deepDocument = findTooDeep(document);
+  const deepParams = findTooDeep(options.params ?? {});
+  if (deepDocument !== undefined || deepParams !== undefined) {
+    if (deepDocument !== undefined)
+      report(deepDocument.slice(1), tooDeepMessage());
+    if (deepParams !== undefined)
+      report(`params${deepParams}`, tooDeepMessage());
+    return { problems };
+  }
   if (!isObject(document)) {
     report(
       "",
