@@ -145,7 +145,9 @@ export class LeaseKeeper {
    * A lease went unrenewed past its TTL: the control plane will have
    * taken it back and may have given the task to another agent, so the
    * attempt is killed here, unless its task asked to keep running. Its
-   * LOST result is still sent; it will be refused, which is fine.
+   * LOST result goes to the outbox; if the next heartbeat's answer names
+   * the lease stale first, the result is dropped unsent instead. Either
+   * way the control plane records nothing from it.
    */
   private onOverdue({ held, ttlMs, unrenewedMs }: OverdueLease): void {
     const fields = {

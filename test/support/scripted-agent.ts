@@ -1,0 +1,115 @@
+import { randomUUID } from "node:crypto";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { createClient } from "@connectrpc/connect";
+import {
+  createGrpcTransport,
+  Http2SessionManager,
+} from "@connectrpc/connect-node";
+import { AsyncQueue } from "../../core/index.js";
+import {
+  AgentService,
+  type SessionRequest,
+  SessionRequestSchema,
+  type SessionResponse,
+} from "../../gen/deerflow/v1/agent_pb.js";
+
+type RequestMessage = MessageInitShape<typeof SessionRequestSchema>["message"];
+
+/**
+ * An agent session the test drives message by message: it says hello,
+ * then sends only what the test tells it to (no heartbeats), so that a
+ * test can hold a lease, let it lapse, and deliver a late result exactly
+ * when it wants.
+ */
+export interface ScriptedAgent {
+  readonly agentId: string;
+  send(message: RequestMessage): void;
+  /** Every response so far, in order. */
+  received(): readonly SessionResponse[];
+  /** The first response, from the session's start, that matches. */
+  next(
+    match: (response: SessionResponse) => boolean,
+    what: string,
+    timeoutMs?: number,
+  ): Promise<SessionResponse>;
+  /** Ends the stream and its connection. */
+  close(): Promise<void>;
+}
+
+export interface ScriptedAgentOptions {
+  name: string;
+  /** Task types it advertises; default ["shell"]. */
+  taskTypes?: readonly string[];
+  slots?: number;
+}
+
+/** Opens a session to the control plane at `url` and sends its Hello. */
+export async function openScriptedAgent(
+  url: string,
+  options: ScriptedAgentOptions,
+): Promise<ScriptedAgent> {
+  const agentId = randomUUID();
+  const connection = new Http2SessionManager(url);
+  const client = createClient(
+    AgentService,
+    createGrpcTransport({ baseUrl: url, sessionManager: connection }),
+  );
+  const outgoing = new AsyncQueue<SessionRequest>();
+  const send = (message: RequestMessage) =>
+    outgoing.push(create(SessionRequestSchema, { message }));
+  send({
+    case: "hello",
+    value: {
+      agentId,
+      name: options.name,
+      version: "scripted",
+      slots: options.slots ?? 1,
+      taskTypes: (options.taskTypes ?? ["shell"]).map((type) => ({
+        type,
+        pluginVersion: "scripted",
+      })),
+    },
+  });
+  const received: SessionResponse[] = [];
+  let ended: unknown = null;
+  const abort = new AbortController();
+  const reading = (async () => {
+    try {
+      for await (const response of client.session(outgoing, {
+        signal: abort.signal,
+      })) {
+        received.push(response);
+      }
+      ended = new Error("the control plane ended the session");
+    } catch (error) {
+      ended = error;
+    }
+  })();
+  const agent: ScriptedAgent = {
+    agentId,
+    send,
+    received: () => received,
+    async next(match, what, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const found = received.find(match);
+        if (found) return found;
+        if (ended !== null) {
+          throw new Error(`${what}: session ended first: ${String(ended)}`);
+        }
+        if (Date.now() > deadline) {
+          throw new Error(`${what} did not arrive within ${timeoutMs} ms`);
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    async close() {
+      outgoing.close();
+      abort.abort();
+      await reading;
+      connection.abort();
+    },
+  };
+  await agent.next((r) => r.message.case === "welcome", "welcome");
+  return agent;
+}
