@@ -1,7 +1,12 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { isProcessGroupAlive, signalProcessGroup } from "./process-group.js";
+import {
+  findMarkedProcesses,
+  isProcessGroupAlive,
+  signalProcesses,
+  signalProcessGroup,
+} from "./process-group.js";
 
-/** How often a stopping process group is checked for survivors. */
+/** How often a stopping process tree is checked for survivors. */
 const POLL_INTERVAL_MS = 50;
 /**
  * How long to wait for SIGKILL to take effect. A process stuck in an
@@ -13,35 +18,64 @@ const KILL_SETTLE_MS = 5_000;
 export interface KillProcessTreeOptions {
   /** Time between SIGTERM and SIGKILL. */
   graceMs: number;
+  /**
+   * An environment entry (`DEERFLOW_WORK_DIR=...`) every process of the
+   * attempt inherited; those carrying it are stopped too, also when they
+   * left the process group.
+   */
+  marker?: string | undefined;
 }
 
 /**
- * Stops a whole process group: SIGTERM to every member, then SIGKILL to
- * whatever is still there after the grace period. Resolves once no live
- * member is left (or SIGKILL had its time to act).
+ * Stops everything an attempt started: its process group, and every
+ * process carrying its marker. SIGTERM first, then SIGKILL to whatever is
+ * still there after the grace period. Resolves once nothing is left (or
+ * SIGKILL had its time to act).
  *
- * The task was started as the leader of its own group, so the group id is
- * the leader's pid and background children (`sleep 1000 &`) share it. A
- * child that calls setsid() leaves the group and escapes this; only a
- * cgroup per attempt would catch those.
+ * The task was started as the leader of its own group, so background
+ * children (`sleep 1000 &`) share the group. A child that calls setsid()
+ * leaves the group but keeps the attempt's environment, so the marker
+ * finds it. Only a process that also clears its environment escapes;
+ * a cgroup per attempt would catch that one too.
  */
 export async function killProcessTree(
   pgid: number,
   options: KillProcessTreeOptions,
 ): Promise<void> {
-  signalProcessGroup(pgid, "SIGTERM");
-  if (await waitForGroupExit(pgid, options.graceMs)) return;
-  signalProcessGroup(pgid, "SIGKILL");
-  await waitForGroupExit(pgid, KILL_SETTLE_MS);
+  await signalTree(pgid, options.marker, "SIGTERM");
+  if (await waitForTreeExit(pgid, options.marker, options.graceMs)) return;
+  await signalTree(pgid, options.marker, "SIGKILL");
+  await waitForTreeExit(pgid, options.marker, KILL_SETTLE_MS);
 }
 
-async function waitForGroupExit(
+/** Whether any process of the attempt is alive. */
+export async function isTreeAlive(
   pgid: number,
+  marker: string | undefined,
+): Promise<boolean> {
+  if (await isProcessGroupAlive(pgid)) return true;
+  return marker !== undefined && (await findMarkedProcesses(marker)).length > 0;
+}
+
+async function signalTree(
+  pgid: number,
+  marker: string | undefined,
+  signal: NodeJS.Signals,
+): Promise<void> {
+  signalProcessGroup(pgid, signal);
+  if (marker !== undefined) {
+    signalProcesses(await findMarkedProcesses(marker), signal);
+  }
+}
+
+async function waitForTreeExit(
+  pgid: number,
+  marker: string | undefined,
   timeoutMs: number,
 ): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (!(await isProcessGroupAlive(pgid))) return true;
+    if (!(await isTreeAlive(pgid, marker))) return true;
     const left = deadline - Date.now();
     if (left <= 0) return false;
     await sleep(Math.min(POLL_INTERVAL_MS, left));

@@ -83,3 +83,43 @@ async function readStat(pid: string): Promise<ProcStat | undefined> {
   if (state === undefined || !Number.isInteger(pgid)) return undefined;
   return { state, pgid };
 }
+
+/**
+ * Live processes whose environment holds `marker` (one `NAME=value`
+ * entry). Every process an attempt starts inherits the attempt's
+ * `DEERFLOW_WORK_DIR`, also one that left its process group with
+ * setsid(), so this finds what a group kill alone would miss. Linux only;
+ * elsewhere it finds nothing.
+ */
+export async function findMarkedProcesses(marker: string): Promise<number[]> {
+  const entries = await readProcEntries();
+  if (entries === undefined) return [];
+  const found: number[] = [];
+  for (const pid of entries) {
+    if (Number(pid) === process.pid) continue;
+    let environ: string;
+    try {
+      environ = await readFile(`/proc/${pid}/environ`, "utf8");
+    } catch {
+      continue;
+    }
+    if (!environ.split("\0").includes(marker)) continue;
+    const stat = await readStat(pid);
+    if (stat && stat.state !== "Z") found.push(Number(pid));
+  }
+  return found;
+}
+
+/** Sends a signal to each process, ignoring those already gone. */
+export function signalProcesses(
+  pids: readonly number[],
+  signal: NodeJS.Signals,
+): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // Gone already, or not ours to signal.
+    }
+  }
+}

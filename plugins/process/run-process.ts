@@ -1,10 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { constants } from "node:os";
 import type { Readable } from "node:stream";
-import { killProcessTree } from "./kill-process-tree.js";
+import { isTreeAlive, killProcessTree } from "./kill-process-tree.js";
 import { LineSplitter } from "./line-splitter.js";
 import { DEFAULT_TAIL_BYTES, OutputTail } from "./output-tail.js";
-import { isProcessGroupAlive } from "./process-group.js";
 
 /** Options of {@link runProcess}. */
 export interface RunProcessOptions {
@@ -56,7 +55,11 @@ export async function runProcess(
   };
   const { child, exited, closed } = spawnLeader(options, tails);
   const pid = await spawned(child);
-  const grace = { graceMs: options.killGraceMs };
+  const workDir = options.env.DEERFLOW_WORK_DIR;
+  const grace = {
+    graceMs: options.killGraceMs,
+    marker: workDir ? `DEERFLOW_WORK_DIR=${workDir}` : undefined,
+  };
   let killing: Promise<void> | undefined;
   const onAbort = () => {
     killing ??= killProcessTree(pid, grace);
@@ -69,7 +72,7 @@ export async function runProcess(
   let strayProcessesStopped = false;
   if (killing !== undefined) {
     await killing;
-  } else if (await isProcessGroupAlive(pid)) {
+  } else if (await isTreeAlive(pid, grace.marker)) {
     strayProcessesStopped = true;
     await killProcessTree(pid, grace);
   }
