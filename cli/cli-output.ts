@@ -1,4 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
+import { ValidationProblemsSchema } from "../gen/deerflow/v1/common_pb.js";
 import { UsageError } from "./key-value.js";
 
 /** Exit codes of every command. */
@@ -25,9 +26,7 @@ export function reportError(error: unknown, serverUrl?: string): number {
       return ExitCode.error;
     }
     process.stderr.write(`deerflow: ${error.rawMessage}\n`);
-    return error.code === Code.InvalidArgument
-      ? ExitCode.failed
-      : ExitCode.error;
+    return isRefusedDefinition(error) ? ExitCode.failed : ExitCode.error;
   }
   process.stderr.write(
     `deerflow: ${(error as Error)?.message ?? String(error)}\n`,
@@ -35,6 +34,19 @@ export function reportError(error: unknown, serverUrl?: string): number {
   return ExitCode.error;
 }
 
+/**
+ * Whether the server refused a definition: InvalidArgument with the list
+ * of its problems attached. Other InvalidArgument answers (a malformed
+ * run id, say) are the caller's mistake, exit 2 like a bad flag.
+ */
+export function isRefusedDefinition(error: ConnectError): boolean {
+  return (
+    error.code === Code.InvalidArgument &&
+    error.findDetails(ValidationProblemsSchema).length > 0
+  );
+}
+
+/** Pretty JSON on stdout, for --json. */
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }

@@ -43,7 +43,34 @@ export function positiveInteger(flag: string) {
   };
 }
 
-/** The server URL: the flag, else DEERFLOW_SERVER, else the default. */
+/** Where the CLI looks for a control plane when told nothing. */
+export const DEFAULT_SERVER_URL = "http://127.0.0.1:7070";
+
+/**
+ * The server URL: the flag, else DEERFLOW_SERVER, else the default. A
+ * value that is not an http(s) URL is a UsageError naming its source.
+ */
 export function serverUrl(flag: string | undefined): string {
-  return flag ?? process.env.DEERFLOW_SERVER ?? "http://127.0.0.1:7070";
+  const env = process.env.DEERFLOW_SERVER;
+  const [source, raw] =
+    flag !== undefined
+      ? ["--server", flag]
+      : env
+        ? ["DEERFLOW_SERVER", env]
+        : ["", DEFAULT_SERVER_URL];
+  if (!isHttpUrl(raw)) {
+    throw new UsageError(
+      `${source}: "${raw}" is not a URL (e.g. ${DEFAULT_SERVER_URL})`,
+    );
+  }
+  return raw;
+}
+
+function isHttpUrl(raw: string): boolean {
+  try {
+    const { protocol } = new URL(raw);
+    return protocol === "http:" || protocol === "https:";
+  } catch {
+    return false;
+  }
 }

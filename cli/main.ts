@@ -27,12 +27,24 @@ export function buildProgram(): Command {
   registerTasksCommand(program);
   registerAgentsCommand(program);
   registerValidateCommand(program);
+  // Commander copies exitOverride into a subcommand only when the
+  // subcommand is created, so it is set on every command here: a bad flag
+  // anywhere must reach main() and exit 2, not commander's own exit 1.
+  forEachCommand(program, (command) => command.exitOverride());
   return program;
+}
+
+function forEachCommand(
+  command: Command,
+  visit: (command: Command) => void,
+): void {
+  visit(command);
+  for (const sub of command.commands) forEachCommand(sub, visit);
 }
 
 /** Runs the CLI on argv and resolves when the command's work is done. */
 export async function main(argv: readonly string[]): Promise<void> {
-  const program = buildProgram().exitOverride();
+  const program = buildProgram();
   try {
     await program.parseAsync([...argv]);
   } catch (error) {

@@ -1,10 +1,11 @@
-import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { RunState } from "../../gen/deerflow/v1/run_pb.js";
 import type { JsonObject } from "../../plugin-sdk/index.js";
 import { type ApiClients, createApiClients } from "../api-clients.js";
 import { ExitCode, printJson, reportError } from "../cli-output.js";
-import { collectKeyValues, serverUrl, UsageError } from "../key-value.js";
+import { exitOnInterrupt } from "../exit-on-interrupt.js";
+import { collectKeyValues, serverUrl } from "../key-value.js";
+import { readDefinitionFile } from "../read-definition-file.js";
 import { runToJson } from "../run-json.js";
 import { followRun, formatTaskTable } from "../run-progress.js";
 
@@ -13,6 +14,10 @@ export interface SubmitOptions {
   wait: boolean;
   json: boolean;
   idempotencyKey?: string | undefined;
+  /** Told the run's id as soon as the server has started it. */
+  onStarted?: (runId: string) => void;
+  /** Stops following the run (not the run itself). */
+  signal?: AbortSignal | undefined;
 }
 
 /**
@@ -25,13 +30,7 @@ export async function submitRun(
   file: string,
   options: SubmitOptions,
 ): Promise<number> {
-  const text = await readFile(file, "utf8").catch(
-    (error: NodeJS.ErrnoException) => {
-      throw new UsageError(
-        `cannot read ${file}: ${error.code ?? error.message}`,
-      );
-    },
-  );
+  const text = await readDefinitionFile(file);
   const { run } = await clients.runs.startRun({
     workflow: {
       case: "definition",
@@ -41,6 +40,7 @@ export async function submitRun(
     idempotencyKey: options.idempotencyKey ?? "",
   });
   if (!run) throw new Error("the server answered without a run");
+  options.onStarted?.(run.id);
   // With --json, stdout carries only the run; progress goes to stderr.
   const progress = options.json ? process.stderr : process.stdout;
   if (!options.wait) {
@@ -49,7 +49,12 @@ export async function submitRun(
     return ExitCode.ok;
   }
   progress.write(`run ${run.id} (${run.workflowName}) started\n`);
-  const finished = await followRun(clients.runs, run.id, progress);
+  const finished = await followRun(
+    clients.runs,
+    run.id,
+    progress,
+    options.signal,
+  );
   if (options.json) printJson(runToJson(finished));
   else progress.write(`\n${formatTaskTable(finished)}\n`);
   return finished.state === RunState.SUCCESS ? ExitCode.ok : ExitCode.failed;
@@ -79,15 +84,33 @@ export function registerRunCommand(program: Command): void {
     )
     .action(async (file: string, opts) => {
       const url = serverUrl(opts.server);
+      let runId: string | undefined;
+      // Following is not owning: Ctrl-C stops the watch, not the run.
+      const guard = opts.wait
+        ? exitOnInterrupt({ message: () => leftRunning(runId) })
+        : undefined;
       try {
         process.exitCode = await submitRun(createApiClients(url), file, {
           params: opts.param,
           wait: opts.wait,
           json: opts.json,
           idempotencyKey: opts.idempotencyKey,
+          onStarted: (id) => {
+            runId = id;
+          },
         });
       } catch (error) {
         process.exitCode = reportError(error, url);
       }
+      guard?.dispose();
     });
+}
+
+/** What Ctrl-C during `run --wait` tells the user. */
+function leftRunning(runId: string | undefined): string {
+  return runId === undefined
+    ? "deerflow: interrupted; the run may have started on the server " +
+        "(`deerflow runs ls` lists runs)"
+    : `deerflow: interrupted; run ${runId} goes on on the server ` +
+        `(\`deerflow runs cancel ${runId}\` stops it)`;
 }

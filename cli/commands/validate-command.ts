@@ -1,4 +1,3 @@
-import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { formatProblem } from "../../control-plane/index.js";
 import { builtinTaskTypes } from "../../control-plane/workflows/task-type-catalog.js";
@@ -9,7 +8,8 @@ import {
 } from "../../workflow/index.js";
 import { createApiClients } from "../api-clients.js";
 import { ExitCode, reportError } from "../cli-output.js";
-import { serverUrl, UsageError } from "../key-value.js";
+import { serverUrl } from "../key-value.js";
+import { readDefinitionFile } from "../read-definition-file.js";
 
 /**
  * Checks a definition file and lists every problem. Offline it knows the
@@ -31,13 +31,7 @@ export function registerValidateCommand(program: Command): void {
           ? undefined
           : serverUrl(opts.server === true ? undefined : opts.server);
       try {
-        const text = await readFile(file, "utf8").catch(
-          (error: NodeJS.ErrnoException) => {
-            throw new UsageError(
-              `cannot read ${file}: ${error.code ?? error.message}`,
-            );
-          },
-        );
+        const text = await readDefinitionFile(file);
         const problems = url
           ? await validateRemotely(url, text)
           : validateLocally(text);

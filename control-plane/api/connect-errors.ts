@@ -13,6 +13,15 @@ const DEADLOCK = "40P01";
  * are Internal, with the cause kept for the server's log.
  */
 export function toConnectError(error: unknown): ConnectError {
+  if (isRequestDecodeError(error)) {
+    return new ConnectError(
+      `the request body is not a valid protobuf message (${error.rawMessage})`,
+      Code.InvalidArgument,
+      undefined,
+      undefined,
+      error,
+    );
+  }
   if (error instanceof ConnectError) return error;
   if (isPeerGone(error)) {
     return new ConnectError(
@@ -66,6 +75,26 @@ export function toConnectError(error: unknown): ConnectError {
     undefined,
     undefined,
     error,
+  );
+}
+
+/**
+ * A message that would not decode: connect-es reports it as Internal
+ * ("parse binary: illegal tag ...") although the bytes are the caller's,
+ * as its JSON decoding already does with InvalidArgument.
+ *
+ * This mapping reaches only what the interceptors see: messages of
+ * streaming calls. connect-es 2.1 (and 2.3) decodes a unary request
+ * before any interceptor runs and offers no option to change the code,
+ * so a garbage unary body still answers Internal; fixing that needs a
+ * wrapper around the router's handlers in control-plane.ts, or the
+ * change upstream.
+ */
+export function isRequestDecodeError(error: unknown): error is ConnectError {
+  return (
+    error instanceof ConnectError &&
+    error.code === Code.Internal &&
+    error.rawMessage.startsWith("parse binary: ")
   );
 }
 

@@ -8,6 +8,7 @@ import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 import type { Logger } from "../../core/index.js";
+import { lockDataDir } from "./data-dir-lock.js";
 import * as schema from "./schema.js";
 
 /** A drizzle database (or transaction) over either driver. */
@@ -62,20 +63,37 @@ async function openPglite(
   options: DatabaseOptions,
 ): Promise<Database> {
   await mkdir(dataDir, { recursive: true });
-  const client = await PGlite.create(dataDir);
-  const db = drizzlePglite({ client, schema, casing: "snake_case" });
-  // PGlite has one connection in one process: no other replica can race.
-  await migratePglite(db, { migrationsFolder: MIGRATIONS });
-  options.logger.info({ data_dir: dataDir }, "database opened");
-  return {
-    kind: "pglite",
-    db: db as unknown as Db,
-    async listen(channel, handler) {
-      const unlisten = await client.listen(channel, handler);
-      return unlisten;
-    },
-    close: () => client.close(),
-  };
+  // PGlite has one connection in one process, and nothing stops a second
+  // process from opening the same files: the lock does.
+  const lock = await lockDataDir(dataDir);
+  let client: PGlite | undefined;
+  try {
+    client = await PGlite.create(dataDir);
+    const db = drizzlePglite({ client, schema, casing: "snake_case" });
+    // Under the lock no other replica can race the migration.
+    await migratePglite(db, { migrationsFolder: MIGRATIONS });
+    options.logger.info({ data_dir: dataDir }, "database opened");
+    const opened = client;
+    return {
+      kind: "pglite",
+      db: db as unknown as Db,
+      async listen(channel, handler) {
+        const unlisten = await opened.listen(channel, handler);
+        return unlisten;
+      },
+      async close() {
+        try {
+          await opened.close();
+        } finally {
+          await lock.release();
+        }
+      },
+    };
+  } catch (error) {
+    await client?.close().catch(() => {});
+    await lock.release();
+    throw error;
+  }
 }
 
 async function openPostgres(

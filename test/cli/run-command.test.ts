@@ -122,6 +122,12 @@ describe("deerflow run, runs and validate against a server", () => {
     expect(result.stderr).toMatch(/duplicate/i);
   });
 
+  it("a malformed run id is the caller's mistake: exit 2, not 1", async () => {
+    const result = await runCli(["runs", "get", "does-not-exist"], env);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('run_id: "does-not-exist"');
+  });
+
   it("validate lists every problem offline and exits 1, or 0 when valid", async () => {
     const bad = await file(
       "cycle.yaml",

@@ -1,0 +1,55 @@
+import { spawnSync } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { DATA_DIR_LOCK_FILE, lockDataDir } from "./data-dir-lock.js";
+
+/** The pid of a process that has exited and been reaped. */
+function deadPid(): number {
+  const { pid } = spawnSync(process.execPath, ["-e", ""]);
+  if (pid === undefined) throw new Error("no pid from spawnSync");
+  return pid;
+}
+
+describe("lockDataDir", () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), "deerflow-lock-"));
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  it("holds the directory for one owner, then frees it on release", async () => {
+    const first = await lockDataDir(dir);
+    expect(await readFile(first.path, "utf8")).toBe(`${process.pid}\n`);
+    await expect(lockDataDir(dir)).rejects.toThrow(
+      `data dir ${dir} is in use by process ${process.pid} (another deerflow server or dev?)`,
+    );
+    await first.release();
+    const again = await lockDataDir(dir);
+    await again.release();
+    await expect(readFile(again.path)).rejects.toThrow(/ENOENT/);
+  });
+
+  it("takes over a lock whose owner is dead", async () => {
+    const path = join(dir, DATA_DIR_LOCK_FILE);
+    await writeFile(path, `${deadPid()}\n`);
+    const lock = await lockDataDir(dir);
+    expect(await readFile(path, "utf8")).toBe(`${process.pid}\n`);
+    await lock.release();
+  });
+
+  it("takes over a lock file that names no pid", async () => {
+    await writeFile(join(dir, DATA_DIR_LOCK_FILE), "");
+    const lock = await lockDataDir(dir);
+    await lock.release();
+  });
+
+  it("leaves a lock that another owner took over", async () => {
+    const lock = await lockDataDir(dir);
+    const other = `${process.ppid}\n`;
+    await writeFile(lock.path, other);
+    await lock.release();
+    expect(await readFile(lock.path, "utf8")).toBe(other);
+  });
+});

@@ -1,0 +1,59 @@
+import { spawnSync } from "node:child_process";
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { sql } from "drizzle-orm";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { silentLogger } from "../../core/index.js";
+import {
+  type TestDatabase,
+  testBackends,
+} from "../../test/support/test-database.js";
+import { DATA_DIR_LOCK_FILE } from "./data-dir-lock.js";
+import { type Database, openDatabase } from "./database.js";
+
+const [pglite] = testBackends();
+
+describe("openDatabase on a PGlite data dir", () => {
+  let created: TestDatabase;
+  const opened: Database[] = [];
+  const open = async () => {
+    const database = await openDatabase({
+      dataDir: created.dataDir,
+      logger: silentLogger(),
+    });
+    opened.push(database);
+    return database;
+  };
+  beforeEach(async () => {
+    if (!pglite) throw new Error("no PGlite backend");
+    created = await pglite.create();
+  });
+  afterEach(async () => {
+    for (const database of opened.splice(0)) await database.close();
+    await created.drop();
+  });
+
+  it("refuses a second opener while the first holds the dir", async () => {
+    const first = await open();
+    await expect(open()).rejects.toThrow(
+      `data dir ${created.dataDir} is in use by process ${process.pid} (another deerflow server or dev?)`,
+    );
+    // The refused opener did not disturb the first.
+    await first.db.execute(sql`SELECT 1`);
+    await first.close();
+    opened.splice(opened.indexOf(first), 1);
+    const third = await open();
+    await third.db.execute(sql`SELECT 1`);
+  });
+
+  it("takes over the dir of an owner that died without closing", async () => {
+    const { pid } = spawnSync(process.execPath, ["-e", ""]);
+    const lockPath = join(created.dataDir, DATA_DIR_LOCK_FILE);
+    await writeFile(lockPath, `${pid}\n`);
+    const database = await open();
+    expect(await readFile(lockPath, "utf8")).toBe(`${process.pid}\n`);
+    await database.close();
+    opened.splice(opened.indexOf(database), 1);
+    await expect(readFile(lockPath)).rejects.toThrow(/ENOENT/);
+  });
+});

@@ -1,0 +1,55 @@
+import { describe, expect, it } from "vitest";
+import { runCli } from "../support/run-cli.js";
+
+// Nothing listens on port 9 (discard) on loopback: a command that got as
+// far as calling the server would say "cannot reach", not what is tested.
+const NOWHERE = { DEERFLOW_SERVER: "http://127.0.0.1:9" };
+
+describe("exit codes of command-line mistakes (README: 2 for bad flags)", () => {
+  it.each([
+    [["run", "x.yaml", "--bogus"], "error: unknown option '--bogus'"],
+    [["runs", "ls", "--bogus"], "error: unknown option '--bogus'"],
+    [["agents", "ls", "--bogus"], "error: unknown option '--bogus'"],
+    [["--bogus"], "error: unknown option '--bogus'"],
+    [["run"], "error: missing required argument 'file'"],
+    [["runs", "get"], "error: missing required argument 'run-id'"],
+  ])("deerflow %j exits 2 with commander's message", async (args, said) => {
+    const result = await runCli(args, NOWHERE);
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toContain(said);
+  });
+
+  it("--help and --version still exit 0", async () => {
+    expect((await runCli(["--version"])).code).toBe(0);
+    expect((await runCli(["run", "--help"])).code).toBe(0);
+  });
+
+  it("--server that is not a URL names the flag and exits 2", async () => {
+    const result = await runCli(["runs", "ls", "--server", "notaurl"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      '--server: "notaurl" is not a URL (e.g. http://127.0.0.1:7070)',
+    );
+  });
+
+  it("DEERFLOW_SERVER that is not a URL names the variable", async () => {
+    const result = await runCli(["runs", "ls"], {
+      DEERFLOW_SERVER: "localhost:7070",
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      'DEERFLOW_SERVER: "localhost:7070" is not a URL',
+    );
+  });
+
+  it("a missing file says so in words and exits 2", async () => {
+    for (const command of ["run", "validate"]) {
+      const result = await runCli([command, "no-such-file.yaml"], NOWHERE);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(
+        "cannot read no-such-file.yaml: no such file",
+      );
+      expect(result.stderr).not.toContain("ENOENT");
+    }
+  });
+});
