@@ -5,6 +5,7 @@
  */
 export { compileConfigSchema } from "./config-schema-check.js";
 export { findCycles, type GraphNode, upstreamOf } from "./dependency-graph.js";
+export { encodeShellValue } from "./encode-shell-value.js";
 export {
   evaluateCondition,
   evaluateExpression,
@@ -16,6 +17,10 @@ export {
   textNestingDepth,
   tooDeepMessage,
 } from "./json-limits.js";
+export {
+  lexShellTemplate,
+  type ShellTemplateLex,
+} from "./lex-shell-template.js";
 export {
   type ParsedDefinitionText,
   parseDefinitionText,
@@ -29,6 +34,7 @@ export {
 export { referencedTasks } from "./referenced-tasks.js";
 export { renderConfig } from "./render-config.js";
 export { shellQuote } from "./shell-quote.js";
+export type { ShellContext, ShellSlot } from "./shell-scan.js";
 export type { TaskState, TemplateContext } from "./template-context.js";
 export {
   TemplateError,

@@ -9,18 +9,22 @@ import {
   itemSchema,
   propertySchema,
 } from "./config-schema-navigation.js";
+import { encodeShellValue } from "./encode-shell-value.js";
 import { evaluateExpression } from "./evaluate-expression.js";
 import { fieldPath } from "./field-path.js";
+import { lexShellTemplate } from "./lex-shell-template.js";
 import { parseTemplate, type TemplatePart } from "./parse-template.js";
 import { setOwn } from "./set-own.js";
-import { shellQuote } from "./shell-quote.js";
+import type { ShellContext } from "./shell-scan.js";
 import type { TemplateContext } from "./template-context.js";
 import { TemplateError } from "./template-error.js";
 
 /**
  * Renders every `${...}` in a config, field by field, following each
- * string property's "x-encoding" in the schema: "shell" quotes each value
- * as one shell word, "url" percent-encodes it, none writes it as text.
+ * string property's "x-encoding" in the schema: "shell" encodes each value
+ * for the shell quoting it stands in (unquoted, "...", '...', a comment),
+ * so the shell reads it back as the value's text; "url" percent-encodes
+ * it; none writes it as text.
  * A string that is exactly one `${expr}` becomes the value itself
  * (number, list, object...), except in a shell field, where it is still
  * quoted as one word. Object keys are
@@ -87,16 +91,65 @@ function renderString(
   ) {
     return evaluateExpression(only.source, context, field);
   }
+  const shell = encoding === "shell" ? shellContexts(parts, field) : [];
   let out = "";
   for (const part of parts) {
     if (part.kind === "text") {
       out += part.text;
-    } else {
-      const value = evaluateExpression(part.source, context, field);
-      out += encode(value, encoding, field);
+      continue;
     }
+    const value = evaluateExpression(part.source, context, field);
+    if (encoding !== "shell") {
+      out += encode(value, encoding, field);
+      continue;
+    }
+    const where = shell.shift();
+    if (where === undefined) {
+      throw new TemplateError("the shell lexer lost count of templates", {
+        field,
+      });
+    }
+    out += encodeShell(value, where, field);
   }
   return out;
+}
+
+/**
+ * The quoting context of each template of a shell field, in order.
+ * Throws {@link TemplateError} when a template stands where no quoting is
+ * safe, or the command ends inside a quote.
+ */
+function shellContexts(parts: TemplatePart[], field: string): ShellContext[] {
+  const { slots, unterminated } = lexShellTemplate(parts);
+  const contexts = slots.map((slot) => {
+    if ("problem" in slot) throw new TemplateError(slot.problem, { field });
+    return slot.context;
+  });
+  if (unterminated !== undefined) {
+    throw new TemplateError(`the command is incomplete: ${unterminated}`, {
+      field,
+    });
+  }
+  return contexts;
+}
+
+/** Writes one template value into a shell field at its context. */
+function encodeShell(
+  value: JsonValue,
+  context: ShellContext,
+  field: string,
+): string {
+  const text = typeof value === "string" ? value : JSON.stringify(value);
+  if (text.includes("\0")) {
+    throw new TemplateError(
+      "a value with a NUL character cannot be written into a shell command",
+      { field },
+    );
+  }
+  // Numbers and booleans are words with no character special in any
+  // context, so they are written as they are.
+  const bare = typeof value === "number" || typeof value === "boolean";
+  return bare ? text : encodeShellValue(text, context);
 }
 
 function templateParts(text: string, field: string): TemplatePart[] {
@@ -115,17 +168,6 @@ function encode(
   field: string,
 ): string {
   const text = typeof value === "string" ? value : JSON.stringify(value);
-  if (encoding === "shell") {
-    if (text.includes("\0")) {
-      throw new TemplateError(
-        "a value with a NUL character cannot be written into a shell command",
-        { field },
-      );
-    }
-    // Numbers and booleans are single safe words; the rest is quoted.
-    const bare = typeof value === "number" || typeof value === "boolean";
-    return bare ? text : shellQuote(text);
-  }
   if (encoding === "url") {
     try {
       return encodeURIComponent(text);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { JsonObject } from "../plugin-sdk/index.js";
 import { echo, problemsOf, validate, workflow } from "./test-support.js";
 
 describe("template and condition checks", () => {
@@ -129,5 +130,50 @@ describe("template and condition checks", () => {
       workflow(echo("a", { command: "echo $${HOME} $${tasks.ghost}" })),
     );
     expect(problems).toEqual([]);
+  });
+
+  describe("in a shell command", () => {
+    const shellTask = (command: string, extra = {}) =>
+      workflow(echo("a", { command, ...extra }));
+    const withParams = (doc: JsonObject) => ({ ...doc, params: { v: "" } });
+
+    it("accepts templates unquoted, in either quotes and in comments", () => {
+      const command =
+        "printf '%s' ${params.v} \"pre ${v}\" 'pre ${v}' " +
+        '"$(echo ${v})" # ${v}';
+      expect(validate(withParams(shellTask(command))).problems).toEqual([]);
+    });
+
+    it("reports a quote left open, naming task and field", () => {
+      const problems = problemsOf(withParams(shellTask('echo "${v} > out')));
+      expect(problems).toEqual([
+        {
+          taskId: "a",
+          field: "config.command",
+          message: 'the command is incomplete: a " is not closed',
+        },
+      ]);
+    });
+
+    it("reports a template in a here-document body", () => {
+      const command = "cat <<EOF > out\nvalue: ${v}\nEOF";
+      const problems = problemsOf(withParams(shellTask(command)));
+      expect(problems).toEqual([
+        {
+          taskId: "a",
+          field: "config.command",
+          message: expect.stringMatching(
+            /^the template \$\{v\} stands in a here-document body/,
+          ),
+        },
+      ]);
+    });
+
+    it("leaves plain commands and other fields alone", () => {
+      const doc = shellTask("echo it's", {
+        env: { NOTE: "it's ${params.v}" },
+      });
+      expect(validate(withParams(doc)).problems).toEqual([]);
+    });
   });
 });

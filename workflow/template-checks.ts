@@ -1,4 +1,9 @@
-import type { JsonValue } from "../plugin-sdk/index.js";
+import type { ConfigSchema, JsonValue } from "../plugin-sdk/index.js";
+import {
+  encodingOf,
+  itemSchema,
+  propertySchema,
+} from "./config-schema-navigation.js";
 import { parseExpression } from "./evaluate-expression.js";
 import {
   type CelExpr,
@@ -7,7 +12,8 @@ import {
 } from "./expression-references.js";
 import { fieldPath } from "./field-path.js";
 import type { Report } from "./field-rules.js";
-import { parseTemplate } from "./parse-template.js";
+import { lexShellTemplate } from "./lex-shell-template.js";
+import { parseTemplate, type TemplatePart } from "./parse-template.js";
 import { TemplateError } from "./template-error.js";
 
 /** What a task's templates and condition may read. */
@@ -25,23 +31,30 @@ export interface ReferenceScope {
 
 /**
  * Checks every template in a config value (all strings, recursively):
- * each parses, and reads only upstream tasks and known params.
+ * each parses, and reads only upstream tasks and known params. In a
+ * string whose schema has `"x-encoding": "shell"`, each template must
+ * stand where its value can be quoted, and the command must not end
+ * inside a quote.
  */
 export function checkConfigTemplates(
   value: JsonValue,
   field: string,
   scope: ReferenceScope,
   report: Report,
+  schema?: ConfigSchema,
 ): void {
   if (typeof value === "string") {
-    checkTemplateString(value, field, scope, report);
+    const shell = encodingOf(schema) === "shell";
+    checkTemplateString(value, field, scope, report, shell);
   } else if (Array.isArray(value)) {
     value.forEach((item, i) => {
-      checkConfigTemplates(item, fieldPath(field, i), scope, report);
+      const sub = itemSchema(schema, i);
+      checkConfigTemplates(item, fieldPath(field, i), scope, report, sub);
     });
   } else if (value !== null && typeof value === "object") {
     for (const [key, item] of Object.entries(value)) {
-      checkConfigTemplates(item, fieldPath(field, key), scope, report);
+      const sub = propertySchema(schema, key);
+      checkConfigTemplates(item, fieldPath(field, key), scope, report, sub);
     }
   }
 }
@@ -63,8 +76,9 @@ function checkTemplateString(
   field: string,
   scope: ReferenceScope,
   report: Report,
+  shell: boolean,
 ): void {
-  let parts: ReturnType<typeof parseTemplate>;
+  let parts: TemplatePart[];
   try {
     parts = parseTemplate(text);
   } catch (error) {
@@ -75,6 +89,27 @@ function checkTemplateString(
     if (part.kind !== "expression") continue;
     const parsed = parseOrReport(part.source, field, report);
     if (parsed !== undefined) checkReferences(parsed, field, scope, report);
+  }
+  if (shell) checkShellQuoting(parts, field, report);
+}
+
+/**
+ * Reports templates of a shell field that stand where no quoting is safe,
+ * and a command that ends inside a quote. A field without templates is
+ * left to the shell, which may know syntax this lexer does not.
+ */
+function checkShellQuoting(
+  parts: TemplatePart[],
+  field: string,
+  report: Report,
+): void {
+  if (!parts.some((part) => part.kind === "expression")) return;
+  const { slots, unterminated } = lexShellTemplate(parts);
+  for (const slot of slots) {
+    if ("problem" in slot) report(field, slot.problem);
+  }
+  if (unterminated !== undefined) {
+    report(field, `the command is incomplete: ${unterminated}`);
   }
 }
 

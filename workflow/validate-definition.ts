@@ -85,7 +85,8 @@ export function validateDefinition(
     problems,
   );
   checkGraph(tasks, problems);
-  checkTemplates(tasks, top.params, options.params ?? {}, problems);
+  const params = { declared: top.params, run: options.params ?? {} };
+  checkTemplates(tasks, params, options.taskTypes, problems);
   if (problems.length > 0) return { problems: unique(problems) };
   const definition: WorkflowDefinition = {
     ...top.fields,
@@ -204,8 +205,8 @@ function checkGraph(tasks: NormalizedTask[], problems: Problem[]): void {
 /** Templates in configs and conditions: parse, tasks upstream, params known. */
 function checkTemplates(
   tasks: NormalizedTask[],
-  declared: JsonObject,
-  run: JsonObject,
+  { declared, run }: { declared: JsonObject; run: JsonObject },
+  taskTypes: TaskTypeCatalog,
   problems: Problem[],
 ): void {
   const nodes = tasks.map((normalized) => normalized.task);
@@ -221,7 +222,8 @@ function checkTemplates(
     };
     const report: Report = (field, message) =>
       problems.push({ taskId: task.id, field, message });
-    checkConfigTemplates(task.config, "config", scope, report);
+    const schema = taskTypes.get(task.type);
+    checkConfigTemplates(task.config, "config", scope, report, schema);
     if (task.condition !== undefined)
       checkCondition(task.condition, scope, report);
   }
