@@ -1,7 +1,7 @@
 import { create, fromJson } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
-import { and, asc, eq, inArray, ne, or } from "drizzle-orm";
+import { and, asc, inArray, ne } from "drizzle-orm";
 import {
   type Agent,
   AgentSchema,

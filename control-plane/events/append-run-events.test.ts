@@ -12,7 +12,6 @@ import {
   at,
   claimAll,
   failure,
-  LEASE_TTL_MS,
   listenFor,
   report,
   start,

@@ -1,6 +1,7 @@
 import { and, eq, sql } from "drizzle-orm";
-import { attempts, type Db, leases, runs, tasks } from "../db/index.js";
+import { attempts, type Db, leases, tasks } from "../db/index.js";
 import { appendRunEvents } from "../events/append-run-events.js";
+import { lockRunOfLease } from "../scheduler/run-lock.js";
 
 /** Names a lease and its fencing token. */
 export interface LeaseRef {
@@ -24,19 +25,9 @@ export async function acknowledgeLease(
   now: Date,
 ): Promise<boolean> {
   return db.transaction(async (tx) => {
-    const [found] = await tx
-      .select({ runId: leases.runId })
-      .from(leases)
-      .where(eq(leases.id, ref.leaseId));
-    if (!found) return false;
-    // The run first, as every transaction that changes a run does: a
-    // cancel holds the run and its tasks and then revokes this lease, so
-    // taking the lease before the run would deadlock with it.
-    await tx
-      .select({ id: runs.id })
-      .from(runs)
-      .where(eq(runs.id, found.runId))
-      .for("update");
+    // The run first: a cancel holds the run and its tasks and then
+    // revokes this lease, so taking the lease first would deadlock.
+    if (!(await lockRunOfLease(tx, ref.leaseId))) return false;
     const [lease] = await tx
       .update(leases)
       .set({

@@ -1,6 +1,7 @@
-import { eq, sql } from "drizzle-orm";
-import { type Db, rowsOf, runs } from "../db/index.js";
+import { sql } from "drizzle-orm";
+import { type Db, rowsOf } from "../db/index.js";
 import { type AgentCommand, Channels } from "../notify/channels.js";
+import { lockRun } from "../scheduler/run-lock.js";
 import { closeAttempt } from "./close-attempt.js";
 
 interface DueLease {
@@ -36,11 +37,7 @@ export async function expireLeases(db: Db, now: Date): Promise<number> {
 
 async function expireOne(db: Db, due: DueLease, now: Date): Promise<boolean> {
   return db.transaction(async (tx) => {
-    await tx
-      .select({ id: runs.id })
-      .from(runs)
-      .where(eq(runs.id, due.run_id))
-      .for("update");
+    await lockRun(tx, due.run_id);
     // Another replica may have handled it, or the holder renewed it.
     const [lease] = rowsOf<{
       id: string;

@@ -1,6 +1,7 @@
 import { and, eq } from "drizzle-orm";
 import type { JsonObject } from "../../plugin-sdk/index.js";
-import { attempts, type Db, leases, runs } from "../db/index.js";
+import { attempts, type Db, leases } from "../db/index.js";
+import { lockRunOfLease } from "../scheduler/run-lock.js";
 import type { AttemptOutcomeName } from "../scheduler/states.js";
 import { closeAttempt } from "./close-attempt.js";
 
@@ -38,17 +39,9 @@ export async function recordResult(
   now: Date,
 ): Promise<ResultVerdict> {
   return db.transaction(async (tx) => {
-    const [found] = await tx
-      .select({ runId: leases.runId })
-      .from(leases)
-      .where(eq(leases.id, result.leaseId));
-    if (!found) return { accepted: false, reason: "unknown lease" };
-    // The run first, as every transaction that changes a run does.
-    await tx
-      .select({ id: runs.id })
-      .from(runs)
-      .where(eq(runs.id, found.runId))
-      .for("update");
+    if (!(await lockRunOfLease(tx, result.leaseId))) {
+      return { accepted: false, reason: "unknown lease" };
+    }
     const [lease] = await tx
       .select()
       .from(leases)

@@ -11,7 +11,6 @@ import {
   claimAll,
   failure,
   history,
-  LEASE_TTL_MS,
   listenFor,
   report,
   runRow,
