@@ -16,6 +16,7 @@ import { drainAttempts } from "./drain-attempts.js";
 import { runHeartbeats } from "./heartbeat-loop.js";
 import { buildHello } from "./hello.js";
 import { LeaseKeeper } from "./lease-keeper.js";
+import { AGENT_ID_ENV } from "./leftover-processes.js";
 import { Outbox } from "./outbox.js";
 import type { RenderTaskConfig } from "./render-task-config.js";
 import {
@@ -231,7 +232,12 @@ export class Agent implements SessionHandler {
   ): void {
     const dropped = () => this.attempts.get(lease.leaseId)?.dropped === true;
     const attempt = new Attempt({
-      assignment,
+      // Every process the attempt starts carries the agent's id, so a
+      // restarted agent can find what a killed one left running.
+      assignment: {
+        ...assignment,
+        env: { ...assignment.env, [AGENT_ID_ENV]: this.parts.id },
+      },
       plugin,
       workRoot: this.parts.options.workRoot,
       clock: this.parts.clock,

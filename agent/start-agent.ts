@@ -6,6 +6,7 @@ import { Agent } from "./agent.js";
 import { loadAgentId } from "./agent-id.js";
 import { type AgentOptions, resolveAgentOptions } from "./agent-options.js";
 import { detectLabels } from "./detect-labels.js";
+import { stopLeftoverProcesses } from "./leftover-processes.js";
 import { loadPlugins } from "./plugin-registry.js";
 import { renderTaskConfig } from "./render-task-config.js";
 
@@ -48,6 +49,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     logger,
   });
   checkDeclaredLabels(resolved.labels, facts.labels);
+  await stopLeftoverProcesses(id, logger);
   const agent = new Agent({
     id,
     version: packageJson.version,

@@ -6,10 +6,11 @@ export {
   resolveKillGraceMs,
 } from "./kill-grace.js";
 export type { KillProcessTreeOptions } from "./kill-process-tree.js";
-export { killProcessTree } from "./kill-process-tree.js";
+export { killMarkedProcesses, killProcessTree } from "./kill-process-tree.js";
 export { LineSplitter, MAX_LINE_CHARS } from "./line-splitter.js";
 export { DEFAULT_TAIL_BYTES, OutputTail } from "./output-tail.js";
 export {
+  findMarkedProcesses,
   isProcessAlive,
   isProcessGroupAlive,
   signalProcessGroup,

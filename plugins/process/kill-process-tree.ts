@@ -81,3 +81,33 @@ async function waitForTreeExit(
     await sleep(Math.min(POLL_INTERVAL_MS, left));
   }
 }
+
+/**
+ * Stops every live process carrying `marker` in its environment: TERM,
+ * then KILL after the grace period. Returns how many there were.
+ */
+export async function killMarkedProcesses(
+  marker: string,
+  options: { graceMs: number },
+): Promise<number> {
+  const found = await findMarkedProcesses(marker);
+  if (found.length === 0) return 0;
+  signalProcesses(found, "SIGTERM");
+  if (await waitForMarkedExit(marker, options.graceMs)) return found.length;
+  signalProcesses(await findMarkedProcesses(marker), "SIGKILL");
+  await waitForMarkedExit(marker, KILL_SETTLE_MS);
+  return found.length;
+}
+
+async function waitForMarkedExit(
+  marker: string,
+  timeoutMs: number,
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if ((await findMarkedProcesses(marker)).length === 0) return true;
+    const left = deadline - Date.now();
+    if (left <= 0) return false;
+    await sleep(Math.min(POLL_INTERVAL_MS, left));
+  }
+}
