@@ -1,17 +1,15 @@
 import { randomUUID } from "node:crypto";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
-import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { AsyncQueue, type Clock, type Logger } from "../../core/index.js";
 import {
   type LeaseRef as LeaseRefMessage,
-  LeaseRefSchema,
+  type Result,
   type SessionRequest,
   type SessionResponse,
   SessionResponseSchema,
 } from "../../gen/deerflow/v1/agent_pb.js";
-import { AttemptOutcome } from "../../gen/deerflow/v1/run_pb.js";
-import type { JsonObject } from "../../plugin-sdk/index.js";
+import type { LogLine, MetricPoint } from "../../gen/deerflow/v1/run_pb.js";
 import type { Db } from "../db/index.js";
 import type { ClaimedAssignment } from "../dispatch/claim-tasks.js";
 import type { Dispatcher, DispatchTarget } from "../dispatch/dispatcher.js";
@@ -22,12 +20,19 @@ import {
 import { recordResult } from "../leases/record-result.js";
 import { renewLeases } from "../leases/renew-leases.js";
 import { appendTaskLogs, appendTaskMetrics } from "../logs/append-task-logs.js";
-import type { AttemptOutcomeName } from "../scheduler/states.js";
 import {
   type AgentProfile,
   disconnectAgent,
   registerAgent,
 } from "./register-agent.js";
+import {
+  fromLeaseRef,
+  leaseRef,
+  toAssignment,
+  toAttemptResult,
+  toLogLines,
+  toMetricPoints,
+} from "./session-messages.js";
 import { validateHello } from "./validate-hello.js";
 
 /** What a session needs from the control plane around it. */
@@ -116,7 +121,10 @@ export class AgentSession implements DispatchTarget {
   deliver(assignments: readonly ClaimedAssignment[]): void {
     for (const a of assignments) {
       this.sent += 1;
-      this.send({ case: "assignment", value: toAssignment(a, this.deps) });
+      this.send({
+        case: "assignment",
+        value: toAssignment(a, this.deps.ackDeadlineMs),
+      });
     }
   }
 
@@ -298,75 +306,42 @@ export class AgentSession implements DispatchTarget {
 
   private async onLogChunk(
     message: LeaseRefMessage | undefined,
-    lines: import("../../gen/deerflow/v1/run_pb.js").LogLine[],
+    lines: LogLine[],
   ): Promise<void> {
     if (!message) return;
     const ref = fromLeaseRef(message);
+    const converted = toLogLines(lines, this.now());
     const held = await appendTaskLogs(
       this.deps.db,
       this.agentId,
       ref,
-      lines.map((l) => ({
-        sequence: Number(l.sequence),
-        time: l.time ? timestampDate(l.time) : this.now(),
-        stream: l.stream || "log",
-        level: l.level,
-        message: l.message,
-        fields: l.fields as JsonObject | undefined,
-      })),
+      converted,
     );
     if (!held) this.cancel(ref, "stale");
   }
 
   private async onMetrics(
     message: LeaseRefMessage | undefined,
-    points: import("../../gen/deerflow/v1/run_pb.js").MetricPoint[],
+    points: MetricPoint[],
   ): Promise<void> {
     if (!message) return;
     await appendTaskMetrics(
       this.deps.db,
       this.agentId,
       fromLeaseRef(message),
-      points.map((p) => ({
-        name: p.name,
-        kind: p.kind,
-        value: p.value,
-        labels: { ...p.labels },
-        time: p.time ? timestampDate(p.time) : this.now(),
-      })),
+      toMetricPoints(points, this.now()),
     );
   }
 
-  private async onResult(
-    result: import("../../gen/deerflow/v1/agent_pb.js").Result,
-  ): Promise<void> {
+  private async onResult(result: Result): Promise<void> {
     if (!result.lease) {
       this.log.warn("result without lease ignored");
       return;
     }
     const ref = fromLeaseRef(result.lease);
-    const outcome = OUTCOMES[result.outcome];
-    const verdict = outcome
-      ? await recordResult(
-          this.deps.db,
-          this.agentId,
-          {
-            ...ref,
-            outcome,
-            exitCode: result.exitCode,
-            output: result.output as JsonObject | undefined,
-            error: result.error,
-            retryable: result.retryable,
-            retryClass: result.retryClass,
-            startedAt: result.startedAt
-              ? timestampDate(result.startedAt)
-              : undefined,
-            finishedAt: result.finishedAt
-              ? timestampDate(result.finishedAt)
-              : undefined,
-          },
-          this.now(),
-        )
+    const recorded = toAttemptResult(result, ref);
+    const verdict = recorded
+      ? await recordResult(this.deps.db, this.agentId, recorded, this.now())
       : { accepted: false as const, reason: "result.outcome: must be set" };
     this.send({
       case: "resultAck",
@@ -383,43 +358,4 @@ export class AgentSession implements DispatchTarget {
       );
     }
   }
-}
-
-const OUTCOMES: Partial<Record<AttemptOutcome, AttemptOutcomeName>> = {
-  [AttemptOutcome.SUCCESS]: "SUCCESS",
-  [AttemptOutcome.FAILED]: "FAILED",
-  [AttemptOutcome.TIMED_OUT]: "TIMED_OUT",
-  [AttemptOutcome.LOST]: "LOST",
-  [AttemptOutcome.KILLED]: "KILLED",
-};
-
-function leaseRef(ref: LeaseRef): LeaseRefMessage {
-  return create(LeaseRefSchema, {
-    leaseId: ref.leaseId,
-    fencingToken: BigInt(ref.fencingToken),
-  });
-}
-
-function fromLeaseRef(message: LeaseRefMessage): LeaseRef {
-  return {
-    leaseId: message.leaseId,
-    fencingToken: Number(message.fencingToken),
-  };
-}
-
-function toAssignment(a: ClaimedAssignment, deps: AgentSessionDeps) {
-  return {
-    lease: leaseRef(a),
-    runId: a.runId,
-    taskId: a.taskId,
-    attempt: a.attempt,
-    type: a.type,
-    config: a.config,
-    context: a.context,
-    env: a.env,
-    timeoutMs: a.timeoutMs,
-    ackDeadlineMs: deps.ackDeadlineMs,
-    onAgentDisconnect: a.onAgentDisconnect,
-    leaseTtlMs: a.leaseTtlMs,
-  };
 }
