@@ -153,6 +153,13 @@ export const leases = pgTable(
     ackDeadlineAt: at("ack_deadline_at").notNull(),
     expiresAt: at("expires_at").notNull(),
     releasedAt: at("released_at"),
+    /**
+     * When the holder of a REVOKED lease confirmed its attempt had
+     * stopped. Until then, or until the lease would have expired, the
+     * task is not handed out again: a retry never runs beside the attempt
+     * it replaces.
+     */
+    stoppedAt: at("stopped_at"),
   },
   (t) => [
     index("leases_held_by_agent")
@@ -161,6 +168,9 @@ export const leases = pgTable(
     index("leases_expiry")
       .on(t.expiresAt)
       .where(sql`state IN ('GRANTED', 'ACTIVE')`),
+    index("leases_revoked_running")
+      .on(t.runId, t.taskId)
+      .where(sql`state = 'REVOKED' AND stopped_at IS NULL`),
   ],
 );
 

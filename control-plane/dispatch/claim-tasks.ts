@@ -68,6 +68,12 @@ export async function claimTasks(
         WHERE state = 'QUEUED'
           AND type = ANY(${sql.param([...agent.taskTypes])}::text[])
           AND node_selector <@ ${JSON.stringify(agent.labels)}::jsonb
+          -- Not while a killed attempt of the task may still be running.
+          AND NOT EXISTS (
+            SELECT 1 FROM leases l
+            WHERE l.run_id = tasks.run_id AND l.task_id = tasks.task_id
+              AND l.state = 'REVOKED' AND l.stopped_at IS NULL
+              AND l.expires_at > ${options.now.toISOString()}::timestamptz)
         ORDER BY priority DESC, queued_at, run_id, task_id
         LIMIT ${options.limit}
         FOR UPDATE SKIP LOCKED

@@ -1,5 +1,5 @@
-import { sql } from "drizzle-orm";
-import { type Db, rowsOf } from "../db/index.js";
+import { eq, sql } from "drizzle-orm";
+import { type Db, leases, rowsOf } from "../db/index.js";
 import { type AgentCommand, Channels } from "../notify/channels.js";
 import { lockRun } from "../scheduler/run-lock.js";
 import { closeAttempt } from "./close-attempt.js";
@@ -77,6 +77,14 @@ async function expireOne(db: Db, due: DueLease, now: Date): Promise<boolean> {
       },
       now,
     );
+    if (neverStarted) {
+      // Never acknowledged, so never started as far as anyone knows: it
+      // does not hold the task back from its next assignment.
+      await tx
+        .update(leases)
+        .set({ stoppedAt: now })
+        .where(eq(leases.id, lease.id));
+    }
     const command: AgentCommand = {
       kind: "cancel",
       agentId: lease.agent_id,

@@ -1,6 +1,7 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, isNull } from "drizzle-orm";
 import type { JsonObject } from "../../plugin-sdk/index.js";
 import { attempts, type Db, leases } from "../db/index.js";
+import { notifyTaskQueued } from "../events/append-run-events.js";
 import { lockRunOfLease } from "../scheduler/run-lock.js";
 import type { AttemptOutcomeName } from "../scheduler/states.js";
 import { closeAttempt } from "./close-attempt.js";
@@ -59,6 +60,12 @@ export async function recordResult(
         ? { accepted: true, duplicate: true }
         : { accepted: false, reason: "lease released" };
     }
+    if (lease.state === "REVOKED") {
+      // A user killed this attempt; the agent's result says it has
+      // stopped, so its task may now be handed out again.
+      await confirmStopped(tx, lease.id, result.finishedAt ?? now);
+      return { accepted: false, reason: "lease revoked" };
+    }
     if (lease.state !== "GRANTED" && lease.state !== "ACTIVE") {
       return { accepted: false, reason: `lease ${lease.state.toLowerCase()}` };
     }
@@ -104,4 +111,19 @@ function toEnd(result: AttemptResult) {
         }
       : undefined,
   };
+}
+
+/** Records when a killed attempt really ended, and wakes dispatchers. */
+async function confirmStopped(tx: Db, leaseId: string, at: Date) {
+  const [stopped] = await tx
+    .update(leases)
+    .set({ stoppedAt: at })
+    .where(and(eq(leases.id, leaseId), isNull(leases.stoppedAt)))
+    .returning({ id: leases.id });
+  if (!stopped) return;
+  await tx
+    .update(attempts)
+    .set({ finishedAt: at })
+    .where(eq(attempts.leaseId, leaseId));
+  await notifyTaskQueued(tx);
 }

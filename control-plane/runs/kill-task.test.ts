@@ -6,6 +6,7 @@ import { Channels } from "../notify/channels.js";
 import {
   at,
   claimAll,
+  LEASE_TTL_MS,
   listenFor,
   report,
   runState,
@@ -16,6 +17,7 @@ import {
   workflow,
 } from "../test-support.js";
 import { killTask } from "./kill-task.js";
+import { retryTasks } from "./retry-tasks.js";
 
 describe.each(testBackends())("killTask on $name", (backend) => {
   const t = useTestDatabase(backend);
@@ -79,5 +81,42 @@ describe.each(testBackends())("killTask on $name", (backend) => {
     expect(await killTask(t.db, runId, "zzz", "", at(4))).toEqual({
       kind: "not_found",
     });
+  });
+});
+
+describe.each(testBackends())("a retry after a kill on $name", (backend) => {
+  const t = useTestDatabase(backend);
+
+  it("waits until the killed attempt is confirmed stopped, or its lease lapses", async () => {
+    const { runId } = await start(t.db, workflow(task("a"), task("b")));
+    const first = await claimAll(t.db, at(1));
+    await killTask(t.db, runId, "a", "", at(2));
+    await killTask(t.db, runId, "b", "", at(2));
+    await retryTasks(t.db, runId, { taskId: "a" }, at(3));
+    await retryTasks(t.db, runId, { taskId: "b" }, at(3));
+    expect(await taskStates(t.db, runId)).toEqual({ a: "QUEUED", b: "QUEUED" });
+
+    // Both old attempts may still be dying: nothing is handed out.
+    expect((await claimAll(t.db, at(4))).ids).toEqual([]);
+
+    // a's agent reports its attempt ended at at(6): refused, but it says
+    // the tree is gone, so a may run again.
+    const verdict = await report(
+      t.db,
+      first.get("a"),
+      { outcome: "KILLED", finishedAt: at(6) },
+      at(7),
+    );
+    expect(verdict).toMatchObject({ accepted: false, reason: "lease revoked" });
+    const [attempt] = await t.db
+      .select()
+      .from(attempts)
+      .where(eq(attempts.leaseId, first.get("a").leaseId));
+    expect(attempt?.finishedAt).toEqual(at(6));
+    expect((await claimAll(t.db, at(8))).ids).toEqual(["a"]);
+
+    // b's agent never answers; once its lease would have lapsed, b runs.
+    const lapsed = new Date(at(1).getTime() + LEASE_TTL_MS + 1);
+    expect((await claimAll(t.db, lapsed)).ids).toEqual(["b"]);
   });
 });

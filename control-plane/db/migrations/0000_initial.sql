@@ -46,7 +46,8 @@ CREATE TABLE "leases" (
 	"granted_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"ack_deadline_at" timestamp with time zone NOT NULL,
 	"expires_at" timestamp with time zone NOT NULL,
-	"released_at" timestamp with time zone
+	"released_at" timestamp with time zone,
+	"stopped_at" timestamp with time zone
 );
 --> statement-breakpoint
 CREATE TABLE "replicas" (
@@ -151,6 +152,7 @@ ALTER TABLE "tasks" ADD CONSTRAINT "tasks_run_id_runs_id_fk" FOREIGN KEY ("run_i
 CREATE UNIQUE INDEX "attempts_lease_id" ON "attempts" USING btree ("lease_id");--> statement-breakpoint
 CREATE INDEX "leases_held_by_agent" ON "leases" USING btree ("agent_id") WHERE state IN ('GRANTED', 'ACTIVE');--> statement-breakpoint
 CREATE INDEX "leases_expiry" ON "leases" USING btree ("expires_at") WHERE state IN ('GRANTED', 'ACTIVE');--> statement-breakpoint
+CREATE INDEX "leases_revoked_running" ON "leases" USING btree ("run_id","task_id") WHERE state = 'REVOKED' AND stopped_at IS NULL;--> statement-breakpoint
 CREATE INDEX "run_events_run" ON "run_events" USING btree ("run_id","sequence");--> statement-breakpoint
 CREATE UNIQUE INDEX "runs_idempotency_key" ON "runs" USING btree ("idempotency_key");--> statement-breakpoint
 CREATE INDEX "runs_created_at" ON "runs" USING btree ("created_at");--> statement-breakpoint
