@@ -18,6 +18,7 @@ describe("settledResult", () => {
     const error = new TaskError("server said 503", {
       retryClass: "5xx",
       exitCode: 2,
+      retryAfterMs: 4000.4,
     });
     expect(settledResult({ kind: "threw", error }, undefined, 0)).toEqual({
       outcome: AttemptOutcome.FAILED,
@@ -25,6 +26,7 @@ describe("settledResult", () => {
       error: "server said 503",
       retryable: true,
       retryClass: "5xx",
+      retryAfterMs: 4000,
     });
     const final = new NonRetryableError("404");
     expect(

@@ -19,7 +19,7 @@ export type Settled =
 /** The Result fields that depend on how the attempt ended. */
 export type SettledFields = Pick<
   MessageInitShape<typeof ResultSchema>,
-  "outcome" | "exitCode" | "error" | "retryable" | "retryClass"
+  "outcome" | "exitCode" | "error" | "retryable" | "retryClass" | "retryAfterMs"
 >;
 
 /**
@@ -58,6 +58,7 @@ export function settledResult(
       error: messageOf(error),
       retryable: taskError?.retryable ?? true,
       retryClass: taskError?.retryClass ?? "error",
+      retryAfterMs: retryAfterOf(taskError),
     };
   }
   return { outcome: AttemptOutcome.SUCCESS, exitCode };
@@ -66,7 +67,7 @@ export function settledResult(
 function abortedResult(
   reason: AbortReason,
   timeoutMs: number,
-): Required<Omit<SettledFields, "exitCode">> {
+): Required<Omit<SettledFields, "exitCode" | "retryAfterMs">> {
   switch (reason) {
     case "timeout":
       return {
@@ -113,6 +114,13 @@ function exitCodeOf(settled: Settled): number | undefined {
 
 function integerOrUndefined(value: unknown): number | undefined {
   return Number.isInteger(value) ? (value as number) : undefined;
+}
+
+/** Retry-After as the wire carries it: whole milliseconds, 0 for none. */
+function retryAfterOf(error: TaskError | undefined): number {
+  const ms = error?.retryAfterMs;
+  if (ms === undefined || !Number.isFinite(ms) || ms <= 0) return 0;
+  return Math.min(Math.round(ms), 2_147_483_647);
 }
 
 function messageOf(error: unknown): string {

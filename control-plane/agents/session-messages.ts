@@ -76,6 +76,7 @@ export function toAttemptResult(
     error: result.error,
     retryable: result.retryable,
     retryClass: result.retryClass,
+    retryAfterMs: result.retryAfterMs > 0 ? result.retryAfterMs : undefined,
     startedAt: result.startedAt ? timestampDate(result.startedAt) : undefined,
     finishedAt: result.finishedAt
       ? timestampDate(result.finishedAt)

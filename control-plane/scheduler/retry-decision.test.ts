@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
 import type { JsonObject } from "../../plugin-sdk/index.js";
-import { type AttemptFailure, decideRetry } from "./retry-decision.js";
+import {
+  type AttemptFailure,
+  decideRetry,
+  MAX_RETRY_AFTER_MS,
+} from "./retry-decision.js";
 
 const NOW = new Date("2026-01-01T00:00:00.000Z");
 const noJitter = () => 0;
@@ -131,6 +135,22 @@ describe("decideRetry", () => {
       noJitter,
     );
     expect(shorter).toMatchObject({ state: "RETRY", delayMs: 1000 });
+  });
+
+  it("honours Retry-After up to an hour, not years", () => {
+    const policy = spec({ retry_on: ["5xx"] });
+    const decision = decideRetry(
+      policy,
+      1,
+      3,
+      failed({ retryClass: "5xx", retryAfterMs: 10 * 365 * 24 * 3600_000 }),
+      NOW,
+      noJitter,
+    );
+    expect(decision).toMatchObject({
+      state: "RETRY",
+      delayMs: MAX_RETRY_AFTER_MS,
+    });
   });
 
   it("does not let Retry-After revive a failure with no attempts left", () => {

@@ -18,6 +18,9 @@ export type RetryDecision =
 
 const DEFAULT_RETRY_ON = ["error", "timeout", "lost"];
 
+/** The longest Retry-After honoured. */
+export const MAX_RETRY_AFTER_MS = 3_600_000;
+
 /**
  * Whether a failed attempt is followed by another, and when (SPEC §3
  * `retry`). `attemptCount` is the number of attempts made so far.
@@ -46,9 +49,12 @@ export function decideRetry(
       reason: `retry_on does not include ${failure.retryClass}`,
     };
   }
+  // The remote side's wait is honoured, up to an hour: a Retry-After
+  // date years ahead must not park a task for good.
+  const asked = Math.min(failure.retryAfterMs ?? 0, MAX_RETRY_AFTER_MS);
   const delayMs = Math.max(
     retryDelayMs(policy, attemptCount + 1, random),
-    failure.retryAfterMs ?? 0,
+    asked,
   );
   return {
     state: "RETRY",
