@@ -31,17 +31,20 @@ function parseTyped(text: string): JsonValue {
 }
 
 /** Parses a positive integer flag, naming the flag when it is not one. */
-export function positiveInteger(flag: string) {
+export function positiveInteger(flag: string, max = MAX_INT32) {
   return (raw: string): number => {
     const n = Number(raw);
-    if (!Number.isInteger(n) || n < 1) {
+    if (!Number.isInteger(n) || n < 1 || n > max) {
       throw new UsageError(
-        `${flag}: expected a whole number >= 1, got "${raw}"`,
+        `${flag}: expected a whole number from 1 to ${max}, got "${raw}"`,
       );
     }
     return n;
   };
 }
+
+/** Counts and milliseconds travel as int32 in the API. */
+const MAX_INT32 = 2_147_483_647;
 
 /** Where the CLI looks for a control plane when told nothing. */
 export const DEFAULT_SERVER_URL = "http://127.0.0.1:7070";

@@ -44,6 +44,11 @@ function forEachCommand(
 
 /** Runs the CLI on argv and resolves when the command's work is done. */
 export async function main(argv: readonly string[]): Promise<void> {
+  // `deerflow runs ls | head` closes stdout early: that is not an error.
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw error;
+  });
   const program = buildProgram();
   try {
     await program.parseAsync([...argv]);

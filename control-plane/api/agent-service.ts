@@ -14,7 +14,7 @@ import {
   type AgentSessionDeps,
   serveAgentSession,
 } from "../agents/agent-session.js";
-import { agents, type Db, leases } from "../db/index.js";
+import { agents, type Db, leases, replicas } from "../db/index.js";
 import { invalidArgument } from "./connect-errors.js";
 
 /**
@@ -37,26 +37,34 @@ export function createAgentService(
             : ne(agents.state, "DISCONNECTED"),
         )
         .orderBy(asc(agents.name));
-      return { agents: await withLeases(deps.db, rows) };
+      return { agents: await withLeases(deps.db, rows, deps.clock.now()) };
     },
 
     async getAgent(req) {
       const row = await requireAgent(deps.db, req.agent);
-      const [agent] = await withLeases(deps.db, [row]);
+      const [agent] = await withLeases(deps.db, [row], deps.clock.now());
       return { agent };
     },
 
     async cordonAgent(req) {
       const row = await requireAgent(deps.db, req.agent);
       return {
-        agent: await viewOf(deps.db, await setCordoned(deps.db, row.id, true)),
+        agent: await viewOf(
+          deps.db,
+          await setCordoned(deps.db, row.id, true),
+          deps.clock.now(),
+        ),
       };
     },
 
     async uncordonAgent(req) {
       const row = await requireAgent(deps.db, req.agent);
       return {
-        agent: await viewOf(deps.db, await setCordoned(deps.db, row.id, false)),
+        agent: await viewOf(
+          deps.db,
+          await setCordoned(deps.db, row.id, false),
+          deps.clock.now(),
+        ),
       };
     },
 
@@ -67,7 +75,11 @@ export function createAgentService(
       }
       const grace = req.gracePeriodMs || DEFAULT_DRAIN_GRACE_MS;
       return {
-        agent: await viewOf(deps.db, await drainAgent(deps.db, row.id, grace)),
+        agent: await viewOf(
+          deps.db,
+          await drainAgent(deps.db, row.id, grace),
+          deps.clock.now(),
+        ),
       };
     },
   };
@@ -100,13 +112,18 @@ async function requireAgent(db: Db, ref: string): Promise<AgentRow> {
 async function viewOf(
   db: Db,
   row: AgentRow | undefined,
+  now: number,
 ): Promise<Agent | undefined> {
   if (!row) return undefined;
-  const [agent] = await withLeases(db, [row]);
+  const [agent] = await withLeases(db, [row], now);
   return agent;
 }
 
-async function withLeases(db: Db, rows: AgentRow[]): Promise<Agent[]> {
+async function withLeases(
+  db: Db,
+  rows: AgentRow[],
+  now: number,
+): Promise<Agent[]> {
   const ids = rows.map((r) => r.id);
   const held =
     ids.length === 0
@@ -120,12 +137,44 @@ async function withLeases(db: Db, rows: AgentRow[]): Promise<Agent[]> {
               inArray(leases.state, ["GRANTED", "ACTIVE"]),
             ),
           );
+  const gone = await replicasGone(db, rows, now);
   return rows.map((row) =>
     toAgent(
-      row,
+      gone.has(row.replicaId ?? "") ? { ...row, state: "DISCONNECTED" } : row,
       held.filter((l) => l.agentId === row.id).map((l) => l.id),
     ),
   );
+}
+
+/** A replica not seen sweeping for this long is taken for dead. */
+const REPLICA_GONE_AFTER_MS = 15_000;
+
+/**
+ * Replicas of these agents that stopped without saying so (killed): an
+ * agent row still says CONNECTED, but its session died with its replica.
+ */
+async function replicasGone(
+  db: Db,
+  rows: AgentRow[],
+  now: number,
+): Promise<Set<string>> {
+  const ids = [
+    ...new Set(
+      rows
+        .filter((r) => r.state !== "DISCONNECTED")
+        .map((r) => r.replicaId ?? ""),
+    ),
+  ].filter((id) => id !== "");
+  if (ids.length === 0) return new Set();
+  const seen = await db
+    .select({ id: replicas.id, lastSeenAt: replicas.lastSeenAt })
+    .from(replicas)
+    .where(inArray(replicas.id, ids));
+  const cutoff = now - REPLICA_GONE_AFTER_MS;
+  const alive = new Set(
+    seen.filter((r) => r.lastSeenAt.getTime() >= cutoff).map((r) => r.id),
+  );
+  return new Set(ids.filter((id) => !alive.has(id)));
 }
 
 function toAgent(row: AgentRow, leaseIds: string[]): Agent {
