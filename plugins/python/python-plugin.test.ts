@@ -12,6 +12,7 @@ import { type CollectedLine, runPlugin } from "../../plugin-sdk/testing.js";
 import { isProcessAlive } from "../process/index.js";
 import type { PythonConfig } from "./python-config.js";
 import { createPythonPlugin, pythonPlugin } from "./python-plugin.js";
+import { RUNNER_FILE } from "./python-runner-source.js";
 
 const python = pythonPlugin(pluginSdk);
 
@@ -117,6 +118,9 @@ describe("python plugin", () => {
     // The whole traceback reaches the log as stderr.
     const stderr = run.lines.filter((l) => l.stream === "stderr");
     expect(stderr.at(-1)?.message).toBe("ValueError: bad input");
+    // Only the user's frames: the runner's own are not the task's business.
+    const everything = `${run.error?.message}\n${stderr.map((l) => l.message).join("\n")}`;
+    expect(everything).not.toContain(RUNNER_FILE);
   });
 
   it("fails clearly on a result that is not JSON", async () => {

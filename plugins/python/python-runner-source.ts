@@ -74,10 +74,12 @@ def main():
             return 1
         value = run(call, namespace) if name else namespace.get("result")
     except BaseException as error:
-        traceback.print_exc()
-        lines = traceback.format_exception(
-            type(error), error, error.__traceback__
-        )
+        # The user's frames only: drop the runner's own outer ones.
+        tb = error.__traceback__
+        while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
+            tb = tb.tb_next
+        lines = traceback.format_exception(type(error), error, tb)
+        sys.stderr.write("".join(lines))
         record = {
             "type": type_name(type(error)),
             "message": str(error),
