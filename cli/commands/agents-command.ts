@@ -34,9 +34,11 @@ export function registerAgentsCommand(program: Command): void {
           return ExitCode.ok;
         }
         printTable(
-          ["NAME", "STATE", "SLOTS", "LEASES", "TYPES", "LABELS"],
+          ["NAME", "ID", "STATE", "SLOTS", "LEASES", "TYPES", "LABELS"],
           list.map((a) => [
             a.name,
+            // Enough of the id to tell agents of one name apart.
+            a.id.slice(0, 8),
             AgentState[a.state],
             String(a.slots),
             String(a.leaseIds.length),
@@ -57,7 +59,7 @@ export function registerAgentsCommand(program: Command): void {
     agents
       .command(name)
       .description(description)
-      .argument("<agent>", "the agent's name or id")
+      .argument("<agent>", "the agent's name, id, or id prefix (8+ characters)")
       .option("--server <url>", "control plane URL (env DEERFLOW_SERVER)")
       .action((ref: string, opts) =>
         withClients(opts.server, async (clients) => {
@@ -78,7 +80,7 @@ export function registerAgentsCommand(program: Command): void {
     .description(
       "cordon an agent and have it finish its attempts, then disconnect",
     )
-    .argument("<agent>", "the agent's name or id")
+    .argument("<agent>", "the agent's name, id, or id prefix (8+ characters)")
     .option("--server <url>", "control plane URL (env DEERFLOW_SERVER)")
     .option(
       "--grace-ms <ms>",

@@ -44,6 +44,18 @@ describe.each(testBackends())("agent orders on $name", (backend) => {
       agent: { id: "id-2" },
     });
     expect(await findAgent(t.db, "ghost")).toEqual({ kind: "not_found" });
+    await registerAgent(
+      t.db,
+      profile("5f1c2d3e-0000-4000-8000-000000000001", "solo"),
+      { sessionId: "s3", replicaId: "r" },
+      [],
+      at(1),
+    );
+    expect(await findAgent(t.db, "5f1c2d3e")).toMatchObject({
+      kind: "found",
+      agent: { name: "solo" },
+    });
+    expect(await findAgent(t.db, "5f1c")).toEqual({ kind: "not_found" });
   });
 
   it("cordons across restarts, uncordons, and drains, telling the session", async () => {

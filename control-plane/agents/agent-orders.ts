@@ -1,4 +1,4 @@
-import { eq, or, sql } from "drizzle-orm";
+import { eq, like, or, sql } from "drizzle-orm";
 import { agents, type Db } from "../db/index.js";
 import { type AgentCommand, Channels } from "../notify/channels.js";
 
@@ -9,17 +9,30 @@ export type FindOutcome =
   | { kind: "not_found" }
   | { kind: "ambiguous"; count: number };
 
-/** An agent by id, or by name when exactly one agent has that name. */
+/** Shortest id prefix accepted, as `agents ls` shows it. */
+const MIN_ID_PREFIX = 8;
+
+/**
+ * An agent by id; else by name, when exactly one agent has that name;
+ * else by an id prefix of at least eight characters that only one agent's
+ * id starts with.
+ */
 export async function findAgent(db: Db, ref: string): Promise<FindOutcome> {
+  const prefix =
+    ref.length >= MIN_ID_PREFIX && /^[0-9a-f-]+$/i.test(ref)
+      ? like(agents.id, `${ref}%`)
+      : undefined;
   const rows = await db
     .select()
     .from(agents)
-    .where(or(eq(agents.id, ref), eq(agents.name, ref)));
+    .where(or(eq(agents.id, ref), eq(agents.name, ref), prefix));
   const byId = rows.find((r) => r.id === ref);
   if (byId) return { kind: "found", agent: byId };
-  if (rows.length === 0) return { kind: "not_found" };
-  if (rows.length > 1) return { kind: "ambiguous", count: rows.length };
-  return { kind: "found", agent: rows[0] as AgentRow };
+  const byName = rows.filter((r) => r.name === ref);
+  const matches = byName.length > 0 ? byName : rows;
+  if (matches.length === 0) return { kind: "not_found" };
+  if (matches.length > 1) return { kind: "ambiguous", count: matches.length };
+  return { kind: "found", agent: matches[0] as AgentRow };
 }
 
 /**
