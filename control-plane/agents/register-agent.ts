@@ -2,6 +2,7 @@ import { and, eq, inArray, sql } from "drizzle-orm";
 import type { JsonObject } from "../../plugin-sdk/index.js";
 import { agents, type Db, leases } from "../db/index.js";
 import { expiresFrom, type LeaseRef } from "../leases/acknowledge-lease.js";
+import { HELD_LEASE_STATES } from "../leases/lease-state.js";
 
 /** An agent's self-description, checked. */
 export interface AgentProfile {
@@ -80,7 +81,7 @@ async function reattach(
           leases.id,
           held.map((h) => h.leaseId),
         ),
-        inArray(leases.state, ["GRANTED", "ACTIVE"]),
+        inArray(leases.state, [...HELD_LEASE_STATES]),
       ),
     )
     .returning({ id: leases.id, fencingToken: leases.fencingToken });

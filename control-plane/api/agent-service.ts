@@ -15,6 +15,7 @@ import {
   serveAgentSession,
 } from "../agents/agent-session.js";
 import { agents, type Db, leases, replicas } from "../db/index.js";
+import { HELD_LEASE_STATES } from "../leases/lease-state.js";
 import { invalidArgument } from "./connect-errors.js";
 
 /**
@@ -134,7 +135,7 @@ async function withLeases(
           .where(
             and(
               inArray(leases.agentId, ids),
-              inArray(leases.state, ["GRANTED", "ACTIVE"]),
+              inArray(leases.state, [...HELD_LEASE_STATES]),
             ),
           );
   const gone = await replicasGone(db, rows, now);

@@ -35,7 +35,7 @@ import type { RunStateName } from "../scheduler/states.js";
 import { definitionError } from "../workflows/read-definition.js";
 import { loadTaskTypeCatalog } from "../workflows/task-type-catalog.js";
 import { checkRequestDefinition } from "./check-request-definition.js";
-import { invalidArgument, requireUuid, sqlState } from "./connect-errors.js";
+import { invalidArgument, requireUuid } from "./connect-errors.js";
 
 export interface RunServiceDeps {
   db: Db;
@@ -70,7 +70,7 @@ export function createRunService(
       const catalog = await loadTaskTypeCatalog(db);
       const check = checkRequestDefinition(req.workflow.value, catalog, params);
       if (!check.ok) throw definitionError(check.problems);
-      const started = await startOnce(
+      const started = await startRun(
         db,
         {
           definition: check.definition,
@@ -193,22 +193,6 @@ export function createRunService(
     watchRun: (req, ctx) =>
       watchRun(deps, req.runId, Number(req.afterSequence), ctx),
   };
-}
-
-/** Starts a run; a concurrent start with the same key returns the winner. */
-async function startOnce(
-  db: Db,
-  input: Parameters<typeof startRun>[1],
-  now: Date,
-) {
-  try {
-    return await startRun(db, input, now);
-  } catch (error) {
-    if (input.idempotencyKey && sqlState(error) === "23505") {
-      return startRun(db, input, now);
-    }
-    throw error;
-  }
 }
 
 async function* watchRun(

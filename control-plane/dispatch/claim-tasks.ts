@@ -181,18 +181,26 @@ async function buildAssignments(
     .from(runs)
     .where(inArray(runs.id, runIds));
   const runById = new Map(runRows.map((r) => [r.id, r]));
+  const reads = new Map(
+    granted.map((g) => [g, templateReads(configOf(g))] as const),
+  );
+  const factsByRun = await loadFactsByRun(tx, granted, reads);
   const result: ClaimedAssignment[] = [];
   for (const g of granted) {
     const run = runById.get(g.row.run_id);
     if (!run) continue;
     const spec = g.row.spec;
-    const config = (spec.config ?? {}) as JsonObject;
-    const facts = await loadFacts(tx, run.id, [...templateReads(config)]);
+    const config = configOf(g);
+    const runFacts = factsByRun.get(run.id) ?? new Map();
+    const own = [...(reads.get(g) ?? [])].flatMap((id) => {
+      const fact = runFacts.get(id);
+      return fact ? [[id, fact] as const] : [];
+    });
     const context = templateContext(
       run,
       g.row.task_id,
       g.row.attempt_count,
-      facts,
+      new Map(own),
       now,
     );
     result.push({
@@ -211,6 +219,29 @@ async function buildAssignments(
     });
   }
   return result;
+}
+
+function configOf(g: Granted): JsonObject {
+  return (g.row.spec.config ?? {}) as JsonObject;
+}
+
+/** What the claimed tasks' templates read: one query per run. */
+async function loadFactsByRun(
+  tx: Db,
+  granted: readonly Granted[],
+  reads: ReadonlyMap<Granted, Set<string>>,
+) {
+  const idsByRun = new Map<string, Set<string>>();
+  for (const g of granted) {
+    const ids = idsByRun.get(g.row.run_id) ?? new Set<string>();
+    for (const id of reads.get(g) ?? []) ids.add(id);
+    idsByRun.set(g.row.run_id, ids);
+  }
+  const byRun = new Map<string, Awaited<ReturnType<typeof loadFacts>>>();
+  for (const [runId, ids] of idsByRun) {
+    byRun.set(runId, await loadFacts(tx, runId, [...ids]));
+  }
+  return byRun;
 }
 
 /** Task ids that any template string in a config reads. */

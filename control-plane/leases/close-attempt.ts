@@ -10,7 +10,11 @@ import {
   type AttemptFailure,
   decideRetry,
 } from "../scheduler/retry-decision.js";
-import type { AttemptOutcomeName, TaskStateName } from "../scheduler/states.js";
+import {
+  type AttemptOutcomeName,
+  LEASED_TASK_STATES,
+  type TaskStateName,
+} from "../scheduler/states.js";
 import type { LeaseStateName } from "./lease-state.js";
 
 /** A held lease, as locked by the caller. */
@@ -89,7 +93,7 @@ export async function closeAttempt(
     .from(tasks)
     .where(where)
     .for("update");
-  if (!task || (task.state !== "ASSIGNED" && task.state !== "RUNNING")) {
+  if (!task || !LEASED_TASK_STATES.includes(task.state)) {
     return task?.state ?? "KILLED";
   }
   const next =

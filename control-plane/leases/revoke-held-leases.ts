@@ -1,6 +1,7 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { attempts, type Db, leases } from "../db/index.js";
 import { type AgentCommand, Channels } from "../notify/channels.js";
+import { HELD_LEASE_STATES } from "./lease-state.js";
 
 /** Which held leases to take back: a run's, or one task's. */
 export interface RevokeScope {
@@ -29,7 +30,7 @@ export async function revokeHeldLeases(
         scope.taskId === undefined
           ? undefined
           : eq(leases.taskId, scope.taskId),
-        inArray(leases.state, ["GRANTED", "ACTIVE"]),
+        inArray(leases.state, [...HELD_LEASE_STATES]),
       ),
     )
     .returning();
