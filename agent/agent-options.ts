@@ -20,8 +20,15 @@ export interface AgentOptions {
   stateDir?: string;
   /** Parent of the attempts' work directories. Default: os.tmpdir(). */
   workRoot?: string;
-  /** Default: the built-in plugins (shell, http, python). */
+  /**
+   * The plugins an embedding program hands in. Default: the built-in
+   * plugins, plus those of `pluginDirs` and `pluginModules`.
+   */
   plugins?: readonly PluginFactory[];
+  /** Folders whose every module or package is a plugin (`--plugins`). */
+  pluginDirs?: readonly string[];
+  /** Plugin files, folders or package names (`--plugin`). */
+  pluginModules?: readonly string[];
   /** Backoff between stream attempts. Default 250 ms up to 10 s. */
   reconnect?: Partial<ReconnectPolicy>;
   /** Default: pino to stdout at info. */

@@ -24,6 +24,8 @@ import {
   TaskAbort,
   type TaskContext,
 } from "../plugin-sdk/index.js";
+import { bindTemplate } from "../workflow/bind-template.js";
+import type { TemplateContext } from "../workflow/template-context.js";
 import { type Settled, settledResult, toJsonObject } from "./attempt-result.js";
 import { Batcher } from "./batcher.js";
 import type { RenderTaskConfig } from "./render-task-config.js";
@@ -235,6 +237,12 @@ export class Attempt {
       output: (values) => {
         Object.assign(this.output, values);
       },
+      bind: (text, field) =>
+        bindTemplate(
+          text,
+          (assignment.context ?? {}) as unknown as TemplateContext,
+          field,
+        ),
     };
   }
 

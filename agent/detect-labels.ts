@@ -1,6 +1,6 @@
 import os from "node:os";
 import type { Logger } from "pino";
-import type { Plugin } from "../plugin-sdk/index.js";
+import { type Plugin, PluginUnavailableError } from "../plugin-sdk/index.js";
 import { type Gpu, type GpuProbe, nvidiaSmiGpuProbe } from "./gpu-probe.js";
 
 /** What the agent has to give to attempts. */
@@ -19,6 +19,11 @@ export interface HostFacts {
    */
   labels: Record<string, string>;
   resources: HostResources;
+  /**
+   * Task types whose probe threw PluginUnavailableError, with the reason:
+   * the agent does not advertise them.
+   */
+  unavailable: Map<string, string>;
 }
 
 export interface DetectLabelsOptions {
@@ -54,10 +59,11 @@ export async function detectLabels(
     memory_bytes: String(memoryBytes),
     ...gpuLabels(gpus),
   };
-  const fromPlugins = await probePlugins(options.plugins ?? [], options);
+  const probed = await probePlugins(options.plugins ?? [], options);
   return {
-    labels: { ...fromPlugins, ...host },
+    labels: { ...probed.labels, ...host },
     resources: { cpuMillis: cpuCount * 1000, memoryBytes, gpus },
+    unavailable: probed.unavailable,
   };
 }
 
@@ -91,8 +97,12 @@ async function probeGpus(
 async function probePlugins(
   plugins: readonly Plugin[],
   options: DetectLabelsOptions,
-): Promise<Record<string, string>> {
+): Promise<{
+  labels: Record<string, string>;
+  unavailable: Map<string, string>;
+}> {
   const labels: Record<string, string> = {};
+  const unavailable = new Map<string, string>();
   const results = await Promise.allSettled(
     plugins.map(async (plugin) =>
       plugin.probe === undefined
@@ -105,6 +115,18 @@ async function probePlugins(
   );
   results.forEach((result, i) => {
     const type = plugins[i]?.type;
+    if (
+      result.status === "rejected" &&
+      result.reason instanceof PluginUnavailableError &&
+      type !== undefined
+    ) {
+      unavailable.set(type, result.reason.message);
+      options.logger?.info(
+        { task_type: type, reason: result.reason.message },
+        "task type unavailable on this host; not advertised",
+      );
+      return;
+    }
     if (result.status === "rejected") {
       options.logger?.warn(
         { err: result.reason, task_type: type },
@@ -116,7 +138,7 @@ async function probePlugins(
       if (typeof value === "string") labels[key] = value;
     }
   });
-  return labels;
+  return { labels, unavailable };
 }
 
 function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {

@@ -1,13 +1,26 @@
+import type { Logger } from "pino";
 import { pino } from "pino";
 import { systemClock } from "../core/index.js";
 import packageJson from "../package.json" with { type: "json" };
-import type { PluginFactory } from "../plugin-sdk/index.js";
+import type { Plugin } from "../plugin-sdk/index.js";
 import { Agent } from "./agent.js";
 import { loadAgentId } from "./agent-id.js";
 import { type AgentOptions, resolveAgentOptions } from "./agent-options.js";
 import { detectLabels } from "./detect-labels.js";
 import { stopLeftoverProcesses } from "./leftover-processes.js";
-import { loadPlugins } from "./plugin-registry.js";
+import {
+  importPluginModules,
+  loadPlugins,
+  type PluginEntry,
+  type PluginProblem,
+  reportPlugins,
+} from "./plugin-registry.js";
+import {
+  type PluginSource,
+  PluginSourceError,
+  pluginsInDirectory,
+  resolvePluginSpecifier,
+} from "./plugin-sources.js";
 import { renderTaskConfig } from "./render-task-config.js";
 
 /** A started agent. */
@@ -39,15 +52,17 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const logger = (options.logger ?? pino({ name: "deerflow-agent" })).child({
     agent_id: id,
   });
-  const plugins = loadPlugins(
-    options.plugins ?? (await builtinPlugins()),
-    logger,
-  );
+  const loaded = loadPlugins(await pluginEntries(options, logger));
+  reportPlugins(loaded, logger);
   const facts = await detectLabels({
-    plugins: [...plugins.values()],
+    plugins: [...loaded.plugins.values()].map((entry) => entry.plugin),
     gpuProbe: options.gpuProbe,
     logger,
   });
+  const plugins = new Map<string, Plugin>();
+  for (const [type, { plugin }] of loaded.plugins) {
+    if (!facts.unavailable.has(type)) plugins.set(type, plugin);
+  }
   checkDeclaredLabels(resolved.labels, facts.labels);
   await stopLeftoverProcesses(id, logger);
   const agent = new Agent({
@@ -86,11 +101,57 @@ function checkDeclaredLabels(
 }
 
 /**
- * The built-in plugins, loaded only when the options name none: an agent
- * embedded with its own plugins (tests, the dev command) skips loading
- * code it will not run.
+ * The plugins to load: the embedder's, or else the built-ins (imported
+ * only then, so an agent embedded with its own plugins skips code it will
+ * not run); then each module of `pluginDirs` and `pluginModules`.
+ * A source that cannot be found or imported is reported and skipped.
  */
-async function builtinPlugins(): Promise<readonly PluginFactory[]> {
-  const { builtinPluginFactories } = await import("../plugins/index.js");
-  return builtinPluginFactories;
+async function pluginEntries(
+  options: AgentOptions,
+  logger: Logger,
+): Promise<PluginEntry[]> {
+  let entries: PluginEntry[];
+  if (options.plugins !== undefined) {
+    entries = options.plugins.map((factory, i) => ({
+      origin: `embedded plugin [${i}]`,
+      factory,
+    }));
+  } else {
+    const { builtinPluginFactories } = await import("../plugins/index.js");
+    entries = builtinPluginFactories.map((factory) => ({
+      origin: "built-in",
+      factory,
+    }));
+  }
+  const sources: PluginSource[] = [];
+  const problems: PluginProblem[] = [];
+  const note = (error: unknown, origin: string) => {
+    if (!(error instanceof PluginSourceError)) throw error;
+    problems.push({ origin: error.origin || origin, reason: error.message });
+  };
+  for (const dir of options.pluginDirs ?? []) {
+    try {
+      for (const found of await pluginsInDirectory(dir)) {
+        if (found instanceof PluginSourceError) note(found, dir);
+        else sources.push(found);
+      }
+    } catch (error) {
+      note(error, dir);
+    }
+  }
+  for (const specifier of options.pluginModules ?? []) {
+    try {
+      sources.push(await resolvePluginSpecifier(specifier));
+    } catch (error) {
+      note(error, specifier);
+    }
+  }
+  const imported = await importPluginModules(sources);
+  for (const problem of [...problems, ...imported.problems]) {
+    logger.error(
+      { plugin: problem.origin, reason: problem.reason },
+      "plugin not loaded; its task types are not advertised",
+    );
+  }
+  return [...entries, ...imported.entries];
 }

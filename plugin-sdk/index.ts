@@ -1,6 +1,7 @@
 /** The public plugin SDK: what plugin authors import types from. */
 export type {
   AllocatedResources,
+  BoundTemplate,
   ConfigSchema,
   ExecuteResult,
   JsonObject,
@@ -17,6 +18,7 @@ export type {
 } from "./plugin.js";
 export type { PluginFactory, PluginSdk } from "./plugin-sdk.js";
 export { definePlugin, pluginSdk } from "./plugin-sdk.js";
+export { PluginUnavailableError } from "./plugin-unavailable.js";
 export type { TaskAbortReason } from "./task-abort.js";
 export { TaskAbort } from "./task-abort.js";
 export type { RetryClass, TaskErrorOptions } from "./task-error.js";

@@ -1,4 +1,5 @@
 import type { Plugin, PluginDefinition } from "./plugin.js";
+import { PluginUnavailableError } from "./plugin-unavailable.js";
 import { NonRetryableError, TaskError } from "./task-error.js";
 
 /**
@@ -11,6 +12,7 @@ export interface PluginSdk {
   definePlugin<Config>(definition: PluginDefinition<Config>): Plugin<Config>;
   readonly TaskError: typeof TaskError;
   readonly NonRetryableError: typeof NonRetryableError;
+  readonly PluginUnavailableError: typeof PluginUnavailableError;
 }
 
 /** The shape of a plugin module's default export. */
@@ -47,4 +49,5 @@ export const pluginSdk: PluginSdk = Object.freeze({
   definePlugin,
   TaskError,
   NonRetryableError,
+  PluginUnavailableError,
 });

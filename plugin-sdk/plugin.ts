@@ -19,13 +19,26 @@ export type JsonObject = { [key: string]: JsonValue };
  * A JSON Schema (draft 2020-12 subset that Ajv understands) for a task
  * type's config. A string property may carry `"x-encoding"` to say how
  * template values are written into it: `"shell"` quotes each value for a
- * POSIX shell, `"url"` percent-encodes it; without it a value is written
- * as-is (and a string that is exactly one template keeps the value's type).
+ * POSIX shell, `"url"` percent-encodes it, `"bind"` leaves the templates in
+ * place for the plugin to turn into bind parameters with `ctx.bind`;
+ * without it a value is written as-is (and a string that is exactly one
+ * template keeps the value's type).
  */
 export type ConfigSchema = { [key: string]: unknown };
 
 /** How a template value is written into a string field of a config. */
-export type TemplateEncoding = "shell" | "url";
+export type TemplateEncoding = "shell" | "url" | "bind";
+
+/**
+ * A `"bind"` field split at its templates, like a tagged template literal:
+ * `strings` has one more entry than `values`, and the text is
+ * `strings[0] + values[0] + strings[1] + ...`. A plugin writes each value
+ * as a bind parameter (`$1`, `?`), so no value can change the statement.
+ */
+export interface BoundTemplate {
+  strings: string[];
+  values: JsonValue[];
+}
 
 /** Resources allocated to one attempt. */
 export interface AllocatedResources {
@@ -83,6 +96,12 @@ export interface TaskContext<Config = JsonObject> {
   streams: OutputStreams;
   /** Sets (merges into) the attempt's output. */
   output(values: JsonObject): void;
+  /**
+   * Evaluates the templates of a `"bind"` field (its raw text, as the
+   * config holds it) in this attempt's template context. `field` names
+   * the field in errors, for example "config.query".
+   */
+  bind(text: string, field?: string): BoundTemplate;
 }
 
 /** What `probe()` returns: labels the agent adds to its detected labels. */
@@ -104,7 +123,11 @@ export interface PluginDefinition<Config = JsonObject> {
   /** One sentence shown to users. */
   description?: string;
   configSchema: ConfigSchema;
-  /** Finds labels on the host, for example a tool's presence. */
+  /**
+   * Finds labels on the host, for example a tool's presence. Throwing
+   * {@link PluginUnavailableError} says the type cannot run on this host
+   * (spark without spark-submit): the agent then does not advertise it.
+   */
   probe?(): Promise<ProbeResult> | ProbeResult;
   execute(ctx: TaskContext<Config>): Promise<ExecuteResult | undefined>;
 }

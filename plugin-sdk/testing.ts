@@ -8,6 +8,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { bindTemplate } from "../workflow/bind-template.js";
+import type { TemplateContext } from "../workflow/template-context.js";
 import type {
   AllocatedResources,
   JsonObject,
@@ -67,6 +69,11 @@ export interface RunPluginOptions<Config> {
    * reason that is not a TaskAbort becomes `TaskAbort("killed")`).
    */
   signal?: AbortSignal;
+  /**
+   * What `ctx.bind` evaluates templates against. Default: `params` with an
+   * empty `tasks`, and `run`/`task` from the ids above.
+   */
+  templateContext?: JsonObject;
   /** Prepares the work directory (writes files) before `execute`. */
   setup?(workDir: string): Promise<void> | void;
   /** Sees every line as it is written, to await one mid-run. */
@@ -184,6 +191,27 @@ function buildContext<Config>(
       }
       Object.assign(run.output, values);
     },
+    bind(text, field) {
+      return bindTemplate(text, templateContextOf(options), field);
+    },
+  };
+}
+
+function templateContextOf<Config>(
+  options: RunPluginOptions<Config>,
+): TemplateContext {
+  if (options.templateContext !== undefined) {
+    return options.templateContext as unknown as TemplateContext;
+  }
+  return {
+    params: options.params ?? {},
+    tasks: {},
+    run: {
+      id: options.runId ?? "run-test",
+      name: "test",
+      started_at: new Date(0).toISOString(),
+    },
+    task: { id: options.taskId ?? "task-test", attempt: options.attempt ?? 1 },
   };
 }
 

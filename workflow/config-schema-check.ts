@@ -48,7 +48,7 @@ function newAjv(): Ajv2020 {
   ajv.addKeyword({
     keyword: "x-encoding",
     schemaType: "string",
-    metaSchema: { enum: ["shell", "url"] },
+    metaSchema: { enum: ["shell", "url", "bind"] },
   });
   return ajv;
 }

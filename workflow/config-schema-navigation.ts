@@ -41,7 +41,9 @@ export function encodingOf(
   schema: ConfigSchema | undefined,
 ): TemplateEncoding | undefined {
   const encoding = schema?.["x-encoding"];
-  return encoding === "shell" || encoding === "url" ? encoding : undefined;
+  return encoding === "shell" || encoding === "url" || encoding === "bind"
+    ? encoding
+    : undefined;
 }
 
 function inBranches(

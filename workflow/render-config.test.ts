@@ -251,3 +251,23 @@ describe("renderConfig without an encoding", () => {
     );
   });
 });
+
+describe("renderConfig with x-encoding bind", () => {
+  const schema: ConfigSchema = {
+    type: "object",
+    properties: {
+      query: { type: "string", "x-encoding": "bind" },
+      note: { type: "string" },
+    },
+  };
+
+  it("leaves a bind field as written for the plugin to bind", () => {
+    const query = "select * from t where name = ${params.name}";
+    const rendered = renderConfig(
+      { query, note: "for ${params.name}" },
+      schema,
+      context({ name: "' OR 1=1 --" }),
+    );
+    expect(rendered).toEqual({ query, note: "for ' OR 1=1 --" });
+  });
+});

@@ -24,7 +24,8 @@ import { TemplateError } from "./template-error.js";
  * string property's "x-encoding" in the schema: "shell" encodes each value
  * for the shell quoting it stands in (unquoted, "...", '...', a comment),
  * so the shell reads it back as the value's text; "url" percent-encodes
- * it; none writes it as text.
+ * it; "bind" leaves the field as written, for the plugin to bind with
+ * `ctx.bind` (see {@link bindTemplate}); none writes it as text.
  * A string that is exactly one `${expr}` becomes the value itself
  * (number, list, object...), except in a shell field, where it is still
  * quoted as one word. Object keys are
@@ -80,6 +81,7 @@ function renderString(
   context: TemplateContext,
 ): JsonValue {
   const parts = templateParts(text, field);
+  if (encoding === "bind") return text;
   const only = parts[0];
   // A URL field that is one template is the whole URL: its structure is
   // the value's own, so it is not percent-encoded. Shell fields still

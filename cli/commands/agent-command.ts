@@ -4,6 +4,10 @@ import { createLogger } from "../../core/index.js";
 import { reportError } from "../cli-output.js";
 import { collectKeyValues, positiveInteger, serverUrl } from "../key-value.js";
 
+function collectStrings(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
 /** The agent process: SIGTERM drains (finishes attempts), a second kills. */
 export function registerAgentCommand(program: Command): void {
   program
@@ -31,6 +35,18 @@ export function registerAgentCommand(program: Command): void {
       "parent of attempts' work directories (default: temp)",
     )
     .option(
+      "--plugins <dir>",
+      "load every plugin module or package in this folder (repeatable)",
+      collectStrings,
+      [],
+    )
+    .option(
+      "--plugin <path-or-package>",
+      "load one plugin: a file, a folder or an installed package (repeatable)",
+      collectStrings,
+      [],
+    )
+    .option(
       "--drain-grace-ms <ms>",
       "on SIGTERM, how long running attempts may finish",
       positiveInteger("--drain-grace-ms"),
@@ -46,6 +62,8 @@ export function registerAgentCommand(program: Command): void {
           slots: opts.slots,
           stateDir: opts.stateDir,
           workRoot: opts.workDir,
+          pluginDirs: opts.plugins as string[],
+          pluginModules: opts.plugin as string[],
           logger,
         });
         let draining = false;
