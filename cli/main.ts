@@ -4,6 +4,7 @@ import { ExitCode } from "./cli-output.js";
 import { registerAgentCommand } from "./commands/agent-command.js";
 import { registerAgentsCommand } from "./commands/agents-command.js";
 import { registerDevCommand } from "./commands/dev-command.js";
+import { registerPluginCommand } from "./commands/plugin-command.js";
 import { registerRunCommand } from "./commands/run-command.js";
 import { registerRunsCommand } from "./commands/runs-command.js";
 import { registerServerCommand } from "./commands/server-command.js";
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerTasksCommand(program);
   registerAgentsCommand(program);
   registerValidateCommand(program);
+  registerPluginCommand(program);
   // Commander copies exitOverride into a subcommand only when the
   // subcommand is created, so it is set on every command here: a bad flag
   // anywhere must reach main() and exit 2, not commander's own exit 1.

@@ -16,6 +16,8 @@ export interface AgentProcessOptions {
   /** Keeps the agent id; reuse it to restart "the same" agent. */
   stateDir?: string;
   env?: Record<string, string>;
+  /** More flags, for example `["--plugins", dir]`. */
+  args?: string[];
 }
 
 /** A real `deerflow agent` process. */
@@ -51,6 +53,7 @@ export async function spawnAgent(
   for (const [k, v] of Object.entries(options.labels ?? {}))
     args.push("--label", `${k}=${v}`);
   args.push("--slots", String(options.slots ?? 2), "--state-dir", stateDir);
+  args.push(...(options.args ?? []));
   const child = spawn(process.execPath, args, {
     env: { ...process.env, DEERFLOW_LOG_LEVEL: "info", ...options.env },
     stdio: ["ignore", "pipe", "pipe"],
