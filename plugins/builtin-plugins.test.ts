@@ -22,7 +22,7 @@ function compile(schema: object) {
   ajv.addKeyword({
     keyword: "x-encoding",
     schemaType: "string",
-    metaSchema: { enum: ["shell", "url"] },
+    metaSchema: { enum: ["shell", "url", "bind"] },
   });
   return ajv.compile(schema);
 }
@@ -34,8 +34,15 @@ function byType(type: string): Plugin {
 }
 
 describe("built-in plugins", () => {
-  it("are shell, http and python", () => {
-    expect(plugins.map((p) => p.type)).toEqual(["shell", "http", "python"]);
+  it("are shell, http, python, noop, sql and docker", () => {
+    expect(plugins.map((p) => p.type)).toEqual([
+      "shell",
+      "http",
+      "python",
+      "noop",
+      "sql",
+      "docker",
+    ]);
   });
 
   it("have schemas that compile strictly and describe every property", () => {

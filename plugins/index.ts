@@ -3,12 +3,23 @@
  * user's plugin module exports by default.
  */
 import type { PluginFactory } from "../plugin-sdk/index.js";
+import { dockerPlugin } from "./docker/index.js";
 import { httpPlugin } from "./http/index.js";
+import { noopPlugin } from "./noop/index.js";
 import { pythonPlugin } from "./python/index.js";
 import { shellPlugin } from "./shell/index.js";
+import { sqlPlugin } from "./sql/index.js";
 
+export type { DockerConfig, DockerPluginOptions } from "./docker/index.js";
+export {
+  createDockerPlugin,
+  dockerConfigSchema,
+  dockerPlugin,
+} from "./docker/index.js";
 export type { HttpConfig, HttpMethod } from "./http/index.js";
 export { httpConfigSchema, httpPlugin } from "./http/index.js";
+export type { NoopConfig } from "./noop/index.js";
+export { noopConfigSchema, noopPlugin } from "./noop/index.js";
 export type { ProcessExit, RunProcessOptions } from "./process/index.js";
 export {
   DEFAULT_KILL_GRACE_MS,
@@ -36,4 +47,9 @@ export const builtinPluginFactories: readonly PluginFactory[] = [
   shellPlugin,
   httpPlugin,
   pythonPlugin,
+  noopPlugin,
+  sqlPlugin,
+  dockerPlugin,
 ];
+export type { SqlConfig, SqlPluginOptions } from "./sql/index.js";
+export { createSqlPlugin, sqlConfigSchema, sqlPlugin } from "./sql/index.js";
