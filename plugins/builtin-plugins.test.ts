@@ -34,7 +34,7 @@ function byType(type: string): Plugin {
 }
 
 describe("built-in plugins", () => {
-  it("are shell, http, python, noop, sql and docker", () => {
+  it("are shell, http, python, noop, sql, docker and kubernetes", () => {
     expect(plugins.map((p) => p.type)).toEqual([
       "shell",
       "http",
@@ -42,6 +42,7 @@ describe("built-in plugins", () => {
       "noop",
       "sql",
       "docker",
+      "kubernetes",
     ]);
   });
 

@@ -5,6 +5,7 @@
 import type { PluginFactory } from "../plugin-sdk/index.js";
 import { dockerPlugin } from "./docker/index.js";
 import { httpPlugin } from "./http/index.js";
+import { kubernetesPlugin } from "./kubernetes/index.js";
 import { noopPlugin } from "./noop/index.js";
 import { pythonPlugin } from "./python/index.js";
 import { shellPlugin } from "./shell/index.js";
@@ -50,6 +51,16 @@ export const builtinPluginFactories: readonly PluginFactory[] = [
   noopPlugin,
   sqlPlugin,
   dockerPlugin,
+  kubernetesPlugin,
 ];
+export type {
+  KubernetesConfig,
+  KubernetesPluginOptions,
+} from "./kubernetes/index.js";
+export {
+  createKubernetesPlugin,
+  kubernetesConfigSchema,
+  kubernetesPlugin,
+} from "./kubernetes/index.js";
 export type { SqlConfig, SqlPluginOptions } from "./sql/index.js";
 export { createSqlPlugin, sqlConfigSchema, sqlPlugin } from "./sql/index.js";
