@@ -34,7 +34,7 @@ function byType(type: string): Plugin {
 }
 
 describe("built-in plugins", () => {
-  it("are shell, http, python, noop, sql, docker and kubernetes", () => {
+  it("are shell, http, python, noop, sql, docker, kubernetes and spark", () => {
     expect(plugins.map((p) => p.type)).toEqual([
       "shell",
       "http",
@@ -43,6 +43,7 @@ describe("built-in plugins", () => {
       "sql",
       "docker",
       "kubernetes",
+      "spark",
     ]);
   });
 

@@ -9,6 +9,7 @@ import { kubernetesPlugin } from "./kubernetes/index.js";
 import { noopPlugin } from "./noop/index.js";
 import { pythonPlugin } from "./python/index.js";
 import { shellPlugin } from "./shell/index.js";
+import { sparkPlugin } from "./spark/index.js";
 import { sqlPlugin } from "./sql/index.js";
 
 export type { DockerConfig, DockerPluginOptions } from "./docker/index.js";
@@ -52,6 +53,7 @@ export const builtinPluginFactories: readonly PluginFactory[] = [
   sqlPlugin,
   dockerPlugin,
   kubernetesPlugin,
+  sparkPlugin,
 ];
 export type {
   KubernetesConfig,
@@ -62,5 +64,11 @@ export {
   kubernetesConfigSchema,
   kubernetesPlugin,
 } from "./kubernetes/index.js";
+export type { SparkConfig } from "./spark/index.js";
+export {
+  createSparkPlugin,
+  sparkConfigSchema,
+  sparkPlugin,
+} from "./spark/index.js";
 export type { SqlConfig, SqlPluginOptions } from "./sql/index.js";
 export { createSqlPlugin, sqlConfigSchema, sqlPlugin } from "./sql/index.js";

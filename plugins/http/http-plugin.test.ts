@@ -143,7 +143,7 @@ describe("http plugin", () => {
   it("refuses a body with GET", async () => {
     const result = await run({ path: "/echo", body: "x" });
     expect(result.error).toBeInstanceOf(NonRetryableError);
-    expect(result.error?.message).toBe("body is not allowed with GET");
+    expect(result.error?.message).toBe("config.body: not allowed with GET");
   });
 
   it("maps 5xx to retry class 5xx and keeps the body", async () => {
@@ -197,10 +197,16 @@ describe("http plugin", () => {
     expect(kept.output.headers).toMatchObject({ location: "/text" });
   });
 
-  it("fails a body over 1 MiB", async () => {
-    const result = await run({ path: "/big" });
+  it("fails a body over max_response_bytes, naming it", async () => {
+    const result = await run({ path: "/big", max_response_bytes: 1_048_576 });
     expect(result.error).toBeInstanceOf(NonRetryableError);
-    expect(result.error?.message).toMatch(/1048576 byte limit/);
+    expect(result.error?.message).toBe(
+      "response body is larger than max_response_bytes (1048576 bytes)",
+    );
+    expect(result.output.status).toBe(200);
+    const roomy = await run({ path: "/big" });
+    expect(roomy.outcome).toBe("success");
+    expect((roomy.output.body as string).length).toBe(20 * 64 * 1024);
   });
 
   it("fails a JSON content-type with a body that is not JSON", async () => {

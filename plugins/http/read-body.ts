@@ -1,45 +1,71 @@
-/** The largest response body kept: 1 MiB. */
-export const MAX_BODY_BYTES = 1_048_576;
+import type { Readable } from "node:stream";
+import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
+import { DEFAULT_MAX_RESPONSE_BYTES } from "./http-config.js";
 
-/** A body past {@link MAX_BODY_BYTES}. */
+/** A body past `max_response_bytes`. */
 export class BodyTooLargeError extends Error {
   override readonly name = "BodyTooLargeError";
+  readonly code = "response_too_large";
+
+  constructor(maxBytes: number) {
+    super(
+      `response body is larger than max_response_bytes (${maxBytes} bytes)`,
+    );
+  }
+}
+
+/** What {@link readBody} reads: a response body and its headers. */
+export interface BodySource {
+  body: Readable;
+  /** Lower-case header names. */
+  headers: Record<string, string>;
 }
 
 /**
- * Reads a response body as UTF-8 text, stopping with a BodyTooLargeError
- * as soon as it passes `maxBytes` (the rest is never downloaded). The
- * charset parameter is not consulted: non-UTF-8 text comes out garbled.
+ * Reads a response body as UTF-8 text, decompressing gzip, deflate and
+ * br, and stops with a BodyTooLargeError as soon as the decompressed
+ * text passes `maxBytes` (the rest is never downloaded, and a small
+ * compressed body cannot inflate past the limit). The charset parameter
+ * is not consulted: non-UTF-8 text comes out garbled.
  */
 export async function readBody(
-  response: Response,
-  maxBytes: number = MAX_BODY_BYTES,
+  source: BodySource,
+  maxBytes: number = DEFAULT_MAX_RESPONSE_BYTES,
 ): Promise<string> {
-  const declared = Number(response.headers.get("content-length"));
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    await response.body?.cancel();
-    throw tooLarge(maxBytes);
+  const encoding = (source.headers["content-encoding"] ?? "").trim();
+  const declared = Number(source.headers["content-length"]);
+  if (encoding === "" && Number.isFinite(declared) && declared > maxBytes) {
+    source.body.destroy();
+    throw new BodyTooLargeError(maxBytes);
   }
-  if (response.body === null) return "";
-  const reader = response.body.getReader();
+  const stream = decoded(source.body, encoding.toLowerCase());
   const decoder = new TextDecoder();
   let text = "";
   let bytes = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    bytes += value.byteLength;
-    if (bytes > maxBytes) {
-      await reader.cancel();
-      throw tooLarge(maxBytes);
+  try {
+    for await (const chunk of stream) {
+      const buffer = chunk as Buffer;
+      bytes += buffer.byteLength;
+      if (bytes > maxBytes) throw new BodyTooLargeError(maxBytes);
+      text += decoder.decode(buffer, { stream: true });
     }
-    text += decoder.decode(value, { stream: true });
+  } finally {
+    source.body.destroy();
+    if (stream !== source.body) stream.destroy();
   }
   return text + decoder.decode();
 }
 
-function tooLarge(maxBytes: number): BodyTooLargeError {
-  return new BodyTooLargeError(
-    `response body is larger than the ${maxBytes} byte limit`,
-  );
+function decoded(body: Readable, encoding: string): Readable {
+  const decompress =
+    encoding === "gzip" || encoding === "x-gzip"
+      ? createGunzip()
+      : encoding === "deflate"
+        ? createInflate()
+        : encoding === "br"
+          ? createBrotliDecompress()
+          : undefined;
+  if (decompress === undefined) return body;
+  body.on("error", (error) => decompress.destroy(error));
+  return body.pipe(decompress);
 }

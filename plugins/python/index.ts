@@ -1,5 +1,5 @@
 /** The built-in `python` task type. */
-export { probePython } from "./probe-python.js";
+export { probePython, pythonVersionLabel } from "./probe-python.js";
 export type { PythonConfig } from "./python-config.js";
 export { pythonConfigSchema } from "./python-config.js";
 export type { PythonPluginOptions } from "./python-plugin.js";
@@ -11,3 +11,4 @@ export {
 export { PYTHON_RUNNER_SOURCE, RUNNER_FILE } from "./python-runner-source.js";
 export type { RunnerFailure, RunnerRecord } from "./runner-record.js";
 export { runnerError } from "./runner-record.js";
+export { agentCacheDir, CACHE_DIR_ENV } from "./virtualenv-cache.js";

@@ -10,8 +10,9 @@ const PROBE_TIMEOUT_MS = 15_000;
 
 /**
  * Labels for the python task type: `python`, the version of the default
- * interpreter (`python3`), and `python_versions`, every python3.N on PATH
- * that runs and reports being 3.N, in order ("3.11,3.12"). Each candidate
+ * interpreter (`python3`); `python_versions`, every python3.N on PATH
+ * that runs and reports being 3.N, in order ("3.11,3.12"); and for each
+ * of those one label `python3.N: "true"`, which node selectors match. Each candidate
  * is run, because version managers such as pyenv put shims on PATH for
  * versions that are not active. A label is left out when nothing is found.
  */
@@ -33,7 +34,18 @@ export async function probePython(
     versions.sort((a, b) => minor(a) - minor(b));
     labels.python_versions = versions.join(",");
   }
+  for (const version of versions) labels[pythonVersionLabel(version)] = "true";
   return labels;
+}
+
+/**
+ * The label an agent carries for each python3.N it can run: `python3.11`
+ * with the value "true". A task's `python_version` becomes a node
+ * selector on it, so a version no agent has leaves the task with no
+ * matching agent, which `deerflow explain` names.
+ */
+export function pythonVersionLabel(version: string): string {
+  return `python${version}`;
 }
 
 /** Distinct `python3.N` names in the PATH directories. */

@@ -13,6 +13,8 @@ export interface PythonConfig {
   kwargs?: JsonObject;
   python?: string;
   python_version?: string;
+  requirements?: string[] | string;
+  find_links?: string[];
 }
 
 /** The JSON Schema of {@link PythonConfig}. */
@@ -65,11 +67,40 @@ export const pythonConfigSchema: ConfigSchema = {
       pattern: "^3\\.\\d+$",
       description:
         'Picks interpreter python3.N from PATH, for example "3.11". ' +
-        "Agents advertise the versions they have as label python_versions.",
+        "Agents advertise the versions they have as labels python_versions " +
+        'and python3.N: "true"; the task only goes to an agent that has it.',
+    },
+    requirements: {
+      anyOf: [
+        {
+          type: "array",
+          minItems: 1,
+          items: { type: "string", minLength: 1, pattern: "^[^-\\s]" },
+        },
+        { type: "string", minLength: 1 },
+      ],
+      description:
+        'Packages to install first: a list of requirements ("requests>=2", ' +
+        '"numpy==1.26.4"), or the path of a requirements file on the agent. ' +
+        "They go into a virtualenv cached per requirement set and " +
+        "interpreter, built once and reused by later attempts.",
+    },
+    find_links: {
+      type: "array",
+      minItems: 1,
+      items: { type: "string", minLength: 1 },
+      description:
+        "Directories (or URLs) of wheels and source archives to install " +
+        "the requirements from, instead of a package index " +
+        "(pip --no-index --find-links).",
     },
   },
   oneOf: [{ required: ["script"] }, { required: ["code"] }],
   not: { required: ["python", "python_version"] },
-  dependentRequired: { args: ["function"], kwargs: ["function"] },
+  dependentRequired: {
+    args: ["function"],
+    kwargs: ["function"],
+    find_links: ["requirements"],
+  },
   additionalProperties: false,
 };

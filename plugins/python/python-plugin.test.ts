@@ -173,6 +173,19 @@ describe("python plugin", () => {
     const labels = await python.probe?.();
     expect(labels?.python).toBe("3.11");
     expect(labels?.python_versions?.split(",")).toContain("3.11");
+    // One label per version, for node selectors to match.
+    expect(labels?.["python3.11"]).toBe("true");
+  });
+
+  it("says so when the python_version asked for is not on the agent", async () => {
+    const run = await runPlugin(python, {
+      config: { code: "result = 1", python_version: "3.99" },
+    });
+    expect(run.error).toBeInstanceOf(NonRetryableError);
+    expect(run.error?.message).toBe(
+      'python_version "3.99" is not on this agent: python interpreter ' +
+        '"python3.99" not found (ENOENT)',
+    );
   });
 });
 

@@ -17,6 +17,7 @@ import { probePython } from "./probe-python.js";
 import { type PythonConfig, pythonConfigSchema } from "./python-config.js";
 import { PYTHON_RUNNER_SOURCE, RUNNER_FILE } from "./python-runner-source.js";
 import { type RunnerRecord, runnerError } from "./runner-record.js";
+import { taskPython, versionPrefix } from "./task-python.js";
 
 /** Options of the python plugin, fixed when the agent loads it. */
 export interface PythonPluginOptions {
@@ -25,6 +26,11 @@ export interface PythonPluginOptions {
    * `DEERFLOW_KILL_GRACE_MS` from the agent's environment, else 5000.
    */
   killGraceMs?: number;
+  /**
+   * The agent's cache directory; virtualenvs go to its `venvs`. Default:
+   * `$DEERFLOW_CACHE_DIR`, else `~/.cache/deerflow`.
+   */
+  cacheDir?: string;
 }
 
 /** The largest result file read: 1 MiB of JSON. */
@@ -55,20 +61,28 @@ async function executePython(
   const interpreter = checkConfig(sdk, ctx.config);
   const files = await writeCall(sdk, ctx);
   if (ctx.signal.aborted) throw abortError(sdk, ctx.signal, "python");
+  const python = await taskPython(sdk, ctx, interpreter, {
+    cacheDir: options.cacheDir,
+    killGraceMs: resolveKillGraceMs(options.killGraceMs),
+  });
   let exit: ProcessExit;
   try {
     exit = await runProcess({
-      file: interpreter,
+      file: python,
       args: ["-u", files.runner, files.call],
       cwd: ctx.workDir,
-      env: taskEnvironment(ctx, { PYTHONDONTWRITEBYTECODE: "1" }),
+      // Each secret is also a variable of its name (os.environ["NAME"]).
+      env: taskEnvironment(ctx, {
+        ...ctx.secrets,
+        PYTHONDONTWRITEBYTECODE: "1",
+      }),
       signal: ctx.signal,
       killGraceMs: resolveKillGraceMs(options.killGraceMs),
       onStdout: (line) => ctx.streams.stdout(line),
       onStderr: (line) => ctx.streams.stderr(line),
     });
   } catch (error) {
-    throw spawnError(sdk, interpreter, error);
+    throw spawnError(sdk, ctx.config, interpreter, error);
   }
   if (exit.strayProcessesStopped) {
     ctx.log.warn("python left processes running; they were stopped");
@@ -162,11 +176,17 @@ async function readRecord(
   }
 }
 
-function spawnError(sdk: PluginSdk, interpreter: string, error: unknown) {
+function spawnError(
+  sdk: PluginSdk,
+  config: PythonConfig,
+  interpreter: string,
+  error: unknown,
+) {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === "ENOENT" || code === "EACCES") {
     return new sdk.NonRetryableError(
-      `python interpreter "${interpreter}" not found (${code})`,
+      `${versionPrefix(config)}python interpreter "${interpreter}" ` +
+        `not found (${code})`,
       { cause: error },
     );
   }

@@ -62,7 +62,10 @@ async function executeShell(
       file: shell,
       args: ["-c", config.command],
       cwd,
+      // Each secret is also a variable of its name ("$NAME"); the
+      // config's env wins over a secret of the same name.
       env: taskEnvironment(ctx, {
+        ...ctx.secrets,
         ...config.env,
         DEERFLOW_OUTPUT: outputPath,
       }),
