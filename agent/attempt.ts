@@ -28,6 +28,7 @@ import { bindTemplate } from "../workflow/bind-template.js";
 import type { TemplateContext } from "../workflow/template-context.js";
 import { type Settled, settledResult, toJsonObject } from "./attempt-result.js";
 import { Batcher } from "./batcher.js";
+import { SecretRedactor } from "./redact-secrets.js";
 import type { RenderTaskConfig } from "./render-task-config.js";
 
 /**
@@ -77,11 +78,18 @@ export class Attempt {
   private readonly output: JsonObject = {};
   private readonly logs: Batcher<LogLine>;
   private readonly metrics: Batcher<MetricPoint>;
+  /** Hides the attempt's secret values in all it sends. */
+  private readonly redactor: SecretRedactor;
+  /** What templates read: the assignment's context and the secrets. */
+  private readonly templateContext: JsonObject;
 
   constructor(private readonly options: AttemptOptions) {
     const lease = options.assignment.lease;
     if (lease === undefined) throw new Error("assignment.lease is required");
     this.lease = lease;
+    const secrets = { ...options.assignment.secrets };
+    this.redactor = new SecretRedactor(secrets);
+    this.templateContext = { ...options.assignment.context, secrets };
     const batching = {
       maxItems: BATCH_MAX_ITEMS,
       intervalMs: BATCH_INTERVAL_MS,
@@ -123,12 +131,14 @@ export class Attempt {
       this.logs.flush();
       this.metrics.flush();
     }
+    const ended = settledResult(settled, this.reason, assignment.timeoutMs);
     const result = create(ResultSchema, {
       lease: this.lease,
-      output: toJsonObject(this.output),
+      output: this.redactor.json(toJsonObject(this.output)),
       startedAt: timestampFromMs(startedAtMs),
       finishedAt: timestampFromMs(clock.now()),
-      ...settledResult(settled, this.reason, assignment.timeoutMs),
+      ...ended,
+      error: this.redactor.text(ended.error ?? ""),
     });
     logger.info(
       { outcome: AttemptOutcome[result.outcome], retryable: result.retryable },
@@ -154,7 +164,7 @@ export class Attempt {
       config = renderConfig(
         assignment.config ?? {},
         plugin.configSchema,
-        assignment.context ?? {},
+        this.templateContext,
       );
     } catch (error) {
       return { kind: "config", error };
@@ -207,9 +217,8 @@ export class Attempt {
       config,
       params: isJsonObject(params) ? params : {},
       env: { ...assignment.env },
-      // Secrets resolve on dispatch (SPEC §3); the protocol carries none
-      // yet, so plugins see an empty map until Assignment grows a field.
-      secrets: {},
+      // Resolved by the control plane at dispatch (SPEC §3).
+      secrets: { ...assignment.secrets },
       workDir,
       resources: {
         cpuMillis: Number(assignment.resources?.cpuMillis ?? 0n),
@@ -240,7 +249,7 @@ export class Attempt {
       bind: (text, field) =>
         bindTemplate(
           text,
-          (assignment.context ?? {}) as unknown as TemplateContext,
+          this.templateContext as unknown as TemplateContext,
           field,
         ),
     };
@@ -260,8 +269,12 @@ export class Attempt {
         time: timestampFromMs(this.options.clock.now()),
         stream,
         level,
-        message: String(message).slice(0, MAX_LINE_CHARS),
-        fields: fields === undefined ? undefined : toJsonObject(fields),
+        // Redacted before the cut, which could halve a value.
+        message: this.redactor.text(String(message)).slice(0, MAX_LINE_CHARS),
+        fields:
+          fields === undefined
+            ? undefined
+            : this.redactor.json(toJsonObject(fields)),
       }),
     );
   }
@@ -275,10 +288,10 @@ export class Attempt {
     this.metrics.push(
       create(MetricPointSchema, {
         attempt: this.options.assignment.attempt,
-        name,
+        name: this.redactor.text(name),
         kind,
         value,
-        labels,
+        labels: this.redactor.json(labels),
         time: timestampFromMs(this.options.clock.now()),
       }),
     );

@@ -20,7 +20,9 @@ export type RenderTaskConfig = (
  * that had to yield a number did. Throws naming the field.
  *
  * The assignment's `context` Struct is the TemplateContext the control
- * plane built (params, tasks, run, task); it is passed through as it came.
+ * plane built (params, tasks, run, task); the attempt adds `secrets`, the
+ * values the Assignment carried, so `${secrets.NAME}` renders here with
+ * the field's encoding (shell-quoted, percent-encoded) like any value.
  */
 export const renderTaskConfig: RenderTaskConfig = (config, schema, context) => {
   let rendered: JsonObject;

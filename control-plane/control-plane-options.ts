@@ -1,4 +1,9 @@
 import type { Clock, Logger } from "../core/index.js";
+import {
+  type ResolvedSecretOptions,
+  resolveSecretOptions,
+  type SecretOptions,
+} from "./secrets/secret-options.js";
 
 /** Settings of one control-plane replica. */
 export interface ControlPlaneOptions {
@@ -18,6 +23,8 @@ export interface ControlPlaneOptions {
   sweepIntervalMs?: number;
   /** Names this replica in logs and agent rows; default a random id. */
   replicaId?: string;
+  /** The secret store's key and the secret providers (SecretOptions). */
+  secrets?: SecretOptions;
   logger?: Logger;
   clock?: Clock;
 }
@@ -32,6 +39,7 @@ export interface ResolvedControlPlaneOptions {
   heartbeatIntervalMs: number;
   ackDeadlineMs: number;
   sweepIntervalMs: number;
+  secrets: ResolvedSecretOptions;
 }
 
 const DEFAULTS = {
@@ -63,11 +71,14 @@ export function resolveControlPlaneOptions(
     100,
     leaseTtlMs / 2,
   );
+  const databaseUrl =
+    options.databaseUrl ?? (process.env.DATABASE_URL || undefined);
+  const dataDir = options.dataDir ?? DEFAULTS.dataDir;
   return {
     host,
     port,
-    databaseUrl: options.databaseUrl ?? (process.env.DATABASE_URL || undefined),
-    dataDir: options.dataDir ?? DEFAULTS.dataDir,
+    databaseUrl,
+    dataDir,
     leaseTtlMs,
     heartbeatIntervalMs,
     ackDeadlineMs: bounded(
@@ -82,6 +93,10 @@ export function resolveControlPlaneOptions(
       10,
       60_000,
     ),
+    secrets: resolveSecretOptions(options.secrets ?? {}, {
+      dataDir,
+      databaseUrl,
+    }),
   };
 }
 

@@ -42,6 +42,7 @@ import { toConnectError } from "./api/connect-errors.js";
 import { createHealthService } from "./api/health-service.js";
 import { createReflectionService } from "./api/reflection-service.js";
 import { createRunService } from "./api/run-service.js";
+import { createSecretService } from "./api/secret-service.js";
 import { createWorkflowService } from "./api/workflow-service.js";
 import {
   type ControlPlaneOptions,
@@ -53,6 +54,7 @@ import { RunEventHub } from "./events/run-event-hub.js";
 import { LeaseManager } from "./leases/lease-manager.js";
 import { joinReplicas } from "./leases/replica-presence.js";
 import { type AgentCommand, Channels } from "./notify/channels.js";
+import { AssignmentSecrets, openSecrets } from "./secrets/index.js";
 import { serveOnePort } from "./server/serve-one-port.js";
 
 /** A running control-plane replica. */
@@ -99,8 +101,27 @@ export async function startControlPlane(
     logger: log,
   });
   const { db } = database;
+  const secrets = await openSecrets(resolved.secrets, {
+    db,
+    clock,
+    logger: log,
+  }).catch(async (error: unknown) => {
+    await database.close();
+    throw error;
+  });
   const hub = new RunEventHub(database, log);
-  const dispatcher = new Dispatcher({ db, clock, logger: log, ...resolved });
+  const dispatcher = new Dispatcher({
+    db,
+    clock,
+    logger: log,
+    ...resolved,
+    secrets: new AssignmentSecrets({
+      db,
+      clock,
+      logger: log,
+      resolver: secrets.resolver,
+    }),
+  });
   const leaseManager = new LeaseManager({
     db,
     clock,
@@ -139,7 +160,7 @@ export async function startControlPlane(
     leaseManager.start();
     const routes = (router: ConnectRouter) => {
       router.service(RunService, createRunService({ db, clock, hub }));
-      router.service(WorkflowService, createWorkflowService(db));
+      router.service(WorkflowService, createWorkflowService(db, { logger: log }));
       router.service(
         AgentService,
         createAgentService({
@@ -154,7 +175,7 @@ export async function startControlPlane(
         }),
       );
       router.service(LeaseService, {});
-      router.service(SecretService, {});
+      router.service(SecretService, createSecretService(secrets));
       router.service(
         Health,
         createHealthService(

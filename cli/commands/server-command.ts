@@ -28,6 +28,31 @@ export function registerServerCommand(program: Command): void {
       "time an agent has to acknowledge",
       positiveInteger("--ack-deadline-ms"),
     )
+    .option(
+      "--secret-key-file <file>",
+      "the secret store's key, made (mode 0600) if absent; default " +
+        "DATA_DIR/secret.key, or ~/.deerflow/secret.key with DATABASE_URL " +
+        "(env DEERFLOW_SECRET_KEY holds the key itself)",
+    )
+    .option("--vault-addr <url>", "Vault for vault secrets (env VAULT_ADDR)")
+    .option(
+      "--vault-token <token>",
+      "Vault token (prefer env VAULT_TOKEN: flags show in ps)",
+    )
+    .option(
+      "--vault-namespace <ns>",
+      "Vault Enterprise namespace (env VAULT_NAMESPACE)",
+    )
+    .option(
+      "--kubeconfig <file>",
+      "kubeconfig for kubernetes secrets (default: KUBECONFIG, " +
+        "~/.kube/config, or in-cluster)",
+    )
+    .option(
+      "--env-secrets <names>",
+      "comma-separated variables (or PREFIX_*) the env provider may " +
+        "share (env DEERFLOW_ENV_SECRETS)",
+    )
     .action(async (opts) => {
       const logger = createLogger({ base: { component: "control-plane" } });
       try {
@@ -37,6 +62,17 @@ export function registerServerCommand(program: Command): void {
           databaseUrl: opts.databaseUrl,
           leaseTtlMs: opts.leaseTtlMs,
           ackDeadlineMs: opts.ackDeadlineMs,
+          secrets: {
+            keyFile: opts.secretKeyFile,
+            vaultAddr: opts.vaultAddr,
+            vaultToken: opts.vaultToken,
+            vaultNamespace: opts.vaultNamespace,
+            kubeconfig: opts.kubeconfig,
+            envAllow: opts.envSecrets
+              ?.split(",")
+              .map((s: string) => s.trim())
+              .filter(Boolean),
+          },
           logger,
         });
         stopOnSignals(logger, () => controlPlane.close());

@@ -58,6 +58,7 @@ export function toAssignment(a: ClaimedAssignment, ackDeadlineMs: number) {
     ackDeadlineMs,
     onAgentDisconnect: a.onAgentDisconnect,
     leaseTtlMs: a.leaseTtlMs,
+    secrets: a.secrets ?? {},
   };
 }
 

@@ -1,5 +1,6 @@
 import type { Clock, Logger } from "../../core/index.js";
 import type { Db } from "../db/index.js";
+import type { AssignmentSecrets } from "../secrets/assignment-secrets.js";
 import { type ClaimedAssignment, claimTasks } from "./claim-tasks.js";
 
 /** What the dispatcher needs of one connected agent's session. */
@@ -24,6 +25,8 @@ export interface DispatcherOptions {
   ackDeadlineMs: number;
   /** A pass also runs this often, in case a wakeup was missed; default 1000. */
   idlePassIntervalMs?: number;
+  /** Resolves claimed tasks' secrets before delivery; none without it. */
+  secrets?: AssignmentSecrets | undefined;
 }
 
 /**
@@ -106,7 +109,10 @@ export class Dispatcher {
         { agent_id: target.agentId, count: claimed.length },
         "tasks assigned",
       );
-      target.deliver(claimed);
+      const secrets = this.options.secrets;
+      target.deliver(
+        secrets ? await secrets.attach(target.agentId, claimed) : claimed,
+      );
     }
   }
 
