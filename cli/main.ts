@@ -10,7 +10,9 @@ import { registerRunsCommand } from "./commands/runs-command.js";
 import { registerServerCommand } from "./commands/server-command.js";
 import { registerTasksCommand } from "./commands/tasks-command.js";
 import { registerValidateCommand } from "./commands/validate-command.js";
+import { registerWorkflowsCommand } from "./commands/workflows-command.js";
 import { UsageError } from "./key-value.js";
+import { registerSecretsCommand } from "./secrets-command.js";
 
 /** The `deerflow` command line. */
 export function buildProgram(): Command {
@@ -19,6 +21,10 @@ export function buildProgram(): Command {
       "Deer Flow: workflows on a control plane and agents on any host",
     )
     .version(VERSION)
+    // The root's options (only --version and --help) count before the
+    // command name alone, so `workflows get NAME --version 2` is that
+    // command's flag, not a request for the program's version.
+    .enablePositionalOptions()
     .showHelpAfterError();
   registerServerCommand(program);
   registerAgentCommand(program);
@@ -28,6 +34,8 @@ export function buildProgram(): Command {
   registerTasksCommand(program);
   registerAgentsCommand(program);
   registerValidateCommand(program);
+  registerSecretsCommand(program);
+  registerWorkflowsCommand(program);
   registerPluginCommand(program);
   // Commander copies exitOverride into a subcommand only when the
   // subcommand is created, so it is set on every command here: a bad flag

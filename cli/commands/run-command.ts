@@ -1,5 +1,10 @@
+import { stat } from "node:fs/promises";
+import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { Command } from "commander";
-import { RunState } from "../../gen/deerflow/v1/run_pb.js";
+import {
+  RunState,
+  type StartRunRequestSchema,
+} from "../../gen/deerflow/v1/run_pb.js";
 import type { JsonObject } from "../../plugin-sdk/index.js";
 import { type ApiClients, createApiClients } from "../api-clients.js";
 import { ExitCode, printJson, reportError } from "../cli-output.js";
@@ -8,6 +13,7 @@ import { collectKeyValues, serverUrl } from "../key-value.js";
 import { readDefinitionFile } from "../read-definition-file.js";
 import { runToJson } from "../run-json.js";
 import { followRun, formatTaskTable } from "../run-progress.js";
+import { parseWorkflowArgument } from "./workflows-command.js";
 
 export interface SubmitOptions {
   params: JsonObject;
@@ -20,22 +26,22 @@ export interface SubmitOptions {
   signal?: AbortSignal | undefined;
 }
 
+/** What StartRun is told to run: a definition or a registered name. */
+type RunWorkflow = MessageInitShape<typeof StartRunRequestSchema>["workflow"];
+
 /**
- * Starts a run of a definition file and, with `wait`, follows it to its
- * end. Returns the exit code: 0 when the run succeeded (or was only
- * started), 1 when it did not.
+ * Starts a run of a definition file or of a registered workflow
+ * (`NAME[@VERSION]`, see {@link runWorkflowOf}) and, with `wait`,
+ * follows it to its end. Returns the exit code: 0 when the run
+ * succeeded (or was only started), 1 when it did not.
  */
 export async function submitRun(
   clients: ApiClients,
-  file: string,
+  target: string,
   options: SubmitOptions,
 ): Promise<number> {
-  const text = await readDefinitionFile(file);
   const { run } = await clients.runs.startRun({
-    workflow: {
-      case: "definition",
-      value: { source: { case: "text", value: text } },
-    },
+    workflow: await runWorkflowOf(target),
     params: options.params,
     idempotencyKey: options.idempotencyKey ?? "",
   });
@@ -60,11 +66,45 @@ export async function submitRun(
   return finished.state === RunState.SUCCESS ? ExitCode.ok : ExitCode.failed;
 }
 
+/** Names that are read as files even when no such file exists. */
+const FILE_LIKE = /[\\/]|\.(ya?ml|json)$/i;
+
+/**
+ * An existing path is a definition file. Anything else is a registered
+ * workflow, `NAME` (the latest version) or `NAME@VERSION`, except an
+ * argument that looks like a path (a slash, or a .yaml/.yml/.json
+ * ending): that is a missing file, and the error says so rather than
+ * "workflow not found".
+ */
+export async function runWorkflowOf(target: string): Promise<RunWorkflow> {
+  const exists = await stat(target).then(
+    () => true,
+    () => false,
+  );
+  if (exists || FILE_LIKE.test(target)) {
+    const text = await readDefinitionFile(target);
+    return {
+      case: "definition",
+      value: { source: { case: "text", value: text } },
+    };
+  }
+  return { case: "workflowRef", value: parseWorkflowArgument(target) };
+}
+
 export function registerRunCommand(program: Command): void {
   program
     .command("run")
-    .description("start a run of a workflow file (JSON or YAML)")
-    .argument("<file>", "the workflow definition")
+    .description(
+      "start a run of a workflow file (JSON or YAML), or of a registered " +
+        "workflow by NAME or NAME@VERSION",
+    )
+    .argument(
+      "<file>",
+      "a workflow file; when no such file exists, the name of a " +
+        "registered workflow (NAME for the latest version, NAME@VERSION " +
+        "for one version). An argument with a slash or a .yaml, .yml or " +
+        ".json ending is always read as a file.",
+    )
     .option("--server <url>", "control plane URL (env DEERFLOW_SERVER)")
     .option(
       "-p, --param <key=value>",
@@ -82,7 +122,7 @@ export function registerRunCommand(program: Command): void {
       "--idempotency-key <key>",
       "a second start with the same key returns the first run",
     )
-    .action(async (file: string, opts) => {
+    .action(async (target: string, opts) => {
       const url = serverUrl(opts.server);
       let runId: string | undefined;
       // Following is not owning: Ctrl-C stops the watch, not the run.
@@ -90,7 +130,7 @@ export function registerRunCommand(program: Command): void {
         ? exitOnInterrupt({ message: () => leftRunning(runId) })
         : undefined;
       try {
-        process.exitCode = await submitRun(createApiClients(url), file, {
+        process.exitCode = await submitRun(createApiClients(url), target, {
           params: opts.param,
           wait: opts.wait,
           json: opts.json,

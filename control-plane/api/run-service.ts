@@ -33,6 +33,10 @@ import {
 import { startRun } from "../scheduler/start-run.js";
 import type { RunStateName } from "../scheduler/states.js";
 import { definitionError } from "../workflows/read-definition.js";
+import {
+  type ResolvedWorkflow,
+  resolveWorkflowRef,
+} from "../workflows/resolve-workflow-ref.js";
 import { loadTaskTypeCatalog } from "../workflows/task-type-catalog.js";
 import { checkRequestDefinition } from "./check-request-definition.js";
 import { invalidArgument, requireUuid } from "./connect-errors.js";
@@ -58,24 +62,34 @@ export function createRunService(
   const { db, clock } = deps;
   return {
     async startRun(req) {
-      // No workflow at all is a missing definition (InvalidArgument,
-      // from the check below), not an unimplemented workflow_ref.
-      if (req.workflow.case === "workflowRef") {
-        throw new ConnectError(
-          "workflow_ref: starting a registered workflow by name is not implemented yet; send the definition inline",
-          Code.Unimplemented,
-        );
-      }
       const params = (req.params ?? {}) as JsonObject;
       const catalog = await loadTaskTypeCatalog(db);
-      const check = checkRequestDefinition(req.workflow.value, catalog, params);
-      if (!check.ok) throw definitionError(check.problems);
+      // A registered workflow by name and version, or else the inline
+      // definition; no workflow at all is a missing definition
+      // (InvalidArgument naming it, from the check).
+      let workflow: ResolvedWorkflow;
+      if (req.workflow.case === "workflowRef") {
+        workflow = await resolveWorkflowRef(
+          db,
+          req.workflow.value,
+          catalog,
+          params,
+        );
+      } else {
+        const check = checkRequestDefinition(
+          req.workflow.value,
+          catalog,
+          params,
+        );
+        if (!check.ok) throw definitionError(check.problems);
+        workflow = { definition: check.definition, version: 0 };
+      }
       const started = await startRun(
         db,
         {
-          definition: check.definition,
-          params: { ...check.definition.params, ...params },
-          workflowVersion: 0,
+          definition: workflow.definition,
+          params: { ...workflow.definition.params, ...params },
+          workflowVersion: workflow.version,
           idempotencyKey: req.idempotencyKey,
         },
         new Date(clock.now()),

@@ -17,10 +17,7 @@ import {
 const NOT_YET = [
   ["deerflow.v1.LeaseService", "ListLeases"],
   ["deerflow.v1.LeaseService", "AcquireLease"],
-  ["deerflow.v1.SecretService", "ListSecrets"],
-  ["deerflow.v1.SecretService", "PutSecret"],
   ["deerflow.v1.RunService", "GetTaskLogs"],
-  ["deerflow.v1.WorkflowService", "RegisterWorkflow"],
   ["deerflow.v1.RunService", "ExplainTask"],
 ] as const;
 
@@ -64,16 +61,6 @@ describe.each(testBackends())("unimplemented RPCs on $name", (backend) => {
     const res = await curl(`${cp.url}/${s}/${m}`, connectJsonPost({}));
     expect(res.status).toBe(501);
     expect(res.json().code).toBe("unimplemented");
-  });
-
-  it("says that starting a workflow by name is not built yet", async () => {
-    const error = await grpcError(
-      client("deerflow.v1.RunService").unary("StartRun", {
-        workflow_ref: { name: "nightly" },
-      }),
-    );
-    expect(error.code).toBe(status.UNIMPLEMENTED);
-    expect(error.details).toMatch(/^workflow_ref: /);
   });
 
   it("keeps serving after them", async () => {

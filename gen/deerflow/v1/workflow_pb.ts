@@ -14,7 +14,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file deerflow/v1/workflow.proto.
  */
 export const file_deerflow_v1_workflow: GenFile = /*@__PURE__*/
-  fileDesc("ChpkZWVyZmxvdy92MS93b3JrZmxvdy5wcm90bxILZGVlcmZsb3cudjEiUwoKRGVmaW5pdGlvbhIrCghkb2N1bWVudBgBIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3RIABIOCgR0ZXh0GAIgASgJSABCCAoGc291cmNlIpYBCghXb3JrZmxvdxIMCgRuYW1lGAEgASgJEg8KB3ZlcnNpb24YAiABKAUSKwoKZGVmaW5pdGlvbhgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSDgoGZGlnZXN0GAQgASgJEi4KCmNyZWF0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIkYKF1JlZ2lzdGVyV29ya2Zsb3dSZXF1ZXN0EisKCmRlZmluaXRpb24YASABKAsyFy5kZWVyZmxvdy52MS5EZWZpbml0aW9uIlQKGFJlZ2lzdGVyV29ya2Zsb3dSZXNwb25zZRInCgh3b3JrZmxvdxgBIAEoCzIVLmRlZXJmbG93LnYxLldvcmtmbG93Eg8KB2NyZWF0ZWQYAiABKAgiMwoSR2V0V29ya2Zsb3dSZXF1ZXN0EgwKBG5hbWUYASABKAkSDwoHdmVyc2lvbhgCIAEoBSI+ChNHZXRXb3JrZmxvd1Jlc3BvbnNlEicKCHdvcmtmbG93GAEgASgLMhUuZGVlcmZsb3cudjEuV29ya2Zsb3ciPQoUTGlzdFdvcmtmbG93c1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkiWgoVTGlzdFdvcmtmbG93c1Jlc3BvbnNlEigKCXdvcmtmbG93cxgBIAMoCzIVLmRlZXJmbG93LnYxLldvcmtmbG93EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJGChdWYWxpZGF0ZVdvcmtmbG93UmVxdWVzdBIrCgpkZWZpbml0aW9uGAEgASgLMhcuZGVlcmZsb3cudjEuRGVmaW5pdGlvbiJ+ChhWYWxpZGF0ZVdvcmtmbG93UmVzcG9uc2USDQoFdmFsaWQYASABKAgSJgoIcHJvYmxlbXMYAiADKAsyFC5kZWVyZmxvdy52MS5Qcm9ibGVtEisKCmRlZmluaXRpb24YAyABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0MowDCg9Xb3JrZmxvd1NlcnZpY2USXwoQUmVnaXN0ZXJXb3JrZmxvdxIkLmRlZXJmbG93LnYxLlJlZ2lzdGVyV29ya2Zsb3dSZXF1ZXN0GiUuZGVlcmZsb3cudjEuUmVnaXN0ZXJXb3JrZmxvd1Jlc3BvbnNlElUKC0dldFdvcmtmbG93Eh8uZGVlcmZsb3cudjEuR2V0V29ya2Zsb3dSZXF1ZXN0GiAuZGVlcmZsb3cudjEuR2V0V29ya2Zsb3dSZXNwb25zZSIDkAIBElsKDUxpc3RXb3JrZmxvd3MSIS5kZWVyZmxvdy52MS5MaXN0V29ya2Zsb3dzUmVxdWVzdBoiLmRlZXJmbG93LnYxLkxpc3RXb3JrZmxvd3NSZXNwb25zZSIDkAIBEmQKEFZhbGlkYXRlV29ya2Zsb3cSJC5kZWVyZmxvdy52MS5WYWxpZGF0ZVdvcmtmbG93UmVxdWVzdBolLmRlZXJmbG93LnYxLlZhbGlkYXRlV29ya2Zsb3dSZXNwb25zZSIDkAIBYgZwcm90bzM", [file_deerflow_v1_common, file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("ChpkZWVyZmxvdy92MS93b3JrZmxvdy5wcm90bxILZGVlcmZsb3cudjEiUwoKRGVmaW5pdGlvbhIrCghkb2N1bWVudBgBIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3RIABIOCgR0ZXh0GAIgASgJSABCCAoGc291cmNlIq0BCghXb3JrZmxvdxIMCgRuYW1lGAEgASgJEg8KB3ZlcnNpb24YAiABKAUSKwoKZGVmaW5pdGlvbhgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSDgoGZGlnZXN0GAQgASgJEi4KCmNyZWF0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDXZlcnNpb25fY291bnQYBiABKAUiRgoXUmVnaXN0ZXJXb3JrZmxvd1JlcXVlc3QSKwoKZGVmaW5pdGlvbhgBIAEoCzIXLmRlZXJmbG93LnYxLkRlZmluaXRpb24iVAoYUmVnaXN0ZXJXb3JrZmxvd1Jlc3BvbnNlEicKCHdvcmtmbG93GAEgASgLMhUuZGVlcmZsb3cudjEuV29ya2Zsb3cSDwoHY3JlYXRlZBgCIAEoCCIzChJHZXRXb3JrZmxvd1JlcXVlc3QSDAoEbmFtZRgBIAEoCRIPCgd2ZXJzaW9uGAIgASgFIj4KE0dldFdvcmtmbG93UmVzcG9uc2USJwoId29ya2Zsb3cYASABKAsyFS5kZWVyZmxvdy52MS5Xb3JrZmxvdyJLChRMaXN0V29ya2Zsb3dzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRIMCgRuYW1lGAMgASgJIloKFUxpc3RXb3JrZmxvd3NSZXNwb25zZRIoCgl3b3JrZmxvd3MYASADKAsyFS5kZWVyZmxvdy52MS5Xb3JrZmxvdxIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiRgoXVmFsaWRhdGVXb3JrZmxvd1JlcXVlc3QSKwoKZGVmaW5pdGlvbhgBIAEoCzIXLmRlZXJmbG93LnYxLkRlZmluaXRpb24ifgoYVmFsaWRhdGVXb3JrZmxvd1Jlc3BvbnNlEg0KBXZhbGlkGAEgASgIEiYKCHByb2JsZW1zGAIgAygLMhQuZGVlcmZsb3cudjEuUHJvYmxlbRIrCgpkZWZpbml0aW9uGAMgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdDKMAwoPV29ya2Zsb3dTZXJ2aWNlEl8KEFJlZ2lzdGVyV29ya2Zsb3cSJC5kZWVyZmxvdy52MS5SZWdpc3RlcldvcmtmbG93UmVxdWVzdBolLmRlZXJmbG93LnYxLlJlZ2lzdGVyV29ya2Zsb3dSZXNwb25zZRJVCgtHZXRXb3JrZmxvdxIfLmRlZXJmbG93LnYxLkdldFdvcmtmbG93UmVxdWVzdBogLmRlZXJmbG93LnYxLkdldFdvcmtmbG93UmVzcG9uc2UiA5ACARJbCg1MaXN0V29ya2Zsb3dzEiEuZGVlcmZsb3cudjEuTGlzdFdvcmtmbG93c1JlcXVlc3QaIi5kZWVyZmxvdy52MS5MaXN0V29ya2Zsb3dzUmVzcG9uc2UiA5ACARJkChBWYWxpZGF0ZVdvcmtmbG93EiQuZGVlcmZsb3cudjEuVmFsaWRhdGVXb3JrZmxvd1JlcXVlc3QaJS5kZWVyZmxvdy52MS5WYWxpZGF0ZVdvcmtmbG93UmVzcG9uc2UiA5ACAWIGcHJvdG8z", [file_deerflow_v1_common, file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
  * A workflow definition as data. Either the parsed document or its source
@@ -76,7 +76,8 @@ export type Workflow = Message<"deerflow.v1.Workflow"> & {
   definition?: JsonObject | undefined;
 
   /**
-   * SHA-256 of the normalized definition, hex.
+   * SHA-256, hex, of the normalized definition as JSON with sorted keys;
+   * equal digests mean equal definitions.
    *
    * @generated from field: string digest = 4;
    */
@@ -86,6 +87,13 @@ export type Workflow = Message<"deerflow.v1.Workflow"> & {
    * @generated from field: google.protobuf.Timestamp created_at = 5;
    */
   createdAt?: Timestamp | undefined;
+
+  /**
+   * How many versions the workflow has (its versions are 1..N).
+   *
+   * @generated from field: int32 version_count = 6;
+   */
+  versionCount: number;
 };
 
 /**
@@ -190,6 +198,14 @@ export type ListWorkflowsRequest = Message<"deerflow.v1.ListWorkflowsRequest"> &
    * @generated from field: string page_token = 2;
    */
   pageToken: string;
+
+  /**
+   * When set, every version of this workflow, newest first; when empty,
+   * the latest version of each workflow, by name.
+   *
+   * @generated from field: string name = 3;
+   */
+  name: string;
 };
 
 /**
@@ -204,7 +220,8 @@ export const ListWorkflowsRequestSchema: GenMessage<ListWorkflowsRequest> = /*@_
  */
 export type ListWorkflowsResponse = Message<"deerflow.v1.ListWorkflowsResponse"> & {
   /**
-   * The latest version of each workflow.
+   * The latest version of each workflow by name, or every version of the
+   * named one, newest first.
    *
    * @generated from field: repeated deerflow.v1.Workflow workflows = 1;
    */
