@@ -118,6 +118,11 @@ function bindingsOf(context: TemplateContext): Record<string, CelInput> {
   bindings.tasks = tasks;
   bindings.run = toCelInput({ ...context.run });
   bindings.task = toCelInput({ ...context.task });
+  if (context.secrets) bindings.secrets = toCelInput({ ...context.secrets });
+  if (context.index !== undefined) {
+    bindings.item = toCelInput(context.item ?? null);
+    bindings.index = toCelInput(context.index);
+  }
   return bindings;
 }
 

@@ -19,6 +19,8 @@ export interface ExpressionReferences {
   params: string[];
   /** Variables the SPEC defines that this version does not provide. */
   future: string[];
+  /** `item` and `index`, which only a for_each task's children have. */
+  loop: string[];
 }
 
 /**
@@ -27,7 +29,12 @@ export interface ExpressionReferences {
  * are not variables. `has(params.X)` tests presence and is not a read.
  */
 export function expressionReferences(expr: CelExpr): ExpressionReferences {
-  const found: ExpressionReferences = { tasks: [], params: [], future: [] };
+  const found: ExpressionReferences = {
+    tasks: [],
+    params: [],
+    future: [],
+    loop: [],
+  };
   visit(expr, new Set(), found);
   return found;
 }
@@ -69,6 +76,8 @@ function visitIdent(
     found.tasks.push({ path: "tasks" });
   } else if (FUTURE_VARIABLES.has(name)) {
     found.future.push(name);
+  } else if (name === "item" || name === "index") {
+    found.loop.push(name);
   } else if (!CONTEXT_VARIABLES.has(name)) {
     found.params.push(name);
   }

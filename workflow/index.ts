@@ -3,6 +3,8 @@
  * the CEL templates and conditions that the control plane checks at submit
  * and the agent renders before a plugin runs.
  */
+
+export { bindTemplate } from "./bind-template.js";
 export { compileConfigSchema } from "./config-schema-check.js";
 export { findCycles, type GraphNode, upstreamOf } from "./dependency-graph.js";
 export { encodeShellValue } from "./encode-shell-value.js";
@@ -33,6 +35,18 @@ export {
 } from "./parse-template.js";
 export { referencedTasks } from "./referenced-tasks.js";
 export { renderConfig } from "./render-config.js";
+export { referencedSecrets } from "./secret-references.js";
+export {
+  DEFAULT_KUBERNETES_NAMESPACE,
+  DEFAULT_VAULT_MOUNT,
+  describeSecretSource,
+  MAX_SECRET_NAME_CHARS,
+  readSecretSource,
+  SECRET_NAME_PATTERN,
+  type SecretProvider,
+  type SecretSource,
+  secretNameProblem,
+} from "./secret-sources.js";
 export { shellQuote } from "./shell-quote.js";
 export type { ShellContext, ShellSlot } from "./shell-scan.js";
 export type { TaskState, TemplateContext } from "./template-context.js";

@@ -8,6 +8,7 @@ import {
   type Report,
   stringField,
 } from "./field-rules.js";
+import { readSecretsBlock } from "./secret-sources.js";
 import { setOwn } from "./set-own.js";
 import { isDefaultable, normalizeDefaultable } from "./task-fields.js";
 import type {
@@ -22,12 +23,7 @@ import type {
  * reported as "not supported yet" rather than as unknown, or worse, taken
  * for shorthand config keys.
  */
-export const FUTURE_TASK_FIELDS: readonly string[] = [
-  "for_each",
-  "dynamic",
-  "secrets",
-  "affinity",
-];
+export const FUTURE_TASK_FIELDS: readonly string[] = ["affinity"];
 
 /** A task after normalization, whether or not it had problems. */
 export interface NormalizedTask {
@@ -194,10 +190,32 @@ function readField(
         );
       }
       return true;
+    case "for_each":
+      if (Array.isArray(value) || typeof value === "string") {
+        task.for_each = value as TaskDefinition["for_each"];
+      } else {
+        report(
+          key,
+          `must be a list or a "\${...}" expression giving one, not ${kindOf(value)}`,
+        );
+      }
+      return true;
+    case "dynamic":
+      if (typeof value === "boolean") {
+        if (value) task.dynamic = true;
+      } else {
+        report(key, `must be true or false, not ${kindOf(value)}`);
+      }
+      return true;
     case "config":
       if (isObject(value)) task.config = { ...value };
       else report(key, `must be an object, not ${kindOf(value)}`);
       return true;
+    case "secrets": {
+      const block = readSecretsBlock(value, key, report);
+      if (block !== undefined) task.secrets = block;
+      return true;
+    }
     default:
       if (!isDefaultable(key)) return false;
       setDefaultable(task, key, normalizeDefaultable(key, value, key, report));

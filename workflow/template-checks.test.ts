@@ -89,7 +89,7 @@ describe("template and condition checks", () => {
     ]);
   });
 
-  it("reports templates that do not parse and variables not supported yet", () => {
+  it("reports templates that do not parse, and item outside for_each", () => {
     const problems = problemsOf(
       workflow(
         echo("a", { command: "x ${1 +} ${secrets.TOKEN} ${item} y ${params" }),
@@ -103,8 +103,7 @@ describe("template and condition checks", () => {
     );
     expect(more.map((p) => p.message)).toEqual([
       'expression "1 +" does not parse: 1:3: found + but expecting end of input',
-      'the variable "secrets" is not supported yet',
-      'the variable "item" is not supported yet',
+      '"item" is defined only in a task with for_each',
     ]);
   });
 

@@ -1,4 +1,5 @@
 import type { ConfigSchema, JsonValue } from "../plugin-sdk/index.js";
+import { nonBooleanResult } from "./condition-kind.js";
 import {
   encodingOf,
   itemSchema,
@@ -14,7 +15,10 @@ import { fieldPath } from "./field-path.js";
 import type { Report } from "./field-rules.js";
 import { lexShellTemplate } from "./lex-shell-template.js";
 import { parseTemplate, type TemplatePart } from "./parse-template.js";
+import { checkSecretReads } from "./secret-references.js";
 import { TemplateError } from "./template-error.js";
+
+const NONE: ReadonlySet<string> = new Set();
 
 /** What a task's templates and condition may read. */
 export interface ReferenceScope {
@@ -27,6 +31,10 @@ export interface ReferenceScope {
   params: ReadonlySet<string>;
   /** Declared params only, listed in messages. */
   declaredParams: readonly string[];
+  /** Names of the task's `secrets` block. */
+  secrets?: ReadonlySet<string>;
+  /** Whether the task has `for_each`, so its templates may read item/index. */
+  forEach?: boolean;
 }
 
 /**
@@ -59,6 +67,40 @@ export function checkConfigTemplates(
   }
 }
 
+/**
+ * Checks a `for_each` given as a string: exactly one `${...}` template
+ * that parses and reads only upstream tasks and known params (not `item`,
+ * which it defines).
+ */
+export function checkForEach(
+  value: string,
+  scope: ReferenceScope,
+  report: Report,
+): void {
+  let parts: TemplatePart[];
+  try {
+    parts = parseTemplate(value);
+  } catch (error) {
+    if (!(error instanceof TemplateError)) throw error;
+    report("for_each", error.message);
+    return;
+  }
+  const only = parts[0];
+  if (parts.length !== 1 || only?.kind !== "expression") {
+    report(
+      "for_each",
+      'must be a list, or exactly one "${...}" expression that gives a list',
+    );
+    return;
+  }
+  const parsed = parseOrReport(only.source, "for_each", report);
+  if (parsed !== undefined) {
+    checkReferences(parsed, "for_each", { ...scope, forEach: false }, report);
+    // The control plane expands for_each; it never holds secret values.
+    checkSecretReads(parsed, "for_each", NONE, report, "condition");
+  }
+}
+
 /** Checks a `condition`: it parses and reads only what it may. */
 export function checkCondition(
   expr: string,
@@ -67,7 +109,12 @@ export function checkCondition(
 ): void {
   const parsed = parseOrReport(expr, "condition", report);
   if (parsed !== undefined) {
+    const result = nonBooleanResult(parsed);
+    if (result !== undefined) {
+      report("condition", `must be a boolean expression, but gives ${result}`);
+    }
     checkReferences(parsed, "condition", scope, report);
+    checkSecretReads(parsed, "condition", NONE, report, "condition");
   }
 }
 
@@ -88,7 +135,9 @@ function checkTemplateString(
   for (const part of parts) {
     if (part.kind !== "expression") continue;
     const parsed = parseOrReport(part.source, field, report);
-    if (parsed !== undefined) checkReferences(parsed, field, scope, report);
+    if (parsed === undefined) continue;
+    checkReferences(parsed, field, scope, report);
+    checkSecretReads(parsed, field, scope.secrets ?? NONE, report, "template");
   }
   if (shell) checkShellQuoting(parts, field, report);
 }
@@ -149,6 +198,11 @@ function checkReferences(
   }
   for (const name of new Set(found.future)) {
     report(field, `the variable "${name}" is not supported yet`);
+  }
+  if (!scope.forEach) {
+    for (const name of new Set(found.loop)) {
+      report(field, `"${name}" is defined only in a task with for_each`);
+    }
   }
 }
 

@@ -1,4 +1,4 @@
-import type { JsonObject } from "../plugin-sdk/index.js";
+import type { JsonObject, JsonValue } from "../plugin-sdk/index.js";
 
 /** What one upstream task exposes to templates and conditions. */
 export interface TaskState {
@@ -19,6 +19,14 @@ export interface TemplateContext {
   run: { id: string; name: string; started_at: string };
   /** The task being rendered; `attempt` is 1-based. */
   task: { id: string; attempt: number };
+  /** In a child of a `for_each` task: its item and 0-based index. */
+  item?: JsonValue;
+  index?: number;
+  /**
+   * The task's secrets by the names it sees. Only the agent has them:
+   * the control plane never binds them (conditions cannot read them).
+   */
+  secrets?: Record<string, string>;
 }
 
 /** Variables every expression may use. */
@@ -27,18 +35,15 @@ export const CONTEXT_VARIABLES: ReadonlySet<string> = new Set([
   "tasks",
   "run",
   "task",
+  "secrets",
+  "item",
+  "index",
 ]);
 
 /**
  * Variables the SPEC defines that this version does not provide yet:
- * `secrets` (resolved on dispatch), `item` and `index` (for_each) and
- * `env` (the agent's environment). Naming them is reported as not
- * supported rather than read as a param, so adding them changes nothing
- * that works today.
+ * `env` (the agent's environment). Naming it is reported as not supported
+ * rather than read as a param, so adding it changes nothing that works
+ * today.
  */
-export const FUTURE_VARIABLES: ReadonlySet<string> = new Set([
-  "secrets",
-  "item",
-  "index",
-  "env",
-]);
+export const FUTURE_VARIABLES: ReadonlySet<string> = new Set(["env"]);

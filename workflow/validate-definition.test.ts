@@ -230,23 +230,21 @@ describe("validateDefinition: shorthand", () => {
     ]);
   });
 
-  it("reports the SPEC's later task keys as not supported yet", () => {
+  it("reports affinity as not supported yet, and for_each with dynamic", () => {
     const problems = problemsOf(
       workflow(
         echo("a", {
           for_each: "${params.files}",
           dynamic: true,
-          secrets: ["X"],
           affinity: [],
         }),
       ),
     );
     expect(problems.map((p) => `${p.taskId} ${p.field}: ${p.message}`)).toEqual(
       [
-        'a for_each: "for_each" is not supported yet',
-        'a dynamic: "dynamic" is not supported yet',
-        'a secrets: "secrets" is not supported yet',
         'a affinity: "affinity" is not supported yet',
+        'a for_each: param "files" is not declared in params (declared: none)',
+        "a dynamic: a task cannot have both for_each and dynamic",
       ],
     );
   });

@@ -15,6 +15,7 @@ import { normalizeDefaults } from "./task-fields.js";
 import {
   checkCondition,
   checkConfigTemplates,
+  checkForEach,
   type ReferenceScope,
 } from "./template-checks.js";
 import type {
@@ -219,13 +220,20 @@ function checkTemplates(
       upstream: upstreamIn(nodes, task.id),
       params,
       declaredParams: Object.keys(declared),
+      secrets: new Set(Object.keys(task.secrets ?? {})),
+      forEach: task.for_each !== undefined,
     };
     const report: Report = (field, message) =>
       problems.push({ taskId: task.id, field, message });
     const schema = taskTypes.get(task.type);
     checkConfigTemplates(task.config, "config", scope, report, schema);
     if (task.condition !== undefined)
-      checkCondition(task.condition, scope, report);
+      checkCondition(task.condition, { ...scope, forEach: false }, report);
+    if (typeof task.for_each === "string")
+      checkForEach(task.for_each, scope, report);
+    if (task.for_each !== undefined && task.dynamic) {
+      report("dynamic", "a task cannot have both for_each and dynamic");
+    }
   }
 }
 

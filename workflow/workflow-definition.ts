@@ -3,7 +3,11 @@
  * the snake_case ones users write, so a stored definition reads like the
  * file it came from.
  */
-import type { ConfigSchema, JsonObject } from "../plugin-sdk/index.js";
+import type {
+  ConfigSchema,
+  JsonObject,
+  JsonValue,
+} from "../plugin-sdk/index.js";
 
 /** When a task runs, given how its upstream tasks ended. */
 export type TriggerRule =
@@ -65,6 +69,17 @@ export interface TaskDefinition {
   depends_on: string[];
   /** A CEL boolean evaluated when the upstream is done. */
   condition?: string;
+  /**
+   * Expands the task at run time into one child per item (`id[0]`,
+   * `id[1]`, ...), each reading `item` and `index`: a list, or a string
+   * that is exactly one `${expr}` evaluating to a list.
+   */
+  for_each?: string | JsonValue[];
+  /**
+   * The task's output `{ "tasks": [...] }` is validated and spliced into
+   * the run under the task's id (`id/child`); dependents wait for them.
+   */
+  dynamic?: boolean;
   trigger_rule?: TriggerRule;
   /** The task type's config; templates are still unrendered. */
   config: JsonObject;
@@ -77,6 +92,12 @@ export interface TaskDefinition {
   node_selector: Record<string, string>;
   labels?: Record<string, string>;
   env?: Record<string, string>;
+  /**
+   * Secrets by the name the task sees: a built-in store name, or
+   * `{ provider, ... }` (see secret-sources.ts). Kept as written; values
+   * resolve at dispatch and are never stored.
+   */
+  secrets?: JsonObject;
   priority: number;
   /**
    * What the agent does with the attempt when it cannot renew its lease:

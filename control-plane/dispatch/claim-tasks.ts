@@ -5,6 +5,7 @@ import { referencedTasks } from "../../workflow/index.js";
 import { attempts, type Db, leases, rowsOf, runs } from "../db/index.js";
 import { appendRunEvents } from "../events/append-run-events.js";
 import { loadFacts, templateContext } from "../scheduler/advance-run.js";
+import { scopedTaskId } from "../scheduler/task-groups.js";
 
 /** The agent a claim is made for: what it provides and how it is labelled. */
 export interface ClaimingAgent {
@@ -37,6 +38,13 @@ export interface ClaimedAssignment {
   onAgentDisconnect: string;
   /** The lease's lifetime without renewal. */
   leaseTtlMs: number;
+  /** The task's `secrets` block as stored; resolved before delivery. */
+  secretsBlock?: JsonObject | undefined;
+  /**
+   * The task's secret values, set after the claim (AssignmentSecrets) and
+   * sent only in the Assignment; never stored.
+   */
+  secrets?: Record<string, string> | undefined;
 }
 
 interface ClaimedRow {
@@ -61,22 +69,34 @@ export async function claimTasks(
   options: ClaimOptions,
 ): Promise<ClaimedAssignment[]> {
   if (options.limit <= 0 || agent.taskTypes.length === 0) return [];
+  const candidates = rowsOf<Candidate>(
+    await tx.execute(sql`
+      SELECT run_id, task_id,
+        (SELECT (r.definition->>'concurrency')::int FROM runs r
+         WHERE r.id = tasks.run_id) AS concurrency
+      FROM tasks
+      WHERE state = 'QUEUED'
+        AND type = ANY(${sql.param([...agent.taskTypes])}::text[])
+        AND node_selector <@ ${JSON.stringify(agent.labels)}::jsonb
+        -- Not while a killed attempt of the task may still be running.
+        AND NOT EXISTS (
+          SELECT 1 FROM leases l
+          WHERE l.run_id = tasks.run_id AND l.task_id = tasks.task_id
+            AND l.state = 'REVOKED' AND l.stopped_at IS NULL
+            AND l.expires_at > ${options.now.toISOString()}::timestamptz)
+      ORDER BY priority DESC, queued_at, run_id, task_id
+      LIMIT ${options.limit}
+      FOR UPDATE SKIP LOCKED`),
+  );
+  const picked = await withinRunConcurrency(tx, candidates);
+  if (picked.length === 0) return [];
   const rows = rowsOf<ClaimedRow>(
     await tx.execute(sql`
       WITH picked AS (
-        SELECT run_id, task_id FROM tasks
-        WHERE state = 'QUEUED'
-          AND type = ANY(${sql.param([...agent.taskTypes])}::text[])
-          AND node_selector <@ ${JSON.stringify(agent.labels)}::jsonb
-          -- Not while a killed attempt of the task may still be running.
-          AND NOT EXISTS (
-            SELECT 1 FROM leases l
-            WHERE l.run_id = tasks.run_id AND l.task_id = tasks.task_id
-              AND l.state = 'REVOKED' AND l.stopped_at IS NULL
-              AND l.expires_at > ${options.now.toISOString()}::timestamptz)
-        ORDER BY priority DESC, queued_at, run_id, task_id
-        LIMIT ${options.limit}
-        FOR UPDATE SKIP LOCKED
+        SELECT * FROM unnest(
+          ${sql.param(picked.map((c) => c.run_id))}::uuid[],
+          ${sql.param(picked.map((c) => c.task_id))}::text[]
+        ) AS p(run_id, task_id)
       )
       UPDATE tasks t
       SET state = 'ASSIGNED',
@@ -98,6 +118,57 @@ export async function claimTasks(
   }));
   await recordLeases(tx, agent.agentId, granted, options);
   return buildAssignments(tx, granted, options.now);
+}
+
+interface Candidate {
+  run_id: string;
+  task_id: string;
+  /** The run's `concurrency`, or null without one. */
+  concurrency: number | null;
+}
+
+/**
+ * Keeps, of the claimed candidates, only as many of each run as its
+ * `concurrency` leaves room for: a run's attempts that hold a lease count
+ * against it. Runs with a limit are locked, so two replicas claiming at
+ * once cannot both fill the last slot; a run locked elsewhere (it is
+ * advancing, or another claim counts it) gets nothing this time, rather
+ * than waiting while this claim holds task rows the other may need.
+ */
+async function withinRunConcurrency(
+  tx: Db,
+  candidates: readonly Candidate[],
+): Promise<Candidate[]> {
+  const limited = [
+    ...new Set(
+      candidates.filter((c) => c.concurrency !== null).map((c) => c.run_id),
+    ),
+  ].sort();
+  if (limited.length === 0) return [...candidates];
+  const held = rowsOf<{ run_id: string; held: number }>(
+    await tx.execute(sql`
+      WITH locked AS (
+        SELECT id FROM runs WHERE id = ANY(${sql.param(limited)}::uuid[])
+        ORDER BY id FOR UPDATE SKIP LOCKED
+      )
+      SELECT locked.id AS run_id, (
+        SELECT count(*)::int FROM leases l
+        WHERE l.run_id = locked.id AND l.state IN ('GRANTED', 'ACTIVE')
+      ) AS held
+      FROM locked`),
+  );
+  const room = new Map<string, number>();
+  for (const c of candidates) {
+    if (c.concurrency === null || room.has(c.run_id)) continue;
+    const locked = held.find((h) => h.run_id === c.run_id);
+    room.set(c.run_id, locked ? c.concurrency - locked.held : 0);
+  }
+  return candidates.filter((c) => {
+    const left = room.get(c.run_id);
+    if (left === undefined) return true;
+    room.set(c.run_id, left - 1);
+    return left > 0;
+  });
 }
 
 interface Granted {
@@ -182,7 +253,11 @@ async function buildAssignments(
     .where(inArray(runs.id, runIds));
   const runById = new Map(runRows.map((r) => [r.id, r]));
   const reads = new Map(
-    granted.map((g) => [g, templateReads(configOf(g))] as const),
+    granted.map((g) => {
+      const local = templateReads(configOf(g));
+      const ids = [...local].map((id) => scopedTaskId(g.row.spec, id));
+      return [g, new Set(ids)] as const;
+    }),
   );
   const factsByRun = await loadFactsByRun(tx, granted, reads);
   const result: ClaimedAssignment[] = [];
@@ -202,6 +277,7 @@ async function buildAssignments(
       g.row.attempt_count,
       new Map(own),
       now,
+      { spec },
     );
     result.push({
       leaseId: g.leaseId,
@@ -216,6 +292,7 @@ async function buildAssignments(
       timeoutMs: typeof spec.timeout === "number" ? spec.timeout * 1000 : 0,
       onAgentDisconnect: String(spec.on_agent_disconnect ?? "kill"),
       leaseTtlMs: g.ttlMs,
+      secretsBlock: spec.secrets as JsonObject | undefined,
     });
   }
   return result;

@@ -15,6 +15,8 @@ import {
   LEASED_TASK_STATES,
   type TaskStateName,
 } from "../scheduler/states.js";
+import { spliceGenerated } from "../scheduler/task-groups.js";
+import { loadTaskTypeCatalog } from "../workflows/task-type-catalog.js";
 import type { LeaseStateName } from "./lease-state.js";
 
 /** A held lease, as locked by the caller. */
@@ -96,10 +98,28 @@ export async function closeAttempt(
   if (!task || !LEASED_TASK_STATES.includes(task.state)) {
     return task?.state ?? "KILLED";
   }
-  const next =
+  let next: NextState =
     end.requeue && (await unstartedAttempts(tx, lease)) < MAX_UNSTARTED_ATTEMPTS
       ? ({ state: "QUEUED", error: end.error ?? "" } as const)
       : decideNext(task, end, now);
+  // A dynamic task that succeeded becomes the group of the tasks its
+  // output defines, or fails when they are not valid.
+  let spliced: string[] | undefined;
+  if (next.state === "SUCCESS" && task.spec.dynamic === true) {
+    const result = await spliceGenerated(
+      tx,
+      lease.runId,
+      task.spec,
+      end.output,
+      await loadTaskTypeCatalog(tx),
+      now,
+    );
+    if ("error" in result) next = { state: "FAILED", error: result.error };
+    else {
+      next = { state: "RUNNING", error: "" };
+      spliced = result.queued;
+    }
+  }
   await tx
     .update(tasks)
     .set({
@@ -125,7 +145,15 @@ export async function closeAttempt(
       agentId: lease.agentId,
       error: next.error,
     },
+    ...(spliced ?? []).map((taskId) => ({
+      runId: lease.runId,
+      taskId,
+      state: "QUEUED" as const,
+    })),
   ]);
+  if (spliced !== undefined && spliced.length > 0) {
+    await notifyTaskQueued(tx);
+  }
   if (next.state === "QUEUED") {
     await notifyTaskQueued(tx);
   } else if (next.state !== "RETRY") {
@@ -138,6 +166,8 @@ export async function closeAttempt(
 
 type NextState =
   | { state: "QUEUED"; error: string }
+  /** A dynamic task whose generated tasks now run. */
+  | { state: "RUNNING"; error: string }
   | { state: "SUCCESS"; error: string }
   | { state: "FAILED"; error: string }
   | { state: "RETRY"; error: string; notBefore: Date };

@@ -1,5 +1,6 @@
 import type { Clock, Logger } from "../../core/index.js";
 import type { Db } from "../db/index.js";
+import { timeOutRuns } from "../runs/time-out-runs.js";
 import { expireLeases, promoteDueRetries } from "./expire-leases.js";
 import { markReplicaSeen } from "./replica-presence.js";
 
@@ -36,6 +37,9 @@ export class LeaseManager {
     const promoted = await promoteDueRetries(this.options.db, now);
     if (expired > 0) {
       this.options.logger.warn({ expired }, "leases expired");
+    }
+    for (const runId of await timeOutRuns(this.options.db, now)) {
+      this.options.logger.warn({ run_id: runId }, "run timed out");
     }
     return { expired, promoted };
   }

@@ -19,6 +19,25 @@ export async function cancelRun(
   reason: string,
   now: Date,
 ): Promise<CancelOutcome> {
+  return stopRun(
+    db,
+    runId,
+    { state: "CANCELLED", error: reason || "cancelled" },
+    now,
+  );
+}
+
+/**
+ * Ends an unfinished run in `state` (CANCELLED by a user, FAILED by its
+ * timeout): tasks not yet finished become KILLED, their leases are
+ * revoked, and the agents holding them are told to stop the attempts.
+ */
+export async function stopRun(
+  db: Db,
+  runId: string,
+  end: { state: "CANCELLED" | "FAILED"; error: string },
+  now: Date,
+): Promise<CancelOutcome> {
   return db.transaction(async (tx) => {
     const [run] = await tx
       .select({ state: runs.state })
@@ -27,10 +46,10 @@ export async function cancelRun(
       .for("update");
     if (!run) return "not_found";
     if (isTerminalRunState(run.state)) return "already_finished";
-    const error = reason || "cancelled";
+    const { error } = end;
     await tx
       .update(runs)
-      .set({ state: "CANCELLED", error, finishedAt: now })
+      .set({ state: end.state, error, finishedAt: now })
       .where(eq(runs.id, runId));
     const killed = await tx
       .update(tasks)
@@ -50,7 +69,7 @@ export async function cancelRun(
       state: "KILLED",
       error,
     }));
-    events.push({ runId, state: "CANCELLED", error });
+    events.push({ runId, state: end.state, error });
     await appendRunEvents(tx, events);
     return "cancelled";
   });

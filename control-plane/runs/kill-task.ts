@@ -1,5 +1,5 @@
-import { and, eq } from "drizzle-orm";
-import { type Db, runs, tasks } from "../db/index.js";
+import { and, eq, inArray, sql } from "drizzle-orm";
+import { type Db, rowsOf, runs, tasks } from "../db/index.js";
 import { appendRunEvents } from "../events/append-run-events.js";
 import { revokeHeldLeases } from "../leases/revoke-held-leases.js";
 import { advanceRun } from "../scheduler/advance-run.js";
@@ -43,20 +43,54 @@ export async function killTask(
       return { kind: "already_finished", state: task.state };
     }
     const error = reason || "killed";
+    // A group (for_each or dynamic) takes its unfinished children with it.
+    const killed = [taskId, ...(await openDescendants(tx, runId, taskId))];
     await tx
       .update(tasks)
       .set({ state: "KILLED", error, finishedAt: now })
-      .where(where);
-    await revokeHeldLeases(
+      .where(and(eq(tasks.runId, runId), inArray(tasks.taskId, killed)));
+    for (const id of killed) {
+      await revokeHeldLeases(
+        tx,
+        { runId, taskId: id },
+        { order: "killed", error },
+        now,
+      );
+    }
+    await appendRunEvents(
       tx,
-      { runId, taskId },
-      { order: "killed", error },
-      now,
+      killed.map((id) => ({
+        runId,
+        taskId: id,
+        state: "KILLED" as const,
+        ...(id === taskId ? { attempt: task.attempt } : {}),
+        error,
+      })),
     );
-    await appendRunEvents(tx, [
-      { runId, taskId, state: "KILLED", attempt: task.attempt, error },
-    ]);
     await advanceRun(tx, runId, [taskId], now);
     return { kind: "killed" };
   });
+}
+
+/** The unfinished tasks under a group, at any depth. */
+async function openDescendants(
+  tx: Db,
+  runId: string,
+  taskId: string,
+): Promise<string[]> {
+  const rows = rowsOf<{ task_id: string }>(
+    await tx.execute(sql`
+      WITH RECURSIVE below(task_id) AS (
+        SELECT task_id FROM tasks
+        WHERE run_id = ${runId} AND spec->>'parent' = ${taskId}
+        UNION
+        SELECT t.task_id FROM tasks t JOIN below b
+          ON t.run_id = ${runId} AND t.spec->>'parent' = b.task_id
+      )
+      SELECT task_id FROM tasks
+      WHERE run_id = ${runId}
+        AND task_id IN (SELECT task_id FROM below)
+        AND state NOT IN ('SUCCESS', 'FAILED', 'KILLED', 'SKIPPED', 'UPSTREAM_FAILED')`),
+  );
+  return rows.map((row) => row.task_id);
 }

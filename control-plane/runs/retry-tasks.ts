@@ -6,8 +6,8 @@ import {
   type RunEventInput,
 } from "../events/append-run-events.js";
 import { advanceRun } from "../scheduler/advance-run.js";
-import { maxAttempts } from "../scheduler/start-run.js";
 import { isTerminalRunState, type TaskStateName } from "../scheduler/states.js";
+import { maxAttempts } from "../scheduler/task-row.js";
 
 /** What to retry: one task, or every failed or killed task of the run. */
 export type RetryTarget = { taskId: string } | "failed";
@@ -55,13 +55,21 @@ export async function retryTasks(
     const nodes = await loadNodes(tx, runId);
     const chosen = chooseTargets(nodes, target, run.state);
     if ("kind" in chosen) return chosen;
-    const reset = [...chosen, ...causedDownstream(nodes, chosen)];
-    await resetTasks(tx, runId, nodes, chosen, reset);
-    const events: RunEventInput[] = reset.map((taskId) => ({
-      runId,
-      taskId,
-      state: "CREATED",
-    }));
+    const { retried, reopened } = throughGroups(nodes, chosen);
+    const reset = [
+      ...retried,
+      ...causedDownstream(nodes, [...retried, ...reopened]),
+    ];
+    await resetTasks(tx, runId, nodes, retried, reset);
+    await reopenGroups(tx, runId, nodes, reopened);
+    const events: RunEventInput[] = [
+      ...reopened.map((taskId) => ({
+        runId,
+        taskId,
+        state: "RUNNING" as const,
+      })),
+      ...reset.map((taskId) => ({ runId, taskId, state: "CREATED" as const })),
+    ];
     if (isTerminalRunState(run.state)) {
       await tx
         .update(runs)
@@ -128,6 +136,77 @@ function chooseTargets(
     };
   }
   return [node.taskId];
+}
+
+/**
+ * A group (a for_each or dynamic task with children) is retried through
+ * its children: the failed ones are retried and the group reopens
+ * (RUNNING again), as do its ended ancestors. A group that never got
+ * children (its for_each failed to evaluate) is retried itself.
+ */
+function throughGroups(
+  nodes: ReadonlyMap<string, TaskNode>,
+  chosen: readonly string[],
+): { retried: string[]; reopened: string[] } {
+  const children = new Map<string, string[]>();
+  for (const node of nodes.values()) {
+    const parent = parentOf(node);
+    if (typeof parent !== "string") continue;
+    children.set(parent, [...(children.get(parent) ?? []), node.taskId]);
+  }
+  const retried = new Set<string>();
+  const reopened = new Set<string>();
+  const visit = (taskId: string) => {
+    const kids = children.get(taskId);
+    if (kids === undefined || kids.length === 0) {
+      retried.add(taskId);
+      return;
+    }
+    reopened.add(taskId);
+    for (const kid of kids) {
+      const state = nodes.get(kid)?.state;
+      if (state !== undefined && RETRYABLE.has(state)) visit(kid);
+    }
+  };
+  for (const taskId of chosen) visit(taskId);
+  for (const taskId of [...retried, ...reopened]) {
+    let parent = parentOf(nodes.get(taskId));
+    while (typeof parent === "string") {
+      const node = nodes.get(parent);
+      if (node === undefined || node.state === "RUNNING") break;
+      reopened.add(parent);
+      parent = parentOf(node);
+    }
+  }
+  return { retried: [...retried], reopened: [...reopened] };
+}
+
+function parentOf(node: TaskNode | undefined): unknown {
+  return (node?.spec as { parent?: unknown } | undefined)?.parent;
+}
+
+/** Groups run again: RUNNING, until their children end once more. */
+async function reopenGroups(
+  tx: Db,
+  runId: string,
+  nodes: ReadonlyMap<string, TaskNode>,
+  reopened: readonly string[],
+): Promise<void> {
+  for (const taskId of reopened) {
+    // A dynamic task keeps its own output (the tasks it generated); a
+    // for_each group's output is recomputed from its children.
+    const spec = nodes.get(taskId)?.spec as { dynamic?: unknown } | undefined;
+    const dynamic = spec?.dynamic;
+    await tx
+      .update(tasks)
+      .set({
+        state: "RUNNING",
+        error: "",
+        finishedAt: null,
+        ...(dynamic === true ? {} : { output: null }),
+      })
+      .where(and(eq(tasks.runId, runId), eq(tasks.taskId, taskId)));
+  }
 }
 
 /** Tasks downstream of `roots` whose state only their failure caused. */

@@ -1,5 +1,5 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
-import type { JsonObject } from "../../plugin-sdk/index.js";
+import type { JsonObject, JsonValue } from "../../plugin-sdk/index.js";
 import {
   evaluateCondition,
   referencedTasks,
@@ -16,6 +16,14 @@ import {
   type RunStateName,
   type TaskStateName,
 } from "./states.js";
+import {
+  type ChildSpec,
+  finishGroups,
+  forEachChildren,
+  forEachItems,
+  scopedTaskId,
+} from "./task-groups.js";
+import { INSERT_CHUNK, taskRow } from "./task-row.js";
 import { evaluateTriggerRule, type TriggerRule } from "./trigger-rule.js";
 
 /** What changed while a run advanced. */
@@ -70,16 +78,34 @@ export async function advanceRun(
   let queued = 0;
   let frontier: readonly string[] | "start" = changed;
   while (frontier === "start" || frontier.length > 0) {
-    const candidates = await loadCandidates(tx, runId, frontier);
+    // Groups whose last child just ended end too, and count as changed.
+    const groupsDone =
+      frontier === "start"
+        ? []
+        : await finishGroups(tx, runId, frontier, now, events);
+    const candidates = await loadCandidates(
+      tx,
+      runId,
+      frontier === "start" ? frontier : [...frontier, ...groupsDone],
+    );
     const moves = await decide(tx, run, candidates, now);
     await applyMoves(tx, runId, moves, now);
     for (const [taskId, move] of moves) {
       events.push({ runId, taskId, state: move.state, error: move.error });
+      for (const child of move.children ?? []) {
+        events.push({ runId, taskId: child.id, state: "QUEUED" });
+      }
     }
-    queued += [...moves.values()].filter((m) => m.state === "QUEUED").length;
-    frontier = [...moves]
-      .filter(([, m]) => isTerminalTaskState(m.state))
-      .map(([id]) => id);
+    for (const move of moves.values()) {
+      if (move.state === "QUEUED") queued += 1;
+      queued += move.children?.length ?? 0;
+    }
+    frontier = [
+      ...[...moves]
+        .filter(([, m]) => isTerminalTaskState(m.state))
+        .map(([id]) => id),
+      ...groupsDone,
+    ];
   }
   const outcome: AdvanceOutcome = { queued };
   if (queued > 0 && run.state === "PENDING") {
@@ -136,6 +162,10 @@ async function loadCandidates(
 interface Move {
   state: TaskStateName;
   error?: string;
+  /** A for_each task's children, queued as it becomes RUNNING. */
+  children?: ChildSpec[];
+  /** Set with the state (an empty for_each's `{ outputs: [] }`). */
+  output?: JsonObject;
 }
 
 /** Decides what each candidate becomes; candidates that wait are left. */
@@ -150,9 +180,11 @@ async function decide(
   const needed = new Set<string>();
   for (const c of candidates) {
     for (const id of c.dependsOn) needed.add(id);
-    const condition = c.spec.condition;
-    if (typeof condition === "string") {
-      for (const id of referencedTasks(condition)) needed.add(id);
+    for (const expr of [c.spec.condition, c.spec.for_each]) {
+      if (typeof expr !== "string") continue;
+      for (const id of referencedTasks(expr)) {
+        needed.add(scopedTaskId(c.spec, id));
+      }
     }
   }
   const facts = await loadFacts(tx, run.id, [...needed]);
@@ -165,10 +197,41 @@ async function decide(
     } else if (verdict === "skipped") {
       moves.set(c.taskId, { state: "SKIPPED" });
     } else if (verdict === "ready") {
-      moves.set(c.taskId, checkCondition(c, run, facts, now));
+      const move = checkCondition(c, run, facts, now);
+      const forEach = c.spec.for_each;
+      moves.set(
+        c.taskId,
+        move.state === "QUEUED" && forEach !== undefined
+          ? expand(c, forEach, run, facts, now)
+          : move,
+      );
     }
   }
   return moves;
+}
+
+/** A for_each task whose upstream is done: its children, or why not. */
+function expand(
+  candidate: Candidate,
+  forEach: JsonValue,
+  run: LockedRun,
+  facts: ReadonlyMap<string, TaskFacts>,
+  now: Date,
+): Move {
+  let items: JsonValue[];
+  try {
+    const context = templateContext(run, candidate.taskId, 0, facts, now, {
+      spec: candidate.spec,
+    });
+    items = forEachItems(forEach, context);
+  } catch (error) {
+    return { state: "FAILED", error: (error as Error).message };
+  }
+  if (items.length === 0) return { state: "SUCCESS", output: { outputs: [] } };
+  return {
+    state: "RUNNING",
+    children: forEachChildren(candidate.spec, items),
+  };
 }
 
 function checkCondition(
@@ -182,7 +245,9 @@ function checkCondition(
     return { state: "QUEUED" };
   }
   try {
-    const context = templateContext(run, candidate.taskId, 0, facts, now);
+    const context = templateContext(run, candidate.taskId, 0, facts, now, {
+      spec: candidate.spec,
+    });
     return evaluateCondition(condition, context)
       ? { state: "QUEUED" }
       : { state: "SKIPPED" };
@@ -194,17 +259,28 @@ function checkCondition(
   }
 }
 
-/** The values templates and conditions of one task may read. */
+/**
+ * The values templates and conditions of one task may read. With the
+ * task's `spec`, a generated task sees its siblings by their own ids
+ * (`tasks.x` for `gen/x`), and a for_each child its `item` and `index`.
+ */
 export function templateContext(
   run: Pick<LockedRun, "id" | "workflowName" | "params" | "startedAt">,
   taskId: string,
   attempt: number,
   facts: ReadonlyMap<string, TaskFacts>,
   now: Date,
+  options: { spec?: JsonObject } = {},
 ): TemplateContext {
+  const spec = options.spec ?? {};
+  const prefix = typeof spec.scope === "string" ? `${spec.scope}/` : "";
   const taskValues: TemplateContext["tasks"] = {};
   for (const f of facts.values()) {
-    taskValues[f.taskId] = {
+    const id =
+      prefix !== "" && f.taskId.startsWith(prefix)
+        ? f.taskId.slice(prefix.length)
+        : f.taskId;
+    taskValues[id] = {
       status: f.state,
       output: f.output ?? {},
       attempts: f.attemptCount,
@@ -220,6 +296,9 @@ export function templateContext(
       started_at: (run.startedAt ?? now).toISOString(),
     },
     task: { id: taskId, attempt },
+    ...(typeof spec.index === "number"
+      ? { item: (spec.item ?? null) as JsonValue, index: spec.index }
+      : {}),
   };
 }
 
@@ -251,6 +330,17 @@ async function applyMoves(
 ): Promise<void> {
   const byState = new Map<TaskStateName, string[]>();
   for (const [taskId, move] of moves) {
+    if (move.children !== undefined) {
+      await insertChildren(tx, runId, taskId, move.children, now);
+      continue;
+    }
+    if (move.output !== undefined) {
+      await tx
+        .update(tasks)
+        .set({ state: move.state, output: move.output, finishedAt: now })
+        .where(and(eq(tasks.runId, runId), eq(tasks.taskId, taskId)));
+      continue;
+    }
     if (move.error) {
       await tx
         .update(tasks)
@@ -266,6 +356,29 @@ async function applyMoves(
       .update(tasks)
       .set({ state, ...times })
       .where(and(eq(tasks.runId, runId), inArray(tasks.taskId, ids)));
+  }
+}
+
+/** Marks a for_each task RUNNING and queues its children. */
+async function insertChildren(
+  tx: Db,
+  runId: string,
+  parentId: string,
+  children: readonly ChildSpec[],
+  now: Date,
+): Promise<void> {
+  const [parent] = await tx
+    .update(tasks)
+    .set({ state: "RUNNING", startedAt: now })
+    .where(and(eq(tasks.runId, runId), eq(tasks.taskId, parentId)))
+    .returning({ position: tasks.position });
+  const rows = children.map((child) => ({
+    ...taskRow(runId, child, parent?.position ?? 0, now),
+    state: "QUEUED" as const,
+    queuedAt: now,
+  }));
+  for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+    await tx.insert(tasks).values(rows.slice(i, i + INSERT_CHUNK));
   }
 }
 

@@ -14,7 +14,7 @@ import {
   useTestDatabase,
   workflow,
 } from "../test-support.js";
-import { maxAttempts } from "./start-run.js";
+import { maxAttempts } from "./task-row.js";
 
 const diamond = workflow(
   task("a"),

@@ -1,13 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { eq } from "drizzle-orm";
 import type { JsonObject } from "../../plugin-sdk/index.js";
-import type {
-  TaskDefinition,
-  WorkflowDefinition,
-} from "../../workflow/index.js";
+import type { WorkflowDefinition } from "../../workflow/index.js";
 import { type Db, runs, tasks } from "../db/index.js";
 import { appendRunEvents } from "../events/append-run-events.js";
 import { advanceRun } from "./advance-run.js";
+import { INSERT_CHUNK, taskRow } from "./task-row.js";
 
 /** What a new run is made of. */
 export interface StartRunInput {
@@ -24,9 +22,6 @@ export interface StartedRun {
   /** False when the idempotency key named an existing run. */
   created: boolean;
 }
-
-/** Rows inserted per statement; keeps large runs under parameter limits. */
-const INSERT_CHUNK = 500;
 
 /**
  * Stores a run and its tasks and queues the tasks that have no upstream,
@@ -88,33 +83,4 @@ async function runWithKey(tx: Db, key: string): Promise<string | undefined> {
     .from(runs)
     .where(eq(runs.idempotencyKey, key));
   return existing?.id;
-}
-
-function taskRow(
-  runId: string,
-  task: TaskDefinition,
-  position: number,
-  now: Date,
-) {
-  return {
-    runId,
-    taskId: task.id,
-    position,
-    name: task.name ?? "",
-    type: task.type,
-    state: "CREATED" as const,
-    dependsOn: task.depends_on,
-    spec: task as unknown as JsonObject,
-    priority: task.priority ?? 0,
-    nodeSelector: task.node_selector ?? {},
-    maxAttempts: maxAttempts(task),
-    createdAt: now,
-  };
-}
-
-/** `retry.max_attempts` wins over the `retries` shorthand. */
-export function maxAttempts(task: TaskDefinition): number {
-  const fromRetry = task.retry?.max_attempts;
-  if (typeof fromRetry === "number") return fromRetry;
-  return (task.retries ?? 0) + 1;
 }

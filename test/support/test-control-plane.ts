@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { type ApiClients, createApiClients } from "../../cli/api-clients.js";
 import {
   type ControlPlane,
@@ -27,6 +28,8 @@ export async function startTestControlPlane(
     listen: "127.0.0.1:0",
     databaseUrl: database.url,
     dataDir: database.dataDir,
+    // Its own secret key, so tests never create ~/.deerflow/secret.key.
+    secrets: { key: randomBytes(32).toString("base64") },
     logger: createLogger({
       level: process.env.DEERFLOW_TEST_LOG_LEVEL ?? "warn",
       pretty: false,
