@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import { startAgent } from "../../agent/index.js";
 import { createLogger } from "../../core/index.js";
 import { reportError } from "../cli-output.js";
 import { collectKeyValues, positiveInteger, serverUrl } from "../key-value.js";
@@ -55,6 +54,8 @@ export function registerAgentCommand(program: Command): void {
     .action(async (opts) => {
       const logger = createLogger({ base: { component: "agent" } });
       try {
+        // Loaded here, not at the top: other commands never pay for it.
+        const { startAgent } = await import("../../agent/index.js");
         const agent = await startAgent({
           serverUrl: serverUrl(opts.server),
           name: opts.name,

@@ -1,8 +1,7 @@
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Command } from "commander";
-import { type RunningAgent, startAgent } from "../../agent/index.js";
-import { startControlPlane } from "../../control-plane/index.js";
+import type { RunningAgent } from "../../agent/index.js";
 import { createLogger, type Logger } from "../../core/index.js";
 import type { JsonObject } from "../../plugin-sdk/index.js";
 import { createApiClients } from "../api-clients.js";
@@ -121,6 +120,10 @@ async function startStack(
   logger: Logger,
   anyPort: boolean,
 ): Promise<DevStack> {
+  const [{ startControlPlane }, { startAgent }] = await Promise.all([
+    import("../../control-plane/index.js"),
+    import("../../agent/index.js"),
+  ]);
   const start = (listen: string) =>
     startControlPlane({
       listen,

@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import { startControlPlane } from "../../control-plane/index.js";
 import { createLogger } from "../../core/index.js";
 import { reportError } from "../cli-output.js";
 import { positiveInteger } from "../key-value.js";
@@ -56,6 +55,9 @@ export function registerServerCommand(program: Command): void {
     .action(async (opts) => {
       const logger = createLogger({ base: { component: "control-plane" } });
       try {
+        const { startControlPlane } = await import(
+          "../../control-plane/index.js"
+        );
         const controlPlane = await startControlPlane({
           listen: opts.listen,
           dataDir: opts.dataDir,

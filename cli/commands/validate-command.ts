@@ -1,6 +1,5 @@
 import type { Command } from "commander";
-import { formatProblem } from "../../control-plane/index.js";
-import { builtinTaskTypes } from "../../control-plane/workflows/task-type-catalog.js";
+import { formatProblem } from "../../control-plane/workflows/read-definition.js";
 import {
   type Problem,
   parseDefinitionText,
@@ -34,7 +33,7 @@ export function registerValidateCommand(program: Command): void {
         const text = await readDefinitionFile(file);
         const problems = url
           ? await validateRemotely(url, text)
-          : validateLocally(text);
+          : await validateLocally(text);
         if (problems.length === 0) {
           process.stdout.write(`${file}: valid\n`);
           process.exitCode = ExitCode.ok;
@@ -52,9 +51,13 @@ export function registerValidateCommand(program: Command): void {
     });
 }
 
-function validateLocally(text: string): Problem[] {
+async function validateLocally(text: string): Promise<Problem[]> {
   const parsed = parseDefinitionText(text);
   if (parsed.problems.length > 0) return parsed.problems;
+  // The built-in plugins' schemas: loaded only when validating offline.
+  const { builtinTaskTypes } = await import(
+    "../../control-plane/workflows/task-type-catalog.js"
+  );
   return validateDefinition(parsed.document, { taskTypes: builtinTaskTypes() })
     .problems;
 }

@@ -1,4 +1,4 @@
-import Docker from "dockerode";
+import type Docker from "dockerode";
 import type {
   ExecuteResult,
   JsonObject,
@@ -69,7 +69,7 @@ async function executeDocker(
 ): Promise<ExecuteResult> {
   const { config } = ctx;
   const host = chooseDockerHost(config.docker_host, options.dockerHost);
-  const docker = connect(sdk, host, config.docker_host !== undefined);
+  const docker = await connect(sdk, host, config.docker_host !== undefined);
   const spec = buildSpec(sdk, ctx);
   if (ctx.signal.aborted) throw abortError(sdk, ctx.signal, "container");
   await prepareImage(sdk, docker, host, ctx);
@@ -97,9 +97,16 @@ async function executeDocker(
  * final; a bad agent-wide address (option or DOCKER_HOST) is this
  * agent's, and another agent may run the task.
  */
-function connect(sdk: PluginSdk, host: string, fromConfig: boolean): Docker {
+async function connect(
+  sdk: PluginSdk,
+  host: string,
+  fromConfig: boolean,
+): Promise<Docker> {
+  // dockerode loads on first use: agents that never run a container (and
+  // every other command) do not pay for it at start.
+  const { default: DockerClient } = await import("dockerode");
   try {
-    return new Docker(dockerOptions(host));
+    return new DockerClient(dockerOptions(host));
   } catch (error) {
     if (!(error instanceof DockerHostError)) throw error;
     if (fromConfig) {

@@ -1,4 +1,5 @@
-import Docker from "dockerode";
+import { stat } from "node:fs/promises";
+import type Docker from "dockerode";
 import type { Labels, PluginSdk } from "../../plugin-sdk/index.js";
 import { dockerOptions } from "./docker-host.js";
 import { engineMessage } from "./engine-error.js";
@@ -17,9 +18,23 @@ export async function probeDocker(
   host: string,
   timeoutMs = PROBE_TIMEOUT_MS,
 ): Promise<Labels> {
+  // No socket, no engine: say so without loading the client at all.
+  if (host.startsWith("unix://")) {
+    const path = host.slice("unix://".length);
+    const exists = await stat(path).then(
+      () => true,
+      () => false,
+    );
+    if (!exists) {
+      throw new sdk.PluginUnavailableError(
+        `no Docker engine answers at ${host}: connect ENOENT ${path}`,
+      );
+    }
+  }
   let docker: Docker;
+  const { default: DockerClient } = await import("dockerode");
   try {
-    docker = new Docker(dockerOptions(host));
+    docker = new DockerClient(dockerOptions(host));
   } catch (error) {
     throw new sdk.PluginUnavailableError(
       `docker engine address ${host}: ${engineMessage(error)}`,

@@ -15,7 +15,6 @@ import {
   redact,
 } from "./connection-target.js";
 import { RowCollector } from "./row-collector.js";
-import { runMysql } from "./run-mysql.js";
 import { runPostgres } from "./run-postgres.js";
 import { SqlTextError } from "./scan-sql.js";
 import {
@@ -85,7 +84,11 @@ async function executeSql(
     fetch ? (config.max_rows ?? DEFAULT_MAX_ROWS) : 0,
   );
   if (ctx.signal.aborted) throw abortError(sdk, ctx.signal, "statement");
-  const run = target.dialect === "postgres" ? runPostgres : runMysql;
+  // mysql2 loads only for a MySQL task: most agents never need it.
+  const run =
+    target.dialect === "postgres"
+      ? runPostgres
+      : (await import("./run-mysql.js")).runMysql;
   let outcome: StatementOutcome;
   try {
     outcome = await run({

@@ -101,7 +101,8 @@ export async function waitForOutput(
 export async function waitForAgents(
   clients: ApiClients,
   names: readonly string[],
-  timeoutMs = 30_000,
+  // Generous: agents start slowly on a loaded 2-core machine.
+  timeoutMs = 120_000,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
