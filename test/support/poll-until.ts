@@ -6,7 +6,7 @@
 export async function pollUntil<T>(
   probe: () => Promise<T | undefined> | T | undefined,
   what: string,
-  timeoutMs = 30_000,
+  timeoutMs = 90_000,
   intervalMs = 50,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
