@@ -388,17 +388,24 @@ async function finishIfDone(
   runId: string,
   now: Date,
 ): Promise<{ state: RunStateName; error: string } | undefined> {
-  const [counts] = rowsOf<{ open: number; failed: string[] | null }>(
+  // One open task is enough to know the run goes on; the partial index
+  // tasks_open answers that without reading the finished ones.
+  const [open] = rowsOf<{ open: boolean }>(
     await tx.execute(sql`
-      SELECT
-        count(*) FILTER (WHERE state NOT IN
-          ('SUCCESS', 'FAILED', 'KILLED', 'SKIPPED', 'UPSTREAM_FAILED'))::int
-          AS open,
-        array_agg(task_id ORDER BY task_id) FILTER (WHERE state IN
+      SELECT EXISTS (
+        SELECT 1 FROM tasks WHERE run_id = ${runId}
+          AND state NOT IN
+            ('SUCCESS', 'FAILED', 'KILLED', 'SKIPPED', 'UPSTREAM_FAILED')
+      ) AS open`),
+  );
+  if (open?.open !== false) return undefined;
+  const [counts] = rowsOf<{ failed: string[] | null }>(
+    await tx.execute(sql`
+      SELECT array_agg(task_id ORDER BY task_id) FILTER (WHERE state IN
           ('FAILED', 'KILLED', 'UPSTREAM_FAILED')) AS failed
       FROM tasks WHERE run_id = ${runId}`),
   );
-  if (!counts || counts.open > 0) return undefined;
+  if (!counts) return undefined;
   const failed = counts.failed ?? [];
   const state: RunStateName = failed.length > 0 ? "FAILED" : "SUCCESS";
   const error =

@@ -1,0 +1,1 @@
+CREATE INDEX "tasks_open" ON "tasks" USING btree ("run_id") WHERE state NOT IN ('SUCCESS', 'FAILED', 'KILLED', 'SKIPPED', 'UPSTREAM_FAILED');
