@@ -15,9 +15,14 @@ import type { ClaimedAssignment } from "../dispatch/claim-tasks.js";
 import type { Dispatcher, DispatchTarget } from "../dispatch/dispatcher.js";
 import {
   acknowledgeLease,
+  acknowledgeLeases,
   type LeaseRef,
 } from "../leases/acknowledge-lease.js";
-import { recordResult } from "../leases/record-result.js";
+import {
+  type ResultVerdict,
+  recordResult,
+  recordResults,
+} from "../leases/record-result.js";
 import { renewLeases } from "../leases/renew-leases.js";
 import { appendTaskLogs, appendTaskMetrics } from "../logs/append-task-logs.js";
 import {
@@ -73,6 +78,9 @@ export async function* serveAgentSession(
 }
 
 /** One agent's session on this replica. */
+/** Most messages of one session handled as one batch. */
+const MAX_BATCH = 256;
+
 export class AgentSession implements DispatchTarget {
   readonly sessionId = randomUUID();
   private readonly outgoing = new AsyncQueue<SessionResponse>();
@@ -183,16 +191,117 @@ export class AgentSession implements DispatchTarget {
     }
   }
 
+  /**
+   * Reads the agent's messages while handling them: whatever arrived while
+   * the last ones were handled is handled next as one batch, so runs of
+   * acknowledgements or results share a transaction (see handleBatch).
+   */
   private async readAll(requests: AsyncIterator<SessionRequest>) {
+    const inbox: SessionRequest[] = [];
+    let ended = false;
+    let failed: unknown;
+    let wake: (() => void) | undefined;
+    const reading = (async () => {
+      try {
+        for (;;) {
+          const next = await requests.next();
+          if (next.done) break;
+          inbox.push(next.value);
+          wake?.();
+        }
+      } catch (error) {
+        failed = error;
+      } finally {
+        ended = true;
+        wake?.();
+      }
+    })();
     try {
       for (;;) {
-        const next = await requests.next();
-        if (next.done) break;
-        await this.handle(next.value);
+        if (inbox.length === 0) {
+          if (ended) break;
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+          });
+          wake = undefined;
+          continue;
+        }
+        await this.handleBatch(inbox.splice(0, MAX_BATCH));
       }
+      await reading;
+      if (failed !== undefined) throw failed;
       this.outgoing.close();
     } catch (error) {
       this.outgoing.close(error);
+    }
+  }
+
+  /**
+   * Handles messages in order; consecutive acknowledgements, and
+   * consecutive results, each go to the database as one transaction.
+   */
+  private async handleBatch(batch: SessionRequest[]): Promise<void> {
+    for (let i = 0; i < batch.length; ) {
+      const kind = batch[i]?.message.case;
+      let j = i + 1;
+      if (kind === "acknowledge" || kind === "result") {
+        while (j < batch.length && batch[j]?.message.case === kind) j++;
+      }
+      const run = batch.slice(i, j);
+      if (kind === "acknowledge" && run.length > 1) {
+        await this.onAcknowledgements(run);
+      } else if (kind === "result" && run.length > 1) {
+        await this.onResults(run);
+      } else {
+        for (const request of run) await this.handle(request);
+      }
+      i = j;
+    }
+  }
+
+  private async onAcknowledgements(batch: SessionRequest[]): Promise<void> {
+    const refs = batch.flatMap((r) =>
+      r.message.case === "acknowledge" && r.message.value.lease
+        ? [fromLeaseRef(r.message.value.lease)]
+        : [],
+    );
+    const held = await acknowledgeLeases(
+      this.deps.db,
+      this.agentId,
+      refs,
+      this.now(),
+    );
+    refs.forEach((ref, i) => {
+      if (!held[i]) this.cancel(ref, "stale");
+    });
+  }
+
+  private async onResults(batch: SessionRequest[]): Promise<void> {
+    const results: Result[] = batch.flatMap((r) =>
+      r.message.case === "result" && r.message.value.lease
+        ? [r.message.value]
+        : [],
+    );
+    const recorded = results.map((result) => {
+      const ref = fromLeaseRef(result.lease as LeaseRefMessage);
+      return { ref, recorded: toAttemptResult(result, ref) };
+    });
+    const valid = recorded.flatMap((r) => (r.recorded ? [r.recorded] : []));
+    const verdicts = await recordResults(
+      this.deps.db,
+      this.agentId,
+      valid,
+      this.now(),
+    );
+    let next = 0;
+    for (const { ref, recorded: one } of recorded) {
+      const verdict = one
+        ? (verdicts[next++] ?? {
+            accepted: false as const,
+            reason: "not recorded",
+          })
+        : { accepted: false as const, reason: "result.outcome: must be set" };
+      this.answerResult(ref, verdict);
     }
   }
 
@@ -343,6 +452,10 @@ export class AgentSession implements DispatchTarget {
     const verdict = recorded
       ? await recordResult(this.deps.db, this.agentId, recorded, this.now())
       : { accepted: false as const, reason: "result.outcome: must be set" };
+    this.answerResult(ref, verdict);
+  }
+
+  private answerResult(ref: LeaseRef, verdict: ResultVerdict): void {
     this.send({
       case: "resultAck",
       value: {

@@ -2,6 +2,7 @@ import { and, eq, sql } from "drizzle-orm";
 import { attempts, type Db, leases, tasks } from "../db/index.js";
 import { appendRunEvents } from "../events/append-run-events.js";
 import { lockRunOfLease } from "../scheduler/run-lock.js";
+import { inOneTransaction } from "./in-one-transaction.js";
 
 /** Names a lease and its fencing token. */
 export interface LeaseRef {
@@ -24,7 +25,35 @@ export async function acknowledgeLease(
   ref: LeaseRef,
   now: Date,
 ): Promise<boolean> {
-  return db.transaction(async (tx) => {
+  const [held] = await acknowledgeLeases(db, agentId, [ref], now);
+  return held ?? false;
+}
+
+/**
+ * Acknowledges many leases of one agent in one transaction (see
+ * {@link inOneTransaction}); for each, whether it is still held.
+ */
+export function acknowledgeLeases(
+  db: Db,
+  agentId: string,
+  refs: readonly LeaseRef[],
+  now: Date,
+): Promise<boolean[]> {
+  return inOneTransaction(
+    db,
+    refs,
+    (ref) => ref.leaseId,
+    (tx, ref) => acknowledgeIn(tx, agentId, ref, now),
+  );
+}
+
+async function acknowledgeIn(
+  tx: Db,
+  agentId: string,
+  ref: LeaseRef,
+  now: Date,
+): Promise<boolean> {
+  {
     // The run first: a cancel holds the run and its tasks and then
     // revokes this lease, so taking the lease first would deadlock.
     if (!(await lockRunOfLease(tx, ref.leaseId))) return false;
@@ -71,5 +100,5 @@ export async function acknowledgeLease(
       },
     ]);
     return true;
-  });
+  }
 }

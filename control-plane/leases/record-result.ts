@@ -5,6 +5,7 @@ import { notifyTaskQueued } from "../events/append-run-events.js";
 import { lockRunOfLease } from "../scheduler/run-lock.js";
 import type { AttemptOutcomeName } from "../scheduler/states.js";
 import { closeAttempt } from "./close-attempt.js";
+import { inOneTransaction } from "./in-one-transaction.js";
 
 /** An attempt's result as an agent reports it. */
 export interface AttemptResult {
@@ -39,7 +40,35 @@ export async function recordResult(
   result: AttemptResult,
   now: Date,
 ): Promise<ResultVerdict> {
-  return db.transaction(async (tx) => {
+  const [verdict] = await recordResults(db, agentId, [result], now);
+  return verdict ?? { accepted: false, reason: "unknown lease" };
+}
+
+/**
+ * Records many results of one agent in one transaction (see
+ * {@link inOneTransaction}), each as {@link recordResult} would.
+ */
+export function recordResults(
+  db: Db,
+  agentId: string,
+  results: readonly AttemptResult[],
+  now: Date,
+): Promise<ResultVerdict[]> {
+  return inOneTransaction(
+    db,
+    results,
+    (result) => result.leaseId,
+    (tx, result) => recordIn(tx, agentId, result, now),
+  );
+}
+
+async function recordIn(
+  tx: Db,
+  agentId: string,
+  result: AttemptResult,
+  now: Date,
+): Promise<ResultVerdict> {
+  {
     if (!(await lockRunOfLease(tx, result.leaseId))) {
       return { accepted: false, reason: "unknown lease" };
     }
@@ -71,7 +100,7 @@ export async function recordResult(
     }
     await closeAttempt(tx, lease, toEnd(result), now);
     return { accepted: true, duplicate: false };
-  });
+  }
 }
 
 async function alreadyRecorded(tx: Db, leaseId: string): Promise<boolean> {
