@@ -131,10 +131,25 @@ export class Attempt {
       this.logs.flush();
       this.metrics.flush();
     }
-    const ended = settledResult(settled, this.reason, assignment.timeoutMs);
+    let ended = settledResult(settled, this.reason, assignment.timeoutMs);
+    const output = toJsonObject(this.output);
+    if (
+      ended.outcome === AttemptOutcome.SUCCESS &&
+      typeof output._error === "string"
+    ) {
+      // An output the control plane cannot store fails the attempt: a
+      // dependent reading it would otherwise fail later, far from here.
+      ended = {
+        outcome: AttemptOutcome.FAILED,
+        exitCode: ended.exitCode,
+        error: `output: ${output._error}`,
+        retryable: false,
+        retryClass: "error",
+      };
+    }
     const result = create(ResultSchema, {
       lease: this.lease,
-      output: this.redactor.json(toJsonObject(this.output)),
+      output: this.redactor.json(output),
       startedAt: timestampFromMs(startedAtMs),
       finishedAt: timestampFromMs(clock.now()),
       ...ended,
@@ -244,6 +259,15 @@ export class Attempt {
         stderr: (line) => this.line("stderr", line),
       },
       output: (values) => {
+        if (
+          typeof values !== "object" ||
+          values === null ||
+          Array.isArray(values)
+        ) {
+          throw new TypeError(
+            "ctx.output: values must be an object of output fields",
+          );
+        }
         Object.assign(this.output, values);
       },
       bind: (text, field) =>

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { createLogger } from "../../core/index.js";
 import { reportError } from "../cli-output.js";
 import { collectKeyValues, positiveInteger, serverUrl } from "../key-value.js";
+import { surviveStrayErrors } from "../survive-stray-errors.js";
 
 function collectStrings(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -54,6 +55,7 @@ export function registerAgentCommand(program: Command): void {
     .action(async (opts) => {
       const logger = createLogger({ base: { component: "agent" } });
       try {
+        surviveStrayErrors(logger);
         // Loaded here, not at the top: other commands never pay for it.
         const { startAgent } = await import("../../agent/index.js");
         const agent = await startAgent({
