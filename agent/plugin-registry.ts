@@ -47,7 +47,10 @@ export async function importPluginModules(
     try {
       module = (await import(url)) as { default?: unknown };
     } catch (error) {
-      problems.push({ origin, reason: `import failed: ${reasonOf(error)}` });
+      problems.push({
+        origin,
+        reason: `import failed: ${reasonOf(error)}${moduleHint(origin, error)}`,
+      });
       continue;
     }
     // A CommonJS module's `module.exports = fn` arrives as default; one
@@ -154,6 +157,20 @@ function checkedPlugins(made: unknown): Plugin[] {
     }
     return plugin;
   });
+}
+
+/**
+ * A `.js` file with `export` syntax and no `"type": "module"` beside it is
+ * read as CommonJS, and fails with a message that does not say so.
+ */
+function moduleHint(origin: string, error: unknown): string {
+  const message = reasonOf(error);
+  const esmAsCommonJs =
+    /require\(\) ES Module|Cannot use import statement|Unexpected token 'export'|ERR_REQUIRE_ESM/.test(
+      message,
+    );
+  if (!esmAsCommonJs || !origin.endsWith(".js")) return "";
+  return ' (an ES module plugin file needs the .mjs extension, or a package.json with "type": "module" beside it)';
 }
 
 function reasonOf(error: unknown): string {

@@ -1,3 +1,4 @@
+import { mkdir } from "node:fs/promises";
 import type { Logger } from "pino";
 import { pino } from "pino";
 import { systemClock } from "../core/index.js";
@@ -48,6 +49,14 @@ export interface RunningAgent {
  */
 export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const resolved = resolveAgentOptions(options);
+  // Attempts' work directories go here: make it now, or say why not.
+  await mkdir(resolved.workRoot, { recursive: true }).catch(
+    (error: unknown) => {
+      throw new Error(
+        `--work-dir ${resolved.workRoot}: cannot create it: ${(error as Error).message}`,
+      );
+    },
+  );
   const id = await loadAgentId(resolved.stateDir);
   const logger = (options.logger ?? pino({ name: "deerflow-agent" })).child({
     agent_id: id,

@@ -18,14 +18,28 @@ export function collectKeyValues(flag: string, typed: boolean) {
     }
     const key = raw.slice(0, eq);
     const text = raw.slice(eq + 1);
-    return { ...previous, [key]: typed ? parseTyped(text) : text };
+    if (key === "__proto__" || key === "constructor" || key === "prototype") {
+      throw new UsageError(`${flag}: "${key}" cannot be a name`);
+    }
+    const value = typed ? parseTyped(flag, key, text) : text;
+    return { ...previous, [key]: value };
   };
 }
 
-function parseTyped(text: string): JsonValue {
+/**
+ * A JSON value keeps its type (`n=3`, `on=true`, `l=[1,2]`); other text is
+ * a string. Text that opens a list or object but is not valid JSON is a
+ * mistake to report, not a string to pass on.
+ */
+function parseTyped(flag: string, key: string, text: string): JsonValue {
   try {
     return JSON.parse(text) as JsonValue;
-  } catch {
+  } catch (error) {
+    if (/^\s*[[{]/.test(text)) {
+      throw new UsageError(
+        `${flag} ${key}: looks like JSON but does not parse (${(error as Error).message}); quote it to pass a string`,
+      );
+    }
     return text;
   }
 }

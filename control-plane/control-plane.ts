@@ -160,7 +160,10 @@ export async function startControlPlane(
     leaseManager.start();
     const routes = (router: ConnectRouter) => {
       router.service(RunService, createRunService({ db, clock, hub }));
-      router.service(WorkflowService, createWorkflowService(db, { logger: log }));
+      router.service(
+        WorkflowService,
+        createWorkflowService(db, { logger: log }),
+      );
       router.service(
         AgentService,
         createAgentService({

@@ -69,8 +69,8 @@ describe("secret templates at submit", () => {
       'a config.command: secret "a-b" is not in the task\'s secrets ' +
         'block, and as a built-in store name it "a-b" must match ' +
         '[A-Za-z_][A-Za-z0-9_]* (letters, digits, "_")',
-      "a condition: a condition cannot read secrets: conditions are " +
-        "evaluated by the control plane, secrets reach only the agent",
+      "a condition: a condition cannot read secrets: it is evaluated by " +
+        "the control plane, and secrets reach only the agent",
     ]);
   });
 });

@@ -113,15 +113,16 @@ export function checkSecretReads(
   field: string,
   declared: ReadonlySet<string>,
   report: Report,
-  where: "template" | "condition",
+  where: "template" | "condition" | "for_each",
 ): void {
   const reads = secretReads(expr);
   if (reads.names.length === 0 && reads.unnamed === 0) return;
-  if (where === "condition") {
+  if (where !== "template") {
+    const what = where === "condition" ? "a condition" : "for_each";
     report(
       field,
-      "a condition cannot read secrets: conditions are evaluated by the " +
-        "control plane, secrets reach only the agent",
+      `${what} cannot read secrets: it is evaluated by the control plane, ` +
+        "and secrets reach only the agent",
     );
     return;
   }

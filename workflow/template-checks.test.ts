@@ -168,11 +168,18 @@ describe("template and condition checks", () => {
       ]);
     });
 
-    it("leaves plain commands and other fields alone", () => {
+    it("leaves plain commands alone, and refuses templates where none are rendered", () => {
+      expect(validate(withParams(shellTask("echo it's"))).problems).toEqual([]);
       const doc = shellTask("echo it's", {
         env: { NOTE: "it's ${params.v}" },
       });
-      expect(validate(withParams(doc)).problems).toEqual([]);
+      expect(validate(withParams(doc)).problems).toEqual([
+        {
+          taskId: "a",
+          field: "env.NOTE",
+          message: "templates are not rendered here; write the value itself",
+        },
+      ]);
     });
   });
 });

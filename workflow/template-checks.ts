@@ -97,7 +97,7 @@ export function checkForEach(
   if (parsed !== undefined) {
     checkReferences(parsed, "for_each", { ...scope, forEach: false }, report);
     // The control plane expands for_each; it never holds secret values.
-    checkSecretReads(parsed, "for_each", NONE, report, "condition");
+    checkSecretReads(parsed, "for_each", NONE, report, "for_each");
   }
 }
 

@@ -1,5 +1,6 @@
 import type { JsonObject } from "../plugin-sdk/index.js";
 import { findCycles, upstreamIn } from "./dependency-graph.js";
+import { fieldPath } from "./field-path.js";
 import {
   idField,
   integerAtLeast,
@@ -11,6 +12,7 @@ import {
 } from "./field-rules.js";
 import { findTooDeep, tooDeepMessage } from "./json-limits.js";
 import { type NormalizedTask, normalizeTask } from "./normalize-task.js";
+import { parseTemplate } from "./parse-template.js";
 import { normalizeDefaults } from "./task-fields.js";
 import {
   checkCondition,
@@ -21,6 +23,7 @@ import {
 import type {
   Problem,
   TaskDefaults,
+  TaskDefinition,
   TaskTypeCatalog,
   WorkflowDefinition,
 } from "./workflow-definition.js";
@@ -227,6 +230,7 @@ function checkTemplates(
       problems.push({ taskId: task.id, field, message });
     const schema = taskTypes.get(task.type);
     checkConfigTemplates(task.config, "config", scope, report, schema);
+    checkNoTemplates(task, report);
     if (task.condition !== undefined)
       checkCondition(task.condition, { ...scope, forEach: false }, report);
     if (typeof task.for_each === "string")
@@ -234,6 +238,33 @@ function checkTemplates(
     if (task.for_each !== undefined && task.dynamic) {
       report("dynamic", "a task cannot have both for_each and dynamic");
     }
+  }
+}
+
+/**
+ * Fields whose values are used as written: a template there would be
+ * stored literally (a node_selector no agent matches, a name with `${` in
+ * it), so it is refused instead.
+ */
+function checkNoTemplates(task: TaskDefinition, report: Report): void {
+  const literal: [string, unknown][] = [["name", task.name]];
+  for (const key of ["node_selector", "labels", "env"] as const) {
+    for (const [k, v] of Object.entries(task[key] ?? {})) {
+      literal.push([fieldPath(key, k), v]);
+    }
+  }
+  for (const [field, value] of literal) {
+    if (typeof value === "string" && hasTemplate(value)) {
+      report(field, "templates are not rendered here; write the value itself");
+    }
+  }
+}
+
+function hasTemplate(text: string): boolean {
+  try {
+    return parseTemplate(text).some((part) => part.kind === "expression");
+  } catch {
+    return true;
   }
 }
 

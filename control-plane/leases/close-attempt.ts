@@ -115,7 +115,7 @@ export async function closeAttempt(
       now,
     );
     if ("error" in result) next = { state: "FAILED", error: result.error };
-    else {
+    else if (result.queued.length > 0 || result.stored > 0) {
       next = { state: "RUNNING", error: "" };
       spliced = result.queued;
     }

@@ -102,12 +102,14 @@ export function generatedTasks(
   catalog: TaskTypeCatalog,
 ): { tasks: ChildSpec[] } | { error: string } {
   const id = String(generator.id);
-  const list = output?.tasks;
+  const list = generatedList(output);
   if (!Array.isArray(list)) {
     return {
       error: `dynamic: the output must be { "tasks": [...] }, but output.tasks is ${list === undefined ? "missing" : typeof list}`,
     };
   }
+  // Nothing to generate is an answer: the generator simply succeeds.
+  if (list.length === 0) return { tasks: [] };
   if (list.length > MAX_GENERATED_TASKS) {
     return {
       error: `dynamic: ${list.length} generated tasks exceed the limit of ${MAX_GENERATED_TASKS}`,
@@ -135,6 +137,19 @@ export function generatedTasks(
       scope: id,
     })),
   };
+}
+
+/**
+ * The generated task list: `output.tasks`, or for a type that wraps its
+ * value (python's `{ result }`), `output.result.tasks`.
+ */
+function generatedList(output: JsonObject | undefined): unknown {
+  if (output?.tasks !== undefined) return output.tasks;
+  const result = output?.result;
+  if (result !== null && typeof result === "object" && !Array.isArray(result)) {
+    return (result as JsonObject).tasks;
+  }
+  return undefined;
 }
 
 /**
@@ -218,7 +233,7 @@ export async function spliceGenerated(
   output: JsonObject | undefined,
   catalog: TaskTypeCatalog,
   now: Date,
-): Promise<{ queued: string[] } | { error: string }> {
+): Promise<{ queued: string[]; stored: number } | { error: string }> {
   const [run] = await tx
     .select({ params: runs.params })
     .from(runs)
@@ -230,6 +245,7 @@ export async function spliceGenerated(
     catalog,
   );
   if ("error" in generated) return generated;
+  if (generated.tasks.length === 0) return { queued: [], stored: 0 };
   const [parent] = await tx
     .select({ position: tasks.position })
     .from(tasks)
@@ -262,5 +278,6 @@ export async function spliceGenerated(
   }
   return {
     queued: rows.filter((r) => r.state === "QUEUED").map((r) => r.taskId),
+    stored: rows.length,
   };
 }

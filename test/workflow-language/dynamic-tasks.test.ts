@@ -264,6 +264,36 @@ describe.each(testBackends())(
       expect(task(run, "plan").output?.tasks).toHaveLength(2);
     });
 
+    it("takes a python generator's returned tasks, and succeeds with nothing to generate", async () => {
+      const runId = await startInline(cp.clients, {
+        name: "python-generator",
+        tasks: [
+          {
+            id: "plan",
+            type: "python",
+            dynamic: true,
+            code: "def plan(n):\n    return {'tasks': [{'id': f'step{i}', 'type': 'noop'} for i in range(n)]}\n",
+            function: "plan",
+            args: [3],
+          },
+          {
+            id: "none",
+            type: "shell",
+            dynamic: true,
+            command: emit('{"tasks":[]}'),
+          },
+          { id: "after", type: "noop", depends_on: ["plan", "none"] },
+        ],
+      });
+      const run = await waitForRun(cp.clients, runId);
+      expect(run.state).toBe(RunState.SUCCESS);
+      for (const id of ["plan/step0", "plan/step1", "plan/step2"]) {
+        expect(task(run, id).state).toBe(TaskState.SUCCESS);
+      }
+      expect(task(run, "none").state).toBe(TaskState.SUCCESS);
+      expect(task(run, "after").state).toBe(TaskState.SUCCESS);
+    });
+
     it("fails a dynamic task whose output is not valid tasks, naming task and field", async () => {
       const bad = JSON.stringify({
         tasks: [
