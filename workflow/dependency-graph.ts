@@ -19,7 +19,36 @@ export function upstreamIn(
   nodes: readonly GraphNode[],
   taskId: string,
 ): Set<string> {
+  return upstreamFrom(indexNodes(nodes), taskId);
+}
+
+/**
+ * Whether one task is upstream of another, for many questions about one
+ * graph: the graph is indexed once, and a task's upstream is walked only
+ * when first asked about (most tasks' templates read no other task, and a
+ * 10,000-task chain's upstream sets together hold 50 million ids).
+ */
+export function upstreamQuestions(
+  nodes: readonly GraphNode[],
+): (taskId: string) => { has(id: string): boolean } {
   const byId = indexNodes(nodes);
+  const walked = new Map<string, Set<string>>();
+  return (taskId) => ({
+    has(id) {
+      let upstream = walked.get(taskId);
+      if (upstream === undefined) {
+        upstream = upstreamFrom(byId, taskId);
+        walked.set(taskId, upstream);
+      }
+      return upstream.has(id);
+    },
+  });
+}
+
+function upstreamFrom(
+  byId: ReadonlyMap<string, GraphNode>,
+  taskId: string,
+): Set<string> {
   const upstream = new Set<string>();
   const pending = [...(byId.get(taskId)?.depends_on ?? [])];
   for (let id = pending.pop(); id !== undefined; id = pending.pop()) {

@@ -26,7 +26,7 @@ export interface ReferenceScope {
   /** Every task id of the workflow. */
   taskIds: ReadonlySet<string>;
   /** The task's upstream (transitive `depends_on`). */
-  upstream: ReadonlySet<string>;
+  upstream: { has(id: string): boolean };
   /** Declared params and the run's params. */
   params: ReadonlySet<string>;
   /** Declared params only, listed in messages. */

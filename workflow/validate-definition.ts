@@ -1,5 +1,5 @@
 import type { JsonObject } from "../plugin-sdk/index.js";
-import { findCycles, upstreamIn } from "./dependency-graph.js";
+import { findCycles, upstreamQuestions } from "./dependency-graph.js";
 import { fieldPath } from "./field-path.js";
 import {
   idField,
@@ -214,13 +214,14 @@ function checkTemplates(
   problems: Problem[],
 ): void {
   const nodes = tasks.map((normalized) => normalized.task);
+  const upstreamOf = upstreamQuestions(nodes);
   const taskIds = new Set(nodes.map((task) => task.id));
   const params = new Set([...Object.keys(declared), ...Object.keys(run)]);
   for (const { task } of tasks) {
     const scope: ReferenceScope = {
       taskId: task.id,
       taskIds,
-      upstream: upstreamIn(nodes, task.id),
+      upstream: upstreamOf(task.id),
       params,
       declaredParams: Object.keys(declared),
       secrets: new Set(Object.keys(task.secrets ?? {})),
