@@ -104,8 +104,10 @@ export const tasks = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.runId, t.taskId] }),
+    // In the claim's exact order, so a claim reads queued tasks in order
+    // and stops at its limit instead of sorting the whole queue.
     index("tasks_queued")
-      .on(t.priority.desc(), t.queuedAt)
+      .on(t.priority.desc(), t.queuedAt, t.runId, t.taskId)
       .where(sql`state = 'QUEUED'`),
     index("tasks_waiting").on(t.notBefore).where(sql`state = 'RETRY'`),
     // Whether a run has any task left to end, answered without reading

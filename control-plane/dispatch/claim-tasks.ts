@@ -84,7 +84,7 @@ export async function claimTasks(
           WHERE l.run_id = tasks.run_id AND l.task_id = tasks.task_id
             AND l.state = 'REVOKED' AND l.stopped_at IS NULL
             AND l.expires_at > ${options.now.toISOString()}::timestamptz)
-      ORDER BY priority DESC, queued_at, run_id, task_id
+      ORDER BY priority DESC NULLS LAST, queued_at, run_id, task_id
       LIMIT ${options.limit}
       FOR UPDATE SKIP LOCKED`),
   );

@@ -1,6 +1,5 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/index.js";
-import { runEvents } from "../db/index.js";
 import { Channels } from "../notify/channels.js";
 
 /** One change to record in a run's history. */
@@ -23,19 +22,22 @@ export async function appendRunEvents(
   events: readonly RunEventInput[],
 ): Promise<void> {
   if (events.length === 0) return;
-  await tx.insert(runEvents).values(
-    events.map((e) => ({
-      runId: e.runId,
-      taskId: e.taskId ?? "",
-      state: e.state,
-      attempt: e.attempt ?? 0,
-      agentId: e.agentId ?? "",
-      error: e.error ?? "",
-    })),
-  );
-  for (const runId of new Set(events.map((e) => e.runId))) {
-    await tx.execute(sql`SELECT pg_notify(${Channels.runEvent}, ${runId})`);
-  }
+  // One round trip: the rows, and one notification per run they touch
+  // (PostgreSQL delivers them at commit).
+  await tx.execute(sql`
+    WITH added AS (
+      INSERT INTO run_events (run_id, task_id, state, attempt, agent_id, error)
+      SELECT * FROM unnest(
+        ${sql.param(events.map((e) => e.runId))}::uuid[],
+        ${sql.param(events.map((e) => e.taskId ?? ""))}::text[],
+        ${sql.param(events.map((e) => e.state))}::text[],
+        ${sql.param(events.map((e) => e.attempt ?? 0))}::int[],
+        ${sql.param(events.map((e) => e.agentId ?? ""))}::text[],
+        ${sql.param(events.map((e) => e.error ?? ""))}::text[])
+      RETURNING run_id
+    )
+    SELECT pg_notify(${Channels.runEvent}, run_id::text)
+    FROM (SELECT DISTINCT run_id FROM added) AS touched`);
 }
 
 /** Wakes every replica's dispatcher when the transaction commits. */
