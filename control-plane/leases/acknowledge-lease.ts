@@ -1,7 +1,6 @@
 import { and, eq, sql } from "drizzle-orm";
 import { attempts, type Db, leases, tasks } from "../db/index.js";
 import { appendRunEvents } from "../events/append-run-events.js";
-import { lockRunOfLease } from "../scheduler/run-lock.js";
 import { inOneTransaction } from "./in-one-transaction.js";
 
 /** Names a lease and its fencing token. */
@@ -54,9 +53,9 @@ async function acknowledgeIn(
   now: Date,
 ): Promise<boolean> {
   {
-    // The run first: a cancel holds the run and its tasks and then
-    // revokes this lease, so taking the lease first would deadlock.
-    if (!(await lockRunOfLease(tx, ref.leaseId))) return false;
+    // The run is locked already (inOneTransaction): a cancel holds the run
+    // and its tasks and then revokes this lease, so taking the lease first
+    // would deadlock.
     const [lease] = await tx
       .update(leases)
       .set({

@@ -2,7 +2,6 @@ import { and, eq, isNull } from "drizzle-orm";
 import type { JsonObject } from "../../plugin-sdk/index.js";
 import { attempts, type Db, leases } from "../db/index.js";
 import { notifyTaskQueued } from "../events/append-run-events.js";
-import { lockRunOfLease } from "../scheduler/run-lock.js";
 import type { AttemptOutcomeName } from "../scheduler/states.js";
 import { closeAttempt } from "./close-attempt.js";
 import { inOneTransaction } from "./in-one-transaction.js";
@@ -69,9 +68,7 @@ async function recordIn(
   now: Date,
 ): Promise<ResultVerdict> {
   {
-    if (!(await lockRunOfLease(tx, result.leaseId))) {
-      return { accepted: false, reason: "unknown lease" };
-    }
+    // The lease's run is locked already (inOneTransaction).
     const [lease] = await tx
       .select()
       .from(leases)
