@@ -110,32 +110,51 @@ function tryConnect(host, port, signal) {
  */
 export async function conformance() {
   const server = net.createServer((socket) => socket.end());
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(undefined)));
-  const address = /** @type {import("node:net").AddressInfo} */ (server.address());
+  await new Promise((resolve) =>
+    server.listen(0, "127.0.0.1", () => resolve(undefined)),
+  );
+  const address = /** @type {import("node:net").AddressInfo} */ (
+    server.address()
+  );
   const closed = await closedPort();
   return {
     cases: {
       success: { config: { host: "127.0.0.1", port: address.port } },
       failure: {
-        config: { host: "127.0.0.1", port: closed, interval_ms: 10, give_up_after_ms: 50 },
+        config: {
+          host: "127.0.0.1",
+          port: closed,
+          interval_ms: 10,
+          give_up_after_ms: 50,
+        },
       },
-      longRunning: { config: { host: "127.0.0.1", port: closed, interval_ms: 50 } },
+      longRunning: {
+        config: { host: "127.0.0.1", port: closed, interval_ms: 50 },
+      },
       invalidConfigs: [
         { config: { host: "127.0.0.1" }, field: "config.port" },
         { config: { host: "127.0.0.1", port: 70000 }, field: "config.port" },
         { config: { host: "", port: 80 }, field: "config.host" },
-        { config: { host: "x", port: 80, retries: 3 }, field: "config.retries" },
+        {
+          config: { host: "x", port: 80, retries: 3 },
+          field: "config.retries",
+        },
       ],
     },
-    dispose: () => new Promise((resolve) => server.close(() => resolve(undefined))),
+    dispose: () =>
+      new Promise((resolve) => server.close(() => resolve(undefined))),
   };
 }
 
 /** A loopback port nobody listens on: bound, noted, then released. */
 async function closedPort() {
   const probe = net.createServer();
-  await new Promise((resolve) => probe.listen(0, "127.0.0.1", () => resolve(undefined)));
-  const { port } = /** @type {import("node:net").AddressInfo} */ (probe.address());
+  await new Promise((resolve) =>
+    probe.listen(0, "127.0.0.1", () => resolve(undefined)),
+  );
+  const { port } = /** @type {import("node:net").AddressInfo} */ (
+    probe.address()
+  );
   await new Promise((resolve) => probe.close(() => resolve(undefined)));
   return port;
 }
