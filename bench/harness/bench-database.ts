@@ -1,0 +1,77 @@
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import postgres from "postgres";
+
+/** Where one scenario's control plane keeps its state. */
+export interface BenchDatabase {
+  kind: "postgres" | "pglite";
+  /** The scenario's own postgres:// URL (PostgreSQL only). */
+  url: string | undefined;
+  /** PGlite's data directory (PGlite only). */
+  dataDir: string | undefined;
+  /** The database's name on the server (PostgreSQL only). */
+  name: string | undefined;
+  /** Drops the database (or removes the data directory). */
+  drop(): Promise<void>;
+}
+
+/**
+ * Makes a fresh database `deerflow_bench_<time>_<random>` on the server
+ * of `adminUrl`, so no run leaves rows that slow the next one.
+ */
+export async function createPostgresDatabase(
+  adminUrl: string,
+): Promise<BenchDatabase> {
+  const stamp = new Date().toISOString().replace(/\D/g, "").slice(0, 14);
+  const name = `deerflow_bench_${stamp}_${randomBytes(3).toString("hex")}`;
+  await withAdmin(adminUrl, async (sql) => {
+    await sql.unsafe(`CREATE DATABASE ${name}`);
+  });
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    kind: "postgres",
+    url: url.toString(),
+    dataDir: undefined,
+    name,
+    drop: () =>
+      withAdmin(adminUrl, async (sql) => {
+        await sql.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      }),
+  };
+}
+
+/** A fresh, empty PGlite data directory; the server creates the database. */
+export async function createPgliteDatabase(): Promise<BenchDatabase> {
+  const root = await mkdtemp(join(tmpdir(), "deerflow-bench-pglite-"));
+  return {
+    kind: "pglite",
+    url: undefined,
+    dataDir: join(root, "data"),
+    name: undefined,
+    drop: () => rm(root, { recursive: true, force: true }),
+  };
+}
+
+/** The server's version string, e.g. "15.20 (Debian 15.20-0+deb12u1)". */
+export async function postgresVersion(adminUrl: string): Promise<string> {
+  const rows = await withAdmin(
+    adminUrl,
+    (sql) => sql`SHOW server_version` as Promise<{ server_version: string }[]>,
+  );
+  return rows[0]?.server_version ?? "unknown";
+}
+
+async function withAdmin<T>(
+  adminUrl: string,
+  use: (sql: postgres.Sql) => Promise<T>,
+): Promise<T> {
+  const sql = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  try {
+    return await use(sql);
+  } finally {
+    await sql.end();
+  }
+}

@@ -1,0 +1,18 @@
+import { createServer } from "node:net";
+
+/**
+ * A loopback port that was free a moment ago. The server is then started
+ * on it; that way its URL is known without reading its logs (which a
+ * quieter --log-level would not write).
+ */
+export function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
