@@ -199,12 +199,17 @@ async function runThroughput(ctx: ScenarioContext) {
           better: "lower",
           samples: of.map((s) => s.usage.agentsCpuPercent),
         }),
-        metric({
-          name: `PostgreSQL backends' CPU, N=${size}`,
-          unit: "% of one core",
-          better: "lower",
-          samples: of.map((s) => s.usage.postgresCpuPercent),
-        }),
+        // PGlite runs inside the control plane; there are no backends.
+        ...(system.database.kind === "postgres"
+          ? [
+              metric({
+                name: `PostgreSQL backends' CPU, N=${size}`,
+                unit: "% of one core",
+                better: "lower",
+                samples: of.map((s) => s.usage.postgresCpuPercent),
+              }),
+            ]
+          : []),
         metric({
           name: `machine busy, N=${size}`,
           unit: "% of all cores",
