@@ -48,11 +48,12 @@ describe("an agent restarted after SIGKILL", () => {
         },
       ],
     });
-    await pollUntil(
-      () => existsSync(pidFile) || undefined,
-      "the task to start",
-    );
-    const orphan = Number(readFileSync(pidFile, "utf8").trim());
+    // The file exists before the shell has written the pid into it.
+    const orphan = await pollUntil(() => {
+      if (!existsSync(pidFile)) return undefined;
+      const pid = Number(readFileSync(pidFile, "utf8").trim());
+      return pid > 0 ? pid : undefined;
+    }, "the task to start");
 
     first.kill("SIGKILL");
     await first.exited;
