@@ -128,8 +128,11 @@ describe("Ctrl-C in the foreground", () => {
         DEERFLOW_SERVER: cp.url,
       });
       const sleepPid = await pollUntil(() => readPid(dir), "the task's pid");
-      const runId = /^run (\S+) \(sleepy\) started$/m.exec(cli.stdout())?.[1];
-      expect(runId, cli.stdout()).toBeDefined();
+      // The task can start before the CLI's own line reaches us.
+      const runId = await pollUntil(
+        () => /^run (\S+) \(sleepy\) started$/m.exec(cli.stdout())?.[1],
+        "the CLI to print the run id",
+      );
 
       cli.child.kill("SIGINT");
       expect(await cli.exited, cli.stderr()).toBe(130);
