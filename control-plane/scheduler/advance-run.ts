@@ -21,9 +21,9 @@ import {
   finishGroups,
   forEachChildren,
   forEachItems,
+  insertChildren,
   scopedTaskId,
 } from "./task-groups.js";
-import { INSERT_CHUNK, taskRow } from "./task-row.js";
 import { evaluateTriggerRule, type TriggerRule } from "./trigger-rule.js";
 
 /** What changed while a run advanced. */
@@ -356,29 +356,6 @@ async function applyMoves(
       .update(tasks)
       .set({ state, ...times })
       .where(and(eq(tasks.runId, runId), inArray(tasks.taskId, ids)));
-  }
-}
-
-/** Marks a for_each task RUNNING and queues its children. */
-async function insertChildren(
-  tx: Db,
-  runId: string,
-  parentId: string,
-  children: readonly ChildSpec[],
-  now: Date,
-): Promise<void> {
-  const [parent] = await tx
-    .update(tasks)
-    .set({ state: "RUNNING", startedAt: now })
-    .where(and(eq(tasks.runId, runId), eq(tasks.taskId, parentId)))
-    .returning({ position: tasks.position });
-  const rows = children.map((child) => ({
-    ...taskRow(runId, child, parent?.position ?? 0, now),
-    state: "QUEUED" as const,
-    queuedAt: now,
-  }));
-  for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-    await tx.insert(tasks).values(rows.slice(i, i + INSERT_CHUNK));
   }
 }
 

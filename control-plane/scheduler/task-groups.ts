@@ -281,3 +281,26 @@ export async function spliceGenerated(
     stored: rows.length,
   };
 }
+
+/** Marks a for_each task RUNNING and queues its children. */
+export async function insertChildren(
+  tx: Db,
+  runId: string,
+  parentId: string,
+  children: readonly ChildSpec[],
+  now: Date,
+): Promise<void> {
+  const [parent] = await tx
+    .update(tasks)
+    .set({ state: "RUNNING", startedAt: now })
+    .where(and(eq(tasks.runId, runId), eq(tasks.taskId, parentId)))
+    .returning({ position: tasks.position });
+  const rows = children.map((child) => ({
+    ...taskRow(runId, child, parent?.position ?? 0, now),
+    state: "QUEUED" as const,
+    queuedAt: now,
+  }));
+  for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+    await tx.insert(tasks).values(rows.slice(i, i + INSERT_CHUNK));
+  }
+}
