@@ -25,6 +25,7 @@ import {
 } from "../leases/record-result.js";
 import { renewLeases } from "../leases/renew-leases.js";
 import { appendTaskLogs, appendTaskMetrics } from "../logs/append-task-logs.js";
+import { readInBatches } from "./read-in-batches.js";
 import {
   type AgentProfile,
   disconnectAgent,
@@ -197,39 +198,10 @@ export class AgentSession implements DispatchTarget {
    * acknowledgements or results share a transaction (see handleBatch).
    */
   private async readAll(requests: AsyncIterator<SessionRequest>) {
-    const inbox: SessionRequest[] = [];
-    let ended = false;
-    let failed: unknown;
-    let wake: (() => void) | undefined;
-    const reading = (async () => {
-      try {
-        for (;;) {
-          const next = await requests.next();
-          if (next.done) break;
-          inbox.push(next.value);
-          wake?.();
-        }
-      } catch (error) {
-        failed = error;
-      } finally {
-        ended = true;
-        wake?.();
-      }
-    })();
     try {
-      for (;;) {
-        if (inbox.length === 0) {
-          if (ended) break;
-          await new Promise<void>((resolve) => {
-            wake = resolve;
-          });
-          wake = undefined;
-          continue;
-        }
-        await this.handleBatch(inbox.splice(0, MAX_BATCH));
-      }
-      await reading;
-      if (failed !== undefined) throw failed;
+      await readInBatches(requests, MAX_BATCH, (batch) =>
+        this.handleBatch(batch),
+      );
       this.outgoing.close();
     } catch (error) {
       this.outgoing.close(error);

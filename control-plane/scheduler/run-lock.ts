@@ -1,5 +1,5 @@
 import { eq } from "drizzle-orm";
-import { type Db, leases, runs } from "../db/index.js";
+import { type Db, runs } from "../db/index.js";
 
 /**
  * Locks a run's row for the rest of the transaction. Every transaction
@@ -15,17 +15,4 @@ export async function lockRun(tx: Db, runId: string): Promise<boolean> {
     .where(eq(runs.id, runId))
     .for("update");
   return run !== undefined;
-}
-
-/** Locks the run a lease belongs to; its id, or undefined. */
-export async function lockRunOfLease(
-  tx: Db,
-  leaseId: string,
-): Promise<string | undefined> {
-  const [found] = await tx
-    .select({ runId: leases.runId })
-    .from(leases)
-    .where(eq(leases.id, leaseId));
-  if (!found) return undefined;
-  return (await lockRun(tx, found.runId)) ? found.runId : undefined;
 }

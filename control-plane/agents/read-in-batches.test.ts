@@ -1,0 +1,47 @@
+import { describe, expect, it } from "vitest";
+import { AsyncQueue } from "../../core/index.js";
+import { readInBatches } from "./read-in-batches.js";
+
+describe("readInBatches", () => {
+  it("hands over what arrived while the last batch was handled, in order", async () => {
+    const source = new AsyncQueue<number>();
+    const batches: number[][] = [];
+    let release: (() => void) | undefined;
+    const reading = readInBatches(
+      source[Symbol.asyncIterator](),
+      3,
+      async (batch) => {
+        batches.push(batch);
+        if (batches.length === 1) {
+          // Busy with the first batch while four more arrive.
+          await new Promise<void>((resolve) => {
+            release = resolve;
+          });
+        }
+      },
+    );
+    source.push(1);
+    while (release === undefined) await new Promise((r) => setTimeout(r, 1));
+    for (const n of [2, 3, 4, 5]) source.push(n);
+    await new Promise((r) => setTimeout(r, 10));
+    release();
+    await new Promise((r) => setTimeout(r, 10));
+    source.close();
+    await reading;
+    expect(batches).toEqual([[1], [2, 3, 4], [5]]);
+  });
+
+  it("handles what arrived before the source failed, then rejects with its error", async () => {
+    const source = new AsyncQueue<number>();
+    const seen: number[] = [];
+    source.push(1);
+    source.push(2);
+    source.close(new Error("stream broke"));
+    await expect(
+      readInBatches(source[Symbol.asyncIterator](), 10, async (batch) => {
+        seen.push(...batch);
+      }),
+    ).rejects.toThrow("stream broke");
+    expect(seen).toEqual([1, 2]);
+  });
+});

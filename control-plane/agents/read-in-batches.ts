@@ -1,0 +1,46 @@
+/**
+ * Reads `source` while `handle` works: whatever arrived while the last
+ * batch was handled is handed over next as one batch (at most `maxBatch`),
+ * in order. So a busy handler sees many messages at once, and an idle one
+ * sees each as it comes. Rejects with the source's error once everything
+ * that arrived before it is handled, or with the handler's error at once.
+ */
+export async function readInBatches<T>(
+  source: AsyncIterator<T>,
+  maxBatch: number,
+  handle: (batch: T[]) => Promise<void>,
+): Promise<void> {
+  const inbox: T[] = [];
+  let ended = false;
+  let failed: { error: unknown } | undefined;
+  let wake: (() => void) | undefined;
+  const reading = (async () => {
+    try {
+      for (;;) {
+        const next = await source.next();
+        if (next.done) break;
+        inbox.push(next.value);
+        wake?.();
+      }
+    } catch (error) {
+      failed = { error };
+    } finally {
+      ended = true;
+      wake?.();
+    }
+  })();
+  for (;;) {
+    if (inbox.length > 0) {
+      await handle(inbox.splice(0, maxBatch));
+    } else if (ended) {
+      break;
+    } else {
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+      wake = undefined;
+    }
+  }
+  await reading;
+  if (failed !== undefined) throw failed.error;
+}
