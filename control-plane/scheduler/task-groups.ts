@@ -166,12 +166,15 @@ export async function finishGroups(
   now: Date,
   events: RunEventInput[],
 ): Promise<string[]> {
-  if (changed.length === 0) return [];
+  // Only a child's id holds "[" (for_each) or "/" (dynamic): submitted
+  // ids cannot. Most results then cost no query here.
+  const children = changed.filter((id) => id.includes("[") || id.includes("/"));
+  if (children.length === 0) return [];
   const parents = rowsOf<{ parent: string }>(
     await tx.execute(sql`
       SELECT DISTINCT spec->>'parent' AS parent FROM tasks
       WHERE run_id = ${runId}
-        AND task_id = ANY(${sql.param([...changed])}::text[])
+        AND task_id = ANY(${sql.param(children)}::text[])
         AND spec ? 'parent'`),
   );
   const finished: string[] = [];
