@@ -15,15 +15,11 @@ import type { ClaimedAssignment } from "../dispatch/claim-tasks.js";
 import type { Dispatcher, DispatchTarget } from "../dispatch/dispatcher.js";
 import {
   acknowledgeLease,
-  acknowledgeLeases,
   type LeaseRef,
 } from "../leases/acknowledge-lease.js";
-import {
-  type ResultVerdict,
-  recordResult,
-  recordResults,
-} from "../leases/record-result.js";
+import { type ResultVerdict, recordResult } from "../leases/record-result.js";
 import { renewLeases } from "../leases/renew-leases.js";
+import { settleLeases } from "../leases/settle-leases.js";
 import { appendTaskLogs, appendTaskMetrics } from "../logs/append-task-logs.js";
 import { readInBatches } from "./read-in-batches.js";
 import {
@@ -209,62 +205,50 @@ export class AgentSession implements DispatchTarget {
   }
 
   /**
-   * Handles messages in order; consecutive acknowledgements, and
-   * consecutive results, each go to the database as one transaction.
+   * Handles a batch of the agent's messages. Acknowledgements and results
+   * are settled together in one transaction (settleLeases) after the
+   * other messages, which are handled in order; of several credits only
+   * the last counts, since each states the agent's whole capacity.
    */
   private async handleBatch(batch: SessionRequest[]): Promise<void> {
-    for (let i = 0; i < batch.length; ) {
-      const kind = batch[i]?.message.case;
-      let j = i + 1;
-      if (kind === "acknowledge" || kind === "result") {
-        while (j < batch.length && batch[j]?.message.case === kind) j++;
-      }
-      const run = batch.slice(i, j);
-      if (kind === "acknowledge" && run.length > 1) {
-        await this.onAcknowledgements(run);
-      } else if (kind === "result" && run.length > 1) {
-        await this.onResults(run);
+    const acknowledgements: LeaseRef[] = [];
+    const results: Result[] = [];
+    let credit: SessionRequest | undefined;
+    for (const request of batch) {
+      const m = request.message;
+      if (m.case === "acknowledge" && m.value.lease) {
+        acknowledgements.push(fromLeaseRef(m.value.lease));
+      } else if (m.case === "result" && m.value.lease) {
+        results.push(m.value);
+      } else if (m.case === "credit") {
+        credit = request;
       } else {
-        for (const request of run) await this.handle(request);
+        await this.handle(request);
       }
-      i = j;
     }
+    await this.settle(acknowledgements, results);
+    if (credit) await this.handle(credit);
   }
 
-  private async onAcknowledgements(batch: SessionRequest[]): Promise<void> {
-    const refs = batch.flatMap((r) =>
-      r.message.case === "acknowledge" && r.message.value.lease
-        ? [fromLeaseRef(r.message.value.lease)]
-        : [],
-    );
-    const held = await acknowledgeLeases(
-      this.deps.db,
-      this.agentId,
-      refs,
-      this.now(),
-    );
-    refs.forEach((ref, i) => {
-      if (!held[i]) this.cancel(ref, "stale");
-    });
-  }
-
-  private async onResults(batch: SessionRequest[]): Promise<void> {
-    const results: Result[] = batch.flatMap((r) =>
-      r.message.case === "result" && r.message.value.lease
-        ? [r.message.value]
-        : [],
-    );
+  private async settle(
+    acknowledgements: readonly LeaseRef[],
+    results: readonly Result[],
+  ): Promise<void> {
+    if (acknowledgements.length === 0 && results.length === 0) return;
     const recorded = results.map((result) => {
       const ref = fromLeaseRef(result.lease as LeaseRefMessage);
       return { ref, recorded: toAttemptResult(result, ref) };
     });
     const valid = recorded.flatMap((r) => (r.recorded ? [r.recorded] : []));
-    const verdicts = await recordResults(
+    const { held, verdicts } = await settleLeases(
       this.deps.db,
       this.agentId,
-      valid,
+      { acknowledgements, results: valid },
       this.now(),
     );
+    acknowledgements.forEach((ref, i) => {
+      if (!held[i]) this.cancel(ref, "stale");
+    });
     let next = 0;
     for (const { ref, recorded: one } of recorded) {
       const verdict = one

@@ -52,6 +52,11 @@ export const runs = pgTable(
     /** The normalized definition the run was started from. */
     definition: jsonb().$type<JsonObject>().notNull(),
     params: jsonb().$type<JsonObject>().notNull(),
+    /**
+     * The definition's `concurrency`, or null: copied out so that a claim
+     * reads it without detoasting a definition of thousands of tasks.
+     */
+    concurrency: integer(),
     state: text().$type<RunStateName>().notNull(),
     error: text().notNull().default(""),
     idempotencyKey: text("idempotency_key"),
@@ -110,6 +115,9 @@ export const tasks = pgTable(
       .on(t.priority.desc(), t.queuedAt, t.runId, t.taskId)
       .where(sql`state = 'QUEUED'`),
     index("tasks_waiting").on(t.notBefore).where(sql`state = 'RETRY'`),
+    // The tasks still waiting on upstream: each advance looks among them
+    // for the dependents of what just ended, not among the whole run.
+    index("tasks_created").on(t.runId).where(sql`state = 'CREATED'`),
     // Whether a run has any task left to end, answered without reading
     // its finished ones: a run of 10,000 tasks asks after every result.
     index("tasks_open")

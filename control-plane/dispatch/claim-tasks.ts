@@ -72,8 +72,8 @@ export async function claimTasks(
   const candidates = rowsOf<Candidate>(
     await tx.execute(sql`
       SELECT run_id, task_id,
-        (SELECT (r.definition->>'concurrency')::int FROM runs r
-         WHERE r.id = tasks.run_id) AS concurrency
+        (SELECT r.concurrency FROM runs r WHERE r.id = tasks.run_id)
+          AS concurrency
       FROM tasks
       WHERE state = 'QUEUED'
         AND type = ANY(${sql.param([...agent.taskTypes])}::text[])

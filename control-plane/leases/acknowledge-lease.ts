@@ -1,5 +1,5 @@
-import { and, eq, sql } from "drizzle-orm";
-import { attempts, type Db, leases, tasks } from "../db/index.js";
+import { sql } from "drizzle-orm";
+import { type Db, leases, rowsOf } from "../db/index.js";
 import { appendRunEvents } from "../events/append-run-events.js";
 import { inOneTransaction } from "./in-one-transaction.js";
 
@@ -42,62 +42,80 @@ export function acknowledgeLeases(
     db,
     refs,
     (ref) => ref.leaseId,
-    (tx, ref) => acknowledgeIn(tx, agentId, ref, now),
+    (tx, batch) => acknowledgeIn(tx, agentId, batch, now),
   );
 }
 
-async function acknowledgeIn(
+interface Acknowledged {
+  lease_id: string;
+  run_id: string;
+  task_id: string;
+  attempt: number;
+  /** Whether the task moved to RUNNING (false for a repeated ack). */
+  started: boolean;
+}
+
+/**
+ * One statement for the whole batch: the leases still held become ACTIVE
+ * with a fresh expiry; their tasks still ASSIGNED under the same fencing
+ * token become RUNNING, and their attempts get a start time.
+ *
+ * The runs are locked already (inOneTransaction): a cancel holds the run
+ * and its tasks and then revokes the lease, so taking the lease first
+ * would deadlock.
+ */
+export async function acknowledgeIn(
   tx: Db,
   agentId: string,
-  ref: LeaseRef,
+  refs: readonly LeaseRef[],
   now: Date,
-): Promise<boolean> {
-  {
-    // The run is locked already (inOneTransaction): a cancel holds the run
-    // and its tasks and then revokes this lease, so taking the lease first
-    // would deadlock.
-    const [lease] = await tx
-      .update(leases)
-      .set({
-        state: "ACTIVE",
-        expiresAt: expiresFrom(now),
-      })
-      .where(
-        and(
-          eq(leases.id, ref.leaseId),
-          eq(leases.agentId, agentId),
-          eq(leases.fencingToken, ref.fencingToken),
-          sql`${leases.state} IN ('GRANTED', 'ACTIVE')`,
-        ),
+): Promise<boolean[]> {
+  if (refs.length === 0) return [];
+  const at = now.toISOString();
+  const rows = rowsOf<Acknowledged>(
+    await tx.execute(sql`
+      WITH refs AS (
+        SELECT * FROM unnest(
+          ${sql.param(refs.map((r) => r.leaseId))}::uuid[],
+          ${sql.param(refs.map((r) => r.fencingToken))}::bigint[]
+        ) AS r(lease_id, fencing_token)
+      ),
+      held AS (
+        UPDATE leases l
+        SET state = 'ACTIVE',
+            expires_at = ${at}::timestamptz + l.ttl_ms * interval '1 millisecond'
+        FROM refs
+        WHERE l.id = refs.lease_id AND l.fencing_token = refs.fencing_token
+          AND l.agent_id = ${agentId} AND l.state IN ('GRANTED', 'ACTIVE')
+        RETURNING l.id, l.run_id, l.task_id, l.attempt, l.fencing_token
+      ),
+      started AS (
+        UPDATE tasks t SET state = 'RUNNING', started_at = ${at}::timestamptz
+        FROM held
+        WHERE t.run_id = held.run_id AND t.task_id = held.task_id
+          AND t.state = 'ASSIGNED' AND t.fencing_token = held.fencing_token
+        RETURNING held.id AS lease_id
+      ),
+      attempts_started AS (
+        UPDATE attempts a SET started_at = ${at}::timestamptz
+        FROM started WHERE a.lease_id = started.lease_id
       )
-      .returning();
-    if (!lease) return false;
-    const started = await tx
-      .update(tasks)
-      .set({ state: "RUNNING", startedAt: now })
-      .where(
-        and(
-          eq(tasks.runId, lease.runId),
-          eq(tasks.taskId, lease.taskId),
-          eq(tasks.state, "ASSIGNED"),
-          eq(tasks.fencingToken, ref.fencingToken),
-        ),
-      )
-      .returning({ taskId: tasks.taskId });
-    if (started.length === 0) return true;
-    await tx
-      .update(attempts)
-      .set({ startedAt: now })
-      .where(eq(attempts.leaseId, lease.id));
-    await appendRunEvents(tx, [
-      {
-        runId: lease.runId,
-        taskId: lease.taskId,
+      SELECT held.id AS lease_id, held.run_id, held.task_id, held.attempt,
+        started.lease_id IS NOT NULL AS started
+      FROM held LEFT JOIN started ON started.lease_id = held.id`),
+  );
+  await appendRunEvents(
+    tx,
+    rows
+      .filter((row) => row.started)
+      .map((row) => ({
+        runId: row.run_id,
+        taskId: row.task_id,
         state: "RUNNING",
-        attempt: lease.attempt,
+        attempt: row.attempt,
         agentId,
-      },
-    ]);
-    return true;
-  }
+      })),
+  );
+  const held = new Set(rows.map((row) => row.lease_id));
+  return refs.map((ref) => held.has(ref.leaseId));
 }

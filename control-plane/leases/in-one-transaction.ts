@@ -1,62 +1,51 @@
-import { inArray } from "drizzle-orm";
-import { type Db, leases, runs } from "../db/index.js";
+import { sql } from "drizzle-orm";
+import type { Db } from "../db/index.js";
 
 /**
- * Runs `work` on each item inside one transaction, after locking every
- * run the items' leases belong to, in id order. One commit for many
+ * Runs `work` on a batch of items inside one transaction, after locking
+ * every run the items' leases belong to, in id order. One commit for many
  * acknowledgements or results is what lets an agent's session keep up
  * with thousands of short tasks; the id order means two batches that
  * share runs can never hold each other's locks in opposite orders.
  *
- * If the batch fails as a whole (a bug or a broken row, not a refused
- * lease: those are answers), each item is retried alone, so one bad item
- * cannot take the others' outcomes with it.
+ * `work` answers one value per item, in order. If the batch fails as a
+ * whole (a bug or a broken row, not a refused lease: those are answers),
+ * each item is retried alone, so one bad item cannot take the others'
+ * outcomes with it.
  */
 export async function inOneTransaction<T, R>(
   db: Db,
   items: readonly T[],
   leaseIdOf: (item: T) => string,
-  work: (tx: Db, item: T) => Promise<R>,
+  work: (tx: Db, items: readonly T[]) => Promise<R[]>,
 ): Promise<R[]> {
-  if (items.length <= 1) {
-    return db.transaction((tx) => lockThen(tx, items, leaseIdOf, work));
-  }
+  if (items.length === 0) return [];
+  const once = (batch: readonly T[]) =>
+    db.transaction(async (tx) => {
+      await lockRunsOfLeases(tx, batch.map(leaseIdOf));
+      return work(tx, batch);
+    });
+  if (items.length === 1) return once(items);
   try {
-    return await db.transaction((tx) => lockThen(tx, items, leaseIdOf, work));
+    return await once(items);
   } catch {
     const results: R[] = [];
-    for (const item of items) {
-      results.push(
-        ...(await db.transaction((tx) =>
-          lockThen(tx, [item], leaseIdOf, work),
-        )),
-      );
-    }
+    for (const item of items) results.push(...(await once([item])));
     return results;
   }
 }
 
-async function lockThen<T, R>(
+/** Locks the runs of some leases, in id order, in one statement. */
+export async function lockRunsOfLeases(
   tx: Db,
-  items: readonly T[],
-  leaseIdOf: (item: T) => string,
-  work: (tx: Db, item: T) => Promise<R>,
-): Promise<R[]> {
-  const leaseIds = [...new Set(items.map(leaseIdOf))];
-  const owners = await tx
-    .select({ runId: leases.runId })
-    .from(leases)
-    .where(inArray(leases.id, leaseIds));
-  const runIds = [...new Set(owners.map((o) => o.runId))].sort();
-  if (runIds.length > 0) {
-    await tx
-      .select({ id: runs.id })
-      .from(runs)
-      .where(inArray(runs.id, runIds))
-      .orderBy(runs.id)
-      .for("update");
-  }
-  const results: R[] = [];
-  for (const item of items) results.push(await work(tx, item));
-  return results;
+  leaseIds: readonly string[],
+): Promise<void> {
+  if (leaseIds.length === 0) return;
+  await tx.execute(sql`
+    SELECT id FROM runs
+    WHERE id IN (
+      SELECT run_id FROM leases
+      WHERE id = ANY(${sql.param([...new Set(leaseIds)])}::uuid[]))
+    ORDER BY id
+    FOR UPDATE`);
 }

@@ -1,9 +1,13 @@
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq, isNull, sql } from "drizzle-orm";
 import type { JsonObject } from "../../plugin-sdk/index.js";
-import { attempts, type Db, leases } from "../db/index.js";
+import { attempts, type Db, leases, rowsOf } from "../db/index.js";
 import { notifyTaskQueued } from "../events/append-run-events.js";
 import type { AttemptOutcomeName } from "../scheduler/states.js";
-import { closeAttempt } from "./close-attempt.js";
+import {
+  closeAttempt,
+  closeSucceeded,
+  type SucceededAttempt,
+} from "./close-attempt.js";
 import { inOneTransaction } from "./in-one-transaction.js";
 
 /** An attempt's result as an agent reports it. */
@@ -57,47 +61,132 @@ export function recordResults(
     db,
     results,
     (result) => result.leaseId,
-    (tx, result) => recordIn(tx, agentId, result, now),
+    (tx, batch) => recordIn(tx, agentId, batch, now),
   );
 }
 
-async function recordIn(
+/** A result's lease and task, read once for the whole batch. */
+interface Held {
+  id: string;
+  run_id: string;
+  task_id: string;
+  attempt: number;
+  agent_id: string;
+  fencing_token: number | string;
+  state: string;
+  /** Whether the task still waits for this attempt's end. */
+  task_leased: boolean;
+  dynamic: boolean;
+}
+
+/**
+ * Plain successes, the bulk of any busy batch, are closed together
+ * (closeSucceeded: a few statements for the batch, one advance per run).
+ * Everything else (failures, refusals, duplicates, dynamic tasks) takes
+ * the careful path one by one. The runs are locked already
+ * (inOneTransaction).
+ */
+export async function recordIn(
+  tx: Db,
+  agentId: string,
+  results: readonly AttemptResult[],
+  now: Date,
+): Promise<ResultVerdict[]> {
+  if (results.length === 0) return [];
+  const held = await readHeld(tx, results);
+  const plain: SucceededAttempt[] = [];
+  const seen = new Set<string>();
+  const verdicts = new Map<AttemptResult, ResultVerdict>();
+  for (const result of results) {
+    const lease = held.get(result.leaseId);
+    if (
+      lease !== undefined &&
+      !seen.has(lease.id) &&
+      result.outcome === "SUCCESS" &&
+      !result.requeue &&
+      lease.agent_id === agentId &&
+      Number(lease.fencing_token) === result.fencingToken &&
+      (lease.state === "GRANTED" || lease.state === "ACTIVE") &&
+      lease.task_leased &&
+      !lease.dynamic
+    ) {
+      seen.add(lease.id);
+      plain.push({
+        lease: {
+          id: lease.id,
+          runId: lease.run_id,
+          taskId: lease.task_id,
+          attempt: lease.attempt,
+          agentId,
+        },
+        exitCode: result.exitCode,
+        output: result.output,
+        startedAt: result.startedAt,
+        finishedAt: result.finishedAt,
+      });
+      verdicts.set(result, { accepted: true, duplicate: false });
+    }
+  }
+  await closeSucceeded(tx, plain, now);
+  const answers: ResultVerdict[] = [];
+  for (const result of results) {
+    answers.push(
+      verdicts.get(result) ?? (await recordOne(tx, agentId, result, now)),
+    );
+  }
+  return answers;
+}
+
+async function readHeld(
+  tx: Db,
+  results: readonly AttemptResult[],
+): Promise<Map<string, Held>> {
+  const rows = rowsOf<Held>(
+    await tx.execute(sql`
+      SELECT l.id, l.run_id, l.task_id, l.attempt, l.agent_id,
+        l.fencing_token, l.state,
+        t.state IN ('ASSIGNED', 'RUNNING') AS task_leased,
+        coalesce(t.spec->'dynamic' = 'true'::jsonb, false) AS dynamic
+      FROM leases l
+      JOIN tasks t ON t.run_id = l.run_id AND t.task_id = l.task_id
+      WHERE l.id = ANY(${sql.param(results.map((r) => r.leaseId))}::uuid[])
+      FOR UPDATE OF l, t`),
+  );
+  return new Map(rows.map((row) => [row.id, row]));
+}
+
+async function recordOne(
   tx: Db,
   agentId: string,
   result: AttemptResult,
   now: Date,
 ): Promise<ResultVerdict> {
-  {
-    // The lease's run is locked already (inOneTransaction).
-    const [lease] = await tx
-      .select()
-      .from(leases)
-      .where(eq(leases.id, result.leaseId))
-      .for("update");
-    if (!lease) return { accepted: false, reason: "unknown lease" };
-    if (
-      lease.agentId !== agentId ||
-      lease.fencingToken !== result.fencingToken
-    ) {
-      return { accepted: false, reason: "stale fencing token" };
-    }
-    if (lease.state === "RELEASED") {
-      return (await alreadyRecorded(tx, lease.id))
-        ? { accepted: true, duplicate: true }
-        : { accepted: false, reason: "lease released" };
-    }
-    if (lease.state === "REVOKED") {
-      // A user killed this attempt; the agent's result says it has
-      // stopped, so its task may now be handed out again.
-      await confirmStopped(tx, lease.id, result.finishedAt ?? now);
-      return { accepted: false, reason: "lease revoked" };
-    }
-    if (lease.state !== "GRANTED" && lease.state !== "ACTIVE") {
-      return { accepted: false, reason: `lease ${lease.state.toLowerCase()}` };
-    }
-    await closeAttempt(tx, lease, toEnd(result), now);
-    return { accepted: true, duplicate: false };
+  // The lease's run is locked already (inOneTransaction).
+  const [lease] = await tx
+    .select()
+    .from(leases)
+    .where(eq(leases.id, result.leaseId))
+    .for("update");
+  if (!lease) return { accepted: false, reason: "unknown lease" };
+  if (lease.agentId !== agentId || lease.fencingToken !== result.fencingToken) {
+    return { accepted: false, reason: "stale fencing token" };
   }
+  if (lease.state === "RELEASED") {
+    return (await alreadyRecorded(tx, lease.id))
+      ? { accepted: true, duplicate: true }
+      : { accepted: false, reason: "lease released" };
+  }
+  if (lease.state === "REVOKED") {
+    // A user killed this attempt; the agent's result says it has
+    // stopped, so its task may now be handed out again.
+    await confirmStopped(tx, lease.id, result.finishedAt ?? now);
+    return { accepted: false, reason: "lease revoked" };
+  }
+  if (lease.state !== "GRANTED" && lease.state !== "ACTIVE") {
+    return { accepted: false, reason: `lease ${lease.state.toLowerCase()}` };
+  }
+  await closeAttempt(tx, lease, toEnd(result), now);
+  return { accepted: true, duplicate: false };
 }
 
 async function alreadyRecorded(tx: Db, leaseId: string): Promise<boolean> {

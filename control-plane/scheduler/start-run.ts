@@ -50,6 +50,7 @@ export async function startRun(
         workflowVersion: input.workflowVersion,
         definition: input.definition as unknown as JsonObject,
         params: input.params,
+        concurrency: input.definition.concurrency ?? null,
         state: "PENDING",
         idempotencyKey: key ?? null,
         createdAt: now,

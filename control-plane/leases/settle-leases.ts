@@ -1,0 +1,63 @@
+import type { Db } from "../db/index.js";
+import {
+  acknowledgeIn,
+  acknowledgeLeases,
+  type LeaseRef,
+} from "./acknowledge-lease.js";
+import { lockRunsOfLeases } from "./in-one-transaction.js";
+import {
+  type AttemptResult,
+  type ResultVerdict,
+  recordIn,
+  recordResults,
+} from "./record-result.js";
+
+/** What one agent's session has to settle at once. */
+export interface LeaseBatch {
+  acknowledgements: readonly LeaseRef[];
+  results: readonly AttemptResult[];
+}
+
+/** Per acknowledgement whether its lease is held; per result a verdict. */
+export interface SettledBatch {
+  held: boolean[];
+  verdicts: ResultVerdict[];
+}
+
+/**
+ * Acknowledges leases and records results of one agent in one
+ * transaction, taking the lock of each run they touch once: a busy agent
+ * acknowledges and finishes short tasks in the same breath, and every
+ * lock of a run is a wait for the other agents working on it.
+ *
+ * Acknowledgements go first, so a result that arrived with its own
+ * acknowledgement finds the attempt started. If the batch fails as a
+ * whole, both halves are retried on their own (and each of those falls
+ * back to one item at a time).
+ */
+export async function settleLeases(
+  db: Db,
+  agentId: string,
+  batch: LeaseBatch,
+  now: Date,
+): Promise<SettledBatch> {
+  const { acknowledgements, results } = batch;
+  const leaseIds = [
+    ...acknowledgements.map((a) => a.leaseId),
+    ...results.map((r) => r.leaseId),
+  ];
+  if (leaseIds.length === 0) return { held: [], verdicts: [] };
+  try {
+    return await db.transaction(async (tx) => {
+      await lockRunsOfLeases(tx, leaseIds);
+      const held = await acknowledgeIn(tx, agentId, acknowledgements, now);
+      const verdicts = await recordIn(tx, agentId, results, now);
+      return { held, verdicts };
+    });
+  } catch {
+    return {
+      held: await acknowledgeLeases(db, agentId, acknowledgements, now),
+      verdicts: await recordResults(db, agentId, results, now),
+    };
+  }
+}
