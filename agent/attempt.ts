@@ -1,5 +1,3 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { Logger } from "pino";
@@ -30,6 +28,7 @@ import { type Settled, settledResult, toJsonObject } from "./attempt-result.js";
 import { Batcher } from "./batcher.js";
 import { SecretRedactor } from "./redact-secrets.js";
 import type { RenderTaskConfig } from "./render-task-config.js";
+import { WorkDir } from "./work-dir.js";
 
 /**
  * Why the agent stopped an attempt: the TaskAbort reasons, plus `drained`
@@ -119,7 +118,7 @@ export class Attempt {
     const { assignment, clock, logger } = this.options;
     const startedAtMs = clock.now();
     const timeout = this.startTimeout(assignment.timeoutMs);
-    logger.info({ task_type: assignment.type }, "attempt started");
+    logger.debug({ task_type: assignment.type }, "attempt started");
     let settled: Settled;
     try {
       settled = await this.execute();
@@ -184,19 +183,18 @@ export class Attempt {
     } catch (error) {
       return { kind: "config", error };
     }
-    const workDir = await mkdtemp(
-      join(this.options.workRoot, "deerflow-attempt-"),
-    );
+    const workDir = new WorkDir(this.options.workRoot);
     try {
       const ctx = this.context(config, workDir);
       return await this.withAbortGrace(
         Promise.resolve().then(() => plugin.execute(ctx)),
       );
     } finally {
-      await rm(workDir, { recursive: true, force: true }).catch(
-        (error: unknown) =>
+      await workDir
+        .remove()
+        .catch((error: unknown) =>
           this.options.logger.warn({ err: error }, "work dir not removed"),
-      );
+        );
     }
   }
 
@@ -222,7 +220,7 @@ export class Attempt {
     return Promise.race([outcome, abandoned]).finally(() => done.abort());
   }
 
-  private context(config: JsonObject, workDir: string): TaskContext {
+  private context(config: JsonObject, workDir: WorkDir): TaskContext {
     const { assignment } = this.options;
     const params = assignment.context?.params;
     return {
@@ -234,7 +232,9 @@ export class Attempt {
       env: { ...assignment.env },
       // Resolved by the control plane at dispatch (SPEC §3).
       secrets: { ...assignment.secrets },
-      workDir,
+      get workDir() {
+        return workDir.path;
+      },
       resources: {
         cpuMillis: Number(assignment.resources?.cpuMillis ?? 0n),
         memoryBytes: Number(assignment.resources?.memoryBytes ?? 0n),

@@ -80,7 +80,11 @@ export class LeaseKeeper {
   /** An assignment was acknowledged: its lease counts from now. */
   assigned(assignment: Assignment): void {
     this.renewals.track(assignment, this.options.clock.now());
-    this.watch.rearm();
+    this.watch.tighten(
+      this.renewals.ttlMsOf({
+        assignedTtlMs: Math.max(0, assignment.leaseTtlMs),
+      }),
+    );
   }
 
   /** The attempt stopped: its lease is no longer renewed. */

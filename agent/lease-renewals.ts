@@ -126,7 +126,7 @@ export class LeaseRenewals {
     this.inFlight = [];
   }
 
-  ttlMsOf(held: HeldLease): number {
+  ttlMsOf(held: Pick<HeldLease, "assignedTtlMs">): number {
     return held.assignedTtlMs > 0 ? held.assignedTtlMs : this.defaultTtlMs;
   }
 

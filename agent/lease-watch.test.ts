@@ -48,6 +48,35 @@ describe("LeaseWatch", () => {
     await watch.stop();
   });
 
+  it("keeps its period for a lease of the same TTL", async () => {
+    const { clock, renewals, reported, watch } = setUp();
+    renewals.track(assignment("wait"), 0);
+    watch.start();
+    await clock.whenSleeping(250);
+    await clock.advance(200);
+    // A rearm here would move the checks to 450, 700, 950, 1,200.
+    watch.tighten(1_000);
+    await clock.whenSleeping(250);
+    await clock.advance(1_050);
+    expect(reported.map((r) => r.atMs)).toEqual([1_250]);
+    await watch.stop();
+  });
+
+  it("tightens its period for a shorter TTL", async () => {
+    const { clock, renewals, reported, watch } = setUp();
+    watch.start();
+    await clock.whenSleeping(250);
+    renewals.track(assignment("short", { leaseTtlMs: 100 }), 0);
+    const armed = clock.whenSleeping(25);
+    watch.tighten(100);
+    await armed;
+    await clock.advance(125);
+    expect(reported.map((r) => [r.atMs, r.overdue.ttlMs])).toEqual([
+      [125, 100],
+    ]);
+    await watch.stop();
+  });
+
   it("reports at once when checked, as at reconnect", () => {
     const { clock, renewals, reported, watch } = setUp();
     renewals.track(assignment("wait"), 0);

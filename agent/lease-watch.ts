@@ -19,6 +19,8 @@ export interface LeaseWatchOptions {
 export class LeaseWatch {
   private stopped = false;
   private wake = new AbortController();
+  /** The period of the current sleep; Infinity while not sleeping. */
+  private sleepingMs = Number.POSITIVE_INFINITY;
   private loop: Promise<void> | undefined;
 
   constructor(private readonly options: LeaseWatchOptions) {}
@@ -43,6 +45,15 @@ export class LeaseWatch {
     this.wake.abort();
   }
 
+  /**
+   * Rearms only if a lease of this TTL needs a shorter period than the
+   * current one: a busy agent takes many leases of the same TTL a second,
+   * and each rearm is a check of every held lease.
+   */
+  tighten(ttlMs: number): void {
+    if (periodFor(ttlMs) < this.sleepingMs) this.rearm();
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     this.wake.abort();
@@ -51,16 +62,22 @@ export class LeaseWatch {
 
   /** A quarter of the shortest TTL, at least 1 ms. */
   periodMs(): number {
-    return Math.max(1, Math.floor(this.options.renewals.shortestTtlMs() / 4));
+    return periodFor(this.options.renewals.shortestTtlMs());
   }
 
   private async run(): Promise<void> {
     while (!this.stopped) {
       const wake = new AbortController();
       this.wake = wake;
-      await this.options.clock.sleep(this.periodMs(), wake.signal);
+      this.sleepingMs = this.periodMs();
+      await this.options.clock.sleep(this.sleepingMs, wake.signal);
+      this.sleepingMs = Number.POSITIVE_INFINITY;
       if (this.stopped) return;
       this.check();
     }
   }
+}
+
+function periodFor(ttlMs: number): number {
+  return Math.max(1, Math.floor(ttlMs / 4));
 }

@@ -90,4 +90,28 @@ describe("config schema checks", () => {
       /task type "broken" has an invalid schema/,
     );
   });
+
+  it("keeps apart two task types whose schemas share an $id", () => {
+    const schema = (type: string) => ({
+      $id: "https://example.invalid/config",
+      type: "object",
+      properties: { x: { type } },
+    });
+    const taskTypes = new Map([
+      ["a", schema("string")],
+      ["b", schema("number")],
+    ]);
+    const result = validateDefinition(
+      workflow(
+        { id: "one", type: "a", x: "text" },
+        { id: "two", type: "b", x: "text" },
+      ),
+      { taskTypes },
+    );
+    expect(result.problems).toHaveLength(1);
+    expect(result.problems[0]).toMatchObject({
+      taskId: "two",
+      field: "config.x",
+    });
+  });
 });

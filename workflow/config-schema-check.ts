@@ -12,9 +12,11 @@ import { fieldPath } from "./field-path.js";
 import type { Report } from "./field-rules.js";
 import { hasTemplate, soleExpression } from "./parse-template.js";
 
-// One compiled validator per schema object. Each gets its own Ajv so two
-// task types whose schemas share an `$id` do not clash.
+// One compiled validator per schema object.
 const compiled = new WeakMap<ConfigSchema, ValidateFunction | Error>();
+// One Ajv for all of them: it compiles the 2020-12 meta-schema once, which
+// takes longer than most plugins' own schemas.
+let shared: Ajv2020 | undefined;
 
 /**
  * Compiles a task type's config schema (JSON Schema 2020-12) with the
@@ -26,7 +28,8 @@ export function compileConfigSchema(schema: ConfigSchema): ValidateFunction {
   let found = compiled.get(schema);
   if (found === undefined) {
     try {
-      found = newAjv().compile(schema);
+      shared ??= newAjv();
+      found = shared.compile(schema);
     } catch (error) {
       found = error instanceof Error ? error : new Error(String(error));
     }
@@ -44,6 +47,9 @@ function newAjv(): Ajv2020 {
     strictTuples: false,
     strictRequired: false,
     validateFormats: false,
+    // Schemas are not kept by their `$id`, so two task types whose
+    // schemas share one do not clash.
+    addUsedSchema: false,
   });
   ajv.addKeyword({
     keyword: "x-encoding",
