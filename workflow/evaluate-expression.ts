@@ -31,14 +31,19 @@ const environment = celEnv({
 // the parse. Bounded so hostile or generated texts cannot grow it forever.
 const programs = new Map<string, Program>();
 const PROGRAM_CACHE_SIZE = 1000;
+// Parsed expressions, read (never changed) by the static checks: a wide
+// run repeats one template in each of thousands of tasks.
+const parsedExpressions = new Map<string, ReturnType<typeof parse>>();
 
 /**
  * Parses a CEL expression, throwing {@link TemplateError} with the
  * parser's line:column and reason when it does not parse.
  */
 export function parseExpression(source: string, field?: string) {
+  let parsed = parsedExpressions.get(source);
+  if (parsed !== undefined) return parsed;
   try {
-    return parse(source);
+    parsed = parse(source);
   } catch (error) {
     const raw = error instanceof Error ? error.message : String(error);
     const reason = raw.replace(/^<input>:/, "");
@@ -47,6 +52,9 @@ export function parseExpression(source: string, field?: string) {
       { field, cause: error },
     );
   }
+  if (parsedExpressions.size >= PROGRAM_CACHE_SIZE) parsedExpressions.clear();
+  parsedExpressions.set(source, parsed);
+  return parsed;
 }
 
 /**

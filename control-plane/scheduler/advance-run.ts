@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { JsonObject, JsonValue } from "../../plugin-sdk/index.js";
 import {
   evaluateCondition,
@@ -318,8 +318,16 @@ export async function loadFacts(
       attemptCount: tasks.attemptCount,
     })
     .from(tasks)
-    .where(and(eq(tasks.runId, runId), inArray(tasks.taskId, [...taskIds])));
+    .where(and(eq(tasks.runId, runId), taskIdIn(taskIds)));
   return new Map(rows.map((r) => [r.taskId, r]));
+}
+
+/**
+ * `task_id = ANY($1)`: one array parameter, where inArray would build and
+ * send one parameter per id (10,000 at the start of a wide run).
+ */
+export function taskIdIn(taskIds: readonly string[]) {
+  return sql`${tasks.taskId} = ANY(${sql.param([...taskIds])}::text[])`;
 }
 
 async function applyMoves(
@@ -355,7 +363,7 @@ async function applyMoves(
     await tx
       .update(tasks)
       .set({ state, ...times })
-      .where(and(eq(tasks.runId, runId), inArray(tasks.taskId, ids)));
+      .where(and(eq(tasks.runId, runId), taskIdIn(ids)));
   }
 }
 

@@ -2,10 +2,10 @@ import { randomUUID } from "node:crypto";
 import { eq } from "drizzle-orm";
 import type { JsonObject } from "../../plugin-sdk/index.js";
 import type { WorkflowDefinition } from "../../workflow/index.js";
-import { type Db, runs, tasks } from "../db/index.js";
+import { type Db, runs } from "../db/index.js";
 import { appendRunEvents } from "../events/append-run-events.js";
 import { advanceRun } from "./advance-run.js";
-import { INSERT_CHUNK, taskRow } from "./task-row.js";
+import { insertTasks, taskRow } from "./task-row.js";
 
 /** What a new run is made of. */
 export interface StartRunInput {
@@ -66,12 +66,10 @@ export async function startRun(
       }
       return { runId: winner, created: false };
     }
-    const rows = input.definition.tasks.map((t, i) =>
-      taskRow(runId, t, i, now),
+    await insertTasks(
+      tx,
+      input.definition.tasks.map((t, i) => taskRow(runId, t, i, now)),
     );
-    for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-      await tx.insert(tasks).values(rows.slice(i, i + INSERT_CHUNK));
-    }
     await appendRunEvents(tx, [{ runId, state: "PENDING" }]);
     await advanceRun(tx, runId, "start", now);
     return { runId, created: true };

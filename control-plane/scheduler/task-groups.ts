@@ -23,7 +23,7 @@ import {
 import { type Db, rowsOf, runs, tasks } from "../db/index.js";
 import type { RunEventInput } from "../events/append-run-events.js";
 import { isTerminalTaskState, type TaskStateName } from "./states.js";
-import { INSERT_CHUNK, taskRow } from "./task-row.js";
+import { insertTasks, type TaskRow, taskRow } from "./task-row.js";
 
 /** Most children one for_each may expand into. */
 export const MAX_FOR_EACH_ITEMS = 10_000;
@@ -270,15 +270,13 @@ export async function spliceGenerated(
       error: `dynamic: the run already has tasks ${taken.map((t) => t.taskId).join(", ")}`,
     };
   }
-  const rows = generated.tasks.map((task) => {
+  const rows = generated.tasks.map((task): TaskRow => {
     const row = taskRow(runId, task, parent?.position ?? 0, now);
     return task.depends_on.length === 0
-      ? { ...row, state: "QUEUED" as const, queuedAt: now }
+      ? { ...row, state: "QUEUED", queuedAt: now }
       : row;
   });
-  for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-    await tx.insert(tasks).values(rows.slice(i, i + INSERT_CHUNK));
-  }
+  await insertTasks(tx, rows);
   return {
     queued: rows.filter((r) => r.state === "QUEUED").map((r) => r.taskId),
     stored: rows.length,
@@ -298,12 +296,12 @@ export async function insertChildren(
     .set({ state: "RUNNING", startedAt: now })
     .where(and(eq(tasks.runId, runId), eq(tasks.taskId, parentId)))
     .returning({ position: tasks.position });
-  const rows = children.map((child) => ({
-    ...taskRow(runId, child, parent?.position ?? 0, now),
-    state: "QUEUED" as const,
-    queuedAt: now,
-  }));
-  for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-    await tx.insert(tasks).values(rows.slice(i, i + INSERT_CHUNK));
-  }
+  await insertTasks(
+    tx,
+    children.map((child) => ({
+      ...taskRow(runId, child, parent?.position ?? 0, now),
+      state: "QUEUED",
+      queuedAt: now,
+    })),
+  );
 }
