@@ -70,6 +70,8 @@ export class Agent implements SessionHandler {
   private readonly loop: SessionLoop;
   private readonly sender = new SessionSender();
   private draining = false;
+  /** A credit is scheduled and not yet sent (sendCredit). */
+  private creditDue = false;
   /** Assignments received on the current session, reported with credits. */
   private assignmentsReceived = 0;
   private drained: Promise<void> | undefined;
@@ -291,10 +293,21 @@ export class Agent implements SessionHandler {
     return Math.max(0, this.parts.options.slots - this.attempts.size);
   }
 
+  /**
+   * Sends a credit once the current burst of work is handled: a busy
+   * agent acknowledges, starts, finishes and reports many attempts in one
+   * turn of the event loop, and each credit states the whole capacity, so
+   * one after them all says what one after each would.
+   */
   private sendCredit(): void {
-    this.send("credit", {
-      freeSlots: this.freeSlots(),
-      assignmentsReceived: BigInt(this.assignmentsReceived),
+    if (this.creditDue) return;
+    this.creditDue = true;
+    setImmediate(() => {
+      this.creditDue = false;
+      this.send("credit", {
+        freeSlots: this.freeSlots(),
+        assignmentsReceived: BigInt(this.assignmentsReceived),
+      });
     });
   }
 

@@ -2,8 +2,8 @@ import { randomUUID } from "node:crypto";
 import { inArray, sql } from "drizzle-orm";
 import type { JsonObject, JsonValue } from "../../plugin-sdk/index.js";
 import { referencedTasks } from "../../workflow/index.js";
-import { attempts, type Db, leases, rowsOf, runs } from "../db/index.js";
-import { appendRunEvents } from "../events/append-run-events.js";
+import { type Db, rowsOf, runs } from "../db/index.js";
+import { appendRunEventsFrom } from "../events/append-run-events.js";
 import { loadFacts, templateContext } from "../scheduler/advance-run.js";
 import { scopedTaskId } from "../scheduler/task-groups.js";
 
@@ -205,49 +205,48 @@ function leaseTtlFor(spec: JsonObject, serverTtlMs: number): number {
   return serverTtlMs;
 }
 
+/**
+ * Stores the granted leases, their attempts and an ASSIGNED event each,
+ * in one statement.
+ */
 async function recordLeases(
   tx: Db,
   agentId: string,
   granted: readonly Granted[],
   options: ClaimOptions,
 ): Promise<void> {
-  const { now } = options;
-  await tx.insert(leases).values(
-    granted.map((g) => ({
-      id: g.leaseId,
-      runId: g.row.run_id,
-      taskId: g.row.task_id,
-      attempt: g.row.attempt_count,
-      agentId,
-      fencingToken: g.fencingToken,
-      state: "GRANTED" as const,
-      ttlMs: g.ttlMs,
-      grantedAt: now,
-      ackDeadlineAt: new Date(now.getTime() + options.ackDeadlineMs),
-      expiresAt: new Date(now.getTime() + g.ttlMs),
-    })),
-  );
-  await tx.insert(attempts).values(
-    granted.map((g) => ({
-      runId: g.row.run_id,
-      taskId: g.row.task_id,
-      number: g.row.attempt_count,
-      leaseId: g.leaseId,
-      fencingToken: g.fencingToken,
-      agentId,
-      assignedAt: now,
-    })),
-  );
-  await appendRunEvents(
-    tx,
-    granted.map((g) => ({
-      runId: g.row.run_id,
-      taskId: g.row.task_id,
-      state: "ASSIGNED",
-      attempt: g.row.attempt_count,
-      agentId,
-    })),
-  );
+  const at = options.now.toISOString();
+  await tx.execute(sql`
+    WITH granted AS (
+      SELECT * FROM unnest(
+        ${sql.param(granted.map((g) => g.leaseId))}::uuid[],
+        ${sql.param(granted.map((g) => g.row.run_id))}::uuid[],
+        ${sql.param(granted.map((g) => g.row.task_id))}::text[],
+        ${sql.param(granted.map((g) => g.row.attempt_count))}::int[],
+        ${sql.param(granted.map((g) => g.fencingToken))}::bigint[],
+        ${sql.param(granted.map((g) => g.ttlMs))}::int[]
+      ) AS g(lease_id, run_id, task_id, attempt, fencing_token, ttl_ms)
+    ),
+    leased AS (
+      INSERT INTO leases (id, run_id, task_id, attempt, agent_id,
+        fencing_token, state, ttl_ms, granted_at, ack_deadline_at, expires_at)
+      SELECT lease_id, run_id, task_id, attempt, ${agentId}, fencing_token,
+        'GRANTED', ttl_ms, ${at}::timestamptz,
+        ${at}::timestamptz + ${options.ackDeadlineMs} * interval '1 millisecond',
+        ${at}::timestamptz + ttl_ms * interval '1 millisecond'
+      FROM granted
+    ),
+    attempted AS (
+      INSERT INTO attempts (run_id, task_id, number, lease_id, fencing_token,
+        agent_id, assigned_at)
+      SELECT run_id, task_id, attempt, lease_id, fencing_token, ${agentId},
+        ${at}::timestamptz
+      FROM granted
+    ),
+    ${appendRunEventsFrom(sql`
+      SELECT run_id, task_id, 'ASSIGNED', attempt, ${agentId}, ''
+      FROM granted`)}
+    SELECT notified FROM events_notified`);
 }
 
 /** Adds to each lease the values its templates read. */

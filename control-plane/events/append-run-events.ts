@@ -1,4 +1,4 @@
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/index.js";
 import { Channels } from "../notify/channels.js";
 
@@ -38,6 +38,26 @@ export async function appendRunEvents(
     )
     SELECT pg_notify(${Channels.runEvent}, run_id::text)
     FROM (SELECT DISTINCT run_id FROM added) AS touched`);
+}
+
+/**
+ * Two WITH items that append the rows `source` selects (run_id, task_id,
+ * state, attempt, agent_id, error) as events and notify their runs'
+ * watchers, for a statement that already changes the rows the events
+ * describe: one round trip instead of two. The statement must read
+ * `events_notified` (one row), or the notifications are not sent.
+ */
+export function appendRunEventsFrom(source: SQL): SQL {
+  return sql`
+    events_added AS (
+      INSERT INTO run_events (run_id, task_id, state, attempt, agent_id, error)
+      ${source}
+      RETURNING run_id
+    ),
+    events_notified AS (
+      SELECT count(pg_notify(${Channels.runEvent}, run_id::text)) AS notified
+      FROM (SELECT DISTINCT run_id FROM events_added) AS touched
+    )`;
 }
 
 /** Wakes every replica's dispatcher when the transaction commits. */

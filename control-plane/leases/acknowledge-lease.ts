@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { type Db, leases, rowsOf } from "../db/index.js";
-import { appendRunEvents } from "../events/append-run-events.js";
+import { appendRunEventsFrom } from "../events/append-run-events.js";
 import { inOneTransaction } from "./in-one-transaction.js";
 
 /** Names a lease and its fencing token. */
@@ -46,19 +46,11 @@ export function acknowledgeLeases(
   );
 }
 
-interface Acknowledged {
-  lease_id: string;
-  run_id: string;
-  task_id: string;
-  attempt: number;
-  /** Whether the task moved to RUNNING (false for a repeated ack). */
-  started: boolean;
-}
-
 /**
  * One statement for the whole batch: the leases still held become ACTIVE
  * with a fresh expiry; their tasks still ASSIGNED under the same fencing
- * token become RUNNING, and their attempts get a start time.
+ * token become RUNNING, with an event each, and their attempts get a
+ * start time.
  *
  * The runs are locked already (inOneTransaction): a cancel holds the run
  * and its tasks and then revokes the lease, so taking the lease first
@@ -72,7 +64,7 @@ export async function acknowledgeIn(
 ): Promise<boolean[]> {
   if (refs.length === 0) return [];
   const at = now.toISOString();
-  const rows = rowsOf<Acknowledged>(
+  const rows = rowsOf<{ lease_id: string }>(
     await tx.execute(sql`
       WITH refs AS (
         SELECT * FROM unnest(
@@ -94,27 +86,16 @@ export async function acknowledgeIn(
         FROM held
         WHERE t.run_id = held.run_id AND t.task_id = held.task_id
           AND t.state = 'ASSIGNED' AND t.fencing_token = held.fencing_token
-        RETURNING held.id AS lease_id
+        RETURNING held.id AS lease_id, held.run_id, held.task_id, held.attempt
       ),
       attempts_started AS (
         UPDATE attempts a SET started_at = ${at}::timestamptz
         FROM started WHERE a.lease_id = started.lease_id
-      )
-      SELECT held.id AS lease_id, held.run_id, held.task_id, held.attempt,
-        started.lease_id IS NOT NULL AS started
-      FROM held LEFT JOIN started ON started.lease_id = held.id`),
-  );
-  await appendRunEvents(
-    tx,
-    rows
-      .filter((row) => row.started)
-      .map((row) => ({
-        runId: row.run_id,
-        taskId: row.task_id,
-        state: "RUNNING",
-        attempt: row.attempt,
-        agentId,
-      })),
+      ),
+      ${appendRunEventsFrom(sql`
+        SELECT run_id, task_id, 'RUNNING', attempt, ${agentId}, ''
+        FROM started`)}
+      SELECT held.id AS lease_id FROM held CROSS JOIN events_notified`),
   );
   const held = new Set(rows.map((row) => row.lease_id));
   return refs.map((ref) => held.has(ref.leaseId));

@@ -3,6 +3,7 @@ import type { JsonObject } from "../../plugin-sdk/index.js";
 import { attempts, type Db, leases, tasks } from "../db/index.js";
 import {
   appendRunEvents,
+  appendRunEventsFrom,
   notifyTaskQueued,
 } from "../events/append-run-events.js";
 import { advanceRun } from "../scheduler/advance-run.js";
@@ -195,12 +196,14 @@ export async function closeSucceeded(
         ${sql.param(done.map((d) => d.lease.id))}::uuid[],
         ${sql.param(done.map((d) => d.lease.runId))}::uuid[],
         ${sql.param(done.map((d) => d.lease.taskId))}::text[],
+        ${sql.param(done.map((d) => d.lease.attempt))}::int[],
+        ${sql.param(done.map((d) => d.lease.agentId))}::text[],
         ${sql.param(done.map((d) => d.exitCode ?? null))}::int[],
         ${sql.param(done.map((d) => json(d.output)))}::text[],
         ${sql.param(done.map((d) => time(d.startedAt)))}::text[],
         ${sql.param(done.map((d) => time(d.finishedAt)))}::text[]
-      ) AS d(lease_id, run_id, task_id, exit_code, output, started_at,
-        finished_at)
+      ) AS d(lease_id, run_id, task_id, attempt, agent_id, exit_code, output,
+        started_at, finished_at)
     ),
     released AS (
       UPDATE leases l SET state = 'RELEASED', released_at = ${at}::timestamptz
@@ -213,22 +216,17 @@ export async function closeSucceeded(
         started_at = coalesce(done.started_at::timestamptz, a.started_at),
         finished_at = coalesce(done.finished_at::timestamptz, ${at}::timestamptz)
       FROM done WHERE a.lease_id = done.lease_id
-    )
-    UPDATE tasks t
-    SET state = 'SUCCESS', exit_code = done.exit_code, error = '',
-      output = coalesce(done.output::jsonb, '{}'::jsonb),
-      finished_at = ${at}::timestamptz
-    FROM done WHERE t.run_id = done.run_id AND t.task_id = done.task_id`);
-  await appendRunEvents(
-    tx,
-    done.map(({ lease }) => ({
-      runId: lease.runId,
-      taskId: lease.taskId,
-      state: "SUCCESS",
-      attempt: lease.attempt,
-      agentId: lease.agentId,
-    })),
-  );
+    ),
+    succeeded AS (
+      UPDATE tasks t
+      SET state = 'SUCCESS', exit_code = done.exit_code, error = '',
+        output = coalesce(done.output::jsonb, '{}'::jsonb),
+        finished_at = ${at}::timestamptz
+      FROM done WHERE t.run_id = done.run_id AND t.task_id = done.task_id
+    ),
+    ${appendRunEventsFrom(sql`
+      SELECT run_id, task_id, 'SUCCESS', attempt, agent_id, '' FROM done`)}
+    SELECT notified FROM events_notified`);
   const ended = new Map<string, string[]>();
   for (const { lease } of done) {
     const taskIds = ended.get(lease.runId) ?? [];
