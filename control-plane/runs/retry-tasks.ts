@@ -152,7 +152,9 @@ function throughGroups(
   for (const node of nodes.values()) {
     const parent = parentOf(node);
     if (typeof parent !== "string") continue;
-    children.set(parent, [...(children.get(parent) ?? []), node.taskId]);
+    const ids = children.get(parent) ?? [];
+    ids.push(node.taskId);
+    children.set(parent, ids);
   }
   const retried = new Set<string>();
   const reopened = new Set<string>();

@@ -356,7 +356,9 @@ async function applyMoves(
         .where(and(eq(tasks.runId, runId), eq(tasks.taskId, taskId)));
       continue;
     }
-    byState.set(move.state, [...(byState.get(move.state) ?? []), taskId]);
+    const ids = byState.get(move.state) ?? [];
+    ids.push(taskId);
+    byState.set(move.state, ids);
   }
   for (const [state, ids] of byState) {
     const times = state === "QUEUED" ? { queuedAt: now } : { finishedAt: now };
