@@ -38,6 +38,9 @@ import { WorkDir } from "./work-dir.js";
  */
 export type AbortReason = "timeout" | "killed" | "lost" | "stale" | "drained";
 
+/** Ends the attempt's own timer sleeps, which read no reason. */
+const SLEEP_ENDED = "sleep ended";
+
 /** What one attempt needs from the agent. */
 export interface AttemptOptions {
   assignment: Assignment;
@@ -126,7 +129,9 @@ export class Attempt {
       settled = { kind: "threw", error };
     } finally {
       this.finished = true;
-      timeout.abort();
+      // A reason, so abort() does not build an AbortError (with its stack
+      // trace) that nothing reads: two per attempt add up.
+      timeout.abort(SLEEP_ENDED);
       this.logs.flush();
       this.metrics.flush();
     }
@@ -154,7 +159,10 @@ export class Attempt {
       ...ended,
       error: this.redactor.text(ended.error ?? ""),
     });
-    logger.info(
+    // A success is the common case of a busy agent and is in the run's
+    // history anyway; the other outcomes are what operators look for.
+    const level = result.outcome === AttemptOutcome.SUCCESS ? "debug" : "info";
+    logger[level](
       { outcome: AttemptOutcome[result.outcome], retryable: result.retryable },
       "attempt finished",
     );
@@ -217,7 +225,9 @@ export class Attempt {
       if (signal.aborted) onAbort();
       else signal.addEventListener("abort", onAbort, { once: true });
     });
-    return Promise.race([outcome, abandoned]).finally(() => done.abort());
+    return Promise.race([outcome, abandoned]).finally(() =>
+      done.abort(SLEEP_ENDED),
+    );
   }
 
   private context(config: JsonObject, workDir: WorkDir): TaskContext {

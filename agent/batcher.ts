@@ -33,7 +33,8 @@ export class Batcher<T> {
 
   /** Sends what is collected now. */
   flush(): void {
-    this.timer?.abort();
+    // A reason, so abort() does not build an AbortError nobody reads.
+    this.timer?.abort("flushed");
     this.timer = undefined;
     if (this.items.length === 0) return;
     const batch = this.items;

@@ -44,7 +44,7 @@ options:
   --fleet-tasks N         tasks run while the fleet is connected (default 2000)
   --fleet-agents-per-connection N  simulated agents per HTTP/2 connection (default 1)
   --latency-seconds S     arrivals per latency load level (default 15)
-  --agents N --slots N    agent processes and slots each (default 4 and 4)
+  --agents N --slots N    agent processes and slots each (default 4 and 256)
   --lease-ttl-ms MS       lease TTL of the failure scenario (default 5000)
   --sample-timeout-s S    stop and mark partial a sample past this (default 300)
   --results-dir DIR       where results go (default bench/results)

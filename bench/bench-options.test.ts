@@ -18,7 +18,7 @@ describe("bench options", () => {
       databaseUrl: DEFAULT_DATABASE_URL,
       tasks: undefined,
       agents: 4,
-      slots: 4,
+      slots: 256,
       leaseTtlMs: 5000,
     });
   });

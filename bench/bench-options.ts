@@ -110,7 +110,7 @@ export function parseBenchOptions(
       ) ?? 1,
     latencySeconds: int("--latency-seconds", v["latency-seconds"], 1, 3600),
     agents: int("--agents", v.agents, 1, 64) ?? 4,
-    slots: int("--slots", v.slots, 1, 1000) ?? 4,
+    slots: int("--slots", v.slots, 1, 1000) ?? 256,
     leaseTtlMs: int("--lease-ttl-ms", v["lease-ttl-ms"], 1000, 600_000) ?? 5000,
     sampleTimeoutS:
       int("--sample-timeout-s", v["sample-timeout-s"], 1, 86_400) ?? 300,

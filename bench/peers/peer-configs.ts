@@ -14,8 +14,8 @@ export interface PeerConfig {
 
 /**
  * The configurations each peer runs in: one with the same concurrency as
- * our default fleet (4 worker processes, 4 jobs at a time each, like 4
- * agents with 4 slots), and one tuned for the peer's best throughput as
+ * our fleet (by default 4 worker processes, 256 jobs at a time each, like
+ * 4 agents with 256 slots), and one tuned for the peer's best throughput as
  * issue 6 measured it (graphile-worker at concurrency 10 in one process;
  * pg-boss fetching batches of 500 with 4 workers; BullMQ with high
  * concurrency). The better of the two is the one we are compared with.

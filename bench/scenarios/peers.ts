@@ -35,7 +35,7 @@ export const peersScenario: Scenario = {
   title: "Peers: the same no-op work on graphile-worker, pg-boss, BullMQ",
   description:
     "N no-op jobs (10,000 by default) on Deer Flow (a run of N noop tasks, " +
-    "4 agent processes with 4 slots) and on each peer, on the same " +
+    "4 agent processes with 256 slots) and on each peer, on the same " +
     "machine and the same PostgreSQL server (BullMQ on the local Redis), " +
     "each peer in a fresh database or queue. Peer workers run as " +
     "separate processes and are started before the clock; the clock runs " +

@@ -89,7 +89,7 @@ export const throughputScenario: Scenario = {
   description:
     "One run of N independent no-op tasks, submitted with StartRun to a " +
     "control-plane process, run by agent processes connected over gRPC " +
-    "(4 by default, 4 slots each). Tasks per second from just before the " +
+    "(4 by default, 256 slots each). Tasks per second from just before the " +
     "submit until the harness sees the run SUCCESS (every result " +
     "recorded). The run's state is polled every 20 ms straight from " +
     "PostgreSQL (the API on PGlite). Also records the submit time and the " +
