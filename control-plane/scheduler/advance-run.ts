@@ -71,11 +71,14 @@ export async function advanceRun(
   runId: string,
   changed: readonly string[] | "start",
   now: Date,
+  options: { queued?: number } = {},
 ): Promise<AdvanceOutcome> {
   const run = await lockRun(tx, runId);
   if (!run || run.state === "CANCELLED") return { queued: 0 };
   const events: RunEventInput[] = [];
-  let queued = 0;
+  // Tasks the caller queued already (a run's start stores its ready tasks
+  // QUEUED), counted so the run becomes RUNNING and dispatchers wake.
+  let queued = options.queued ?? 0;
   let frontier: readonly string[] | "start" = changed;
   while (frontier === "start" || frontier.length > 0) {
     // Groups whose last child just ended end too, and count as changed.

@@ -5,7 +5,12 @@ import type { WorkflowDefinition } from "../../workflow/index.js";
 import { type Db, runs } from "../db/index.js";
 import { appendRunEvents } from "../events/append-run-events.js";
 import { advanceRun } from "./advance-run.js";
-import { insertTasks, taskRow } from "./task-row.js";
+import {
+  insertTasks,
+  queuedAtStart,
+  type TaskRow,
+  taskRow,
+} from "./task-row.js";
 
 /** What a new run is made of. */
 export interface StartRunInput {
@@ -66,12 +71,21 @@ export async function startRun(
       }
       return { runId: winner, created: false };
     }
-    await insertTasks(
-      tx,
-      input.definition.tasks.map((t, i) => taskRow(runId, t, i, now)),
-    );
-    await appendRunEvents(tx, [{ runId, state: "PENDING" }]);
-    await advanceRun(tx, runId, "start", now);
+    const rows = input.definition.tasks.map((t, i): TaskRow => {
+      const row = taskRow(runId, t, i, now);
+      return queuedAtStart(t)
+        ? { ...row, state: "QUEUED", queuedAt: now }
+        : row;
+    });
+    await insertTasks(tx, rows);
+    const queued = rows.filter((r) => r.state === "QUEUED");
+    await appendRunEvents(tx, [
+      { runId, state: "PENDING" },
+      ...queued.map((r) => ({ runId, taskId: r.taskId, state: "QUEUED" })),
+    ]);
+    // The rest (conditions, for_each, trigger rules of tasks with
+    // upstream) is the advance's to decide.
+    await advanceRun(tx, runId, "start", now, { queued: queued.length });
     return { runId, created: true };
   });
 }
