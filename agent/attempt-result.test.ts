@@ -94,6 +94,13 @@ describe("toJsonObject", () => {
     expect(toJsonObject({ n: 1n })._error).toMatch(/^not JSON: /);
   });
 
+  it("names where an output holds a NUL, which PostgreSQL cannot store", () => {
+    expect(toJsonObject({ rows: [{ name: "a\u0000b" }] })._error).toBe(
+      "at .rows[0].name: holds a NUL character (\\u0000), which cannot be stored",
+    );
+    expect(toJsonObject({ "k\u0000": 1 })._error).toMatch(/^at \.k\\u0000: /);
+  });
+
   it("turns a non-object into an empty object", () => {
     expect(toJsonObject([1, 2])).toEqual({});
     expect(toJsonObject(undefined)).toEqual({});

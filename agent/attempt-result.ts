@@ -2,7 +2,12 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { ResultSchema } from "../gen/deerflow/v1/agent_pb.js";
 import { AttemptOutcome } from "../gen/deerflow/v1/run_pb.js";
 import { type JsonObject, TaskError } from "../plugin-sdk/index.js";
-import { findTooDeep, tooDeepMessage } from "../workflow/index.js";
+import {
+  findNul,
+  findTooDeep,
+  NUL_MESSAGE,
+  tooDeepMessage,
+} from "../workflow/index.js";
 import type { AbortReason } from "./attempt.js";
 
 /** How a plugin's execute ended, as the attempt saw it. */
@@ -147,6 +152,8 @@ export function toJsonObject(value: unknown): JsonObject {
     const deep = findTooDeep(parsed);
     if (deep !== undefined)
       return { _error: `at ${deep || "the top"}: ${tooDeepMessage()}` };
+    const nul = findNul(parsed);
+    if (nul !== undefined) return { _error: `at ${nul}: ${NUL_MESSAGE}` };
     return typeof parsed === "object" &&
       parsed !== null &&
       !Array.isArray(parsed)

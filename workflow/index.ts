@@ -13,9 +13,13 @@ export {
   evaluateExpression,
 } from "./evaluate-expression.js";
 export {
+  findNul,
   findTooDeep,
   MAX_DEFINITION_TEXT,
   MAX_JSON_DEPTH,
+  NUL_MESSAGE,
+  replaceNul,
+  replaceNulIn,
   textNestingDepth,
   tooDeepMessage,
 } from "./json-limits.js";

@@ -75,3 +75,63 @@ export function findTooDeep(
 export function tooDeepMessage(maxDepth = MAX_JSON_DEPTH): string {
   return `nested deeper than ${maxDepth} levels of objects and lists`;
 }
+
+/**
+ * Where a JSON value holds a NUL character (`\u0000`), in a string or a
+ * key: PostgreSQL stores neither in jsonb nor in text. The path as
+ * findTooDeep gives it ("" for the top, ".a[2]" below), or undefined.
+ */
+export function findNul(value: unknown): string | undefined {
+  const stack: Array<{ value: unknown; path: string }> = [{ value, path: "" }];
+  while (stack.length > 0) {
+    const { value: item, path } = stack.pop() as (typeof stack)[number];
+    if (typeof item === "string") {
+      if (item.includes("\u0000")) return path;
+      continue;
+    }
+    if (item === null || typeof item !== "object") continue;
+    if (Array.isArray(item)) {
+      item.forEach((child, i) => {
+        stack.push({ value: child, path: `${path}[${i}]` });
+      });
+      continue;
+    }
+    for (const [key, child] of Object.entries(item)) {
+      if (key.includes("\u0000"))
+        return `${path}.${key.replaceAll("\u0000", "\\u0000")}`;
+      stack.push({ value: child, path: `${path}.${key}` });
+    }
+  }
+  return undefined;
+}
+
+/** A message naming the field, for a value that holds a NUL. */
+export const NUL_MESSAGE =
+  "holds a NUL character (\\u0000), which cannot be stored";
+
+/** Text with each NUL replaced by U+FFFD, so that it can be stored. */
+export function replaceNul(text: string): string {
+  return text.includes("\u0000") ? text.replaceAll("\u0000", "\uFFFD") : text;
+}
+
+/** A JSON value with each NUL in its strings and keys replaced (replaceNul). */
+export function replaceNulIn<T>(value: T): T {
+  if (findNul(value) === undefined) return value;
+  return mapStrings(value) as T;
+}
+
+function mapStrings(value: unknown): unknown {
+  if (typeof value === "string") return replaceNul(value);
+  if (value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) return value.map(mapStrings);
+  const mapped: Record<string, unknown> = {};
+  for (const [key, child] of Object.entries(value)) {
+    Object.defineProperty(mapped, replaceNul(key), {
+      value: mapStrings(child),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return mapped;
+}

@@ -15,6 +15,12 @@ import {
   type MetricPoint,
 } from "../../gen/deerflow/v1/run_pb.js";
 import type { JsonObject } from "../../plugin-sdk/index.js";
+import {
+  findNul,
+  NUL_MESSAGE,
+  replaceNul,
+  replaceNulIn,
+} from "../../workflow/index.js";
 import type { ClaimedAssignment } from "../dispatch/claim-tasks.js";
 import type { LeaseRef } from "../leases/acknowledge-lease.js";
 import type { AttemptResult } from "../leases/record-result.js";
@@ -69,14 +75,33 @@ export function toAttemptResult(
 ): AttemptResult | undefined {
   const outcome = OUTCOMES[result.outcome];
   if (!outcome) return undefined;
+  const output = result.output as JsonObject | undefined;
+  // PostgreSQL cannot store a NUL: such an output fails the attempt with
+  // a message naming where it is, rather than failing the stored result
+  // (and with it every result the agent sends after it).
+  const nul = findNul(output);
+  if (nul !== undefined) {
+    return {
+      ...ref,
+      outcome: "FAILED",
+      exitCode: result.exitCode,
+      error: `output${nul}: ${NUL_MESSAGE}`,
+      retryable: false,
+      retryClass: "error",
+      startedAt: result.startedAt ? timestampDate(result.startedAt) : undefined,
+      finishedAt: result.finishedAt
+        ? timestampDate(result.finishedAt)
+        : undefined,
+    };
+  }
   return {
     ...ref,
     outcome,
     exitCode: result.exitCode,
-    output: result.output as JsonObject | undefined,
-    error: result.error,
+    output,
+    error: replaceNul(result.error),
     retryable: result.retryable,
-    retryClass: result.retryClass,
+    retryClass: replaceNul(result.retryClass),
     retryAfterMs: result.retryAfterMs > 0 ? result.retryAfterMs : undefined,
     startedAt: result.startedAt ? timestampDate(result.startedAt) : undefined,
     finishedAt: result.finishedAt
@@ -92,10 +117,10 @@ export function toLogLines(
   return lines.map((l) => ({
     sequence: Number(l.sequence),
     time: l.time ? timestampDate(l.time) : now,
-    stream: l.stream || "log",
-    level: l.level,
-    message: l.message,
-    fields: l.fields as JsonObject | undefined,
+    stream: replaceNul(l.stream) || "log",
+    level: replaceNul(l.level),
+    message: replaceNul(l.message),
+    fields: replaceNulIn(l.fields as JsonObject | undefined),
   }));
 }
 
@@ -104,10 +129,10 @@ export function toMetricPoints(
   now: Date,
 ): TaskMetricPoint[] {
   return points.map((p) => ({
-    name: p.name,
-    kind: p.kind,
+    name: replaceNul(p.name),
+    kind: replaceNul(p.kind),
     value: p.value,
-    labels: { ...p.labels },
+    labels: replaceNulIn({ ...p.labels }),
     time: p.time ? timestampDate(p.time) : now,
   }));
 }

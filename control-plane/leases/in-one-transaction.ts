@@ -18,6 +18,7 @@ export async function inOneTransaction<T, R>(
   items: readonly T[],
   leaseIdOf: (item: T) => string,
   work: (tx: Db, items: readonly T[]) => Promise<R[]>,
+  options: InOneTransactionOptions<T, R> = {},
 ): Promise<R[]> {
   if (items.length === 0) return [];
   const once = (batch: readonly T[]) =>
@@ -25,14 +26,43 @@ export async function inOneTransaction<T, R>(
       await lockRunsOfLeases(tx, batch.map(leaseIdOf));
       return work(tx, batch);
     });
-  if (items.length === 1) return once(items);
+  const alone = async (item: T): Promise<R[]> => {
+    try {
+      return await once([item]);
+    } catch (error) {
+      const answer = isDataError(error)
+        ? options.refuse?.(item, error as Error)
+        : undefined;
+      if (answer === undefined) throw error;
+      return [answer];
+    }
+  };
+  if (items.length === 1) return alone(items[0] as T);
   try {
     return await once(items);
   } catch {
     const results: R[] = [];
-    for (const item of items) results.push(...(await once([item])));
+    for (const item of items) results.push(...(await alone(item)));
     return results;
   }
+}
+
+export interface InOneTransactionOptions<T, R> {
+  /**
+   * The answer for an item that fails alone because PostgreSQL refused
+   * its data (SQLSTATE class 22): without one, the error is thrown, and
+   * an agent that resends the item would fail the same way for ever.
+   */
+  refuse?: (item: T, error: Error) => R;
+}
+
+/** Whether PostgreSQL refused a value (SQLSTATE class 22, data exception). */
+export function isDataError(error: unknown): boolean {
+  for (let e = error; e instanceof Error; e = e.cause) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && code.startsWith("22")) return true;
+  }
+  return false;
 }
 
 /** Locks the runs of some leases, in id order, in one statement. */

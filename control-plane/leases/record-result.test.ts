@@ -1,5 +1,6 @@
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import type { JsonObject } from "../../plugin-sdk/index.js";
 import { testBackends } from "../../test/support/test-database.js";
 import type { TaskDefinition } from "../../workflow/index.js";
 import { attempts, type Db, leases } from "../db/index.js";
@@ -21,6 +22,7 @@ import {
 } from "../test-support.js";
 import { acknowledgeLease } from "./acknowledge-lease.js";
 import { expireLeases, promoteDueRetries } from "./expire-leases.js";
+import { recordResults } from "./record-result.js";
 
 async function leaseRow(db: Db, leaseId: string) {
   const [row] = await db.select().from(leases).where(eq(leases.id, leaseId));
@@ -245,6 +247,43 @@ describe.each(testBackends())("recordResult on $name", (backend) => {
     expect(await taskRow(t.db, runId, "a")).toMatchObject({
       state: "SUCCESS",
       output: { quick: true },
+    });
+  });
+
+  it("refuses a result PostgreSQL cannot store, alone or in a batch, and records the rest", async () => {
+    const { runId, lease } = await running(t.db);
+    const verdict = await report(t.db, lease, { output: { a: "x\u0000y" } });
+    expect(verdict).toMatchObject({ accepted: false });
+    expect(verdict.accepted === false && verdict.reason).toMatch(
+      /^the result could not be stored: /,
+    );
+    expect(await taskRow(t.db, runId, "a")).toMatchObject({ state: "RUNNING" });
+
+    const { runId: other } = await start(
+      t.db,
+      workflow(task("b"), task("c")),
+      at(0),
+    );
+    const claimed = await claimAll(t.db, at(1));
+    const [b, c] = [claimed.get("b"), claimed.get("c")];
+    const verdicts = await recordResults(
+      t.db,
+      "agent-1",
+      [b, c].map((l, i) => ({
+        leaseId: l.leaseId,
+        fencingToken: l.fencingToken,
+        outcome: "SUCCESS" as const,
+        output: (i === 0 ? { bad: "\u0000" } : { good: true }) as JsonObject,
+        error: "",
+        retryable: true,
+        retryClass: "",
+      })),
+      at(2),
+    );
+    expect(verdicts.map((v) => v.accepted)).toEqual([false, true]);
+    expect(await taskRow(t.db, other, "c")).toMatchObject({
+      state: "SUCCESS",
+      output: { good: true },
     });
   });
 });

@@ -62,7 +62,20 @@ export function recordResults(
     results,
     (result) => result.leaseId,
     (tx, batch) => recordIn(tx, agentId, batch, now),
+    {
+      refuse: (_result, error) => ({
+        accepted: false,
+        reason: `the result could not be stored: ${storeError(error)}`,
+      }),
+    },
   );
+}
+
+/** PostgreSQL's own words for a refused value, without the statement. */
+function storeError(error: Error): string {
+  let last: unknown = error;
+  for (let e: unknown = error; e instanceof Error; e = e.cause) last = e;
+  return last instanceof Error ? last.message : String(last);
 }
 
 /** A result's lease and task, read once for the whole batch. */
