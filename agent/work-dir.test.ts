@@ -24,8 +24,11 @@ describe("an attempt's work dir", () => {
     await expect(access(path)).rejects.toThrow();
   });
 
-  it("leaves nothing behind when never asked for", async () => {
-    await new WorkDir(root).remove();
+  it("leaves nothing behind when never asked for, nor when asked too late", async () => {
+    const dir = new WorkDir(root);
+    await dir.remove();
+    // A plugin that outlived its attempt's end reads ctx.workDir.
+    expect(() => dir.path).toThrow(/the attempt has ended/);
     expect(await readdir(root)).toEqual([]);
   });
 });

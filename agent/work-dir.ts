@@ -10,17 +10,28 @@ import { join } from "node:path";
  */
 export class WorkDir {
   private made: string | undefined;
+  private removed = false;
 
   constructor(private readonly root: string) {}
 
-  /** The directory's path; makes it on the first call. */
+  /**
+   * The directory's path; makes it on the first call. Throws once the
+   * attempt has ended: a plugin that outlived its abort must not make a
+   * directory that nothing would remove.
+   */
   get path(): string {
+    if (this.removed) {
+      throw new Error(
+        "ctx.workDir: the attempt has ended; its work dir is gone",
+      );
+    }
     this.made ??= mkdtempSync(join(this.root, "deerflow-attempt-"));
     return this.made;
   }
 
   /** Removes the directory and all in it, if it was ever made. */
   async remove(): Promise<void> {
+    this.removed = true;
     if (this.made === undefined) return;
     await rm(this.made, { recursive: true, force: true });
   }

@@ -9,6 +9,7 @@ import {
   report,
   start,
   task,
+  taskRow,
   useTestDatabase,
   workflow,
 } from "../test-support.js";
@@ -111,6 +112,23 @@ describe.each(testBackends())("registerAgent on $name", (backend) => {
       .from(leases)
       .where(eq(leases.id, mine.get("kept").leaseId));
     expect(kept?.expiresAt).toEqual(new Date(at(20).getTime() + LEASE_TTL_MS));
+  });
+
+  it("counts a re-attached lease as acknowledged: its attempt is running", async () => {
+    const { runId } = await start(t.db, workflow(task("a")));
+    // The acknowledgement was lost with the control plane that got it.
+    const lease = (await claimAll(t.db, at(1))).get("a");
+    const ref = { leaseId: lease.leaseId, fencingToken: lease.fencingToken };
+    await registerAgent(t.db, profile(), session("s2"), [ref], at(3));
+    const [row] = await t.db
+      .select()
+      .from(leases)
+      .where(eq(leases.id, lease.leaseId));
+    expect(row?.state).toBe("ACTIVE");
+    expect(await taskRow(t.db, runId, "a")).toMatchObject({
+      state: "RUNNING",
+      startedAt: at(3),
+    });
   });
 
   it("marks the agent disconnected only for its current session", async () => {

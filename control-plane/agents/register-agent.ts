@@ -1,7 +1,11 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { JsonObject } from "../../plugin-sdk/index.js";
 import { agents, type Db, leases } from "../db/index.js";
-import { expiresFrom, type LeaseRef } from "../leases/acknowledge-lease.js";
+import {
+  acknowledgeLeases,
+  expiresFrom,
+  type LeaseRef,
+} from "../leases/acknowledge-lease.js";
 import { HELD_LEASE_STATES } from "../leases/lease-state.js";
 
 /** An agent's self-description, checked. */
@@ -86,7 +90,16 @@ async function reattach(
     )
     .returning({ id: leases.id, fencingToken: leases.fencingToken });
   const tokens = new Map(rows.map((r) => [r.id, r.fencingToken]));
-  return held.filter((h) => tokens.get(h.leaseId) === h.fencingToken);
+  const reattached = held.filter(
+    (h) => tokens.get(h.leaseId) === h.fencingToken,
+  );
+  // The agent runs what it says it holds: an acknowledgement lost with
+  // the previous session (a control plane killed before it recorded it)
+  // would otherwise leave the lease GRANTED, and the unacknowledged
+  // assignment be taken back at its deadline while the attempt runs.
+  // Acknowledging again changes nothing for a lease already ACTIVE.
+  await acknowledgeLeases(db, agentId, reattached, now);
+  return reattached;
 }
 
 /** Marks the agent disconnected, unless a newer session took over. */

@@ -168,6 +168,11 @@ export async function closeAttempt(
 /** A plain task's attempt that succeeded, with its lease held locked. */
 export interface SucceededAttempt {
   lease: HeldLease;
+  /**
+   * Whether the lease was acknowledged. A result can overtake a lost
+   * acknowledgement; the task then gets its RUNNING event and start here.
+   */
+  acknowledged: boolean;
   exitCode?: number | undefined;
   output?: JsonObject | undefined;
   startedAt?: Date | undefined;
@@ -201,9 +206,10 @@ export async function closeSucceeded(
         ${sql.param(done.map((d) => d.exitCode ?? null))}::int[],
         ${sql.param(done.map((d) => json(d.output)))}::text[],
         ${sql.param(done.map((d) => time(d.startedAt)))}::text[],
-        ${sql.param(done.map((d) => time(d.finishedAt)))}::text[]
+        ${sql.param(done.map((d) => time(d.finishedAt)))}::text[],
+        ${sql.param(done.map((d) => d.acknowledged))}::boolean[]
       ) AS d(lease_id, run_id, task_id, attempt, agent_id, exit_code, output,
-        started_at, finished_at)
+        started_at, finished_at, acknowledged)
     ),
     released AS (
       UPDATE leases l SET state = 'RELEASED', released_at = ${at}::timestamptz
@@ -221,11 +227,20 @@ export async function closeSucceeded(
       UPDATE tasks t
       SET state = 'SUCCESS', exit_code = done.exit_code, error = '',
         output = coalesce(done.output::jsonb, '{}'::jsonb),
+        started_at = coalesce(t.started_at, done.started_at::timestamptz,
+          ${at}::timestamptz),
         finished_at = ${at}::timestamptz
       FROM done WHERE t.run_id = done.run_id AND t.task_id = done.task_id
     ),
     ${appendRunEventsFrom(sql`
-      SELECT run_id, task_id, 'SUCCESS', attempt, agent_id, '' FROM done`)}
+      SELECT run_id, task_id, state, attempt, agent_id, ''
+      FROM (
+        SELECT run_id, task_id, 'RUNNING' AS state, attempt, agent_id, 0 AS k
+        FROM done WHERE NOT acknowledged
+        UNION ALL
+        SELECT run_id, task_id, 'SUCCESS', attempt, agent_id, 1 FROM done
+      ) AS e
+      ORDER BY k`)}
     SELECT notified FROM events_notified`);
   const ended = new Map<string, string[]>();
   for (const { lease } of done) {

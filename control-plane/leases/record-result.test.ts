@@ -243,11 +243,27 @@ describe.each(testBackends())("recordResult on $name", (backend) => {
   it("accepts a result that arrives before the acknowledgement", async () => {
     const { runId } = await start(t.db, workflow(task("a")), at(0));
     const lease = (await claimAll(t.db, at(1))).get("a");
-    await report(t.db, lease, { output: { quick: true } }, at(2));
+    await report(
+      t.db,
+      lease,
+      { output: { quick: true }, startedAt: at(1.5) },
+      at(2),
+    );
     expect(await taskRow(t.db, runId, "a")).toMatchObject({
       state: "SUCCESS",
       output: { quick: true },
+      startedAt: at(1.5),
     });
+    // The lost acknowledgement's RUNNING is recorded with the result.
+    expect(await history(t.db, runId)).toEqual([
+      "run:PENDING",
+      "a:QUEUED",
+      "run:RUNNING",
+      "a:ASSIGNED",
+      "a:RUNNING",
+      "a:SUCCESS",
+      "run:SUCCESS",
+    ]);
   });
 
   it("refuses a result PostgreSQL cannot store, alone or in a batch, and records the rest", async () => {

@@ -132,6 +132,7 @@ export async function recordIn(
           attempt: lease.attempt,
           agentId,
         },
+        acknowledged: lease.state === "ACTIVE",
         exitCode: result.exitCode,
         output: result.output,
         startedAt: result.startedAt,
