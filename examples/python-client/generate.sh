@@ -3,7 +3,7 @@
 # from proto/deerflow/v1, with Debian's protoc (protobuf-compiler 3.21)
 # and gRPC's Python plugin (protobuf-compiler-grpc 1.51), the versions of
 # the python3-protobuf and python3-grpcio they run against:
-#   apt-get install -y protobuf-compiler protobuf-compiler-grpc
+#   apt-get install -y protobuf-compiler protobuf-compiler-grpc libprotobuf-dev
 # (Debian's python3-grpc-tools bundles protoc 3.5, which cannot read the
 # proto3 `optional` fields of run.proto.) PROTOC and GRPC_PYTHON_PLUGIN
 # override the tools. With a directory argument, writes the stubs there
@@ -21,6 +21,12 @@ for tool in "$protoc" "$plugin"; do
     exit 1
   fi
 done
+if ! "$protoc" -I "$root/proto" --descriptor_set_out=/dev/null \
+  google/protobuf/struct.proto 2>/dev/null; then
+  echo "generate.sh: $protoc cannot find google/protobuf/struct.proto;" \
+    "install libprotobuf-dev" >&2
+  exit 1
+fi
 rm -rf "$out/deerflow"
 # Relative paths, so the stubs name their files "deerflow/v1/x.proto".
 cd "$root/proto"
