@@ -7,9 +7,11 @@ import {
   ACK_DEADLINE_MS,
   at,
   claimAll,
+  failure,
   history,
   LEASE_TTL_MS,
   listenFor,
+  report,
   runState,
   start,
   task,
@@ -60,9 +62,10 @@ describe.each(testBackends())("expireLeases on $name", (backend) => {
       retryClass: "lost",
       error: "the lease expired: the agent stopped renewing it",
     });
+    // Lost, not failed: due again at once, with no backoff.
     expect(await taskRow(t.db, runId, "a")).toMatchObject({
       state: "RETRY",
-      notBefore: later(late, 1000),
+      notBefore: late,
     });
     expect((await taskStates(t.db, runId)).b).toBe("RUNNING");
     expect(await expireLeases(t.db, late)).toBe(0);
@@ -165,7 +168,12 @@ describe.each(testBackends())("promoteDueRetries on $name", (backend) => {
       await acknowledgeLease(t.db, "agent-1", claimed.get(id), at(1));
     }
     const expiry = later(at(1), LEASE_TTL_MS + 1);
-    expect(await expireLeases(t.db, expiry)).toBe(2);
+    for (const id of claimed.ids) {
+      expect(await report(t.db, claimed.get(id), failure(), expiry)).toEqual({
+        accepted: true,
+        duplicate: false,
+      });
+    }
     expect(await taskStates(t.db, runId)).toEqual({
       soon: "RETRY",
       later: "RETRY",

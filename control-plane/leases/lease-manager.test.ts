@@ -7,7 +7,9 @@ import {
   at,
   type Claimed,
   claimAll,
+  failure,
   LEASE_TTL_MS,
+  report,
   start,
   task,
   taskStates,
@@ -56,12 +58,15 @@ describe.each(testBackends())("LeaseManager on $name", (backend) => {
   const t = useTestDatabase(backend);
 
   it("sweeps expired leases and due retries at its clock's time", async () => {
+    const retry = { retry: { max_attempts: 2, initial_delay: 30 } };
     const { runId } = await start(
       t.db,
-      workflow(task("a", { retry: { max_attempts: 2, initial_delay: 30 } })),
+      workflow(task("lost", retry), task("failed", retry)),
     );
-    await acknowledgeAll(t.db, await claimAll(t.db, at(1)));
-    const time = handClock(at(1));
+    const claimed = await claimAll(t.db, at(1));
+    await acknowledgeAll(t.db, claimed);
+    await report(t.db, claimed.get("failed"), failure(), at(2));
+    const time = handClock(at(2));
     const manager = new LeaseManager({
       db: t.db,
       clock: time.clock,
@@ -69,13 +74,20 @@ describe.each(testBackends())("LeaseManager on $name", (backend) => {
       replicaId: "replica-1",
     });
     expect(await manager.sweep()).toEqual({ expired: 0, promoted: 0 });
+    // A lost attempt is due again at once; a failed one after its backoff.
     const expiry = new Date(at(1).getTime() + LEASE_TTL_MS + 1);
     time.set(expiry);
-    expect(await manager.sweep()).toEqual({ expired: 1, promoted: 0 });
-    expect(await taskStates(t.db, runId)).toEqual({ a: "RETRY" });
-    time.set(new Date(expiry.getTime() + 30_000));
+    expect(await manager.sweep()).toEqual({ expired: 1, promoted: 1 });
+    expect(await taskStates(t.db, runId)).toEqual({
+      lost: "QUEUED",
+      failed: "RETRY",
+    });
+    time.set(new Date(at(2).getTime() + 30_000));
     expect(await manager.sweep()).toEqual({ expired: 0, promoted: 1 });
-    expect(await taskStates(t.db, runId)).toEqual({ a: "QUEUED" });
+    expect(await taskStates(t.db, runId)).toEqual({
+      lost: "QUEUED",
+      failed: "QUEUED",
+    });
   });
 
   it("sweeps in its loop until stopped", async () => {
@@ -94,6 +106,7 @@ describe.each(testBackends())("LeaseManager on $name", (backend) => {
     } finally {
       await manager.stop();
     }
-    expect(await taskStates(t.db, runId)).toEqual({ a: "RETRY" });
+    // Lost in the sweep, and due again at once.
+    expect(await taskStates(t.db, runId)).toEqual({ a: "QUEUED" });
   });
 });

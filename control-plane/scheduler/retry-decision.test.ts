@@ -74,6 +74,27 @@ describe("decideRetry", () => {
     },
   );
 
+  it("retries a lost attempt at once, whatever the backoff", () => {
+    const decision = decideRetry(
+      spec({ max_attempts: 3, initial_delay: 30 }),
+      1,
+      3,
+      failed({ retryClass: "lost" }),
+      NOW,
+      noJitter,
+    );
+    expect(decision).toEqual({ state: "RETRY", notBefore: NOW, delayMs: 0 });
+    const error = decideRetry(
+      spec({ max_attempts: 3, initial_delay: 30 }),
+      1,
+      3,
+      failed({ retryClass: "error" }),
+      NOW,
+      noJitter,
+    );
+    expect(error).toMatchObject({ state: "RETRY", delayMs: 30_000 });
+  });
+
   it.each(["5xx", "429"])("does not retry %s by default", (retryClass) => {
     expect(
       decideRetry(spec(), 1, 2, failed({ retryClass }), NOW, noJitter),

@@ -52,10 +52,14 @@ export function decideRetry(
   // The remote side's wait is honoured, up to an hour: a Retry-After
   // date years ahead must not park a task for good.
   const asked = Math.min(failure.retryAfterMs ?? 0, MAX_RETRY_AFTER_MS);
-  const delayMs = Math.max(
-    retryDelayMs(policy, attemptCount + 1, random),
-    asked,
-  );
+  // A lost attempt says nothing about the task or what it calls: its
+  // agent died or was cut off, and the lease's expiry was the wait. It
+  // runs again elsewhere at once; the backoff is for failures.
+  const backoff =
+    failure.retryClass === "lost"
+      ? 0
+      : retryDelayMs(policy, attemptCount + 1, random);
+  const delayMs = Math.max(backoff, asked);
   return {
     state: "RETRY",
     notBefore: new Date(now.getTime() + delayMs),
