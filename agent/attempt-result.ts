@@ -3,9 +3,8 @@ import type { ResultSchema } from "../gen/deerflow/v1/agent_pb.js";
 import { AttemptOutcome } from "../gen/deerflow/v1/run_pb.js";
 import { type JsonObject, TaskError } from "../plugin-sdk/index.js";
 import {
-  findNul,
   findTooDeep,
-  NUL_MESSAGE,
+  replaceNulIn,
   tooDeepMessage,
 } from "../workflow/index.js";
 import type { AbortReason } from "./attempt.js";
@@ -152,12 +151,13 @@ export function toJsonObject(value: unknown): JsonObject {
     const deep = findTooDeep(parsed);
     if (deep !== undefined)
       return { _error: `at ${deep || "the top"}: ${tooDeepMessage()}` };
-    const nul = findNul(parsed);
-    if (nul !== undefined) return { _error: `at ${nul}: ${NUL_MESSAGE}` };
-    return typeof parsed === "object" &&
-      parsed !== null &&
-      !Array.isArray(parsed)
-      ? (parsed as JsonObject)
+    // PostgreSQL stores no NUL; binary bytes in a stdout tail or an HTTP
+    // body are kept as U+FFFD, as in log lines, not a failed attempt.
+    const storable = replaceNulIn(parsed);
+    return typeof storable === "object" &&
+      storable !== null &&
+      !Array.isArray(storable)
+      ? (storable as JsonObject)
       : {};
   } catch (error) {
     return { _error: `not JSON: ${messageOf(error)}` };

@@ -15,12 +15,7 @@ import {
   type MetricPoint,
 } from "../../gen/deerflow/v1/run_pb.js";
 import type { JsonObject } from "../../plugin-sdk/index.js";
-import {
-  findNul,
-  NUL_MESSAGE,
-  replaceNul,
-  replaceNulIn,
-} from "../../workflow/index.js";
+import { replaceNul, replaceNulIn } from "../../workflow/index.js";
 import type { ClaimedAssignment } from "../dispatch/claim-tasks.js";
 import type { LeaseRef } from "../leases/acknowledge-lease.js";
 import type { AttemptResult } from "../leases/record-result.js";
@@ -75,25 +70,10 @@ export function toAttemptResult(
 ): AttemptResult | undefined {
   const outcome = OUTCOMES[result.outcome];
   if (!outcome) return undefined;
-  const output = result.output as JsonObject | undefined;
-  // PostgreSQL cannot store a NUL: such an output fails the attempt with
-  // a message naming where it is, rather than failing the stored result
-  // (and with it every result the agent sends after it).
-  const nul = findNul(output);
-  if (nul !== undefined) {
-    return {
-      ...ref,
-      outcome: "FAILED",
-      exitCode: result.exitCode,
-      error: `output${nul}: ${NUL_MESSAGE}`,
-      retryable: false,
-      retryClass: "error",
-      startedAt: result.startedAt ? timestampDate(result.startedAt) : undefined,
-      finishedAt: result.finishedAt
-        ? timestampDate(result.finishedAt)
-        : undefined,
-    };
-  }
+  // PostgreSQL stores no NUL: one in an output is kept as U+FFFD, as in
+  // log lines, rather than failing the stored result (and with it every
+  // result the agent sends after it).
+  const output = replaceNulIn(result.output as JsonObject | undefined);
   return {
     ...ref,
     outcome,

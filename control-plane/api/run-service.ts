@@ -18,6 +18,7 @@ import {
   WatchRunResponseSchema,
 } from "../../gen/deerflow/v1/run_pb.js";
 import type { JsonObject } from "../../plugin-sdk/index.js";
+import { findNul, NUL_MESSAGE } from "../../workflow/index.js";
 import { type Db, runEvents, runs } from "../db/index.js";
 import type { RunEventHub } from "../events/run-event-hub.js";
 import { cancelRun } from "../runs/cancel-run.js";
@@ -63,6 +64,8 @@ export function createRunService(
   return {
     async startRun(req) {
       const params = (req.params ?? {}) as JsonObject;
+      const nul = findNul(params);
+      if (nul !== undefined) throw invalidArgument(`params${nul}`, NUL_MESSAGE);
       const catalog = await loadTaskTypeCatalog(db);
       // A registered workflow by name and version, or else the inline
       // definition; no workflow at all is a missing definition

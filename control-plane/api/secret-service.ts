@@ -62,6 +62,14 @@ function checkName(name: string): string {
 /** The message never holds the value, not even a part of it. */
 function checkValue(value: string): void {
   if (value === "") throw invalidArgument("value", "is required");
+  if (value.includes("\u0000")) {
+    // A secret reaches a task as an environment variable, which cannot
+    // hold one; the error the task would get quotes the value.
+    throw invalidArgument(
+      "value",
+      "holds a NUL character (\\u0000), which an environment variable cannot carry",
+    );
+  }
   const bytes = Buffer.byteLength(value, "utf8");
   if (bytes > MAX_SECRET_VALUE_BYTES) {
     throw invalidArgument(

@@ -7,7 +7,9 @@ export type SecretProviderErrorCode =
   /** The provider is not set up on this control plane. */
   | "secret_provider_not_configured"
   /** The provider failed or did not answer in time. */
-  | "secret_provider_unavailable";
+  | "secret_provider_unavailable"
+  /** The value cannot be given to a task (it holds a NUL). */
+  | "secret_value_invalid";
 
 /**
  * A provider could not give a secret's value. Messages name where the

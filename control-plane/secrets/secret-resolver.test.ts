@@ -87,6 +87,27 @@ describe("resolving a task's secrets", () => {
     );
   });
 
+  it("refuses a value with a NUL, never quoting it", async () => {
+    const resolver = new SecretResolver(
+      readers({
+        [key({ provider: "store", name: "db_pass" })]: "top\u0000secret",
+      }),
+      1000,
+    );
+    const error = await resolver
+      .resolve({
+        taskId: "load",
+        config: {},
+        secretsBlock: { DB_PASS: "db_pass" },
+      })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SecretResolutionError);
+    expect((error as Error).message).toMatch(
+      /could not be resolved: the value holds a NUL character \(\\u0000\), which an environment variable cannot carry$/,
+    );
+    expect((error as Error).message).not.toContain("top");
+  });
+
   it("gives up after its timeout", async () => {
     const resolver = new SecretResolver(readers({}), 100);
     const error = await resolver

@@ -125,7 +125,15 @@ export class SecretResolver {
     const where = describeSecretSource(source);
     try {
       const reader = this.readers[source.provider] as SecretReader;
-      return await reader.read(source, signal);
+      const value = await reader.read(source, signal);
+      if (value.includes("\u0000")) {
+        // Never passed on: the task's error would quote the value.
+        throw new SecretProviderError(
+          "the value holds a NUL character (\\u0000), which an environment variable cannot carry",
+          "secret_value_invalid",
+        );
+      }
+      return value;
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       const timedOut =

@@ -8,6 +8,8 @@ import {
 import type { Definition } from "../../gen/deerflow/v1/workflow_pb.js";
 import type { JsonObject } from "../../plugin-sdk/index.js";
 import {
+  findNul,
+  NUL_MESSAGE,
   type Problem,
   parseDefinitionText,
   type TaskTypeCatalog,
@@ -48,6 +50,19 @@ export function checkDefinition(
         problems: [{ taskId: "", field: "definition", message: "is required" }],
       };
   }
+  // PostgreSQL stores no NUL: refused here, naming where, rather than
+  // failing the insert with an internal error.
+  const nuls = (
+    [
+      ["definition", findNul(document)],
+      ["params", findNul(params)],
+    ] as const
+  ).flatMap(([where, path]) =>
+    path === undefined
+      ? []
+      : [{ taskId: "", field: `${where}${path}`, message: NUL_MESSAGE }],
+  );
+  if (nuls.length > 0) return { ok: false, problems: nuls };
   const result = validateDefinition(document, {
     taskTypes: catalog,
     ...(params ? { params } : {}),

@@ -68,6 +68,33 @@ describe.each(testBackends())("bad input from grpc-js on $name", (backend) => {
     expect(error.details).not.toContain("params.date");
   });
 
+  it("StartRun with a NUL in a param or the definition: InvalidArgument naming where", async () => {
+    const inParams = await grpcError(
+      runs.unary("StartRun", {
+        definition: { document: toStruct(DEFINITION) },
+        params: toStruct({ date: "2026\u000002" }),
+      }),
+    );
+    expect(inParams.code).toBe(status.INVALID_ARGUMENT);
+    expect(inParams.details).toBe(
+      "params.date: holds a NUL character (\\u0000), which cannot be stored",
+    );
+    const inDefinition = await grpcError(
+      runs.unary("StartRun", {
+        definition: {
+          document: toStruct({
+            ...DEFINITION,
+            tasks: [{ id: "a", type: "shell", command: "echo \u0000" }],
+          }),
+        },
+      }),
+    );
+    expect(inDefinition.code).toBe(status.INVALID_ARGUMENT);
+    expect(inDefinition.details).toMatch(
+      /^definition\.tasks\[0\]\.command: holds a NUL character/m,
+    );
+  });
+
   it("StartRun reports every problem of a definition at once", async () => {
     const error = await grpcError(
       runs.unary("StartRun", {

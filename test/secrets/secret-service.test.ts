@@ -90,6 +90,10 @@ describe.each(testBackends())("SecretService on $name", (backend) => {
         { name: "BIG", value: "s".repeat(64 * 1024 + 1) },
         "value: is 65537 bytes; at most 65536 (64 KiB)",
       ],
+      [
+        { name: "NUL", value: "top\u0000secret" },
+        "value: holds a NUL character (\\u0000), which an environment variable cannot carry",
+      ],
     ] as const;
     for (const [request, message] of cases) {
       const error = await refusal(cp.secrets.putSecret(request));
