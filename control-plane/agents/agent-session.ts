@@ -13,10 +13,7 @@ import type { LogLine, MetricPoint } from "../../gen/deerflow/v1/run_pb.js";
 import type { Db } from "../db/index.js";
 import type { ClaimedAssignment } from "../dispatch/claim-tasks.js";
 import type { Dispatcher, DispatchTarget } from "../dispatch/dispatcher.js";
-import {
-  acknowledgeLease,
-  type LeaseRef,
-} from "../leases/acknowledge-lease.js";
+import type { LeaseRef } from "../leases/acknowledge-lease.js";
 import { type ResultVerdict, recordResult } from "../leases/record-result.js";
 import { renewLeases } from "../leases/renew-leases.js";
 import { settleLeases } from "../leases/settle-leases.js";
@@ -307,17 +304,18 @@ export class AgentSession implements DispatchTarget {
         return;
       }
       case "acknowledge":
+      case "result":
+        // With a lease, these are settled in batches (handleBatch).
+        this.log.warn({ message: m.case }, "message without lease ignored");
+        return;
       case "reject":
-        await this.onAcknowledge(m.case, m.value.lease);
+        await this.onReject(m.value.lease);
         return;
       case "logChunk":
         await this.onLogChunk(m.value.lease, m.value.lines);
         return;
       case "metricBatch":
         await this.onMetrics(m.value.lease, m.value.points);
-        return;
-      case "result":
-        await this.onResult(m.value);
         return;
       case "hello":
         throw new ConnectError(
@@ -332,41 +330,27 @@ export class AgentSession implements DispatchTarget {
     }
   }
 
-  private async onAcknowledge(
-    kind: "acknowledge" | "reject",
-    message: LeaseRefMessage | undefined,
-  ): Promise<void> {
+  private async onReject(message: LeaseRefMessage | undefined): Promise<void> {
     if (!message) {
-      this.log.warn({ message: kind }, "message without lease ignored");
+      this.log.warn({ message: "reject" }, "message without lease ignored");
       return;
     }
-    const ref = fromLeaseRef(message);
-    if (kind === "reject") {
-      // A rejected assignment never started: the task goes back to the
-      // queue without using up one of its attempts.
-      await recordResult(
-        this.deps.db,
-        this.agentId,
-        {
-          ...ref,
-          outcome: "LOST",
-          error: "the agent rejected the assignment",
-          retryable: true,
-          retryClass: "lost",
-          requeue: true,
-        },
-        this.now(),
-      );
-      this.deps.dispatcher.wake();
-      return;
-    }
-    const held = await acknowledgeLease(
+    // A rejected assignment never started: the task goes back to the
+    // queue without using up one of its attempts.
+    await recordResult(
       this.deps.db,
       this.agentId,
-      ref,
+      {
+        ...fromLeaseRef(message),
+        outcome: "LOST",
+        error: "the agent rejected the assignment",
+        retryable: true,
+        retryClass: "lost",
+        requeue: true,
+      },
       this.now(),
     );
-    if (!held) this.cancel(ref, "stale");
+    this.deps.dispatcher.wake();
   }
 
   private async onLogChunk(
@@ -396,19 +380,6 @@ export class AgentSession implements DispatchTarget {
       fromLeaseRef(message),
       toMetricPoints(points, this.now()),
     );
-  }
-
-  private async onResult(result: Result): Promise<void> {
-    if (!result.lease) {
-      this.log.warn("result without lease ignored");
-      return;
-    }
-    const ref = fromLeaseRef(result.lease);
-    const recorded = toAttemptResult(result, ref);
-    const verdict = recorded
-      ? await recordResult(this.deps.db, this.agentId, recorded, this.now())
-      : { accepted: false as const, reason: "result.outcome: must be set" };
-    this.answerResult(ref, verdict);
   }
 
   private answerResult(ref: LeaseRef, verdict: ResultVerdict): void {
