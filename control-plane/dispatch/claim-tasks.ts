@@ -4,8 +4,8 @@ import type { JsonObject, JsonValue } from "../../plugin-sdk/index.js";
 import { referencedTasks } from "../../workflow/index.js";
 import { type Db, rowsOf, runs } from "../db/index.js";
 import { appendRunEventsFrom } from "../events/append-run-events.js";
-import { loadFacts, templateContext } from "../scheduler/advance-run.js";
 import { scopedTaskId } from "../scheduler/task-groups.js";
+import { loadFacts, templateContext } from "../scheduler/template-facts.js";
 
 /** The agent a claim is made for: what it provides and how it is labelled. */
 export interface ClaimingAgent {

@@ -1,10 +1,6 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { JsonObject, JsonValue } from "../../plugin-sdk/index.js";
-import {
-  evaluateCondition,
-  referencedTasks,
-  type TemplateContext,
-} from "../../workflow/index.js";
+import { evaluateCondition, referencedTasks } from "../../workflow/index.js";
 import { type Db, rowsOf, runs, tasks } from "../db/index.js";
 import {
   appendRunEvents,
@@ -24,6 +20,12 @@ import {
   insertChildren,
   scopedTaskId,
 } from "./task-groups.js";
+import {
+  loadFacts,
+  type TaskFacts,
+  taskIdIn,
+  templateContext,
+} from "./template-facts.js";
 import { evaluateTriggerRule, type TriggerRule } from "./trigger-rule.js";
 
 /** What changed while a run advanced. */
@@ -38,14 +40,6 @@ interface Candidate {
   taskId: string;
   dependsOn: string[];
   spec: JsonObject;
-}
-
-interface TaskFacts {
-  taskId: string;
-  state: TaskStateName;
-  output: JsonObject | null;
-  exitCode: number | null;
-  attemptCount: number;
 }
 
 interface LockedRun {
@@ -260,77 +254,6 @@ function checkCondition(
       error: `condition: ${(error as Error).message}`,
     };
   }
-}
-
-/**
- * The values templates and conditions of one task may read. With the
- * task's `spec`, a generated task sees its siblings by their own ids
- * (`tasks.x` for `gen/x`), and a for_each child its `item` and `index`.
- */
-export function templateContext(
-  run: Pick<LockedRun, "id" | "workflowName" | "params" | "startedAt">,
-  taskId: string,
-  attempt: number,
-  facts: ReadonlyMap<string, TaskFacts>,
-  now: Date,
-  options: { spec?: JsonObject } = {},
-): TemplateContext {
-  const spec = options.spec ?? {};
-  const prefix = typeof spec.scope === "string" ? `${spec.scope}/` : "";
-  const taskValues: TemplateContext["tasks"] = {};
-  for (const f of facts.values()) {
-    const id =
-      prefix !== "" && f.taskId.startsWith(prefix)
-        ? f.taskId.slice(prefix.length)
-        : f.taskId;
-    taskValues[id] = {
-      status: f.state,
-      output: f.output ?? {},
-      attempts: f.attemptCount,
-      ...(f.exitCode === null ? {} : { exit_code: f.exitCode }),
-    };
-  }
-  return {
-    params: run.params,
-    tasks: taskValues,
-    run: {
-      id: run.id,
-      name: run.workflowName,
-      started_at: (run.startedAt ?? now).toISOString(),
-    },
-    task: { id: taskId, attempt },
-    ...(typeof spec.index === "number"
-      ? { item: (spec.item ?? null) as JsonValue, index: spec.index }
-      : {}),
-  };
-}
-
-/** States and outputs of some tasks of a run, by task id. */
-export async function loadFacts(
-  tx: Db,
-  runId: string,
-  taskIds: readonly string[],
-): Promise<Map<string, TaskFacts>> {
-  if (taskIds.length === 0) return new Map();
-  const rows = await tx
-    .select({
-      taskId: tasks.taskId,
-      state: tasks.state,
-      output: tasks.output,
-      exitCode: tasks.exitCode,
-      attemptCount: tasks.attemptCount,
-    })
-    .from(tasks)
-    .where(and(eq(tasks.runId, runId), taskIdIn(taskIds)));
-  return new Map(rows.map((r) => [r.taskId, r]));
-}
-
-/**
- * `task_id = ANY($1)`: one array parameter, where inArray would build and
- * send one parameter per id (10,000 at the start of a wide run).
- */
-export function taskIdIn(taskIds: readonly string[]) {
-  return sql`${tasks.taskId} = ANY(${sql.param([...taskIds])}::text[])`;
 }
 
 async function applyMoves(
