@@ -11,19 +11,15 @@ import {
 import { AttemptOutcome } from "../../gen/deerflow/v1/run_pb.js";
 import type { JsonObject } from "../../plugin-sdk/index.js";
 import { noopConfigSchema } from "../../plugins/index.js";
+import type { FleetStatsLine } from "./fleet-stats.js";
 
-/** Counters every simulated agent of a process adds to. */
-export interface FleetCounters {
-  connected: number;
-  lost: number;
-  failed: number;
-  heartbeats: number;
-  heartbeatAcks: number;
-  assignments: number;
-  results: number;
-  ackLatenciesMs: number[];
+/**
+ * Counters every simulated agent of a process adds to: what the process
+ * reports in each stats line.
+ */
+export type FleetCounters = Omit<FleetStatsLine, "kind" | "firstError"> & {
   firstError: string | undefined;
-}
+};
 
 /** Who a simulated agent says it is. */
 export interface SimulatedAgentOptions {
