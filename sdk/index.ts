@@ -16,6 +16,7 @@ export {
   type Run,
   type RunEvent,
   RunState,
+  RunView,
   type Task as RunTask,
   TaskState,
 } from "../gen/deerflow/v1/run_pb.js";

@@ -1,23 +1,28 @@
 import { describe, expect, it } from "vitest";
+import { RunView } from "../gen/deerflow/v1/run_pb.js";
 import { startRunRequest } from "./start-run.js";
 import { ShellTask } from "./tasks/shell-task.js";
 import { Workflow } from "./workflow.js";
 
 describe("startRunRequest", () => {
-  it("sends a Workflow as its definition document", () => {
+  it("sends a Workflow as its definition document, in JSON text", () => {
     const wf = new Workflow({ name: "w" }).add(new ShellTask("a", "true"));
     const request = startRunRequest({
       definition: wf,
       params: { n: 1, skip: undefined },
       idempotencyKey: "k1",
+      view: RunView.FULL,
     });
     expect(request).toEqual({
       workflow: {
         case: "definition",
-        value: { source: { case: "document", value: wf.toDefinition() } },
+        value: {
+          source: { case: "text", value: JSON.stringify(wf.toDefinition()) },
+        },
       },
       params: { n: 1 },
       idempotencyKey: "k1",
+      view: RunView.FULL,
     });
   });
 

@@ -3,6 +3,7 @@ import type { CallOptions, Client } from "@connectrpc/connect";
 import type {
   Run,
   RunService,
+  RunView,
   StartRunRequestSchema,
 } from "../gen/deerflow/v1/run_pb.js";
 import type { ConfigObject } from "./config-value.js";
@@ -16,6 +17,12 @@ interface RunSettings {
   params?: ConfigObject;
   /** A second start with the same key returns the first run. */
   idempotencyKey?: string;
+  /**
+   * How much of the run StartRun answers with: `RunView.BASIC` leaves
+   * the tasks out (for a large run, most of the answer). Default: the
+   * full run.
+   */
+  view?: RunView;
 }
 
 /**
@@ -75,6 +82,7 @@ export function startRunRequest(
     }
     request.idempotencyKey = input.idempotencyKey;
   }
+  if (input.view !== undefined) request.view = input.view;
   return request;
 }
 

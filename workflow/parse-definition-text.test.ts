@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { parseDefinitionText } from "./parse-definition-text.js";
+import {
+  keysParsed,
+  keysWritten,
+  parseDefinitionText,
+} from "./parse-definition-text.js";
 
 describe("parseDefinitionText", () => {
   it("guesses JSON from a leading brace and YAML otherwise", () => {
@@ -49,6 +53,37 @@ describe("parseDefinitionText", () => {
     );
     expect(document).toBeUndefined();
     expect(problems[0]?.message).toMatch(/^line 2:2: Map keys must be unique/);
+  });
+
+  it("finds a repeated key nested deep, or named __proto__", () => {
+    const nested = parseDefinitionText(
+      '{"tasks": [{"id": "a", "config": {"x": 1,\n"x": 2}}]}',
+    );
+    expect(nested.problems[0]?.message).toMatch(/^line 2:1: Map keys must/);
+    const proto = parseDefinitionText('{"__proto__": 1, "__proto__": 2}');
+    expect(proto.problems[0]?.message).toMatch(/Map keys must be unique/);
+  });
+
+  it("does not take strings with quotes, colons or escapes for keys", () => {
+    const text = JSON.stringify({
+      name: "w",
+      tasks: [
+        { id: "a", command: 'echo "x": \\"y":' },
+        { id: "b", list: ["k", ":", 'q"', "\\"], 'we"ird:': { ":": "" } },
+      ],
+    });
+    const { document, problems } = parseDefinitionText(text);
+    expect(problems).toEqual([]);
+    expect(document).toEqual(JSON.parse(text));
+    // The same keys spread over lines and spaces, as a person writes them.
+    const spaced = parseDefinitionText(
+      JSON.stringify(JSON.parse(text), null, 2),
+    );
+    expect(spaced.problems).toEqual([]);
+    // Counted exactly, so the slow second parse is not taken.
+    expect(keysWritten(text)).toBe(8);
+    expect(keysParsed(document)).toBe(8);
+    expect(keysWritten(JSON.stringify(JSON.parse(text), null, 2))).toBe(8);
   });
 
   it("reports YAML errors with line:column, without the source excerpt", () => {

@@ -57,23 +57,69 @@ function parseYaml(text: string): ParsedDefinitionText {
 }
 
 function parseJson(text: string): ParsedDefinitionText {
-  // The yaml parser, restricted to the JSON schema, locates errors that
-  // V8's JSON.parse reports without a position, and finds repeated keys
-  // that JSON.parse would silently collapse.
-  const located = parseDocument(text, {
-    schema: "json",
-
-    uniqueKeys: true,
-  }).errors;
   let document: unknown;
   try {
     document = JSON.parse(text);
   } catch (error) {
-    return { problems: [jsonProblem(text, String(message(error)), located)] };
+    // V8's JSON.parse may report no position; the yaml parser, restricted
+    // to the JSON schema, locates the error. Only a broken text pays it.
+    return {
+      problems: [jsonProblem(text, String(message(error)), locate(text))],
+    };
   }
-  const duplicates = located.filter((e) => e.code === "DUPLICATE_KEY");
-  if (duplicates.length > 0) return { problems: duplicates.map(yamlProblem) };
+  // JSON.parse keeps the last of repeated keys without a word. Fewer keys
+  // parsed than written means some were repeated: only then is the text
+  // parsed again, slowly, to say where.
+  if (keysParsed(document) !== keysWritten(text)) {
+    const duplicates = locate(text).filter((e) => e.code === "DUPLICATE_KEY");
+    if (duplicates.length > 0) {
+      return { problems: duplicates.map(yamlProblem) };
+    }
+  }
   return { document, problems: [] };
+}
+
+function locate(text: string): YAMLError[] {
+  return parseDocument(text, { schema: "json", uniqueKeys: true }).errors;
+}
+
+/** Object keys in valid JSON text: strings followed by a colon. */
+export function keysWritten(text: string): number {
+  let keys = 0;
+  for (let i = 0; i < text.length; i += 1) {
+    if (text.charCodeAt(i) !== QUOTE) continue;
+    // Skip to the string's closing quote, past escapes.
+    i += 1;
+    while (text.charCodeAt(i) !== QUOTE) {
+      i += text.charCodeAt(i) === BACKSLASH ? 2 : 1;
+    }
+    let next = i + 1;
+    while (isJsonSpace(text.charCodeAt(next))) next += 1;
+    if (text.charCodeAt(next) === COLON) keys += 1;
+  }
+  return keys;
+}
+
+/** Object keys in a parsed JSON value, nested ones included. */
+export function keysParsed(value: unknown): number {
+  if (typeof value !== "object" || value === null) return 0;
+  let keys = 0;
+  if (Array.isArray(value)) {
+    for (const item of value) keys += keysParsed(item);
+    return keys;
+  }
+  for (const key in value) {
+    keys += 1 + keysParsed((value as Record<string, unknown>)[key]);
+  }
+  return keys;
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COLON = 0x3a;
+
+function isJsonSpace(code: number): boolean {
+  return code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09;
 }
 
 function jsonProblem(

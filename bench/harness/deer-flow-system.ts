@@ -1,5 +1,7 @@
 import type { ApiClients } from "../../cli/api-clients.js";
+import { RunView } from "../../gen/deerflow/v1/run_pb.js";
 import type { JsonObject } from "../../plugin-sdk/index.js";
+import { startRunRequest } from "../../sdk/start-run.js";
 import type { ScenarioContext } from "../scenario.js";
 import {
   type AgentProcess,
@@ -128,19 +130,19 @@ function profileArgs(dir: string | undefined): string[] {
  * `timeoutMs`, a StartRun that has not answered by then fails with
  * DeadlineExceeded (large definitions can take minutes to validate).
  */
+/**
+ * Starts a run of `definition` as the SDK and the CLI send one: the
+ * definition as JSON text, and (unless `view` says otherwise) an answer
+ * without the run's tasks, since only the id is read. Returns the id.
+ */
 export async function startRun(
   clients: ApiClients,
   definition: JsonObject,
   timeoutMs?: number,
+  view: RunView = RunView.BASIC,
 ): Promise<string> {
-  const request = {
-    workflow: {
-      case: "definition" as const,
-      value: { source: { case: "document" as const, value: definition } },
-    },
-  };
   const { run } = await clients.runs.startRun(
-    request,
+    startRunRequest({ definition: JSON.stringify(definition), view }),
     timeoutMs === undefined ? {} : { timeoutMs },
   );
   if (!run) throw new Error("StartRun answered without a run");

@@ -3,6 +3,7 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { Command } from "commander";
 import {
   RunState,
+  RunView,
   type StartRunRequestSchema,
 } from "../../gen/deerflow/v1/run_pb.js";
 import type { JsonObject } from "../../plugin-sdk/index.js";
@@ -44,6 +45,9 @@ export async function submitRun(
     workflow: await runWorkflowOf(target),
     params: options.params,
     idempotencyKey: options.idempotencyKey ?? "",
+    // The run is printed whole only with --json and no --wait; otherwise
+    // its id and name are all that is read here.
+    view: options.json && !options.wait ? RunView.FULL : RunView.BASIC,
   });
   if (!run) throw new Error("the server answered without a run");
   options.onStarted?.(run.id);

@@ -13,6 +13,7 @@ import {
   ListRunsResponseSchema,
   type RunService,
   RunState,
+  RunView,
   StartRunResponseSchema,
   type WatchRunResponse,
   WatchRunResponseSchema,
@@ -63,6 +64,7 @@ export function createRunService(
   const { db, clock } = deps;
   return {
     async startRun(req) {
+      const tasks = withTasks(req.view);
       const params = (req.params ?? {}) as JsonObject;
       const nul = findNul(params);
       if (nul !== undefined) throw invalidArgument(`params${nul}`, NUL_MESSAGE);
@@ -97,13 +99,13 @@ export function createRunService(
         },
         new Date(clock.now()),
       );
-      const run = await loadRun(db, started.runId, true);
+      const run = await loadRun(db, started.runId, tasks);
       return create(StartRunResponseSchema, { run, created: started.created });
     },
 
     async getRun(req) {
       const runId = requireUuid("run_id", req.runId);
-      const run = await loadRun(db, runId, true);
+      const run = await loadRun(db, runId, withTasks(req.view));
       if (!run) throw new ConnectError(`run ${runId} not found`, Code.NotFound);
       return create(GetRunResponseSchema, { run });
     },
@@ -290,6 +292,22 @@ function taskNotFound(runId: string, taskId: string): ConnectError {
     `task ${taskId} of run ${runId} not found`,
     Code.NotFound,
   );
+}
+
+/** Whether an answer in `view` carries the run's tasks. */
+function withTasks(view: RunView): boolean {
+  switch (view) {
+    case RunView.UNSPECIFIED:
+    case RunView.FULL:
+      return true;
+    case RunView.BASIC:
+      return false;
+    default:
+      throw invalidArgument(
+        "view",
+        `unknown view ${view}; expected RUN_VIEW_BASIC or RUN_VIEW_FULL`,
+      );
+  }
 }
 
 function pageSize(requested: number): number {

@@ -1,6 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ValidationProblemsSchema } from "../../gen/deerflow/v1/common_pb.js";
+import { RunView } from "../../gen/deerflow/v1/run_pb.js";
 import type { JsonObject } from "../../plugin-sdk/index.js";
 import {
   startTestControlPlane,
@@ -145,6 +146,40 @@ describe.each(testBackends())(
       expect(new Set(runs.map((r) => r.workflowVersion))).toEqual(
         new Set([1, 2]),
       );
+    });
+
+    it("answers in the view asked for: basic leaves the tasks out", async () => {
+      const { run } = await cp.clients.runs.startRun({
+        workflow: { case: "workflowRef", value: { name: "report" } },
+        view: RunView.BASIC,
+      });
+      expect(run?.tasks).toEqual([]);
+      expect(run?.taskCounts).toEqual({ QUEUED: 1, CREATED: 1 });
+      const runId = run?.id ?? "";
+      const basic = await cp.clients.runs.getRun({
+        runId,
+        view: RunView.BASIC,
+      });
+      expect(basic.run?.tasks).toEqual([]);
+      expect(basic.run?.state).toBe(run?.state);
+      for (const view of [RunView.FULL, RunView.UNSPECIFIED]) {
+        const full = await cp.clients.runs.getRun({ runId, view });
+        expect(full.run?.tasks.map((t) => t.id)).toEqual(["make", "send"]);
+      }
+    });
+
+    it("refuses an unknown view, naming it, before starting a run", async () => {
+      const before = await cp.clients.runs.listRuns({ workflowName: "report" });
+      const error = await refused(
+        cp.clients.runs.startRun({
+          workflow: { case: "workflowRef", value: { name: "report" } },
+          view: 9 as RunView,
+        }),
+      );
+      expect(error.code).toBe(Code.InvalidArgument);
+      expect(error.rawMessage).toMatch(/^view: unknown view 9/);
+      const after = await cp.clients.runs.listRuns({ workflowName: "report" });
+      expect(after.runs).toHaveLength(before.runs.length);
     });
   },
 );
