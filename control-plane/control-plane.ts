@@ -149,7 +149,9 @@ export async function startControlPlane(
     await hub.start();
     stops.push(() => hub.stop());
     stops.push(
-      await database.listen(Channels.taskQueued, () => dispatcher.wake()),
+      await database.listen(Channels.taskQueued, () =>
+        dispatcher.queueChanged(),
+      ),
     );
     stops.push(
       await database.listen(Channels.agentCommand, (payload) =>

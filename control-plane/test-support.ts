@@ -150,13 +150,13 @@ export function agent(
 }
 
 /** Claims up to `limit` tasks for `who` in one transaction. */
-export function claim(
+export async function claim(
   db: Db,
   who: ClaimingAgent,
   now: Date = at(1),
   limit = 100,
 ): Promise<ClaimedAssignment[]> {
-  return db.transaction((tx) =>
+  const { assignments } = await db.transaction((tx) =>
     claimTasks(tx, who, {
       limit,
       leaseTtlMs: LEASE_TTL_MS,
@@ -164,6 +164,7 @@ export function claim(
       now,
     }),
   );
+  return assignments;
 }
 
 /** Leases claimed in one go, by task id. */

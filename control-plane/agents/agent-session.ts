@@ -350,7 +350,7 @@ export class AgentSession implements DispatchTarget {
       },
       this.now(),
     );
-    this.deps.dispatcher.wake();
+    this.deps.dispatcher.queueChanged();
   }
 
   private async onLogChunk(

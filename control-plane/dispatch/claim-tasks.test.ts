@@ -209,6 +209,52 @@ describe.each(testBackends())("claimTasks on $name", (backend) => {
     });
   });
 
+  it("says when the queue ran dry for the agent, or for every agent", async () => {
+    await start(t.db, workflow(task("a"), task("b"), task("c")));
+    const options = {
+      leaseTtlMs: LEASE_TTL_MS,
+      ackDeadlineMs: ACK_DEADLINE_MS,
+      now: at(1),
+    };
+    const full = await claimTasks(t.db, agent(), { ...options, limit: 2 });
+    expect(full.assignments).toHaveLength(2);
+    expect(full).toMatchObject({ ranDry: false, queueEmpty: false });
+    const last = await claimTasks(t.db, agent(), { ...options, limit: 2 });
+    expect(last.assignments).toHaveLength(1);
+    // It took the last queued task: no agent would find anything now.
+    expect(last).toMatchObject({ ranDry: true, queueEmpty: true });
+    // A task that does not fit the agent leaves it dry, but the queue not
+    // empty: another agent may take it.
+    await start(t.db, workflow(task("gpu", { node_selector: { gpu: "x" } })));
+    expect(await claimTasks(t.db, agent(), { ...options, limit: 2 })).toEqual({
+      assignments: [],
+      ranDry: true,
+      queueEmpty: false,
+    });
+    const gpu = agent("gpu-1", { gpu: "x" });
+    const taken = await claimTasks(t.db, gpu, { ...options, limit: 2 });
+    expect(taken.assignments.map((a) => a.taskId)).toEqual(["gpu"]);
+    expect(taken.queueEmpty).toBe(true);
+  });
+
+  it("is not dry while a run's concurrency holds tasks back", async () => {
+    await start(t.db, {
+      ...workflow(task("a"), task("b"), task("c")),
+      concurrency: 1,
+    });
+    const options = {
+      limit: 10,
+      leaseTtlMs: LEASE_TTL_MS,
+      ackDeadlineMs: ACK_DEADLINE_MS,
+      now: at(1),
+    };
+    const first = await claimTasks(t.db, agent(), options);
+    expect(first.assignments).toHaveLength(1);
+    expect(first).toMatchObject({ ranDry: false, queueEmpty: false });
+    const held = await claimTasks(t.db, agent(), options);
+    expect(held).toEqual({ assignments: [], ranDry: false, queueEmpty: false });
+  });
+
   it("claims nothing when the agent has no types or no room", async () => {
     await start(t.db, workflow(task("a")));
     const options = {
@@ -217,10 +263,16 @@ describe.each(testBackends())("claimTasks on $name", (backend) => {
       ackDeadlineMs: ACK_DEADLINE_MS,
       now: at(1),
     };
-    expect(await claimTasks(t.db, agent("x", {}, []), options)).toEqual([]);
-    expect(await claimTasks(t.db, agent(), { ...options, limit: -1 })).toEqual(
-      [],
-    );
+    expect(await claimTasks(t.db, agent("x", {}, []), options)).toEqual({
+      assignments: [],
+      ranDry: true,
+      queueEmpty: false,
+    });
+    expect(await claimTasks(t.db, agent(), { ...options, limit: -1 })).toEqual({
+      assignments: [],
+      ranDry: false,
+      queueEmpty: false,
+    });
     expect(only(await claim(t.db, agent())).taskId).toBe("a");
   });
 });
@@ -238,7 +290,7 @@ describe.each(testBackends().filter((b) => b.name === "postgres"))(
       const other = await t.openAnother();
       let secondClaim: ClaimedAssignment[] = [];
       const firstClaim = await t.db.transaction(async (tx) => {
-        const mine = await claimTasks(tx, agent("one"), {
+        const { assignments: mine } = await claimTasks(tx, agent("one"), {
           limit: 2,
           leaseTtlMs: LEASE_TTL_MS,
           ackDeadlineMs: ACK_DEADLINE_MS,

@@ -47,6 +47,24 @@ export interface ClaimedAssignment {
   secrets?: Record<string, string> | undefined;
 }
 
+/** What one claim got, and whether the queue has more for the agent. */
+export interface Claim {
+  assignments: ClaimedAssignment[];
+  /**
+   * The queue held fewer tasks that fit the agent than it asked for, and
+   * no run's concurrency held one back: until more tasks are queued, a
+   * claim for it would find nothing. (Tasks another claimer had locked
+   * are not seen; they are its to take or to give back.)
+   */
+  ranDry: boolean;
+  /**
+   * Nothing else is queued at all (beyond what this claim took, and
+   * tasks another claimer had locked count as queued): no agent's claim
+   * would find anything until more tasks are queued.
+   */
+  queueEmpty: boolean;
+}
+
 interface ClaimedRow {
   run_id: string;
   task_id: string;
@@ -67,30 +85,55 @@ export async function claimTasks(
   tx: Db,
   agent: ClaimingAgent,
   options: ClaimOptions,
-): Promise<ClaimedAssignment[]> {
-  if (options.limit <= 0 || agent.taskTypes.length === 0) return [];
-  await readQueueInIndexOrder(tx);
-  const candidates = rowsOf<Candidate>(
-    await tx.execute(sql`
-      SELECT run_id, task_id,
-        (SELECT r.concurrency FROM runs r WHERE r.id = tasks.run_id)
-          AS concurrency
-      FROM tasks
-      WHERE state = 'QUEUED'
-        AND type = ANY(${sql.param([...agent.taskTypes])}::text[])
-        AND node_selector <@ ${JSON.stringify(agent.labels)}::jsonb
-        -- Not while a killed attempt of the task may still be running.
-        AND NOT EXISTS (
-          SELECT 1 FROM leases l
-          WHERE l.run_id = tasks.run_id AND l.task_id = tasks.task_id
-            AND l.state = 'REVOKED' AND l.stopped_at IS NULL
-            AND l.expires_at > ${options.now.toISOString()}::timestamptz)
-      ORDER BY priority DESC NULLS LAST, queued_at, run_id, task_id
-      LIMIT ${options.limit}
-      FOR UPDATE SKIP LOCKED`),
-  );
+): Promise<Claim> {
+  if (options.limit <= 0 || agent.taskTypes.length === 0) {
+    return {
+      assignments: [],
+      ranDry: agent.taskTypes.length === 0,
+      queueEmpty: false,
+    };
+  }
+  // The planner's settings and the candidates, and one more row (null
+  // ids) when the queue holds nothing but them: then every agent's claim
+  // would come back empty. One round trip; the settings apply first.
+  const [, read] = await Promise.all([
+    readQueueInIndexOrder(tx),
+    tx.execute(sql`
+      WITH fit AS MATERIALIZED (
+        SELECT run_id, task_id,
+          (SELECT r.concurrency FROM runs r WHERE r.id = tasks.run_id)
+            AS concurrency
+        FROM tasks
+        WHERE state = 'QUEUED'
+          AND type = ANY(${sql.param([...agent.taskTypes])}::text[])
+          AND node_selector <@ ${JSON.stringify(agent.labels)}::jsonb
+          -- Not while a killed attempt of the task may still be running.
+          AND NOT EXISTS (
+            SELECT 1 FROM leases l
+            WHERE l.run_id = tasks.run_id AND l.task_id = tasks.task_id
+              AND l.state = 'REVOKED' AND l.stopped_at IS NULL
+              AND l.expires_at > ${options.now.toISOString()}::timestamptz)
+        ORDER BY priority DESC NULLS LAST, queued_at, run_id, task_id
+        LIMIT ${options.limit}
+        FOR UPDATE SKIP LOCKED
+      )
+      SELECT run_id, task_id, concurrency FROM fit
+      UNION ALL
+      SELECT NULL, NULL, NULL
+      WHERE NOT EXISTS (
+        SELECT 1 FROM tasks q
+        WHERE q.state = 'QUEUED' AND NOT EXISTS (
+          SELECT 1 FROM fit
+          WHERE fit.run_id = q.run_id AND fit.task_id = q.task_id))`),
+  ]);
+  const found = rowsOf<Candidate | Sentinel>(read);
+  const candidates = found.filter((c): c is Candidate => c.run_id !== null);
+  const onlyCandidates = candidates.length < found.length;
   const picked = await withinRunConcurrency(tx, candidates);
-  if (picked.length === 0) return [];
+  const ranDry =
+    candidates.length < options.limit && picked.length === candidates.length;
+  const queueEmpty = onlyCandidates && picked.length === candidates.length;
+  if (picked.length === 0) return { assignments: [], ranDry, queueEmpty };
   const rows = rowsOf<ClaimedRow>(
     await tx.execute(sql`
       WITH picked AS (
@@ -110,15 +153,19 @@ export async function claimTasks(
       RETURNING t.run_id, t.task_id, t.type, t.spec, t.attempt_count,
         t.fencing_token`),
   );
-  if (rows.length === 0) return [];
+  if (rows.length === 0) return { assignments: [], ranDry, queueEmpty };
   const granted = rows.map((row) => ({
     row,
     leaseId: randomUUID(),
     fencingToken: Number(row.fencing_token),
     ttlMs: leaseTtlFor(row.spec, options.leaseTtlMs),
   }));
-  await recordLeases(tx, agent.agentId, granted, options);
-  return buildAssignments(tx, granted, options.now);
+  // Independent of each other: sent together, one round trip.
+  const [, assignments] = await Promise.all([
+    recordLeases(tx, agent.agentId, granted, options),
+    buildAssignments(tx, granted, options.now),
+  ]);
+  return { assignments, ranDry, queueEmpty };
 }
 
 /**
@@ -140,6 +187,13 @@ interface Candidate {
   task_id: string;
   /** The run's `concurrency`, or null without one. */
   concurrency: number | null;
+}
+
+/** The candidates query's last row when nothing else is queued. */
+interface Sentinel {
+  run_id: null;
+  task_id: null;
+  concurrency: null;
 }
 
 /**
@@ -256,16 +310,6 @@ async function buildAssignments(
   now: Date,
 ): Promise<ClaimedAssignment[]> {
   const runIds = [...new Set(granted.map((g) => g.row.run_id))];
-  const runRows = await tx
-    .select({
-      id: runs.id,
-      workflowName: runs.workflowName,
-      params: runs.params,
-      startedAt: runs.startedAt,
-    })
-    .from(runs)
-    .where(inArray(runs.id, runIds));
-  const runById = new Map(runRows.map((r) => [r.id, r]));
   const reads = new Map(
     granted.map((g) => {
       const local = templateReads(configOf(g));
@@ -273,7 +317,19 @@ async function buildAssignments(
       return [g, new Set(ids)] as const;
     }),
   );
-  const factsByRun = await loadFactsByRun(tx, granted, reads);
+  const [runRows, factsByRun] = await Promise.all([
+    tx
+      .select({
+        id: runs.id,
+        workflowName: runs.workflowName,
+        params: runs.params,
+        startedAt: runs.startedAt,
+      })
+      .from(runs)
+      .where(inArray(runs.id, runIds)),
+    loadFactsByRun(tx, granted, reads),
+  ]);
+  const runById = new Map(runRows.map((r) => [r.id, r]));
   const result: ClaimedAssignment[] = [];
   for (const g of granted) {
     const run = runById.get(g.row.run_id);
@@ -316,7 +372,7 @@ function configOf(g: Granted): JsonObject {
   return (g.row.spec.config ?? {}) as JsonObject;
 }
 
-/** What the claimed tasks' templates read: one query per run. */
+/** What the claimed tasks' templates read: one query per run, pipelined. */
 async function loadFactsByRun(
   tx: Db,
   granted: readonly Granted[],
@@ -328,11 +384,11 @@ async function loadFactsByRun(
     for (const id of reads.get(g) ?? []) ids.add(id);
     idsByRun.set(g.row.run_id, ids);
   }
-  const byRun = new Map<string, Awaited<ReturnType<typeof loadFacts>>>();
-  for (const [runId, ids] of idsByRun) {
-    byRun.set(runId, await loadFacts(tx, runId, [...ids]));
-  }
-  return byRun;
+  const wanted = [...idsByRun];
+  const facts = await Promise.all(
+    wanted.map(([runId, ids]) => loadFacts(tx, runId, [...ids])),
+  );
+  return new Map(wanted.map(([runId], i) => [runId, facts[i] ?? new Map()]));
 }
 
 /** Task ids that any template string in a config reads. */

@@ -34,13 +34,24 @@ export interface DispatcherOptions {
  * claims, for each agent with free slots, up to that many fitting tasks in
  * one statement. Passes run one at a time; a wakeup during a pass causes
  * one more pass after it.
+ *
+ * An agent whose last claim ran the queue dry is skipped until tasks may
+ * have been queued again ({@link queueChanged}): its credits alone do not
+ * cost a claim that would find nothing. The idle pass claims for every
+ * agent, in case a change went unannounced.
  */
 export class Dispatcher {
   private readonly targets = new Map<string, DispatchTarget>();
   private running = false;
   private again = false;
+  private everyAgentAgain = false;
+  /** Grows each time tasks may have been queued. */
+  private queueVersion = 0;
+  /** Per session, the queueVersion at which its claim ran the queue dry. */
+  private readonly dryAt = new Map<string, number>();
   private readonly abort = new AbortController();
   private idleLoop: Promise<void> | undefined;
+  private passes: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: DispatcherOptions) {}
 
@@ -55,17 +66,36 @@ export class Dispatcher {
 
   remove(sessionId: string): void {
     this.targets.delete(sessionId);
+    this.dryAt.delete(sessionId);
   }
 
-  /** Asks for a pass soon. Cheap; call it on every hint of new work. */
-  wake(): void {
+  /**
+   * Tasks may have been queued (a notification, a result recorded here):
+   * every agent is worth a claim again. Then a pass, as {@link wake}.
+   */
+  queueChanged(): void {
+    this.queueVersion += 1;
+    this.wake();
+  }
+
+  /**
+   * Asks for a pass soon, for the agents whose claims may find something
+   * (see the class). Cheap; call it whenever an agent gains room.
+   */
+  wake(everyAgent = false): void {
     if (this.abort.signal.aborted) return;
     if (this.running) {
       this.again = true;
+      this.everyAgentAgain ||= everyAgent;
       return;
     }
     this.running = true;
-    void this.passUntilQuiet();
+    this.passes = this.passUntilQuiet(everyAgent);
+  }
+
+  /** Resolves when no pass is running (or asked for). */
+  async whenIdle(): Promise<void> {
+    while (this.running) await this.passes;
   }
 
   async stop(): Promise<void> {
@@ -73,12 +103,16 @@ export class Dispatcher {
     await this.idleLoop;
   }
 
-  private async passUntilQuiet(): Promise<void> {
+  private async passUntilQuiet(everyAgent: boolean): Promise<void> {
     try {
-      do {
+      let all = everyAgent;
+      for (;;) {
         this.again = false;
-        await this.pass();
-      } while (this.again && !this.abort.signal.aborted);
+        this.everyAgentAgain = false;
+        await this.pass(all);
+        if (!this.again || this.abort.signal.aborted) break;
+        all = this.everyAgentAgain;
+      }
     } catch (error) {
       if (!this.abort.signal.aborted) {
         this.options.logger.error({ err: error }, "dispatch pass failed");
@@ -89,14 +123,22 @@ export class Dispatcher {
   }
 
   /** Serves the agents with the most free slots first, to spread load. */
-  private async pass(): Promise<void> {
+  private async pass(everyAgent: boolean): Promise<void> {
     const ready = [...this.targets.values()]
-      .filter((t) => t.accepting() && t.freeSlots() > 0)
+      .filter(
+        (t) =>
+          t.accepting() &&
+          t.freeSlots() > 0 &&
+          (everyAgent || this.dryAt.get(t.sessionId) !== this.queueVersion),
+      )
       .sort((a, b) => b.freeSlots() - a.freeSlots());
     for (const target of ready) {
       if (this.abort.signal.aborted) return;
       const now = new Date(this.options.clock.now());
-      const claimed = await this.options.db.transaction((tx) =>
+      // Read before the claim: a change announced while it runs may have
+      // queued tasks the claim did not see.
+      const version = this.queueVersion;
+      const claim = await this.options.db.transaction((tx) =>
         claimTasks(tx, target, {
           limit: target.freeSlots(),
           leaseTtlMs: this.options.leaseTtlMs,
@@ -104,16 +146,29 @@ export class Dispatcher {
           now,
         }),
       );
-      if (claimed.length === 0) continue;
-      this.options.logger.debug(
-        { agent_id: target.agentId, count: claimed.length },
-        "tasks assigned",
-      );
-      const secrets = this.options.secrets;
-      target.deliver(
-        secrets ? await secrets.attach(target.agentId, claimed) : claimed,
-      );
+      if (claim.ranDry) this.dryAt.set(target.sessionId, version);
+      else this.dryAt.delete(target.sessionId);
+      if (claim.queueEmpty) {
+        for (const id of this.targets.keys()) this.dryAt.set(id, version);
+      }
+      const claimed = claim.assignments;
+      if (claimed.length > 0) await this.deliver(target, claimed);
+      if (claim.queueEmpty) return;
     }
+  }
+
+  private async deliver(
+    target: DispatchTarget,
+    claimed: ClaimedAssignment[],
+  ): Promise<void> {
+    this.options.logger.debug(
+      { agent_id: target.agentId, count: claimed.length },
+      "tasks assigned",
+    );
+    const secrets = this.options.secrets;
+    target.deliver(
+      secrets ? await secrets.attach(target.agentId, claimed) : claimed,
+    );
   }
 
   private async runIdleLoop(): Promise<void> {
@@ -121,7 +176,7 @@ export class Dispatcher {
     const { signal } = this.abort;
     while (!signal.aborted) {
       await this.options.clock.sleep(interval, signal);
-      this.wake();
+      this.wake(true);
     }
   }
 }

@@ -79,7 +79,7 @@ function storeError(error: Error): string {
 }
 
 /** A result's lease and task, read once for the whole batch. */
-interface Held {
+export interface Held {
   id: string;
   run_id: string;
   task_id: string;
@@ -97,16 +97,18 @@ interface Held {
  * (closeSucceeded: a few statements for the batch, one advance per run).
  * Everything else (failures, refusals, duplicates, dynamic tasks) takes
  * the careful path one by one. The runs are locked already
- * (inOneTransaction).
+ * (inOneTransaction). `held` is what {@link readHeld} read for these
+ * results, when the caller read it already.
  */
 export async function recordIn(
   tx: Db,
   agentId: string,
   results: readonly AttemptResult[],
   now: Date,
+  held?: Map<string, Held>,
 ): Promise<ResultVerdict[]> {
   if (results.length === 0) return [];
-  const held = await readHeld(tx, results);
+  held ??= await readHeld(tx, results);
   const plain: SucceededAttempt[] = [];
   const seen = new Set<string>();
   const verdicts = new Map<AttemptResult, ResultVerdict>();
@@ -151,10 +153,12 @@ export async function recordIn(
   return answers;
 }
 
-async function readHeld(
+/** The leases and tasks of results, locked for the transaction. */
+export async function readHeld(
   tx: Db,
   results: readonly AttemptResult[],
 ): Promise<Map<string, Held>> {
+  if (results.length === 0) return new Map();
   const rows = rowsOf<Held>(
     await tx.execute(sql`
       SELECT l.id, l.run_id, l.task_id, l.attempt, l.agent_id,

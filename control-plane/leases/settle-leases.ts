@@ -8,6 +8,7 @@ import { lockRunsOfLeases } from "./in-one-transaction.js";
 import {
   type AttemptResult,
   type ResultVerdict,
+  readHeld,
   recordIn,
   recordResults,
 } from "./record-result.js";
@@ -49,9 +50,16 @@ export async function settleLeases(
   if (leaseIds.length === 0) return { held: [], verdicts: [] };
   try {
     return await db.transaction(async (tx) => {
-      await lockRunsOfLeases(tx, leaseIds);
-      const held = await acknowledgeIn(tx, agentId, acknowledgements, now);
-      const verdicts = await recordIn(tx, agentId, results, now);
+      // One round trip for three statements: a pipeline keeps their
+      // order, so the acknowledgement starts once the runs are locked
+      // (reading what the lock's last holder committed) and the results'
+      // leases are read after the acknowledgements changed them.
+      const [, held, leases] = await Promise.all([
+        lockRunsOfLeases(tx, leaseIds),
+        acknowledgeIn(tx, agentId, acknowledgements, now),
+        readHeld(tx, results),
+      ]);
+      const verdicts = await recordIn(tx, agentId, results, now, leases);
       return { held, verdicts };
     });
   } catch {

@@ -14,6 +14,7 @@ import {
 } from "./states.js";
 import {
   type ChildSpec,
+  endsGroupChild,
   finishGroups,
   forEachChildren,
   forEachItems,
@@ -67,24 +68,41 @@ export async function advanceRun(
   now: Date,
   options: { queued?: number } = {},
 ): Promise<AdvanceOutcome> {
-  const run = await lockRun(tx, runId);
+  // The run's lock and, when no group child ended (finishGroups would
+  // read first), the first candidates: one round trip, in this order.
+  const firstFrontier =
+    changed === "start" || !endsGroupChild(changed) ? changed : undefined;
+  const [run, firstCandidates] = await Promise.all([
+    lockRun(tx, runId),
+    firstFrontier === undefined
+      ? undefined
+      : loadCandidates(tx, runId, firstFrontier),
+  ]);
   if (!run || run.state === "CANCELLED") return { queued: 0 };
   const events: RunEventInput[] = [];
   // Tasks the caller queued already (a run's start stores its ready tasks
   // QUEUED), counted so the run becomes RUNNING and dispatchers wake.
   let queued = options.queued ?? 0;
   let frontier: readonly string[] | "start" = changed;
+  let prefetched = firstCandidates;
   while (frontier === "start" || frontier.length > 0) {
-    // Groups whose last child just ended end too, and count as changed.
-    const groupsDone =
-      frontier === "start"
-        ? []
-        : await finishGroups(tx, runId, frontier, now, events);
-    const candidates = await loadCandidates(
-      tx,
-      runId,
-      frontier === "start" ? frontier : [...frontier, ...groupsDone],
-    );
+    let candidates: Candidate[];
+    let groupsDone: string[] = [];
+    if (prefetched !== undefined) {
+      candidates = prefetched;
+      prefetched = undefined;
+    } else {
+      // Groups whose last child just ended end too, and count as changed.
+      groupsDone =
+        frontier === "start"
+          ? []
+          : await finishGroups(tx, runId, frontier, now, events);
+      candidates = await loadCandidates(
+        tx,
+        runId,
+        frontier === "start" ? frontier : [...frontier, ...groupsDone],
+      );
+    }
     const moves = await decide(tx, run, candidates, now);
     await applyMoves(tx, runId, moves, now);
     for (const [taskId, move] of moves) {
@@ -117,8 +135,10 @@ export async function advanceRun(
     events.push({ runId, state: finished.state, error: finished.error });
     outcome.finished = finished.state;
   }
-  await appendRunEvents(tx, events);
-  if (queued > 0) await notifyTaskQueued(tx);
+  await Promise.all([
+    appendRunEvents(tx, events),
+    queued > 0 ? notifyTaskQueued(tx) : undefined,
+  ]);
   return outcome;
 }
 

@@ -153,6 +153,20 @@ function generatedList(output: JsonObject | undefined): unknown {
 }
 
 /**
+ * Whether a task id is a group's child: only a child's id holds "["
+ * (for_each) or "/" (dynamic); submitted ids cannot. Most results end no
+ * child, and then finishGroups costs no query.
+ */
+export function isGroupChild(taskId: string): boolean {
+  return taskId.includes("[") || taskId.includes("/");
+}
+
+/** Whether any of `changed` is a group's child (see finishGroups). */
+export function endsGroupChild(changed: readonly string[]): boolean {
+  return changed.some(isGroupChild);
+}
+
+/**
  * Ends every group whose children are all done, after `changed` tasks
  * ended: SUCCESS when each child succeeded or was skipped, else FAILED
  * naming the children that did not. A for_each group's output is
@@ -166,9 +180,7 @@ export async function finishGroups(
   now: Date,
   events: RunEventInput[],
 ): Promise<string[]> {
-  // Only a child's id holds "[" (for_each) or "/" (dynamic): submitted
-  // ids cannot. Most results then cost no query here.
-  const children = changed.filter((id) => id.includes("[") || id.includes("/"));
+  const children = changed.filter(isGroupChild);
   if (children.length === 0) return [];
   const parents = rowsOf<{ parent: string }>(
     await tx.execute(sql`
