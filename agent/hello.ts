@@ -50,6 +50,8 @@ export function buildHello(input: HelloInput): SessionRequest {
           configSchema: toJsonObject(plugin.configSchema),
         })),
         heldLeases: input.heldLeases,
+        // The agent reads SessionResponse.batch (see SessionLoop).
+        acceptsBatches: true,
       },
     },
   });

@@ -26,4 +26,24 @@ describe("MessageQueue", () => {
     expect(queue.open).toBe(false);
     expect(await iterator.next()).toEqual({ value: undefined, done: true });
   });
+
+  it("packs what queued up while its reader was busy", async () => {
+    const queue = new MessageQueue<number[]>();
+    queue.pack = (items) => items.flat();
+    const iterator = queue[Symbol.asyncIterator]();
+    queue.push([1]);
+    queue.push([2]);
+    expect(await iterator.next()).toEqual({ value: [1, 2], done: false });
+    // A reader that waits gets the whole burst of one turn at once.
+    const waiting = iterator.next();
+    queue.push([3]);
+    queue.push([4]);
+    queue.push([5]);
+    expect(await waiting).toEqual({ value: [3, 4, 5], done: false });
+    // One item comes out as itself.
+    queue.push([6]);
+    expect(await iterator.next()).toEqual({ value: [6], done: false });
+    queue.end();
+    expect(await iterator.next()).toEqual({ value: undefined, done: true });
+  });
 });

@@ -2,11 +2,19 @@
  * An unbounded queue read as an async iterable: the request side of one
  * session stream. Writers never wait; the stream drains it as fast as
  * HTTP/2 flow control lets it. Ending it ends the iteration.
+ *
+ * With `pack`, a read takes everything queued by then: several items come
+ * out as `pack(items)`, one as itself. Items pushed in one turn of the
+ * event loop while the reader waits come out together.
  */
 export class MessageQueue<T> implements AsyncIterable<T> {
   private readonly items: T[] = [];
   private waiting: ((result: IteratorResult<T>) => void) | undefined;
+  private handOffDue = false;
   private ended = false;
+
+  /** Packs several items into one; unset, items come out one by one. */
+  pack: ((items: T[]) => T) | undefined;
 
   /** False once `end()` was called; pushes are then dropped. */
   get open(): boolean {
@@ -15,12 +23,17 @@ export class MessageQueue<T> implements AsyncIterable<T> {
 
   push(item: T): void {
     if (this.ended) return;
-    const waiting = this.waiting;
-    if (waiting !== undefined) {
-      this.waiting = undefined;
-      waiting({ value: item, done: false });
-    } else {
-      this.items.push(item);
+    this.items.push(item);
+    if (this.waiting === undefined) return;
+    if (this.pack === undefined) {
+      this.handOff();
+    } else if (!this.handOffDue) {
+      // The rest of this turn's pushes join this one.
+      this.handOffDue = true;
+      queueMicrotask(() => {
+        this.handOffDue = false;
+        this.handOff();
+      });
     }
   }
 
@@ -37,8 +50,7 @@ export class MessageQueue<T> implements AsyncIterable<T> {
     return {
       next: () => {
         if (this.items.length > 0) {
-          const item = this.items.shift() as T;
-          return Promise.resolve({ value: item, done: false });
+          return Promise.resolve({ value: this.take(), done: false });
         }
         if (this.ended) {
           return Promise.resolve({ value: undefined, done: true });
@@ -58,5 +70,19 @@ export class MessageQueue<T> implements AsyncIterable<T> {
         return Promise.resolve({ value: undefined, done: true });
       },
     };
+  }
+
+  private handOff(): void {
+    const waiting = this.waiting;
+    if (waiting === undefined || this.items.length === 0) return;
+    this.waiting = undefined;
+    waiting({ value: this.take(), done: false });
+  }
+
+  private take(): T {
+    if (this.pack !== undefined && this.items.length > 1) {
+      return this.pack(this.items.splice(0));
+    }
+    return this.items.shift() as T;
   }
 }

@@ -1,3 +1,4 @@
+import { create } from "@bufbuild/protobuf";
 import {
   type Client,
   Code,
@@ -13,10 +14,18 @@ import type { Clock } from "../core/index.js";
 import {
   AgentService,
   type SessionRequest,
+  SessionRequestSchema,
   type SessionResponse,
 } from "../gen/deerflow/v1/agent_pb.js";
 import { MessageQueue } from "./message-queue.js";
 import { type ReconnectPolicy, reconnectDelayMs } from "./reconnect-delay.js";
+
+/** Several requests as one batch message (see Welcome.accepts_batches). */
+function packRequests(messages: SessionRequest[]): SessionRequest {
+  return create(SessionRequestSchema, {
+    message: { case: "batch", value: { messages } },
+  });
+}
 
 /** One open session stream, as the agent writes to it. */
 export interface SessionStream {
@@ -112,8 +121,18 @@ export class SessionLoop {
       queue.push(handler.hello());
       const responses = this.client.session(queue, { signal: ending.signal });
       for await (const response of responses) {
-        if (response.message.case === "welcome") welcomed = true;
-        handler.receive(response, stream);
+        const m = response.message;
+        if (m.case === "welcome") {
+          welcomed = true;
+          // After the welcome, what queues up while a message is written
+          // goes as one batch, if the control plane reads batches.
+          if (m.value.acceptsBatches) queue.pack = packRequests;
+        }
+        if (m.case === "batch") {
+          for (const inner of m.value.messages) handler.receive(inner, stream);
+        } else {
+          handler.receive(response, stream);
+        }
       }
       return { welcomed };
     } catch (error) {

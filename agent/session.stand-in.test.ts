@@ -2,9 +2,13 @@ import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { LeaseRef } from "../gen/deerflow/v1/agent_pb.js";
+import {
+  type LeaseRef,
+  SessionResponseSchema,
+} from "../gen/deerflow/v1/agent_pb.js";
 import { AttemptOutcome } from "../gen/deerflow/v1/run_pb.js";
 import packageJson from "../package.json" with { type: "json" };
 import type { AgentOptions } from "./agent-options.js";
@@ -123,6 +127,35 @@ describe("agent session against a stand-in control plane", () => {
     session.drop();
     const next = await controlPlane.nextSession();
     expect((await next.hello()).heldLeases).toEqual([]);
+  });
+
+  it("reads batches, and sends bursts as one when the control plane reads them", async () => {
+    await start();
+    const session = await controlPlane.nextSession();
+    const hello = await session.welcome({ acceptsBatches: true });
+    expect(hello.acceptsBatches).toBe(true);
+    const tasks = [assignment("echo"), assignment("echo")];
+    session.send({
+      case: "batch",
+      value: {
+        messages: tasks.map((value) =>
+          create(SessionResponseSchema, {
+            message: { case: "assignment", value },
+          }),
+        ),
+      },
+    });
+    for (const task of tasks) {
+      const id = task.lease?.leaseId;
+      await session.next("acknowledge", (a) => a.lease?.leaseId === id);
+      const result = await session.next(
+        "result",
+        (r) => r.lease?.leaseId === id,
+      );
+      expect(result.outcome).toBe(AttemptOutcome.SUCCESS);
+    }
+    // Both acknowledgements were written in one turn: one batch at least.
+    expect(session.batchesReceived).toBeGreaterThan(0);
   });
 
   it("runs a built-in shell task and reports its output", async () => {

@@ -38,8 +38,10 @@ interface Waiter {
 
 /** One session stream, seen from the control plane's side. */
 export class StandInSession {
-  /** Every message the agent sent, in order. */
+  /** Every message the agent sent, in order, its batches opened. */
   readonly received: SessionRequest[] = [];
+  /** How many batches the agent sent. */
+  batchesReceived = 0;
   readonly outgoing = new MessageQueue<SessionResponse>();
   /** Resolves when the agent's side of the stream ends. */
   readonly ended: Promise<void>;
@@ -105,6 +107,7 @@ export class StandInSession {
       leaseTtlMs?: number;
       reattachedLeases?: LeaseRef[];
       agentId?: string;
+      acceptsBatches?: boolean;
     } = {},
   ): Promise<Hello> {
     const hello = await this.hello();
@@ -128,6 +131,11 @@ export class StandInSession {
   }
 
   receive(request: SessionRequest): void {
+    if (request.message.case === "batch") {
+      this.batchesReceived += 1;
+      for (const inner of request.message.value.messages) this.receive(inner);
+      return;
+    }
     this.received.push(request);
     const kind = request.message.case;
     const value = request.message.value;

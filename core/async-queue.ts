@@ -1,22 +1,35 @@
 /**
  * An unbounded queue that one consumer reads as an async iterable. Used to
  * merge messages from several producers into one outgoing stream.
+ *
+ * With `pack`, a read takes everything queued by then: several items come
+ * out as `pack(items)`, one as itself. Items pushed in one turn of the
+ * event loop while the reader waits come out together.
  */
 export class AsyncQueue<T> implements AsyncIterable<T> {
   private readonly items: T[] = [];
   private waiter: ((result: IteratorResult<T>) => void) | undefined;
+  private handOffDue = false;
   private closed = false;
   private failure: unknown;
+
+  /** Packs several items into one; unset, items come out one by one. */
+  pack: ((items: T[]) => T) | undefined;
 
   /** Adds an item; ignored after close. */
   push(item: T): void {
     if (this.closed) return;
-    if (this.waiter) {
-      const resolve = this.waiter;
-      this.waiter = undefined;
-      resolve({ value: item, done: false });
-    } else {
-      this.items.push(item);
+    this.items.push(item);
+    if (this.waiter === undefined) return;
+    if (this.pack === undefined) {
+      this.handOff();
+    } else if (!this.handOffDue) {
+      // The rest of this turn's pushes join this one.
+      this.handOffDue = true;
+      queueMicrotask(() => {
+        this.handOffDue = false;
+        this.handOff();
+      });
     }
   }
 
@@ -39,9 +52,8 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
 
   async *[Symbol.asyncIterator](): AsyncIterator<T> {
     for (;;) {
-      const item = this.items.shift();
-      if (item !== undefined) {
-        yield item;
+      if (this.items.length > 0) {
+        yield this.take();
         continue;
       }
       if (this.closed) {
@@ -54,5 +66,19 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
       if (next.done) return;
       yield next.value;
     }
+  }
+
+  private handOff(): void {
+    const resolve = this.waiter;
+    if (resolve === undefined || this.items.length === 0) return;
+    this.waiter = undefined;
+    resolve({ value: this.take(), done: false });
+  }
+
+  private take(): T {
+    if (this.pack !== undefined && this.items.length > 1) {
+      return this.pack(this.items.splice(0));
+    }
+    return this.items.shift() as T;
   }
 }

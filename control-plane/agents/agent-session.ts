@@ -66,9 +66,45 @@ export async function* serveAgentSession(
       Code.InvalidArgument,
     );
   }
-  const { profile, held } = validateHello(first.value.message.value);
-  const session = new AgentSession(profile, deps);
-  yield* session.run(held, iterator);
+  const hello = first.value.message.value;
+  const { profile, held } = validateHello(hello);
+  const session = new AgentSession(profile, deps, hello.acceptsBatches);
+  yield* session.run(held, unpackBatches(iterator));
+}
+
+/**
+ * The agent's messages with its batches opened, in order. A batch that
+ * holds a batch or a hello is refused, naming the message.
+ */
+async function* unpackBatches(
+  requests: AsyncIterator<SessionRequest>,
+): AsyncGenerator<SessionRequest> {
+  for (;;) {
+    const next = await requests.next();
+    if (next.done) return;
+    const m = next.value.message;
+    if (m.case !== "batch") {
+      yield next.value;
+      continue;
+    }
+    for (const [i, inner] of m.value.messages.entries()) {
+      const kind = inner.message.case;
+      if (kind === "batch" || kind === "hello") {
+        throw new ConnectError(
+          `message.batch.messages[${i}]: a batch may not hold a ${kind}`,
+          Code.InvalidArgument,
+        );
+      }
+      yield inner;
+    }
+  }
+}
+
+/** Several responses as one batch message (see Hello.accepts_batches). */
+function packResponses(messages: SessionResponse[]): SessionResponse {
+  return create(SessionResponseSchema, {
+    message: { case: "batch", value: { messages } },
+  });
 }
 
 /** One agent's session on this replica. */
@@ -90,6 +126,8 @@ export class AgentSession implements DispatchTarget {
   constructor(
     private readonly profile: AgentProfile,
     private readonly deps: AgentSessionDeps,
+    /** The agent reads batches: what queues up goes out as one message. */
+    private readonly acceptsBatches = false,
   ) {
     this.log = deps.logger.child({
       agent_id: profile.agentId,
@@ -167,6 +205,7 @@ export class AgentSession implements DispatchTarget {
         leaseTtlMs: this.deps.leaseTtlMs,
         serverVersion: this.deps.serverVersion,
         reattachedLeases: registration.reattached.map(leaseRef),
+        acceptsBatches: true,
       },
     });
     registry.set(this.agentId, this);
@@ -177,7 +216,12 @@ export class AgentSession implements DispatchTarget {
     );
     const reading = this.readAll(requests);
     try {
-      yield* this.outgoing;
+      // The welcome goes out alone; after it, whatever queues up while a
+      // message is written may go as one batch.
+      for await (const response of this.outgoing) {
+        yield response;
+        if (this.acceptsBatches) this.outgoing.pack ??= packResponses;
+      }
     } finally {
       this.outgoing.close();
       await reading;

@@ -41,6 +41,8 @@ export interface ScriptedAgentOptions {
   /** Task types it advertises; default ["shell"]. */
   taskTypes?: readonly string[];
   slots?: number;
+  /** Says in its hello that it reads batches; default false. */
+  acceptsBatches?: boolean;
 }
 
 /** Opens a session to the control plane at `url` and sends its Hello. */
@@ -64,6 +66,7 @@ export async function openScriptedAgent(
       name: options.name,
       version: "scripted",
       slots: options.slots ?? 1,
+      acceptsBatches: options.acceptsBatches ?? false,
       taskTypes: (options.taskTypes ?? ["shell"]).map((type) => ({
         type,
         pluginVersion: "scripted",

@@ -16,7 +16,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file deerflow/v1/agent.proto.
  */
 export const file_deerflow_v1_agent: GenFile = /*@__PURE__*/
-  fileDesc("ChdkZWVyZmxvdy92MS9hZ2VudC5wcm90bxILZGVlcmZsb3cudjEiZAoMVGFza1R5cGVJbmZvEgwKBHR5cGUYASABKAkSFgoOcGx1Z2luX3ZlcnNpb24YAiABKAkSLgoNY29uZmlnX3NjaGVtYRgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QiqgQKBUFnZW50EgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSJgoFc3RhdGUYAyABKA4yFy5kZWVyZmxvdy52MS5BZ2VudFN0YXRlEi4KBmxhYmVscxgEIAMoCzIeLmRlZXJmbG93LnYxLkFnZW50LkxhYmVsc0VudHJ5Ej8KD2RldGVjdGVkX2xhYmVscxgFIAMoCzImLmRlZXJmbG93LnYxLkFnZW50LkRldGVjdGVkTGFiZWxzRW50cnkSKQoJcmVzb3VyY2VzGAYgASgLMhYuZGVlcmZsb3cudjEuUmVzb3VyY2VzEg0KBXNsb3RzGAcgASgFEhIKCmZyZWVfc2xvdHMYCCABKAUSLQoKdGFza190eXBlcxgJIAMoCzIZLmRlZXJmbG93LnYxLlRhc2tUeXBlSW5mbxIPCgd2ZXJzaW9uGAogASgJEjAKDGNvbm5lY3RlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNQoRbGFzdF9oZWFydGJlYXRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCWxlYXNlX2lkcxgNIAMoCRotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGjUKE0RldGVjdGVkTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASIzCghMZWFzZVJlZhIQCghsZWFzZV9pZBgBIAEoCRIVCg1mZW5jaW5nX3Rva2VuGAIgASgDIvECCg5TZXNzaW9uUmVxdWVzdBIjCgVoZWxsbxgBIAEoCzISLmRlZXJmbG93LnYxLkhlbGxvSAASKwoJaGVhcnRiZWF0GAIgASgLMhYuZGVlcmZsb3cudjEuSGVhcnRiZWF0SAASJQoGY3JlZGl0GAMgASgLMhMuZGVlcmZsb3cudjEuQ3JlZGl0SAASLwoLYWNrbm93bGVkZ2UYBCABKAsyGC5kZWVyZmxvdy52MS5BY2tub3dsZWRnZUgAEiUKBnJlamVjdBgFIAEoCzITLmRlZXJmbG93LnYxLlJlamVjdEgAEioKCWxvZ19jaHVuaxgGIAEoCzIVLmRlZXJmbG93LnYxLkxvZ0NodW5rSAASMAoMbWV0cmljX2JhdGNoGAcgASgLMhguZGVlcmZsb3cudjEuTWV0cmljQmF0Y2hIABIlCgZyZXN1bHQYCCABKAsyEy5kZWVyZmxvdy52MS5SZXN1bHRIAEIJCgdtZXNzYWdlIqICCg9TZXNzaW9uUmVzcG9uc2USJwoHd2VsY29tZRgBIAEoCzIULmRlZXJmbG93LnYxLldlbGNvbWVIABItCgphc3NpZ25tZW50GAIgASgLMhcuZGVlcmZsb3cudjEuQXNzaWdubWVudEgAEiUKBmNhbmNlbBgDIAEoCzITLmRlZXJmbG93LnYxLkNhbmNlbEgAEiwKCnJlc3VsdF9hY2sYBCABKAsyFi5kZWVyZmxvdy52MS5SZXN1bHRBY2tIABIjCgVkcmFpbhgFIAEoCzISLmRlZXJmbG93LnYxLkRyYWluSAASMgoNaGVhcnRiZWF0X2FjaxgGIAEoCzIZLmRlZXJmbG93LnYxLkhlYXJ0YmVhdEFja0gAQgkKB21lc3NhZ2UipAMKBUhlbGxvEhAKCGFnZW50X2lkGAEgASgJEgwKBG5hbWUYAiABKAkSDwoHdmVyc2lvbhgDIAEoCRIuCgZsYWJlbHMYBCADKAsyHi5kZWVyZmxvdy52MS5IZWxsby5MYWJlbHNFbnRyeRI/Cg9kZXRlY3RlZF9sYWJlbHMYBSADKAsyJi5kZWVyZmxvdy52MS5IZWxsby5EZXRlY3RlZExhYmVsc0VudHJ5EikKCXJlc291cmNlcxgGIAEoCzIWLmRlZXJmbG93LnYxLlJlc291cmNlcxINCgVzbG90cxgHIAEoBRItCgp0YXNrX3R5cGVzGAggAygLMhkuZGVlcmZsb3cudjEuVGFza1R5cGVJbmZvEioKC2hlbGRfbGVhc2VzGAkgAygLMhUuZGVlcmZsb3cudjEuTGVhc2VSZWYaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARo1ChNEZXRlY3RlZExhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiMgoJSGVhcnRiZWF0EiUKBmxlYXNlcxgBIAMoCzIVLmRlZXJmbG93LnYxLkxlYXNlUmVmIjoKBkNyZWRpdBISCgpmcmVlX3Nsb3RzGAEgASgFEhwKFGFzc2lnbm1lbnRzX3JlY2VpdmVkGAIgASgDIjMKC0Fja25vd2xlZGdlEiQKBWxlYXNlGAEgASgLMhUuZGVlcmZsb3cudjEuTGVhc2VSZWYiPgoGUmVqZWN0EiQKBWxlYXNlGAEgASgLMhUuZGVlcmZsb3cudjEuTGVhc2VSZWYSDgoGcmVhc29uGAIgASgJIlUKCExvZ0NodW5rEiQKBWxlYXNlGAEgASgLMhUuZGVlcmZsb3cudjEuTGVhc2VSZWYSIwoFbGluZXMYAiADKAsyFC5kZWVyZmxvdy52MS5Mb2dMaW5lIl0KC01ldHJpY0JhdGNoEiQKBWxlYXNlGAEgASgLMhUuZGVlcmZsb3cudjEuTGVhc2VSZWYSKAoGcG9pbnRzGAIgAygLMhguZGVlcmZsb3cudjEuTWV0cmljUG9pbnQi2wIKBlJlc3VsdBIkCgVsZWFzZRgBIAEoCzIVLmRlZXJmbG93LnYxLkxlYXNlUmVmEiwKB291dGNvbWUYAiABKA4yGy5kZWVyZmxvdy52MS5BdHRlbXB0T3V0Y29tZRIWCglleGl0X2NvZGUYAyABKAVIAIgBARInCgZvdXRwdXQYBCABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Eg0KBWVycm9yGAUgASgJEhEKCXJldHJ5YWJsZRgGIAEoCBITCgtyZXRyeV9jbGFzcxgHIAEoCRIuCgpzdGFydGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtmaW5pc2hlZF9hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFgoOcmV0cnlfYWZ0ZXJfbXMYCiABKAVCDAoKX2V4aXRfY29kZSKuAQoHV2VsY29tZRIQCghhZ2VudF9pZBgBIAEoCRISCgpzZXNzaW9uX2lkGAIgASgJEh0KFWhlYXJ0YmVhdF9pbnRlcnZhbF9tcxgDIAEoBRIUCgxsZWFzZV90dGxfbXMYBCABKAUSFgoOc2VydmVyX3ZlcnNpb24YBSABKAkSMAoRcmVhdHRhY2hlZF9sZWFzZXMYBiADKAsyFS5kZWVyZmxvdy52MS5MZWFzZVJlZiKSBAoKQXNzaWdubWVudBIkCgVsZWFzZRgBIAEoCzIVLmRlZXJmbG93LnYxLkxlYXNlUmVmEg4KBnJ1bl9pZBgCIAEoCRIPCgd0YXNrX2lkGAMgASgJEg8KB2F0dGVtcHQYBCABKAUSDAoEdHlwZRgFIAEoCRInCgZjb25maWcYBiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EigKB2NvbnRleHQYByABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Ei0KA2VudhgIIAMoCzIgLmRlZXJmbG93LnYxLkFzc2lnbm1lbnQuRW52RW50cnkSEgoKdGltZW91dF9tcxgJIAEoBRIXCg9hY2tfZGVhZGxpbmVfbXMYCiABKAUSKQoJcmVzb3VyY2VzGAsgASgLMhYuZGVlcmZsb3cudjEuUmVzb3VyY2VzEhsKE29uX2FnZW50X2Rpc2Nvbm5lY3QYDCABKAkSFAoMbGVhc2VfdHRsX21zGA0gASgFEjUKB3NlY3JldHMYDiADKAsyJC5kZWVyZmxvdy52MS5Bc3NpZ25tZW50LlNlY3JldHNFbnRyeRoqCghFbnZFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGi4KDFNlY3JldHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIj4KBkNhbmNlbBIkCgVsZWFzZRgBIAEoCzIVLmRlZXJmbG93LnYxLkxlYXNlUmVmEg4KBnJlYXNvbhgCIAEoCSJTCglSZXN1bHRBY2sSJAoFbGVhc2UYASABKAsyFS5kZWVyZmxvdy52MS5MZWFzZVJlZhIQCghhY2NlcHRlZBgCIAEoCBIOCgZyZWFzb24YAyABKAkiOwoMSGVhcnRiZWF0QWNrEisKDHN0YWxlX2xlYXNlcxgBIAMoCzIVLmRlZXJmbG93LnYxLkxlYXNlUmVmIiAKBURyYWluEhcKD2dyYWNlX3BlcmlvZF9tcxgBIAEoBSIxChFMaXN0QWdlbnRzUmVxdWVzdBIcChRpbmNsdWRlX2Rpc2Nvbm5lY3RlZBgBIAEoCCI4ChJMaXN0QWdlbnRzUmVzcG9uc2USIgoGYWdlbnRzGAEgAygLMhIuZGVlcmZsb3cudjEuQWdlbnQiIAoPR2V0QWdlbnRSZXF1ZXN0Eg0KBWFnZW50GAEgASgJIjUKEEdldEFnZW50UmVzcG9uc2USIQoFYWdlbnQYASABKAsyEi5kZWVyZmxvdy52MS5BZ2VudCIjChJDb3Jkb25BZ2VudFJlcXVlc3QSDQoFYWdlbnQYASABKAkiOAoTQ29yZG9uQWdlbnRSZXNwb25zZRIhCgVhZ2VudBgBIAEoCzISLmRlZXJmbG93LnYxLkFnZW50IiUKFFVuY29yZG9uQWdlbnRSZXF1ZXN0Eg0KBWFnZW50GAEgASgJIjoKFVVuY29yZG9uQWdlbnRSZXNwb25zZRIhCgVhZ2VudBgBIAEoCzISLmRlZXJmbG93LnYxLkFnZW50IjsKEURyYWluQWdlbnRSZXF1ZXN0Eg0KBWFnZW50GAEgASgJEhcKD2dyYWNlX3BlcmlvZF9tcxgCIAEoBSI3ChJEcmFpbkFnZW50UmVzcG9uc2USIQoFYWdlbnQYASABKAsyEi5kZWVyZmxvdy52MS5BZ2VudCqWAQoKQWdlbnRTdGF0ZRIbChdBR0VOVF9TVEFURV9VTlNQRUNJRklFRBAAEhkKFUFHRU5UX1NUQVRFX0NPTk5FQ1RFRBABEhgKFEFHRU5UX1NUQVRFX0NPUkRPTkVEEAISGAoUQUdFTlRfU1RBVEVfRFJBSU5JTkcQAxIcChhBR0VOVF9TVEFURV9ESVNDT05ORUNURUQQBDLzAwoMQWdlbnRTZXJ2aWNlEkgKB1Nlc3Npb24SGy5kZWVyZmxvdy52MS5TZXNzaW9uUmVxdWVzdBocLmRlZXJmbG93LnYxLlNlc3Npb25SZXNwb25zZSgBMAESUgoKTGlzdEFnZW50cxIeLmRlZXJmbG93LnYxLkxpc3RBZ2VudHNSZXF1ZXN0Gh8uZGVlcmZsb3cudjEuTGlzdEFnZW50c1Jlc3BvbnNlIgOQAgESTAoIR2V0QWdlbnQSHC5kZWVyZmxvdy52MS5HZXRBZ2VudFJlcXVlc3QaHS5kZWVyZmxvdy52MS5HZXRBZ2VudFJlc3BvbnNlIgOQAgESUAoLQ29yZG9uQWdlbnQSHy5kZWVyZmxvdy52MS5Db3Jkb25BZ2VudFJlcXVlc3QaIC5kZWVyZmxvdy52MS5Db3Jkb25BZ2VudFJlc3BvbnNlElYKDVVuY29yZG9uQWdlbnQSIS5kZWVyZmxvdy52MS5VbmNvcmRvbkFnZW50UmVxdWVzdBoiLmRlZXJmbG93LnYxLlVuY29yZG9uQWdlbnRSZXNwb25zZRJNCgpEcmFpbkFnZW50Eh4uZGVlcmZsb3cudjEuRHJhaW5BZ2VudFJlcXVlc3QaHy5kZWVyZmxvdy52MS5EcmFpbkFnZW50UmVzcG9uc2ViBnByb3RvMw", [file_deerflow_v1_common, file_deerflow_v1_run, file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("ChdkZWVyZmxvdy92MS9hZ2VudC5wcm90bxILZGVlcmZsb3cudjEiZAoMVGFza1R5cGVJbmZvEgwKBHR5cGUYASABKAkSFgoOcGx1Z2luX3ZlcnNpb24YAiABKAkSLgoNY29uZmlnX3NjaGVtYRgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QiqgQKBUFnZW50EgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSJgoFc3RhdGUYAyABKA4yFy5kZWVyZmxvdy52MS5BZ2VudFN0YXRlEi4KBmxhYmVscxgEIAMoCzIeLmRlZXJmbG93LnYxLkFnZW50LkxhYmVsc0VudHJ5Ej8KD2RldGVjdGVkX2xhYmVscxgFIAMoCzImLmRlZXJmbG93LnYxLkFnZW50LkRldGVjdGVkTGFiZWxzRW50cnkSKQoJcmVzb3VyY2VzGAYgASgLMhYuZGVlcmZsb3cudjEuUmVzb3VyY2VzEg0KBXNsb3RzGAcgASgFEhIKCmZyZWVfc2xvdHMYCCABKAUSLQoKdGFza190eXBlcxgJIAMoCzIZLmRlZXJmbG93LnYxLlRhc2tUeXBlSW5mbxIPCgd2ZXJzaW9uGAogASgJEjAKDGNvbm5lY3RlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNQoRbGFzdF9oZWFydGJlYXRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCWxlYXNlX2lkcxgNIAMoCRotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGjUKE0RldGVjdGVkTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASIzCghMZWFzZVJlZhIQCghsZWFzZV9pZBgBIAEoCRIVCg1mZW5jaW5nX3Rva2VuGAIgASgDIqQDCg5TZXNzaW9uUmVxdWVzdBIjCgVoZWxsbxgBIAEoCzISLmRlZXJmbG93LnYxLkhlbGxvSAASKwoJaGVhcnRiZWF0GAIgASgLMhYuZGVlcmZsb3cudjEuSGVhcnRiZWF0SAASJQoGY3JlZGl0GAMgASgLMhMuZGVlcmZsb3cudjEuQ3JlZGl0SAASLwoLYWNrbm93bGVkZ2UYBCABKAsyGC5kZWVyZmxvdy52MS5BY2tub3dsZWRnZUgAEiUKBnJlamVjdBgFIAEoCzITLmRlZXJmbG93LnYxLlJlamVjdEgAEioKCWxvZ19jaHVuaxgGIAEoCzIVLmRlZXJmbG93LnYxLkxvZ0NodW5rSAASMAoMbWV0cmljX2JhdGNoGAcgASgLMhguZGVlcmZsb3cudjEuTWV0cmljQmF0Y2hIABIlCgZyZXN1bHQYCCABKAsyEy5kZWVyZmxvdy52MS5SZXN1bHRIABIxCgViYXRjaBgJIAEoCzIgLmRlZXJmbG93LnYxLlNlc3Npb25SZXF1ZXN0QmF0Y2hIAEIJCgdtZXNzYWdlIkQKE1Nlc3Npb25SZXF1ZXN0QmF0Y2gSLQoIbWVzc2FnZXMYASADKAsyGy5kZWVyZmxvdy52MS5TZXNzaW9uUmVxdWVzdCLWAgoPU2Vzc2lvblJlc3BvbnNlEicKB3dlbGNvbWUYASABKAsyFC5kZWVyZmxvdy52MS5XZWxjb21lSAASLQoKYXNzaWdubWVudBgCIAEoCzIXLmRlZXJmbG93LnYxLkFzc2lnbm1lbnRIABIlCgZjYW5jZWwYAyABKAsyEy5kZWVyZmxvdy52MS5DYW5jZWxIABIsCgpyZXN1bHRfYWNrGAQgASgLMhYuZGVlcmZsb3cudjEuUmVzdWx0QWNrSAASIwoFZHJhaW4YBSABKAsyEi5kZWVyZmxvdy52MS5EcmFpbkgAEjIKDWhlYXJ0YmVhdF9hY2sYBiABKAsyGS5kZWVyZmxvdy52MS5IZWFydGJlYXRBY2tIABIyCgViYXRjaBgHIAEoCzIhLmRlZXJmbG93LnYxLlNlc3Npb25SZXNwb25zZUJhdGNoSABCCQoHbWVzc2FnZSJGChRTZXNzaW9uUmVzcG9uc2VCYXRjaBIuCghtZXNzYWdlcxgBIAMoCzIcLmRlZXJmbG93LnYxLlNlc3Npb25SZXNwb25zZSK9AwoFSGVsbG8SEAoIYWdlbnRfaWQYASABKAkSDAoEbmFtZRgCIAEoCRIPCgd2ZXJzaW9uGAMgASgJEi4KBmxhYmVscxgEIAMoCzIeLmRlZXJmbG93LnYxLkhlbGxvLkxhYmVsc0VudHJ5Ej8KD2RldGVjdGVkX2xhYmVscxgFIAMoCzImLmRlZXJmbG93LnYxLkhlbGxvLkRldGVjdGVkTGFiZWxzRW50cnkSKQoJcmVzb3VyY2VzGAYgASgLMhYuZGVlcmZsb3cudjEuUmVzb3VyY2VzEg0KBXNsb3RzGAcgASgFEi0KCnRhc2tfdHlwZXMYCCADKAsyGS5kZWVyZmxvdy52MS5UYXNrVHlwZUluZm8SKgoLaGVsZF9sZWFzZXMYCSADKAsyFS5kZWVyZmxvdy52MS5MZWFzZVJlZhIXCg9hY2NlcHRzX2JhdGNoZXMYCiABKAgaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARo1ChNEZXRlY3RlZExhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiMgoJSGVhcnRiZWF0EiUKBmxlYXNlcxgBIAMoCzIVLmRlZXJmbG93LnYxLkxlYXNlUmVmIjoKBkNyZWRpdBISCgpmcmVlX3Nsb3RzGAEgASgFEhwKFGFzc2lnbm1lbnRzX3JlY2VpdmVkGAIgASgDIjMKC0Fja25vd2xlZGdlEiQKBWxlYXNlGAEgASgLMhUuZGVlcmZsb3cudjEuTGVhc2VSZWYiPgoGUmVqZWN0EiQKBWxlYXNlGAEgASgLMhUuZGVlcmZsb3cudjEuTGVhc2VSZWYSDgoGcmVhc29uGAIgASgJIlUKCExvZ0NodW5rEiQKBWxlYXNlGAEgASgLMhUuZGVlcmZsb3cudjEuTGVhc2VSZWYSIwoFbGluZXMYAiADKAsyFC5kZWVyZmxvdy52MS5Mb2dMaW5lIl0KC01ldHJpY0JhdGNoEiQKBWxlYXNlGAEgASgLMhUuZGVlcmZsb3cudjEuTGVhc2VSZWYSKAoGcG9pbnRzGAIgAygLMhguZGVlcmZsb3cudjEuTWV0cmljUG9pbnQi2wIKBlJlc3VsdBIkCgVsZWFzZRgBIAEoCzIVLmRlZXJmbG93LnYxLkxlYXNlUmVmEiwKB291dGNvbWUYAiABKA4yGy5kZWVyZmxvdy52MS5BdHRlbXB0T3V0Y29tZRIWCglleGl0X2NvZGUYAyABKAVIAIgBARInCgZvdXRwdXQYBCABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Eg0KBWVycm9yGAUgASgJEhEKCXJldHJ5YWJsZRgGIAEoCBITCgtyZXRyeV9jbGFzcxgHIAEoCRIuCgpzdGFydGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtmaW5pc2hlZF9hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFgoOcmV0cnlfYWZ0ZXJfbXMYCiABKAVCDAoKX2V4aXRfY29kZSLHAQoHV2VsY29tZRIQCghhZ2VudF9pZBgBIAEoCRISCgpzZXNzaW9uX2lkGAIgASgJEh0KFWhlYXJ0YmVhdF9pbnRlcnZhbF9tcxgDIAEoBRIUCgxsZWFzZV90dGxfbXMYBCABKAUSFgoOc2VydmVyX3ZlcnNpb24YBSABKAkSMAoRcmVhdHRhY2hlZF9sZWFzZXMYBiADKAsyFS5kZWVyZmxvdy52MS5MZWFzZVJlZhIXCg9hY2NlcHRzX2JhdGNoZXMYByABKAgikgQKCkFzc2lnbm1lbnQSJAoFbGVhc2UYASABKAsyFS5kZWVyZmxvdy52MS5MZWFzZVJlZhIOCgZydW5faWQYAiABKAkSDwoHdGFza19pZBgDIAEoCRIPCgdhdHRlbXB0GAQgASgFEgwKBHR5cGUYBSABKAkSJwoGY29uZmlnGAYgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIoCgdjb250ZXh0GAcgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBItCgNlbnYYCCADKAsyIC5kZWVyZmxvdy52MS5Bc3NpZ25tZW50LkVudkVudHJ5EhIKCnRpbWVvdXRfbXMYCSABKAUSFwoPYWNrX2RlYWRsaW5lX21zGAogASgFEikKCXJlc291cmNlcxgLIAEoCzIWLmRlZXJmbG93LnYxLlJlc291cmNlcxIbChNvbl9hZ2VudF9kaXNjb25uZWN0GAwgASgJEhQKDGxlYXNlX3R0bF9tcxgNIAEoBRI1CgdzZWNyZXRzGA4gAygLMiQuZGVlcmZsb3cudjEuQXNzaWdubWVudC5TZWNyZXRzRW50cnkaKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARouCgxTZWNyZXRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASI+CgZDYW5jZWwSJAoFbGVhc2UYASABKAsyFS5kZWVyZmxvdy52MS5MZWFzZVJlZhIOCgZyZWFzb24YAiABKAkiUwoJUmVzdWx0QWNrEiQKBWxlYXNlGAEgASgLMhUuZGVlcmZsb3cudjEuTGVhc2VSZWYSEAoIYWNjZXB0ZWQYAiABKAgSDgoGcmVhc29uGAMgASgJIjsKDEhlYXJ0YmVhdEFjaxIrCgxzdGFsZV9sZWFzZXMYASADKAsyFS5kZWVyZmxvdy52MS5MZWFzZVJlZiIgCgVEcmFpbhIXCg9ncmFjZV9wZXJpb2RfbXMYASABKAUiMQoRTGlzdEFnZW50c1JlcXVlc3QSHAoUaW5jbHVkZV9kaXNjb25uZWN0ZWQYASABKAgiOAoSTGlzdEFnZW50c1Jlc3BvbnNlEiIKBmFnZW50cxgBIAMoCzISLmRlZXJmbG93LnYxLkFnZW50IiAKD0dldEFnZW50UmVxdWVzdBINCgVhZ2VudBgBIAEoCSI1ChBHZXRBZ2VudFJlc3BvbnNlEiEKBWFnZW50GAEgASgLMhIuZGVlcmZsb3cudjEuQWdlbnQiIwoSQ29yZG9uQWdlbnRSZXF1ZXN0Eg0KBWFnZW50GAEgASgJIjgKE0NvcmRvbkFnZW50UmVzcG9uc2USIQoFYWdlbnQYASABKAsyEi5kZWVyZmxvdy52MS5BZ2VudCIlChRVbmNvcmRvbkFnZW50UmVxdWVzdBINCgVhZ2VudBgBIAEoCSI6ChVVbmNvcmRvbkFnZW50UmVzcG9uc2USIQoFYWdlbnQYASABKAsyEi5kZWVyZmxvdy52MS5BZ2VudCI7ChFEcmFpbkFnZW50UmVxdWVzdBINCgVhZ2VudBgBIAEoCRIXCg9ncmFjZV9wZXJpb2RfbXMYAiABKAUiNwoSRHJhaW5BZ2VudFJlc3BvbnNlEiEKBWFnZW50GAEgASgLMhIuZGVlcmZsb3cudjEuQWdlbnQqlgEKCkFnZW50U3RhdGUSGwoXQUdFTlRfU1RBVEVfVU5TUEVDSUZJRUQQABIZChVBR0VOVF9TVEFURV9DT05ORUNURUQQARIYChRBR0VOVF9TVEFURV9DT1JET05FRBACEhgKFEFHRU5UX1NUQVRFX0RSQUlOSU5HEAMSHAoYQUdFTlRfU1RBVEVfRElTQ09OTkVDVEVEEAQy8wMKDEFnZW50U2VydmljZRJICgdTZXNzaW9uEhsuZGVlcmZsb3cudjEuU2Vzc2lvblJlcXVlc3QaHC5kZWVyZmxvdy52MS5TZXNzaW9uUmVzcG9uc2UoATABElIKCkxpc3RBZ2VudHMSHi5kZWVyZmxvdy52MS5MaXN0QWdlbnRzUmVxdWVzdBofLmRlZXJmbG93LnYxLkxpc3RBZ2VudHNSZXNwb25zZSIDkAIBEkwKCEdldEFnZW50EhwuZGVlcmZsb3cudjEuR2V0QWdlbnRSZXF1ZXN0Gh0uZGVlcmZsb3cudjEuR2V0QWdlbnRSZXNwb25zZSIDkAIBElAKC0NvcmRvbkFnZW50Eh8uZGVlcmZsb3cudjEuQ29yZG9uQWdlbnRSZXF1ZXN0GiAuZGVlcmZsb3cudjEuQ29yZG9uQWdlbnRSZXNwb25zZRJWCg1VbmNvcmRvbkFnZW50EiEuZGVlcmZsb3cudjEuVW5jb3Jkb25BZ2VudFJlcXVlc3QaIi5kZWVyZmxvdy52MS5VbmNvcmRvbkFnZW50UmVzcG9uc2USTQoKRHJhaW5BZ2VudBIeLmRlZXJmbG93LnYxLkRyYWluQWdlbnRSZXF1ZXN0Gh8uZGVlcmZsb3cudjEuRHJhaW5BZ2VudFJlc3BvbnNlYgZwcm90bzM", [file_deerflow_v1_common, file_deerflow_v1_run, file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
  * A task type an agent's plugin provides.
@@ -217,6 +217,15 @@ export type SessionRequest = Message<"deerflow.v1.SessionRequest"> & {
      */
     value: Result;
     case: "result";
+  } | {
+    /**
+     * Several messages at once, in order; only after a Welcome with
+     * accepts_batches.
+     *
+     * @generated from field: deerflow.v1.SessionRequestBatch batch = 9;
+     */
+    value: SessionRequestBatch;
+    case: "batch";
   } | { case: undefined; value?: undefined };
 };
 
@@ -226,6 +235,28 @@ export type SessionRequest = Message<"deerflow.v1.SessionRequest"> & {
  */
 export const SessionRequestSchema: GenMessage<SessionRequest> = /*@__PURE__*/
   messageDesc(file_deerflow_v1_agent, 3);
+
+/**
+ * Messages sent as one, handled in order as if sent one by one. A burst
+ * of acknowledgements, results and credits then costs one pass through
+ * the stream machinery at each end instead of one per message. A batch
+ * holds no batch and no hello.
+ *
+ * @generated from message deerflow.v1.SessionRequestBatch
+ */
+export type SessionRequestBatch = Message<"deerflow.v1.SessionRequestBatch"> & {
+  /**
+   * @generated from field: repeated deerflow.v1.SessionRequest messages = 1;
+   */
+  messages: SessionRequest[];
+};
+
+/**
+ * Describes the message deerflow.v1.SessionRequestBatch.
+ * Use `create(SessionRequestBatchSchema)` to create a new message.
+ */
+export const SessionRequestBatchSchema: GenMessage<SessionRequestBatch> = /*@__PURE__*/
+  messageDesc(file_deerflow_v1_agent, 4);
 
 /**
  * Control plane to agent.
@@ -272,6 +303,15 @@ export type SessionResponse = Message<"deerflow.v1.SessionResponse"> & {
      */
     value: HeartbeatAck;
     case: "heartbeatAck";
+  } | {
+    /**
+     * Several messages at once, in order; only to an agent whose Hello
+     * set accepts_batches.
+     *
+     * @generated from field: deerflow.v1.SessionResponseBatch batch = 7;
+     */
+    value: SessionResponseBatch;
+    case: "batch";
   } | { case: undefined; value?: undefined };
 };
 
@@ -280,7 +320,27 @@ export type SessionResponse = Message<"deerflow.v1.SessionResponse"> & {
  * Use `create(SessionResponseSchema)` to create a new message.
  */
 export const SessionResponseSchema: GenMessage<SessionResponse> = /*@__PURE__*/
-  messageDesc(file_deerflow_v1_agent, 4);
+  messageDesc(file_deerflow_v1_agent, 5);
+
+/**
+ * Messages sent as one, handled in order as if sent one by one. A batch
+ * holds no batch and no welcome.
+ *
+ * @generated from message deerflow.v1.SessionResponseBatch
+ */
+export type SessionResponseBatch = Message<"deerflow.v1.SessionResponseBatch"> & {
+  /**
+   * @generated from field: repeated deerflow.v1.SessionResponse messages = 1;
+   */
+  messages: SessionResponse[];
+};
+
+/**
+ * Describes the message deerflow.v1.SessionResponseBatch.
+ * Use `create(SessionResponseBatchSchema)` to create a new message.
+ */
+export const SessionResponseBatchSchema: GenMessage<SessionResponseBatch> = /*@__PURE__*/
+  messageDesc(file_deerflow_v1_agent, 6);
 
 /**
  * The first message of a session: who the agent is and what it can run.
@@ -338,6 +398,14 @@ export type Hello = Message<"deerflow.v1.Hello"> & {
    * @generated from field: repeated deerflow.v1.LeaseRef held_leases = 9;
    */
   heldLeases: LeaseRef[];
+
+  /**
+   * The agent reads SessionResponse.batch: the control plane may send it
+   * several messages as one.
+   *
+   * @generated from field: bool accepts_batches = 10;
+   */
+  acceptsBatches: boolean;
 };
 
 /**
@@ -345,7 +413,7 @@ export type Hello = Message<"deerflow.v1.Hello"> & {
  * Use `create(HelloSchema)` to create a new message.
  */
 export const HelloSchema: GenMessage<Hello> = /*@__PURE__*/
-  messageDesc(file_deerflow_v1_agent, 5);
+  messageDesc(file_deerflow_v1_agent, 7);
 
 /**
  * Renews every lease the agent names.
@@ -364,7 +432,7 @@ export type Heartbeat = Message<"deerflow.v1.Heartbeat"> & {
  * Use `create(HeartbeatSchema)` to create a new message.
  */
 export const HeartbeatSchema: GenMessage<Heartbeat> = /*@__PURE__*/
-  messageDesc(file_deerflow_v1_agent, 6);
+  messageDesc(file_deerflow_v1_agent, 8);
 
 /**
  * The agent can take this many more attempts. Each credit replaces the
@@ -393,7 +461,7 @@ export type Credit = Message<"deerflow.v1.Credit"> & {
  * Use `create(CreditSchema)` to create a new message.
  */
 export const CreditSchema: GenMessage<Credit> = /*@__PURE__*/
-  messageDesc(file_deerflow_v1_agent, 7);
+  messageDesc(file_deerflow_v1_agent, 9);
 
 /**
  * The agent accepted an assignment and started its attempt.
@@ -412,7 +480,7 @@ export type Acknowledge = Message<"deerflow.v1.Acknowledge"> & {
  * Use `create(AcknowledgeSchema)` to create a new message.
  */
 export const AcknowledgeSchema: GenMessage<Acknowledge> = /*@__PURE__*/
-  messageDesc(file_deerflow_v1_agent, 8);
+  messageDesc(file_deerflow_v1_agent, 10);
 
 /**
  * The agent cannot run an assignment; the task is requeued.
@@ -436,7 +504,7 @@ export type Reject = Message<"deerflow.v1.Reject"> & {
  * Use `create(RejectSchema)` to create a new message.
  */
 export const RejectSchema: GenMessage<Reject> = /*@__PURE__*/
-  messageDesc(file_deerflow_v1_agent, 9);
+  messageDesc(file_deerflow_v1_agent, 11);
 
 /**
  * @generated from message deerflow.v1.LogChunk
@@ -458,7 +526,7 @@ export type LogChunk = Message<"deerflow.v1.LogChunk"> & {
  * Use `create(LogChunkSchema)` to create a new message.
  */
 export const LogChunkSchema: GenMessage<LogChunk> = /*@__PURE__*/
-  messageDesc(file_deerflow_v1_agent, 10);
+  messageDesc(file_deerflow_v1_agent, 12);
 
 /**
  * @generated from message deerflow.v1.MetricBatch
@@ -480,7 +548,7 @@ export type MetricBatch = Message<"deerflow.v1.MetricBatch"> & {
  * Use `create(MetricBatchSchema)` to create a new message.
  */
 export const MetricBatchSchema: GenMessage<MetricBatch> = /*@__PURE__*/
-  messageDesc(file_deerflow_v1_agent, 11);
+  messageDesc(file_deerflow_v1_agent, 13);
 
 /**
  * The end of an attempt. The agent keeps it until a ResultAck names it.
@@ -551,7 +619,7 @@ export type Result = Message<"deerflow.v1.Result"> & {
  * Use `create(ResultSchema)` to create a new message.
  */
 export const ResultSchema: GenMessage<Result> = /*@__PURE__*/
-  messageDesc(file_deerflow_v1_agent, 12);
+  messageDesc(file_deerflow_v1_agent, 14);
 
 /**
  * @generated from message deerflow.v1.Welcome
@@ -592,6 +660,14 @@ export type Welcome = Message<"deerflow.v1.Welcome"> & {
    * @generated from field: repeated deerflow.v1.LeaseRef reattached_leases = 6;
    */
   reattachedLeases: LeaseRef[];
+
+  /**
+   * The control plane reads SessionRequest.batch: the agent may send it
+   * several messages as one.
+   *
+   * @generated from field: bool accepts_batches = 7;
+   */
+  acceptsBatches: boolean;
 };
 
 /**
@@ -599,7 +675,7 @@ export type Welcome = Message<"deerflow.v1.Welcome"> & {
  * Use `create(WelcomeSchema)` to create a new message.
  */
 export const WelcomeSchema: GenMessage<Welcome> = /*@__PURE__*/
-  messageDesc(file_deerflow_v1_agent, 13);
+  messageDesc(file_deerflow_v1_agent, 15);
 
 /**
  * A lease on one attempt of a task, with what the agent needs to run it.
@@ -704,7 +780,7 @@ export type Assignment = Message<"deerflow.v1.Assignment"> & {
  * Use `create(AssignmentSchema)` to create a new message.
  */
 export const AssignmentSchema: GenMessage<Assignment> = /*@__PURE__*/
-  messageDesc(file_deerflow_v1_agent, 14);
+  messageDesc(file_deerflow_v1_agent, 16);
 
 /**
  * Stop an attempt.
@@ -730,7 +806,7 @@ export type Cancel = Message<"deerflow.v1.Cancel"> & {
  * Use `create(CancelSchema)` to create a new message.
  */
 export const CancelSchema: GenMessage<Cancel> = /*@__PURE__*/
-  messageDesc(file_deerflow_v1_agent, 15);
+  messageDesc(file_deerflow_v1_agent, 17);
 
 /**
  * @generated from message deerflow.v1.ResultAck
@@ -759,7 +835,7 @@ export type ResultAck = Message<"deerflow.v1.ResultAck"> & {
  * Use `create(ResultAckSchema)` to create a new message.
  */
 export const ResultAckSchema: GenMessage<ResultAck> = /*@__PURE__*/
-  messageDesc(file_deerflow_v1_agent, 16);
+  messageDesc(file_deerflow_v1_agent, 18);
 
 /**
  * Leases the heartbeat named but the control plane no longer grants; the
@@ -779,7 +855,7 @@ export type HeartbeatAck = Message<"deerflow.v1.HeartbeatAck"> & {
  * Use `create(HeartbeatAckSchema)` to create a new message.
  */
 export const HeartbeatAckSchema: GenMessage<HeartbeatAck> = /*@__PURE__*/
-  messageDesc(file_deerflow_v1_agent, 17);
+  messageDesc(file_deerflow_v1_agent, 19);
 
 /**
  * Stop taking work; let running attempts finish within the grace period.
@@ -798,7 +874,7 @@ export type Drain = Message<"deerflow.v1.Drain"> & {
  * Use `create(DrainSchema)` to create a new message.
  */
 export const DrainSchema: GenMessage<Drain> = /*@__PURE__*/
-  messageDesc(file_deerflow_v1_agent, 18);
+  messageDesc(file_deerflow_v1_agent, 20);
 
 /**
  * @generated from message deerflow.v1.ListAgentsRequest
@@ -817,7 +893,7 @@ export type ListAgentsRequest = Message<"deerflow.v1.ListAgentsRequest"> & {
  * Use `create(ListAgentsRequestSchema)` to create a new message.
  */
 export const ListAgentsRequestSchema: GenMessage<ListAgentsRequest> = /*@__PURE__*/
-  messageDesc(file_deerflow_v1_agent, 19);
+  messageDesc(file_deerflow_v1_agent, 21);
 
 /**
  * @generated from message deerflow.v1.ListAgentsResponse
@@ -834,7 +910,7 @@ export type ListAgentsResponse = Message<"deerflow.v1.ListAgentsResponse"> & {
  * Use `create(ListAgentsResponseSchema)` to create a new message.
  */
 export const ListAgentsResponseSchema: GenMessage<ListAgentsResponse> = /*@__PURE__*/
-  messageDesc(file_deerflow_v1_agent, 20);
+  messageDesc(file_deerflow_v1_agent, 22);
 
 /**
  * @generated from message deerflow.v1.GetAgentRequest
@@ -853,7 +929,7 @@ export type GetAgentRequest = Message<"deerflow.v1.GetAgentRequest"> & {
  * Use `create(GetAgentRequestSchema)` to create a new message.
  */
 export const GetAgentRequestSchema: GenMessage<GetAgentRequest> = /*@__PURE__*/
-  messageDesc(file_deerflow_v1_agent, 21);
+  messageDesc(file_deerflow_v1_agent, 23);
 
 /**
  * @generated from message deerflow.v1.GetAgentResponse
@@ -870,7 +946,7 @@ export type GetAgentResponse = Message<"deerflow.v1.GetAgentResponse"> & {
  * Use `create(GetAgentResponseSchema)` to create a new message.
  */
 export const GetAgentResponseSchema: GenMessage<GetAgentResponse> = /*@__PURE__*/
-  messageDesc(file_deerflow_v1_agent, 22);
+  messageDesc(file_deerflow_v1_agent, 24);
 
 /**
  * @generated from message deerflow.v1.CordonAgentRequest
@@ -887,7 +963,7 @@ export type CordonAgentRequest = Message<"deerflow.v1.CordonAgentRequest"> & {
  * Use `create(CordonAgentRequestSchema)` to create a new message.
  */
 export const CordonAgentRequestSchema: GenMessage<CordonAgentRequest> = /*@__PURE__*/
-  messageDesc(file_deerflow_v1_agent, 23);
+  messageDesc(file_deerflow_v1_agent, 25);
 
 /**
  * @generated from message deerflow.v1.CordonAgentResponse
@@ -904,7 +980,7 @@ export type CordonAgentResponse = Message<"deerflow.v1.CordonAgentResponse"> & {
  * Use `create(CordonAgentResponseSchema)` to create a new message.
  */
 export const CordonAgentResponseSchema: GenMessage<CordonAgentResponse> = /*@__PURE__*/
-  messageDesc(file_deerflow_v1_agent, 24);
+  messageDesc(file_deerflow_v1_agent, 26);
 
 /**
  * @generated from message deerflow.v1.UncordonAgentRequest
@@ -921,7 +997,7 @@ export type UncordonAgentRequest = Message<"deerflow.v1.UncordonAgentRequest"> &
  * Use `create(UncordonAgentRequestSchema)` to create a new message.
  */
 export const UncordonAgentRequestSchema: GenMessage<UncordonAgentRequest> = /*@__PURE__*/
-  messageDesc(file_deerflow_v1_agent, 25);
+  messageDesc(file_deerflow_v1_agent, 27);
 
 /**
  * @generated from message deerflow.v1.UncordonAgentResponse
@@ -938,7 +1014,7 @@ export type UncordonAgentResponse = Message<"deerflow.v1.UncordonAgentResponse">
  * Use `create(UncordonAgentResponseSchema)` to create a new message.
  */
 export const UncordonAgentResponseSchema: GenMessage<UncordonAgentResponse> = /*@__PURE__*/
-  messageDesc(file_deerflow_v1_agent, 26);
+  messageDesc(file_deerflow_v1_agent, 28);
 
 /**
  * @generated from message deerflow.v1.DrainAgentRequest
@@ -960,7 +1036,7 @@ export type DrainAgentRequest = Message<"deerflow.v1.DrainAgentRequest"> & {
  * Use `create(DrainAgentRequestSchema)` to create a new message.
  */
 export const DrainAgentRequestSchema: GenMessage<DrainAgentRequest> = /*@__PURE__*/
-  messageDesc(file_deerflow_v1_agent, 27);
+  messageDesc(file_deerflow_v1_agent, 29);
 
 /**
  * @generated from message deerflow.v1.DrainAgentResponse
@@ -977,7 +1053,7 @@ export type DrainAgentResponse = Message<"deerflow.v1.DrainAgentResponse"> & {
  * Use `create(DrainAgentResponseSchema)` to create a new message.
  */
 export const DrainAgentResponseSchema: GenMessage<DrainAgentResponse> = /*@__PURE__*/
-  messageDesc(file_deerflow_v1_agent, 28);
+  messageDesc(file_deerflow_v1_agent, 30);
 
 /**
  * The states of an agent as the control plane sees it.

@@ -1,0 +1,150 @@
+import { create } from "@bufbuild/protobuf";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  SessionRequestSchema,
+  type SessionResponse,
+} from "../../gen/deerflow/v1/agent_pb.js";
+import { AttemptOutcome, RunState } from "../../gen/deerflow/v1/run_pb.js";
+import { startInline, waitForRun } from "../support/runs.js";
+import {
+  openScriptedAgent,
+  type ScriptedAgent,
+} from "../support/scripted-agent.js";
+import {
+  startTestControlPlane,
+  type TestControlPlane,
+} from "../support/test-control-plane.js";
+import { testBackends } from "../support/test-database.js";
+
+// Session framing does not depend on the backend.
+const [backend] = testBackends();
+
+const assignmentsIn = (r: SessionResponse) =>
+  r.message.case === "assignment"
+    ? [r.message.value]
+    : r.message.case === "batch"
+      ? r.message.value.messages.flatMap((m) =>
+          m.message.case === "assignment" ? [m.message.value] : [],
+        )
+      : [];
+
+function tasks(n: number) {
+  return Array.from({ length: n }, (_, i) => ({
+    id: `t${i}`,
+    type: "shell",
+    command: "true",
+  }));
+}
+
+describe.runIf(backend)(`session batches, on ${backend?.name}`, () => {
+  let cp: TestControlPlane;
+  const agents: ScriptedAgent[] = [];
+  beforeEach(async () => {
+    if (backend) cp = await startTestControlPlane(backend);
+  });
+  afterEach(async () => {
+    for (const agent of agents.splice(0)) await agent.close();
+    await cp?.close();
+  });
+
+  async function agent(name: string, slots: number, acceptsBatches = false) {
+    const opened = await openScriptedAgent(cp.url, {
+      name,
+      slots,
+      acceptsBatches,
+    });
+    agents.push(opened);
+    return opened;
+  }
+
+  it("handles an agent's batch in order: an acknowledgement, its result, a credit", async () => {
+    const one = await agent("batcher", 1);
+    const welcome = one.received()[0]?.message;
+    expect(welcome?.case === "welcome" && welcome.value.acceptsBatches).toBe(
+      true,
+    );
+    one.send({ case: "credit", value: { freeSlots: 1 } });
+    const runId = await startInline(cp.clients, {
+      name: "batched",
+      tasks: tasks(1),
+    });
+    const response = await one.next(
+      (r) => assignmentsIn(r).length > 0,
+      "the assignment",
+    );
+    const [assignment] = assignmentsIn(response);
+    const lease = assignment?.lease;
+    one.send({
+      case: "batch",
+      value: {
+        messages: [
+          { message: { case: "acknowledge" as const, value: { lease } } },
+          {
+            message: {
+              case: "result" as const,
+              value: { lease, outcome: AttemptOutcome.SUCCESS, exitCode: 0 },
+            },
+          },
+          { message: { case: "credit" as const, value: { freeSlots: 1 } } },
+        ].map((m) => create(SessionRequestSchema, m)),
+      },
+    });
+    const ack = await one.next(
+      (r) => r.message.case === "resultAck",
+      "the result's acknowledgement",
+    );
+    expect(ack.message.case === "resultAck" && ack.message.value.accepted).toBe(
+      true,
+    );
+    const run = await waitForRun(cp.clients, runId);
+    expect(run.state).toBe(RunState.SUCCESS);
+    expect(run.tasks[0]?.attempts[0]?.startedAt).toBeDefined();
+  });
+
+  it("sends an agent that reads batches what queued up as one message", async () => {
+    const reader = await agent("reader", 5, true);
+    const plain = await agent("plain", 5, false);
+    // The welcome always goes alone.
+    for (const a of [reader, plain]) {
+      expect(a.received()[0]?.message.case).toBe("welcome");
+    }
+    reader.send({ case: "credit", value: { freeSlots: 5 } });
+    await startInline(cp.clients, { name: "to-reader", tasks: tasks(5) });
+    const batch = await reader.next(
+      (r) => assignmentsIn(r).length === 5,
+      "five assignments in one batch",
+    );
+    expect(batch.message.case).toBe("batch");
+    plain.send({ case: "credit", value: { freeSlots: 5 } });
+    await startInline(cp.clients, { name: "to-plain", tasks: tasks(5) });
+    await plain.next(
+      () => plain.received().flatMap(assignmentsIn).length === 5,
+      "five assignments",
+    );
+    expect(plain.received().some((r) => r.message.case === "batch")).toBe(
+      false,
+    );
+  });
+
+  it("refuses a batch that holds a batch, naming the message", async () => {
+    const nested = await agent("nested", 1);
+    nested.send({
+      case: "batch",
+      value: {
+        messages: [
+          create(SessionRequestSchema, {
+            message: { case: "credit", value: { freeSlots: 1 } },
+          }),
+          create(SessionRequestSchema, {
+            message: { case: "batch", value: { messages: [] } },
+          }),
+        ],
+      },
+    });
+    await expect(
+      nested.next(() => false, "the session's end", 10_000),
+    ).rejects.toThrow(
+      "message.batch.messages[1]: a batch may not hold a batch",
+    );
+  });
+});
