@@ -73,6 +73,10 @@ export class SessionLoop {
     const transport = createGrpcTransport({
       baseUrl: options.serverUrl,
       sessionManager: this.connection,
+      // Uncompressed, as gRPC's own default: a session's messages are
+      // small and many (a batch of assignments is a few kilobytes), and
+      // gzip on every one cost both ends more CPU than the network saved.
+      acceptCompression: [],
     });
     this.client = createClient(AgentService, transport);
   }
