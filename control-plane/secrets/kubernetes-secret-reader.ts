@@ -1,17 +1,21 @@
-import {
-  ApiException,
-  type ConfigurationOptions,
+import type {
+  ConfigurationOptions,
   CoreV1Api,
-  KubeConfig,
-  Observable,
-  type RequestContext,
-  type ResponseContext,
+  RequestContext,
+  ResponseContext,
 } from "@kubernetes/client-node";
 import type { SecretSource } from "../../workflow/index.js";
 import { SecretProviderError } from "./secret-provider-error.js";
 import type { SecretReader } from "./secret-reader.js";
 
 type KubernetesSource = Extract<SecretSource, { provider: "kubernetes" }>;
+
+/**
+ * The client library, loaded on first use: it is large (about 130 MiB of
+ * RSS and 33 MiB of heap once loaded), and most control planes never read
+ * a Kubernetes secret.
+ */
+type KubernetesClient = typeof import("@kubernetes/client-node");
 
 /** How the control plane reaches the Kubernetes API. */
 export interface KubernetesOptions {
@@ -25,8 +29,9 @@ export interface KubernetesOptions {
 
 /**
  * The `kubernetes` provider: `data[key]` of a core/v1 Secret, base64
- * decoded. The client is made on first use, so a control plane that never
- * reads a Kubernetes secret never loads a kubeconfig.
+ * decoded. The client is loaded and made on first use, so a control plane
+ * that never reads a Kubernetes secret never loads the library or a
+ * kubeconfig.
  */
 export class KubernetesSecretReader implements SecretReader<KubernetesSource> {
   private api: CoreV1Api | undefined;
@@ -35,15 +40,16 @@ export class KubernetesSecretReader implements SecretReader<KubernetesSource> {
 
   async read(source: KubernetesSource, signal: AbortSignal): Promise<string> {
     const where = `${source.namespace}/${source.name}`;
-    const api = this.client();
+    const k8s = await import("@kubernetes/client-node");
+    const api = this.client(k8s);
     let secret: Awaited<ReturnType<CoreV1Api["readNamespacedSecret"]>>;
     try {
       secret = await api.readNamespacedSecret(
         { name: source.name, namespace: source.namespace },
-        withSignal(signal),
+        withSignal(k8s, signal),
       );
     } catch (error) {
-      throw failure(error, where, signal);
+      throw failure(k8s, error, where, signal);
     }
     const encoded = secret.data?.[source.key];
     const plain = secret.stringData?.[source.key];
@@ -58,9 +64,9 @@ export class KubernetesSecretReader implements SecretReader<KubernetesSource> {
       : Buffer.from(encoded, "base64").toString("utf8");
   }
 
-  private client(): CoreV1Api {
+  private client(k8s: KubernetesClient): CoreV1Api {
     if (this.api) return this.api;
-    const config = new KubeConfig();
+    const config = new k8s.KubeConfig();
     try {
       if (this.options.kubeconfig) config.loadFromFile(this.options.kubeconfig);
       else config.loadFromDefault();
@@ -73,22 +79,25 @@ export class KubernetesSecretReader implements SecretReader<KubernetesSource> {
         { cause: error },
       );
     }
-    this.api = config.makeApiClient(CoreV1Api);
+    this.api = config.makeApiClient(k8s.CoreV1Api);
     return this.api;
   }
 }
 
 /** Request options that abort the client's fetch with `signal`. */
-function withSignal(signal: AbortSignal): ConfigurationOptions {
+function withSignal(
+  k8s: KubernetesClient,
+  signal: AbortSignal,
+): ConfigurationOptions {
   return {
     middleware: [
       {
         pre: (context: RequestContext) => {
           context.setSignal(signal);
-          return new Observable(Promise.resolve(context));
+          return new k8s.Observable(Promise.resolve(context));
         },
         post: (response: ResponseContext) =>
-          new Observable(Promise.resolve(response)),
+          new k8s.Observable(Promise.resolve(response)),
       },
     ],
     middlewareMergeStrategy: "append",
@@ -96,11 +105,12 @@ function withSignal(signal: AbortSignal): ConfigurationOptions {
 }
 
 function failure(
+  k8s: KubernetesClient,
   error: unknown,
   where: string,
   signal: AbortSignal,
 ): SecretProviderError {
-  if (error instanceof ApiException) {
+  if (error instanceof k8s.ApiException) {
     const status = error.code;
     if (status === 404) {
       return new SecretProviderError(
