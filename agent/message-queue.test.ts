@@ -29,7 +29,12 @@ describe("MessageQueue", () => {
 
   it("packs what queued up while its reader was busy", async () => {
     const queue = new MessageQueue<number[]>();
-    queue.pack = (items) => items.flat();
+    queue.packing = {
+      pack: (items) => items.flat(),
+      weigh: () => 1,
+      maxBytes: 100,
+      maxItems: 100,
+    };
     const iterator = queue[Symbol.asyncIterator]();
     queue.push([1]);
     queue.push([2]);

@@ -1,11 +1,14 @@
+import { type Packing, takePacked } from "../core/packing.js";
+
 /**
  * An unbounded queue read as an async iterable: the request side of one
  * session stream. Writers never wait; the stream drains it as fast as
  * HTTP/2 flow control lets it. Ending it ends the iteration.
  *
- * With `pack`, a read takes everything queued by then: several items come
- * out as `pack(items)`, one as itself. Items pushed in one turn of the
- * event loop while the reader waits come out together.
+ * With `packing`, a read takes what queued up by then, within the
+ * packing's limits: several items come out packed, one as itself. Items
+ * pushed in one turn of the event loop while the reader waits come out
+ * together.
  */
 export class MessageQueue<T> implements AsyncIterable<T> {
   private readonly items: T[] = [];
@@ -14,7 +17,7 @@ export class MessageQueue<T> implements AsyncIterable<T> {
   private ended = false;
 
   /** Packs several items into one; unset, items come out one by one. */
-  pack: ((items: T[]) => T) | undefined;
+  packing: Packing<T> | undefined;
 
   /** False once `end()` was called; pushes are then dropped. */
   get open(): boolean {
@@ -25,7 +28,7 @@ export class MessageQueue<T> implements AsyncIterable<T> {
     if (this.ended) return;
     this.items.push(item);
     if (this.waiting === undefined) return;
-    if (this.pack === undefined) {
+    if (this.packing === undefined) {
       this.handOff();
     } else if (!this.handOffDue) {
       // The rest of this turn's pushes join this one.
@@ -80,9 +83,6 @@ export class MessageQueue<T> implements AsyncIterable<T> {
   }
 
   private take(): T {
-    if (this.pack !== undefined && this.items.length > 1) {
-      return this.pack(this.items.splice(0));
-    }
-    return this.items.shift() as T;
+    return takePacked(this.items, this.packing);
   }
 }

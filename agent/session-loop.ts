@@ -10,7 +10,12 @@ import {
   Http2SessionManager,
 } from "@connectrpc/connect-node";
 import type { Logger } from "pino";
-import type { Clock } from "../core/index.js";
+import {
+  approximateSize,
+  BATCH_LIMITS,
+  type Clock,
+  type Packing,
+} from "../core/index.js";
 import {
   AgentService,
   type SessionRequest,
@@ -21,11 +26,14 @@ import { MessageQueue } from "./message-queue.js";
 import { type ReconnectPolicy, reconnectDelayMs } from "./reconnect-delay.js";
 
 /** Several requests as one batch message (see Welcome.accepts_batches). */
-function packRequests(messages: SessionRequest[]): SessionRequest {
-  return create(SessionRequestSchema, {
-    message: { case: "batch", value: { messages } },
-  });
-}
+const BATCHES: Packing<SessionRequest> = {
+  ...BATCH_LIMITS,
+  pack: (messages) =>
+    create(SessionRequestSchema, {
+      message: { case: "batch", value: { messages } },
+    }),
+  weigh: (message) => approximateSize(message, BATCH_LIMITS.maxBytes),
+};
 
 /** One open session stream, as the agent writes to it. */
 export interface SessionStream {
@@ -130,7 +138,7 @@ export class SessionLoop {
           welcomed = true;
           // After the welcome, what queues up while a message is written
           // goes as one batch, if the control plane reads batches.
-          if (m.value.acceptsBatches) queue.pack = packRequests;
+          if (m.value.acceptsBatches) queue.packing = BATCHES;
         }
         if (m.case === "batch") {
           for (const inner of m.value.messages) handler.receive(inner, stream);

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { BATCH_LIMITS } from "../core/index.js";
 import {
   type LeaseRef,
   SessionResponseSchema,
@@ -156,6 +157,33 @@ describe("agent session against a stand-in control plane", () => {
     }
     // Both acknowledgements were written in one turn: one batch at least.
     expect(session.batchesReceived).toBeGreaterThan(0);
+  });
+
+  it("keeps each batch under the size limit: large held results go one by one", async () => {
+    await start({ slots: 3 });
+    const first = await controlPlane.nextSession();
+    await first.welcome({ acceptsBatches: true });
+    const big = "x".repeat(700 * 1024);
+    const tasks = [0, 1, 2].map(() =>
+      assignment("echo", { config: { message: big } }),
+    );
+    for (const value of tasks) first.send({ case: "assignment", value });
+    for (const task of tasks) {
+      const id = task.lease?.leaseId;
+      await first.next("result", (r) => r.lease?.leaseId === id);
+    }
+    // Unacknowledged: the next session gets all three again, in one turn.
+    first.drop();
+    const second = await controlPlane.nextSession();
+    await second.welcome({ acceptsBatches: true });
+    for (const task of tasks) {
+      const id = task.lease?.leaseId;
+      const again = await second.next("result", (r) => r.lease?.leaseId === id);
+      expect(again.output?.message).toBe(big);
+    }
+    for (const size of second.batchSizes) {
+      expect(size).toBeLessThanOrEqual(BATCH_LIMITS.maxBytes);
+    }
   });
 
   it("runs a built-in shell task and reports its output", async () => {

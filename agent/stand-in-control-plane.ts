@@ -9,6 +9,7 @@ import type { AddressInfo } from "node:net";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { approximateSize } from "../core/index.js";
 import {
   AgentService,
   type Hello,
@@ -42,6 +43,8 @@ export class StandInSession {
   readonly received: SessionRequest[] = [];
   /** How many batches the agent sent. */
   batchesReceived = 0;
+  /** Per batch, its messages' approximateSize. */
+  readonly batchSizes: number[] = [];
   readonly outgoing = new MessageQueue<SessionResponse>();
   /** Resolves when the agent's side of the stream ends. */
   readonly ended: Promise<void>;
@@ -133,6 +136,9 @@ export class StandInSession {
   receive(request: SessionRequest): void {
     if (request.message.case === "batch") {
       this.batchesReceived += 1;
+      this.batchSizes.push(
+        approximateSize(request.message.value.messages, Infinity),
+      );
       for (const inner of request.message.value.messages) this.receive(inner);
       return;
     }

@@ -20,7 +20,12 @@ describe("AsyncQueue", () => {
 
   it("packs what queued up, and a waiting reader gets one turn's burst", async () => {
     const queue = new AsyncQueue<string>();
-    queue.pack = (items) => items.join("+");
+    queue.packing = {
+      pack: (items) => items.join("+"),
+      weigh: () => 1,
+      maxBytes: 100,
+      maxItems: 100,
+    };
     const iterator = queue[Symbol.asyncIterator]();
     queue.push("a");
     queue.push("b");

@@ -1,10 +1,13 @@
+import { type Packing, takePacked } from "./packing.js";
+
 /**
  * An unbounded queue that one consumer reads as an async iterable. Used to
  * merge messages from several producers into one outgoing stream.
  *
- * With `pack`, a read takes everything queued by then: several items come
- * out as `pack(items)`, one as itself. Items pushed in one turn of the
- * event loop while the reader waits come out together.
+ * With `packing`, a read takes what queued up by then, within the
+ * packing's limits: several items come out packed, one as itself. Items
+ * pushed in one turn of the event loop while the reader waits come out
+ * together.
  */
 export class AsyncQueue<T> implements AsyncIterable<T> {
   private readonly items: T[] = [];
@@ -14,14 +17,14 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
   private failure: unknown;
 
   /** Packs several items into one; unset, items come out one by one. */
-  pack: ((items: T[]) => T) | undefined;
+  packing: Packing<T> | undefined;
 
   /** Adds an item; ignored after close. */
   push(item: T): void {
     if (this.closed) return;
     this.items.push(item);
     if (this.waiter === undefined) return;
-    if (this.pack === undefined) {
+    if (this.packing === undefined) {
       this.handOff();
     } else if (!this.handOffDue) {
       // The rest of this turn's pushes join this one.
@@ -76,9 +79,6 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
   }
 
   private take(): T {
-    if (this.pack !== undefined && this.items.length > 1) {
-      return this.pack(this.items.splice(0));
-    }
-    return this.items.shift() as T;
+    return takePacked(this.items, this.packing);
   }
 }

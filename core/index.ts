@@ -3,4 +3,10 @@ export type { Clock } from "./clock.js";
 export { systemClock } from "./clock.js";
 export type { Logger, LoggerOptions } from "./logger.js";
 export { createLogger, silentLogger } from "./logger.js";
+export {
+  approximateSize,
+  BATCH_LIMITS,
+  type Packing,
+  takePacked,
+} from "./packing.js";
 export { VERSION } from "./version.js";
