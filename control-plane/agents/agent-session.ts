@@ -1,7 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { AsyncQueue, type Clock, type Logger } from "../../core/index.js";
+import {
+  AsyncQueue,
+  approximateSize,
+  BATCH_LIMITS,
+  type Clock,
+  type Logger,
+  type Packing,
+} from "../../core/index.js";
 import {
   type LeaseRef as LeaseRefMessage,
   type Result,
@@ -73,8 +80,10 @@ export async function* serveAgentSession(
 }
 
 /**
- * The agent's messages with its batches opened, in order. A batch that
- * holds a batch or a hello is refused, naming the message.
+ * The agent's messages with its batches opened, in order. A batch is
+ * checked whole before any of it is handled: one that holds a batch, a
+ * hello or an empty message is refused, naming the message, and none of
+ * it takes effect.
  */
 async function* unpackBatches(
   requests: AsyncIterator<SessionRequest>,
@@ -87,25 +96,32 @@ async function* unpackBatches(
       yield next.value;
       continue;
     }
-    for (const [i, inner] of m.value.messages.entries()) {
+    m.value.messages.forEach((inner, i) => {
       const kind = inner.message.case;
-      if (kind === "batch" || kind === "hello") {
+      if (kind === undefined || kind === "batch" || kind === "hello") {
         throw new ConnectError(
-          `message.batch.messages[${i}]: a batch may not hold a ${kind}`,
+          `message.batch.messages[${i}]: ${
+            kind === undefined
+              ? "an empty message"
+              : `a batch may not hold a ${kind}`
+          }`,
           Code.InvalidArgument,
         );
       }
-      yield inner;
-    }
+    });
+    yield* m.value.messages;
   }
 }
 
 /** Several responses as one batch message (see Hello.accepts_batches). */
-function packResponses(messages: SessionResponse[]): SessionResponse {
-  return create(SessionResponseSchema, {
-    message: { case: "batch", value: { messages } },
-  });
-}
+const BATCHES: Packing<SessionResponse> = {
+  ...BATCH_LIMITS,
+  pack: (messages) =>
+    create(SessionResponseSchema, {
+      message: { case: "batch", value: { messages } },
+    }),
+  weigh: (message) => approximateSize(message, BATCH_LIMITS.maxBytes),
+};
 
 /** One agent's session on this replica. */
 /** Most messages of one session handled as one batch. */
@@ -122,6 +138,8 @@ export class AgentSession implements DispatchTarget {
   private cordoned = false;
   private draining = false;
   private readonly log: Logger;
+  readonly taskTypes: readonly string[];
+  readonly labels: Readonly<Record<string, string>>;
 
   constructor(
     private readonly profile: AgentProfile,
@@ -129,6 +147,8 @@ export class AgentSession implements DispatchTarget {
     /** The agent reads batches: what queues up goes out as one message. */
     private readonly acceptsBatches = false,
   ) {
+    this.taskTypes = profile.taskTypes.map((t) => String(t.type));
+    this.labels = { ...profile.detectedLabels, ...profile.labels };
     this.log = deps.logger.child({
       agent_id: profile.agentId,
       agent_name: profile.name,
@@ -138,14 +158,6 @@ export class AgentSession implements DispatchTarget {
 
   get agentId(): string {
     return this.profile.agentId;
-  }
-
-  get taskTypes(): readonly string[] {
-    return this.profile.taskTypes.map((t) => String(t.type));
-  }
-
-  get labels(): Readonly<Record<string, string>> {
-    return { ...this.profile.detectedLabels, ...this.profile.labels };
   }
 
   accepting(): boolean {
@@ -220,7 +232,7 @@ export class AgentSession implements DispatchTarget {
       // message is written may go as one batch.
       for await (const response of this.outgoing) {
         yield response;
-        if (this.acceptsBatches) this.outgoing.pack ??= packResponses;
+        if (this.acceptsBatches) this.outgoing.packing ??= BATCHES;
       }
     } finally {
       this.outgoing.close();

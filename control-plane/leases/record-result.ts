@@ -110,13 +110,18 @@ export async function recordIn(
   if (results.length === 0) return [];
   held ??= await readHeld(tx, results);
   const plain: SucceededAttempt[] = [];
+  // A lease's first result in the batch decides, as if each came alone:
+  // a success after a failure of the same attempt is a duplicate, not a
+  // plain success to close before it.
   const seen = new Set<string>();
   const verdicts = new Map<AttemptResult, ResultVerdict>();
   for (const result of results) {
     const lease = held.get(result.leaseId);
+    const first = !seen.has(result.leaseId);
+    seen.add(result.leaseId);
     if (
       lease !== undefined &&
-      !seen.has(lease.id) &&
+      first &&
       result.outcome === "SUCCESS" &&
       !result.requeue &&
       lease.agent_id === agentId &&
@@ -125,7 +130,6 @@ export async function recordIn(
       lease.task_leased &&
       !lease.dynamic
     ) {
-      seen.add(lease.id);
       plain.push({
         lease: {
           id: lease.id,

@@ -4,7 +4,11 @@ import {
   SessionRequestSchema,
   type SessionResponse,
 } from "../../gen/deerflow/v1/agent_pb.js";
-import { AttemptOutcome, RunState } from "../../gen/deerflow/v1/run_pb.js";
+import {
+  AttemptOutcome,
+  RunState,
+  TaskState,
+} from "../../gen/deerflow/v1/run_pb.js";
 import { startInline, waitForRun } from "../support/runs.js";
 import {
   openScriptedAgent,
@@ -146,5 +150,79 @@ describe.runIf(backend)(`session batches, on ${backend?.name}`, () => {
     ).rejects.toThrow(
       "message.batch.messages[1]: a batch may not hold a batch",
     );
+  });
+
+  it("lets nothing of a refused batch take effect", async () => {
+    const one = await agent("half", 1);
+    one.send({ case: "credit", value: { freeSlots: 1 } });
+    const runId = await startInline(cp.clients, {
+      name: "refused-batch",
+      tasks: tasks(1),
+    });
+    const [assignment] = assignmentsIn(
+      await one.next((r) => assignmentsIn(r).length > 0, "the assignment"),
+    );
+    const lease = assignment?.lease;
+    one.send({
+      case: "batch",
+      value: {
+        messages: [
+          { message: { case: "acknowledge" as const, value: { lease } } },
+          {
+            message: {
+              case: "result" as const,
+              value: { lease, outcome: AttemptOutcome.SUCCESS, exitCode: 0 },
+            },
+          },
+          { message: { case: undefined } },
+        ].map((m) => create(SessionRequestSchema, m)),
+      },
+    });
+    await expect(
+      one.next(() => false, "the session's end", 10_000),
+    ).rejects.toThrow("message.batch.messages[2]: an empty message");
+    const { run } = await cp.clients.runs.getRun({ runId });
+    expect(run?.tasks[0]?.state).toBe(TaskState.ASSIGNED);
+  });
+
+  it("records a lease's results in the order sent: a success after its failure is a duplicate", async () => {
+    const one = await agent("ordered", 1);
+    one.send({ case: "credit", value: { freeSlots: 1 } });
+    const runId = await startInline(cp.clients, {
+      name: "ordered",
+      tasks: tasks(1),
+    });
+    const [assignment] = assignmentsIn(
+      await one.next((r) => assignmentsIn(r).length > 0, "the assignment"),
+    );
+    const lease = assignment?.lease;
+    one.send({
+      case: "batch",
+      value: {
+        messages: [
+          { message: { case: "acknowledge" as const, value: { lease } } },
+          {
+            message: {
+              case: "result" as const,
+              value: {
+                lease,
+                outcome: AttemptOutcome.FAILED,
+                exitCode: 1,
+                error: "boom",
+              },
+            },
+          },
+          {
+            message: {
+              case: "result" as const,
+              value: { lease, outcome: AttemptOutcome.SUCCESS, exitCode: 0 },
+            },
+          },
+        ].map((m) => create(SessionRequestSchema, m)),
+      },
+    });
+    const run = await waitForRun(cp.clients, runId);
+    expect(run.state).toBe(RunState.FAILED);
+    expect(run.tasks[0]?.error).toContain("boom");
   });
 });
