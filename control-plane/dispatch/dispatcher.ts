@@ -7,6 +7,7 @@ import { type ClaimedAssignment, claimTasks } from "./claim-tasks.js";
 export interface DispatchTarget {
   readonly sessionId: string;
   readonly agentId: string;
+  /** Read once per session: neither may change while it lasts. */
   readonly taskTypes: readonly string[];
   readonly labels: Readonly<Record<string, string>>;
   /** Whether the agent takes new work (not cordoned, not draining). */
@@ -37,8 +38,11 @@ export interface DispatcherOptions {
  *
  * An agent whose last claim ran the queue dry is skipped until tasks may
  * have been queued again ({@link queueChanged}): its credits alone do not
- * cost a claim that would find nothing. The idle pass claims for every
- * agent, in case a change went unannounced.
+ * cost a claim that would find nothing. A claim depends only on the
+ * agent's task types and labels, so within a pass one dry claim stands
+ * for every agent that provides the same (thousands of identical agents
+ * would otherwise each make an empty claim). The idle pass claims for
+ * every agent, in case a change went unannounced.
  */
 export class Dispatcher {
   private readonly targets = new Map<string, DispatchTarget>();
@@ -132,8 +136,17 @@ export class Dispatcher {
           (everyAgent || this.dryAt.get(t.sessionId) !== this.queueVersion),
       )
       .sort((a, b) => b.freeSlots() - a.freeSlots());
+    // Fit keys whose claim ran dry in this pass at the version given.
+    const dryKinds = new Map<string, number>();
     for (const target of ready) {
       if (this.abort.signal.aborted) return;
+      const kind = fitKey(target);
+      const dryKind = dryKinds.get(kind);
+      if (dryKind !== undefined) {
+        // An agent that provides the same would find nothing either.
+        this.dryAt.set(target.sessionId, dryKind);
+        continue;
+      }
       const now = new Date(this.options.clock.now());
       // Read before the claim: a change announced while it runs may have
       // queued tasks the claim did not see.
@@ -146,8 +159,12 @@ export class Dispatcher {
           now,
         }),
       );
-      if (claim.ranDry) this.dryAt.set(target.sessionId, version);
-      else this.dryAt.delete(target.sessionId);
+      if (claim.ranDry) {
+        this.dryAt.set(target.sessionId, version);
+        dryKinds.set(kind, version);
+      } else {
+        this.dryAt.delete(target.sessionId);
+      }
       if (claim.queueEmpty) {
         for (const id of this.targets.keys()) this.dryAt.set(id, version);
       }
@@ -179,4 +196,16 @@ export class Dispatcher {
       this.wake(true);
     }
   }
+}
+
+const fitKeys = new WeakMap<DispatchTarget, string>();
+
+/** What decides which tasks fit an agent: its task types and labels. */
+function fitKey(target: DispatchTarget): string {
+  let key = fitKeys.get(target);
+  if (key === undefined) {
+    key = JSON.stringify([target.taskTypes, target.labels]);
+    fitKeys.set(target, key);
+  }
+  return key;
 }
