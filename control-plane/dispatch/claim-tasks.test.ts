@@ -237,7 +237,7 @@ describe.each(testBackends())("claimTasks on $name", (backend) => {
     expect(taken.queueEmpty).toBe(true);
   });
 
-  it("is not dry while a run's concurrency holds tasks back", async () => {
+  it("passes over a run at its concurrency to other runs' tasks", async () => {
     await start(t.db, {
       ...workflow(task("a"), task("b"), task("c")),
       concurrency: 1,
@@ -248,11 +248,15 @@ describe.each(testBackends())("claimTasks on $name", (backend) => {
       ackDeadlineMs: ACK_DEADLINE_MS,
       now: at(1),
     };
-    const first = await claimTasks(t.db, agent(), options);
-    expect(first.assignments).toHaveLength(1);
+    const first = await claimTasks(t.db, agent(), { ...options, limit: 2 });
+    expect(first.assignments.map((a) => a.taskId)).toEqual(["a"]);
+    // Two candidates, one dropped: not dry.
     expect(first).toMatchObject({ ranDry: false, queueEmpty: false });
-    const held = await claimTasks(t.db, agent(), options);
-    expect(held).toEqual({ assignments: [], ranDry: false, queueEmpty: false });
+    await start(t.db, workflow(task("other")), at(1));
+    const next = await claimTasks(t.db, agent(), options);
+    expect(next.assignments.map((a) => a.taskId)).toEqual(["other"]);
+    // The limited run's tasks wait for room, which wakes dispatchers.
+    expect(next).toMatchObject({ ranDry: true, queueEmpty: false });
   });
 
   it("claims nothing when the agent has no types or no room", async () => {

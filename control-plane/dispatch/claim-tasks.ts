@@ -113,6 +113,14 @@ export async function claimTasks(
             WHERE l.run_id = tasks.run_id AND l.task_id = tasks.task_id
               AND l.state = 'REVOKED' AND l.stopped_at IS NULL
               AND l.expires_at > ${options.now.toISOString()}::timestamptz)
+          -- Not of a run at its concurrency: its tasks would fill the
+          -- limit, only to be dropped, and hide other runs' behind them.
+          AND NOT EXISTS (
+            SELECT 1 FROM runs r
+            WHERE r.id = tasks.run_id AND r.concurrency IS NOT NULL
+              AND r.concurrency <= (
+                SELECT count(*) FROM leases l
+                WHERE l.run_id = r.id AND l.state IN ('GRANTED', 'ACTIVE')))
         ORDER BY priority DESC NULLS LAST, queued_at, run_id, task_id
         LIMIT ${options.limit}
         FOR UPDATE SKIP LOCKED

@@ -49,6 +49,7 @@ interface LockedRun {
   workflowName: string;
   params: JsonObject;
   startedAt: Date | null;
+  concurrency: number | null;
 }
 
 /**
@@ -135,9 +136,12 @@ export async function advanceRun(
     events.push({ runId, state: finished.state, error: finished.error });
     outcome.finished = finished.state;
   }
+  // A run at its concurrency holds queued tasks back from claims: a task
+  // of it that ended made room for one, as good as a newly queued task.
+  const madeRoom = run.concurrency !== null && changed !== "start";
   await Promise.all([
     appendRunEvents(tx, events),
-    queued > 0 ? notifyTaskQueued(tx) : undefined,
+    queued > 0 || madeRoom ? notifyTaskQueued(tx) : undefined,
   ]);
   return outcome;
 }
@@ -150,6 +154,7 @@ async function lockRun(tx: Db, runId: string): Promise<LockedRun | undefined> {
       workflowName: runs.workflowName,
       params: runs.params,
       startedAt: runs.startedAt,
+      concurrency: runs.concurrency,
     })
     .from(runs)
     .where(eq(runs.id, runId))
