@@ -211,6 +211,10 @@ export async function startControlPlane(
       shutdownSignal: shutdown.signal,
       // Definitions are capped at 8 MiB of text; leave room for framing.
       readMaxBytes: MAX_REQUEST_BYTES,
+      // A JSON field or enum name this API does not have is an error
+      // naming it, not silently dropped (a misspelt "view" would
+      // otherwise answer with the default).
+      jsonOptions: { ignoreUnknownFields: false },
     });
     const server = await serveOnePort(handler, resolved.host, resolved.port);
     const url = `http://${server.host.includes(":") ? `[${server.host}]` : server.host}:${server.port}`;

@@ -146,6 +146,42 @@ describe.each(testBackends())(
       });
     });
 
+    it("refuses an unknown field or enum name in JSON, starting nothing", async () => {
+      const before = await curl(method("ListRuns"), connectJsonPost({}));
+      const count = (before.json().runs as RunJson[] | undefined)?.length ?? 0;
+      const misspelt = await curl(
+        method("StartRun"),
+        connectJsonPost({ definition: { document: DEFINITION }, veiw: 1 }),
+      );
+      expect(misspelt.status).toBe(400);
+      expect(misspelt.json().code).toBe("invalid_argument");
+      expect(misspelt.json().message).toContain("veiw");
+      const bogus = await curl(
+        method("StartRun"),
+        connectJsonPost({
+          definition: { document: DEFINITION },
+          view: "BOGUS",
+        }),
+      );
+      expect(bogus.status).toBe(400);
+      expect(bogus.json().message).toContain("RunView");
+      const after = await curl(method("ListRuns"), connectJsonPost({}));
+      expect((after.json().runs as RunJson[] | undefined)?.length ?? 0).toBe(
+        count,
+      );
+      const basic = await curl(
+        method("StartRun"),
+        connectJsonPost({
+          definition: { document: DEFINITION },
+          view: "RUN_VIEW_BASIC",
+        }),
+      );
+      expect(basic.status).toBe(200);
+      const { run } = basic.json() as { run: { id: string; tasks?: unknown } };
+      expect(run.id).toBeTruthy();
+      expect(run.tasks).toBeUndefined();
+    });
+
     it("answers a body that is not JSON with invalid_argument", async () => {
       const res = await curl(method("GetRun"), [
         "--header",
