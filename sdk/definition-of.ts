@@ -1,6 +1,7 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { DefinitionSchema } from "../gen/deerflow/v1/workflow_pb.js";
 import type { JsonObject } from "../plugin-sdk/index.js";
+import { MAX_DEFINITION_TEXT } from "../workflow/index.js";
 import { plainJsonObject } from "./plain-json.js";
 import { Workflow } from "./workflow.js";
 import type { WorkflowDocument } from "./workflow-document.js";
@@ -28,5 +29,10 @@ export function definitionOf(
     definition instanceof Workflow
       ? (definition.toDefinition() as unknown as JsonObject)
       : plainJsonObject(definition, "definition");
-  return { source: { case: "text", value: JSON.stringify(document) } };
+  const text = JSON.stringify(document);
+  // Past the server's limit for text, the document travels as a Struct,
+  // which the request size limit alone bounds.
+  return text.length > MAX_DEFINITION_TEXT
+    ? { source: { case: "document", value: document } }
+    : { source: { case: "text", value: text } };
 }

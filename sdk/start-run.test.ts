@@ -51,6 +51,11 @@ describe("startRunRequest", () => {
       "version: must be an integer >= 0",
     );
     expect(() =>
+      startRunRequest({ workflow: "w", view: "RUN_VIEW_BASIC" as never }),
+    ).toThrow(
+      "view: must be RunView.BASIC or RunView.FULL, not RUN_VIEW_BASIC",
+    );
+    expect(() =>
       startRunRequest({
         definition: { name: "w", tasks: [], x: new Date() } as never,
       }),

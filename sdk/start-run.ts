@@ -1,15 +1,21 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { CallOptions, Client } from "@connectrpc/connect";
-import type {
-  Run,
-  RunService,
+import {
+  type Run,
+  type RunService,
   RunView,
-  StartRunRequestSchema,
+  type StartRunRequestSchema,
 } from "../gen/deerflow/v1/run_pb.js";
 import type { ConfigObject } from "./config-value.js";
 import { type DefinitionInput, definitionOf } from "./definition-of.js";
 import { plainJsonObject } from "./plain-json.js";
 import { SdkError } from "./sdk-error.js";
+
+const VIEWS: ReadonlySet<unknown> = new Set([
+  RunView.UNSPECIFIED,
+  RunView.BASIC,
+  RunView.FULL,
+]);
 
 /** Params and an idempotency key, for either way of starting a run. */
 interface RunSettings {
@@ -82,7 +88,15 @@ export function startRunRequest(
     }
     request.idempotencyKey = input.idempotencyKey;
   }
-  if (input.view !== undefined) request.view = input.view;
+  if (input.view !== undefined) {
+    if (!VIEWS.has(input.view)) {
+      throw invalid(
+        "view",
+        `must be RunView.BASIC or RunView.FULL, not ${String(input.view)}`,
+      );
+    }
+    request.view = input.view;
+  }
   return request;
 }
 

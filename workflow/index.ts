@@ -13,8 +13,10 @@ export {
   evaluateExpression,
 } from "./evaluate-expression.js";
 export {
+  findLoneSurrogate,
   findNul,
   findTooDeep,
+  LONE_SURROGATE_MESSAGE,
   MAX_DEFINITION_TEXT,
   MAX_JSON_DEPTH,
   NUL_MESSAGE,

@@ -82,11 +82,36 @@ export function tooDeepMessage(maxDepth = MAX_JSON_DEPTH): string {
  * findTooDeep gives it ("" for the top, ".a[2]" below), or undefined.
  */
 export function findNul(value: unknown): string | undefined {
+  return findText(value, (text) => text.includes("\u0000"));
+}
+
+/**
+ * Where `value` holds a string or key with a lone UTF-16 surrogate: not
+ * Unicode text, so PostgreSQL refuses it. JSON text can spell one
+ * (`"\ud800"`); the API's binary messages cannot carry one. The path as
+ * findNul gives it, or undefined.
+ */
+export function findLoneSurrogate(value: unknown): string | undefined {
+  return findText(value, (text) => LONE_SURROGATE.test(text));
+}
+
+const LONE_SURROGATE =
+  /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** A message naming the field, for a value with a lone surrogate. */
+export const LONE_SURROGATE_MESSAGE =
+  "holds a lone UTF-16 surrogate (\\uD800 to \\uDFFF alone), which is not text";
+
+/** The path of the first string or key in `value` that `bad` accepts. */
+function findText(
+  value: unknown,
+  bad: (text: string) => boolean,
+): string | undefined {
   const stack: Array<{ value: unknown; path: string }> = [{ value, path: "" }];
   while (stack.length > 0) {
     const { value: item, path } = stack.pop() as (typeof stack)[number];
     if (typeof item === "string") {
-      if (item.includes("\u0000")) return path;
+      if (bad(item)) return path;
       continue;
     }
     if (item === null || typeof item !== "object") continue;
@@ -97,8 +122,7 @@ export function findNul(value: unknown): string | undefined {
       continue;
     }
     for (const [key, child] of Object.entries(item)) {
-      if (key.includes("\u0000"))
-        return `${path}.${key.replaceAll("\u0000", "\\u0000")}`;
+      if (bad(key)) return `${path}.${JSON.stringify(key).slice(1, -1)}`;
       stack.push({ value: child, path: `${path}.${key}` });
     }
   }

@@ -8,7 +8,9 @@ import {
 import type { Definition } from "../../gen/deerflow/v1/workflow_pb.js";
 import type { JsonObject } from "../../plugin-sdk/index.js";
 import {
+  findLoneSurrogate,
   findNul,
+  LONE_SURROGATE_MESSAGE,
   NUL_MESSAGE,
   type Problem,
   parseDefinitionText,
@@ -63,6 +65,20 @@ export function checkDefinition(
       : [{ taskId: "", field: `${where}${path}`, message: NUL_MESSAGE }],
   );
   if (nuls.length > 0) return { ok: false, problems: nuls };
+  // Only JSON text can spell one (binary messages carry UTF-8).
+  const lone = findLoneSurrogate(document);
+  if (lone !== undefined) {
+    return {
+      ok: false,
+      problems: [
+        {
+          taskId: "",
+          field: `definition${lone}`,
+          message: LONE_SURROGATE_MESSAGE,
+        },
+      ],
+    };
+  }
   const result = validateDefinition(document, {
     taskTypes: catalog,
     ...(params ? { params } : {}),

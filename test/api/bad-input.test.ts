@@ -95,6 +95,22 @@ describe.each(testBackends())("bad input from grpc-js on $name", (backend) => {
     );
   });
 
+  it("StartRun with a lone surrogate in JSON text: InvalidArgument naming where", async () => {
+    // JSON text can spell one; PostgreSQL would refuse it as text.
+    const text = JSON.stringify({
+      ...DEFINITION,
+      tasks: [{ id: "a", type: "shell", command: "echo \ud800" }],
+    });
+    expect(text).toContain("\\ud800");
+    const error = await grpcError(
+      runs.unary("StartRun", { definition: { text } }),
+    );
+    expect(error.code).toBe(status.INVALID_ARGUMENT);
+    expect(error.details).toMatch(
+      /^definition\.tasks\[0\]\.command: holds a lone UTF-16 surrogate/m,
+    );
+  });
+
   it("StartRun reports every problem of a definition at once", async () => {
     const error = await grpcError(
       runs.unary("StartRun", {
