@@ -57,3 +57,43 @@ describe("openDatabase on a PGlite data dir", () => {
     await expect(readFile(lockPath)).rejects.toThrow(/ENOENT/);
   });
 });
+
+const postgresBackend = testBackends().find((b) => b.name === "postgres");
+
+describe.runIf(postgresBackend)("openDatabase on PostgreSQL", () => {
+  let created: TestDatabase;
+  beforeEach(async () => {
+    if (!postgresBackend) throw new Error("no PostgreSQL backend");
+    created = await postgresBackend.create();
+  });
+  afterEach(async () => {
+    delete process.env.DEERFLOW_DATABASE_PREPARE;
+    await created.drop();
+  });
+
+  /** Runs a statement twice on one connection; how many it prepared. */
+  async function preparedAfterUse(): Promise<number> {
+    const database = await openDatabase({
+      url: created.url,
+      logger: silentLogger(),
+      poolSize: 1,
+    });
+    try {
+      for (const n of [1, 2]) {
+        await database.db.execute(sql`SELECT ${n}::int AS n`);
+      }
+      const [row] = (await database.db.execute(
+        sql`SELECT count(*)::int AS prepared FROM pg_prepared_statements`,
+      )) as unknown as Array<{ prepared: number }>;
+      return row?.prepared ?? -1;
+    } finally {
+      await database.close();
+    }
+  }
+
+  it("prepares its statements, unless DEERFLOW_DATABASE_PREPARE=false", async () => {
+    expect(await preparedAfterUse()).toBeGreaterThan(0);
+    process.env.DEERFLOW_DATABASE_PREPARE = "false";
+    expect(await preparedAfterUse()).toBe(0);
+  });
+});

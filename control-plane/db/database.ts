@@ -105,7 +105,15 @@ async function openPostgres(
     max: options.poolSize ?? 10,
     onnotice: () => {},
   });
-  const db = drizzlePostgres({ client, schema, casing: "snake_case" });
+  // Behind a pooler that does not keep prepared statements across
+  // transactions (PgBouncer in transaction mode before 1.21), set
+  // DEERFLOW_DATABASE_PREPARE=false.
+  const prepare = process.env.DEERFLOW_DATABASE_PREPARE !== "false";
+  const db = drizzlePostgres({
+    client: prepare ? preparing(client) : client,
+    schema,
+    casing: "snake_case",
+  });
   options.logger.info({ url: redactUrl(url) }, "database opened");
   return {
     kind: "postgres",
@@ -148,4 +156,41 @@ export function redactUrl(url: string): string {
 export function rowsOf<T>(result: unknown): T[] {
   if (Array.isArray(result)) return result as T[];
   return ((result as { rows?: T[] }).rows ?? []) as T[];
+}
+
+/**
+ * The client with its statements prepared: drizzle asks postgres.js for
+ * an unnamed statement each time (`prepare: false`), which PostgreSQL
+ * parses and plans on every call; the claim and settle statements are
+ * large CTEs that took longer to plan than to run. postgres.js keeps up
+ * to 1,000 prepared statements per connection, by text.
+ */
+function preparing<T extends postgres.Sql | postgres.TransactionSql>(
+  client: T,
+): T {
+  return new Proxy(client, {
+    get(target, key, receiver) {
+      if (key === "unsafe") {
+        return (query: string, params?: unknown[], options?: object) =>
+          target.unsafe(query, params as never, { ...options, prepare: true });
+      }
+      if ((key === "begin" || key === "savepoint") && key in target) {
+        // A transaction's own client, prepared too.
+        const open = Reflect.get(target, key, receiver) as (
+          ...a: unknown[]
+        ) => unknown;
+        return (...args: unknown[]) => {
+          const callback = args.at(-1) as (
+            tx: postgres.TransactionSql,
+          ) => unknown;
+          return open.call(
+            target,
+            ...args.slice(0, -1),
+            (tx: postgres.TransactionSql) => callback(preparing(tx)),
+          );
+        };
+      }
+      return Reflect.get(target, key, receiver);
+    },
+  });
 }
