@@ -128,7 +128,8 @@ export async function claimTasks(
       SELECT run_id, task_id, concurrency FROM fit
       UNION ALL
       SELECT NULL, NULL, NULL
-      WHERE NOT EXISTS (
+      -- Asked only of a claim that found fewer than it could take.
+      WHERE (SELECT count(*) FROM fit) < ${options.limit} AND NOT EXISTS (
         SELECT 1 FROM tasks q
         WHERE q.state = 'QUEUED' AND NOT EXISTS (
           SELECT 1 FROM fit
