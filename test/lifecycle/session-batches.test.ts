@@ -1,4 +1,4 @@
-import { create } from "@bufbuild/protobuf";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   SessionRequestSchema,
@@ -61,38 +61,45 @@ describe.runIf(backend)(`session batches, on ${backend?.name}`, () => {
     return opened;
   }
 
+  /** Starts a one-task run for `one` and waits for its lease. */
+  async function leaseOf(one: ScriptedAgent, name: string) {
+    one.send({ case: "credit", value: { freeSlots: 1 } });
+    const runId = await startInline(cp.clients, { name, tasks: tasks(1) });
+    const response = await one.next(
+      (r) => assignmentsIn(r).length > 0,
+      "the assignment",
+    );
+    return { runId, lease: assignmentsIn(response)[0]?.lease };
+  }
+
+  /** Sends `messages` as one batch. */
+  function sendBatch(
+    one: ScriptedAgent,
+    messages: MessageInitShape<typeof SessionRequestSchema>[],
+  ) {
+    one.send({
+      case: "batch",
+      value: { messages: messages.map((m) => create(SessionRequestSchema, m)) },
+    });
+  }
+
   it("handles an agent's batch in order: an acknowledgement, its result, a credit", async () => {
     const one = await agent("batcher", 1);
     const welcome = one.received()[0]?.message;
     expect(welcome?.case === "welcome" && welcome.value.acceptsBatches).toBe(
       true,
     );
-    one.send({ case: "credit", value: { freeSlots: 1 } });
-    const runId = await startInline(cp.clients, {
-      name: "batched",
-      tasks: tasks(1),
-    });
-    const response = await one.next(
-      (r) => assignmentsIn(r).length > 0,
-      "the assignment",
-    );
-    const [assignment] = assignmentsIn(response);
-    const lease = assignment?.lease;
-    one.send({
-      case: "batch",
-      value: {
-        messages: [
-          { message: { case: "acknowledge" as const, value: { lease } } },
-          {
-            message: {
-              case: "result" as const,
-              value: { lease, outcome: AttemptOutcome.SUCCESS, exitCode: 0 },
-            },
-          },
-          { message: { case: "credit" as const, value: { freeSlots: 1 } } },
-        ].map((m) => create(SessionRequestSchema, m)),
+    const { runId, lease } = await leaseOf(one, "batched");
+    sendBatch(one, [
+      { message: { case: "acknowledge", value: { lease } } },
+      {
+        message: {
+          case: "result",
+          value: { lease, outcome: AttemptOutcome.SUCCESS, exitCode: 0 },
+        },
       },
-    });
+      { message: { case: "credit", value: { freeSlots: 1 } } },
+    ]);
     const ack = await one.next(
       (r) => r.message.case === "resultAck",
       "the result's acknowledgement",
@@ -154,30 +161,17 @@ describe.runIf(backend)(`session batches, on ${backend?.name}`, () => {
 
   it("lets nothing of a refused batch take effect", async () => {
     const one = await agent("half", 1);
-    one.send({ case: "credit", value: { freeSlots: 1 } });
-    const runId = await startInline(cp.clients, {
-      name: "refused-batch",
-      tasks: tasks(1),
-    });
-    const [assignment] = assignmentsIn(
-      await one.next((r) => assignmentsIn(r).length > 0, "the assignment"),
-    );
-    const lease = assignment?.lease;
-    one.send({
-      case: "batch",
-      value: {
-        messages: [
-          { message: { case: "acknowledge" as const, value: { lease } } },
-          {
-            message: {
-              case: "result" as const,
-              value: { lease, outcome: AttemptOutcome.SUCCESS, exitCode: 0 },
-            },
-          },
-          { message: { case: undefined } },
-        ].map((m) => create(SessionRequestSchema, m)),
+    const { runId, lease } = await leaseOf(one, "refused-batch");
+    sendBatch(one, [
+      { message: { case: "acknowledge", value: { lease } } },
+      {
+        message: {
+          case: "result",
+          value: { lease, outcome: AttemptOutcome.SUCCESS, exitCode: 0 },
+        },
       },
-    });
+      { message: { case: undefined } },
+    ]);
     await expect(
       one.next(() => false, "the session's end", 10_000),
     ).rejects.toThrow("message.batch.messages[2]: an empty message");
@@ -187,40 +181,27 @@ describe.runIf(backend)(`session batches, on ${backend?.name}`, () => {
 
   it("records a lease's results in the order sent: a success after its failure is a duplicate", async () => {
     const one = await agent("ordered", 1);
-    one.send({ case: "credit", value: { freeSlots: 1 } });
-    const runId = await startInline(cp.clients, {
-      name: "ordered",
-      tasks: tasks(1),
-    });
-    const [assignment] = assignmentsIn(
-      await one.next((r) => assignmentsIn(r).length > 0, "the assignment"),
-    );
-    const lease = assignment?.lease;
-    one.send({
-      case: "batch",
-      value: {
-        messages: [
-          { message: { case: "acknowledge" as const, value: { lease } } },
-          {
-            message: {
-              case: "result" as const,
-              value: {
-                lease,
-                outcome: AttemptOutcome.FAILED,
-                exitCode: 1,
-                error: "boom",
-              },
-            },
+    const { runId, lease } = await leaseOf(one, "ordered");
+    sendBatch(one, [
+      { message: { case: "acknowledge", value: { lease } } },
+      {
+        message: {
+          case: "result",
+          value: {
+            lease,
+            outcome: AttemptOutcome.FAILED,
+            exitCode: 1,
+            error: "boom",
           },
-          {
-            message: {
-              case: "result" as const,
-              value: { lease, outcome: AttemptOutcome.SUCCESS, exitCode: 0 },
-            },
-          },
-        ].map((m) => create(SessionRequestSchema, m)),
+        },
       },
-    });
+      {
+        message: {
+          case: "result",
+          value: { lease, outcome: AttemptOutcome.SUCCESS, exitCode: 0 },
+        },
+      },
+    ]);
     const run = await waitForRun(cp.clients, runId);
     expect(run.state).toBe(RunState.FAILED);
     expect(run.tasks[0]?.error).toContain("boom");
