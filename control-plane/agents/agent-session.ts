@@ -275,6 +275,11 @@ export class AgentSession implements DispatchTarget {
         results.push(m.value);
       } else if (m.case === "credit") {
         credit = request;
+      } else if (m.case === "reject") {
+        // In order with the acknowledgements and results before it: a
+        // reject after its lease's result must find the result recorded.
+        await this.settle(acknowledgements.splice(0), results.splice(0));
+        await this.handle(request);
       } else {
         await this.handle(request);
       }

@@ -19,7 +19,12 @@ import {
   WatchRunResponseSchema,
 } from "../../gen/deerflow/v1/run_pb.js";
 import type { JsonObject } from "../../plugin-sdk/index.js";
-import { findNul, NUL_MESSAGE } from "../../workflow/index.js";
+import {
+  findLoneSurrogate,
+  findNul,
+  LONE_SURROGATE_MESSAGE,
+  NUL_MESSAGE,
+} from "../../workflow/index.js";
 import { type Db, runEvents, runs } from "../db/index.js";
 import type { RunEventHub } from "../events/run-event-hub.js";
 import { cancelRun } from "../runs/cancel-run.js";
@@ -68,6 +73,11 @@ export function createRunService(
       const params = (req.params ?? {}) as JsonObject;
       const nul = findNul(params);
       if (nul !== undefined) throw invalidArgument(`params${nul}`, NUL_MESSAGE);
+      // JSON can spell a lone surrogate; PostgreSQL refuses it as text.
+      const lone = findLoneSurrogate(params);
+      if (lone !== undefined) {
+        throw invalidArgument(`params${lone}`, LONE_SURROGATE_MESSAGE);
+      }
       const catalog = await loadTaskTypeCatalog(db);
       // A registered workflow by name and version, or else the inline
       // definition; no workflow at all is a missing definition

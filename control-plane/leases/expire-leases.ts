@@ -49,7 +49,10 @@ async function expireOne(db: Db, due: DueLease, now: Date): Promise<boolean> {
       state: string;
     }>(
       await tx.execute(sql`
-        SELECT * FROM leases WHERE id = ${due.id}
+        -- Columns named: a prepared SELECT * fails once a migration adds
+        -- one ("cached plan must not change result type").
+        SELECT id, run_id, task_id, attempt, agent_id, fencing_token, state
+        FROM leases WHERE id = ${due.id}
           AND ((state = 'ACTIVE' AND expires_at < ${now.toISOString()}::timestamptz)
             OR (state = 'GRANTED'
                 AND ack_deadline_at < ${now.toISOString()}::timestamptz))

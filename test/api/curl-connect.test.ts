@@ -182,6 +182,20 @@ describe.each(testBackends())(
       expect(run.tasks).toBeUndefined();
     });
 
+    it("answers a lone surrogate in a param with invalid_argument naming it", async () => {
+      const res = await curl(
+        method("StartRun"),
+        connectJsonPost({
+          definition: { document: DEFINITION },
+          params: { nope: "\ud800" },
+        }),
+      );
+      expect(res.status).toBe(400);
+      expect(res.json().message).toMatch(
+        /^params\.nope: holds a lone UTF-16 surrogate/,
+      );
+    });
+
     it("answers a body that is not JSON with invalid_argument", async () => {
       const res = await curl(method("GetRun"), [
         "--header",

@@ -206,4 +206,22 @@ describe.runIf(backend)(`session batches, on ${backend?.name}`, () => {
     expect(run.state).toBe(RunState.FAILED);
     expect(run.tasks[0]?.error).toContain("boom");
   });
+
+  it("handles a reject after its lease's result in order: the result stands", async () => {
+    const one = await agent("late-reject", 1);
+    const { runId, lease } = await leaseOf(one, "late-reject");
+    sendBatch(one, [
+      { message: { case: "acknowledge", value: { lease } } },
+      {
+        message: {
+          case: "result",
+          value: { lease, outcome: AttemptOutcome.SUCCESS, exitCode: 0 },
+        },
+      },
+      { message: { case: "reject", value: { lease, reason: "too late" } } },
+    ]);
+    const run = await waitForRun(cp.clients, runId);
+    expect(run.state).toBe(RunState.SUCCESS);
+    expect(run.tasks[0]?.attempts).toHaveLength(1);
+  });
 });
