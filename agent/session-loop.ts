@@ -10,12 +10,7 @@ import {
   Http2SessionManager,
 } from "@connectrpc/connect-node";
 import type { Logger } from "pino";
-import {
-  approximateSize,
-  BATCH_LIMITS,
-  type Clock,
-  type Packing,
-} from "../core/index.js";
+import { type Clock, sessionBatches } from "../core/index.js";
 import {
   AgentService,
   type SessionRequest,
@@ -26,14 +21,11 @@ import { MessageQueue } from "./message-queue.js";
 import { type ReconnectPolicy, reconnectDelayMs } from "./reconnect-delay.js";
 
 /** Several requests as one batch message (see Welcome.accepts_batches). */
-const BATCHES: Packing<SessionRequest> = {
-  ...BATCH_LIMITS,
-  pack: (messages) =>
-    create(SessionRequestSchema, {
-      message: { case: "batch", value: { messages } },
-    }),
-  weigh: (message) => approximateSize(message, BATCH_LIMITS.maxBytes),
-};
+const BATCHES = sessionBatches<SessionRequest>((messages) =>
+  create(SessionRequestSchema, {
+    message: { case: "batch", value: { messages } },
+  }),
+);
 
 /** One open session stream, as the agent writes to it. */
 export interface SessionStream {

@@ -7,6 +7,7 @@ export {
   approximateSize,
   BATCH_LIMITS,
   type Packing,
+  sessionBatches,
   takePacked,
 } from "./packing.js";
 export { VERSION } from "./version.js";

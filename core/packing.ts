@@ -18,6 +18,18 @@ export interface Packing<T> {
 export const BATCH_LIMITS = { maxBytes: 1024 * 1024, maxItems: 512 } as const;
 
 /**
+ * A session's batches, either way: messages weighed by approximateSize,
+ * within BATCH_LIMITS, packed into one by `pack`.
+ */
+export function sessionBatches<T>(pack: (items: T[]) => T): Packing<T> {
+  return {
+    ...BATCH_LIMITS,
+    pack,
+    weigh: (item) => approximateSize(item, BATCH_LIMITS.maxBytes),
+  };
+}
+
+/**
  * Takes the next message off the front of `items` (not empty): as many
  * items as fit into one pack, or the first one alone.
  */

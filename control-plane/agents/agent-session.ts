@@ -3,11 +3,9 @@ import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import {
   AsyncQueue,
-  approximateSize,
-  BATCH_LIMITS,
   type Clock,
   type Logger,
-  type Packing,
+  sessionBatches,
 } from "../../core/index.js";
 import {
   type LeaseRef as LeaseRefMessage,
@@ -114,14 +112,11 @@ async function* unpackBatches(
 }
 
 /** Several responses as one batch message (see Hello.accepts_batches). */
-const BATCHES: Packing<SessionResponse> = {
-  ...BATCH_LIMITS,
-  pack: (messages) =>
-    create(SessionResponseSchema, {
-      message: { case: "batch", value: { messages } },
-    }),
-  weigh: (message) => approximateSize(message, BATCH_LIMITS.maxBytes),
-};
+const BATCHES = sessionBatches<SessionResponse>((messages) =>
+  create(SessionResponseSchema, {
+    message: { case: "batch", value: { messages } },
+  }),
+);
 
 /** One agent's session on this replica. */
 /** Most messages of one session handled as one batch. */
