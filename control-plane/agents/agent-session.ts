@@ -8,6 +8,7 @@ import {
   sessionBatches,
 } from "../../core/index.js";
 import {
+  type Credit,
   type LeaseRef as LeaseRefMessage,
   type Result,
   type SessionRequest,
@@ -21,7 +22,7 @@ import type { Dispatcher, DispatchTarget } from "../dispatch/dispatcher.js";
 import type { LeaseRef } from "../leases/acknowledge-lease.js";
 import { type ResultVerdict, recordResult } from "../leases/record-result.js";
 import { renewLeases } from "../leases/renew-leases.js";
-import { settleLeases } from "../leases/settle-leases.js";
+import { type SettledBatch, settleLeases } from "../leases/settle-leases.js";
 import { appendTaskLogs, appendTaskMetrics } from "../logs/append-task-logs.js";
 import { readInBatches } from "./read-in-batches.js";
 import {
@@ -78,20 +79,20 @@ export async function* serveAgentSession(
 }
 
 /**
- * The agent's messages with its batches opened, in order. A batch is
- * checked whole before any of it is handled: one that holds a batch, a
- * hello or an empty message is refused, naming the message, and none of
- * it takes effect.
+ * The agent's messages with its batches opened, in order: one message, or
+ * the messages of one batch, at a time. A batch is checked whole before
+ * any of it is handled: one that holds a batch, a hello or an empty
+ * message is refused, naming the message, and none of it takes effect.
  */
 async function* unpackBatches(
   requests: AsyncIterator<SessionRequest>,
-): AsyncGenerator<SessionRequest> {
+): AsyncGenerator<readonly SessionRequest[]> {
   for (;;) {
     const next = await requests.next();
     if (next.done) return;
     const m = next.value.message;
     if (m.case !== "batch") {
-      yield next.value;
+      yield [next.value];
       continue;
     }
     m.value.messages.forEach((inner, i) => {
@@ -107,7 +108,7 @@ async function* unpackBatches(
         );
       }
     });
-    yield* m.value.messages;
+    yield m.value.messages;
   }
 }
 
@@ -192,7 +193,7 @@ export class AgentSession implements DispatchTarget {
 
   async *run(
     held: readonly LeaseRef[],
-    requests: AsyncIterator<SessionRequest>,
+    requests: AsyncIterator<readonly SessionRequest[]>,
   ): AsyncIterable<SessionResponse> {
     const { db, clock, registry } = this.deps;
     const registration = await registerAgent(
@@ -241,7 +242,7 @@ export class AgentSession implements DispatchTarget {
    * the last ones were handled is handled next as one batch, so runs of
    * acknowledgements or results share a transaction (see handleBatch).
    */
-  private async readAll(requests: AsyncIterator<SessionRequest>) {
+  private async readAll(requests: AsyncIterator<readonly SessionRequest[]>) {
     try {
       await readInBatches(requests, MAX_BATCH, (batch) =>
         this.handleBatch(batch),
@@ -256,12 +257,16 @@ export class AgentSession implements DispatchTarget {
    * Handles a batch of the agent's messages. Acknowledgements and results
    * are settled together in one transaction (settleLeases) after the
    * other messages, which are handled in order; of several credits only
-   * the last counts, since each states the agent's whole capacity.
+   * the last counts, since each states the agent's whole capacity. It is
+   * taken first, so the claim made with the results (see settle) sees
+   * the slots they freed.
    */
   private async handleBatch(batch: SessionRequest[]): Promise<void> {
     const acknowledgements: LeaseRef[] = [];
     const results: Result[] = [];
-    let credit: SessionRequest | undefined;
+    const credit = batch.findLast((r) => r.message.case === "credit");
+    if (credit?.message.case === "credit")
+      this.takeCredit(credit.message.value);
     for (const request of batch) {
       const m = request.message;
       if (m.case === "acknowledge" && m.value.lease) {
@@ -269,7 +274,7 @@ export class AgentSession implements DispatchTarget {
       } else if (m.case === "result" && m.value.lease) {
         results.push(m.value);
       } else if (m.case === "credit") {
-        credit = request;
+        // Taken above.
       } else if (m.case === "reject") {
         // In order with the acknowledgements and results before it: a
         // reject after its lease's result must find the result recorded.
@@ -280,9 +285,24 @@ export class AgentSession implements DispatchTarget {
       }
     }
     await this.settle(acknowledgements, results);
-    if (credit) await this.handle(credit);
+    if (credit) this.deps.dispatcher.wake();
   }
 
+  /** The agent's capacity as its credit states it. */
+  private takeCredit(credit: Credit): void {
+    this.credit = Math.max(0, credit.freeSlots);
+    // An agent cannot have received more than was sent.
+    this.receivedAtCredit = Math.min(
+      this.sent,
+      Number(credit.assignmentsReceived),
+    );
+  }
+
+  /**
+   * Settles acknowledgements and results in one transaction. With
+   * results, the agent's next tasks are claimed in it too: the tasks the
+   * results queue (a chain's next step) go straight back to this agent.
+   */
   private async settle(
     acknowledgements: readonly LeaseRef[],
     results: readonly Result[],
@@ -293,12 +313,22 @@ export class AgentSession implements DispatchTarget {
       return { ref, recorded: toAttemptResult(result, ref) };
     });
     const valid = recorded.flatMap((r) => (r.recorded ? [r.recorded] : []));
-    const { held, verdicts } = await settleLeases(
-      this.deps.db,
-      this.agentId,
-      { acknowledgements, results: valid },
-      this.now(),
-    );
+    const handOff =
+      valid.length > 0 ? this.deps.dispatcher.handOff(this) : undefined;
+    let settled: SettledBatch;
+    try {
+      settled = await settleLeases(
+        this.deps.db,
+        this.agentId,
+        { acknowledgements, results: valid },
+        this.now(),
+        handOff?.claim,
+      );
+    } catch (error) {
+      await handOff?.finish(false);
+      throw error;
+    }
+    const { held, verdicts, together } = settled;
     acknowledgements.forEach((ref, i) => {
       if (!held[i]) this.cancel(ref, "stale");
     });
@@ -312,6 +342,7 @@ export class AgentSession implements DispatchTarget {
         : { accepted: false as const, reason: "result.outcome: must be set" };
       this.answerResult(ref, verdict);
     }
+    await handOff?.finish(together);
   }
 
   private async cleanUp(): Promise<void> {
@@ -342,12 +373,7 @@ export class AgentSession implements DispatchTarget {
     const m = request.message;
     switch (m.case) {
       case "credit":
-        this.credit = Math.max(0, m.value.freeSlots);
-        // An agent cannot have received more than was sent.
-        this.receivedAtCredit = Math.min(
-          this.sent,
-          Number(m.value.assignmentsReceived),
-        );
+        this.takeCredit(m.value);
         this.deps.dispatcher.wake();
         return;
       case "heartbeat": {

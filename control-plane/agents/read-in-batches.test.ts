@@ -4,7 +4,7 @@ import { readInBatches } from "./read-in-batches.js";
 
 describe("readInBatches", () => {
   it("hands over what arrived while the last batch was handled, in order", async () => {
-    const source = new AsyncQueue<number>();
+    const source = new AsyncQueue<number[]>();
     const batches: number[][] = [];
     let release: (() => void) | undefined;
     const reading = readInBatches(
@@ -20,9 +20,9 @@ describe("readInBatches", () => {
         }
       },
     );
-    source.push(1);
+    source.push([1]);
     while (release === undefined) await new Promise((r) => setTimeout(r, 1));
-    for (const n of [2, 3, 4, 5]) source.push(n);
+    for (const n of [2, 3, 4, 5]) source.push([n]);
     await new Promise((r) => setTimeout(r, 10));
     release();
     await new Promise((r) => setTimeout(r, 10));
@@ -32,10 +32,10 @@ describe("readInBatches", () => {
   });
 
   it("handles what arrived before the source failed, then rejects with its error", async () => {
-    const source = new AsyncQueue<number>();
+    const source = new AsyncQueue<number[]>();
     const seen: number[] = [];
-    source.push(1);
-    source.push(2);
+    source.push([1]);
+    source.push([2]);
     source.close(new Error("stream broke"));
     await expect(
       readInBatches(source[Symbol.asyncIterator](), 10, async (batch) => {
@@ -43,5 +43,20 @@ describe("readInBatches", () => {
       }),
     ).rejects.toThrow("stream broke");
     expect(seen).toEqual([1, 2]);
+  });
+
+  it("hands over a chunk that arrived at once as one batch", async () => {
+    const source = new AsyncQueue<number[]>();
+    const batches: number[][] = [];
+    source.push([1, 2, 3]);
+    source.push([4, 5, 6, 7, 8]);
+    source.close();
+    await readInBatches(source[Symbol.asyncIterator](), 4, async (batch) => {
+      batches.push(batch);
+    });
+    // The first chunk whole; the second split only at the limit.
+    expect(batches[0]).toEqual([1, 2, 3]);
+    expect(batches.flat()).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(Math.max(...batches.map((b) => b.length))).toBe(4);
   });
 });

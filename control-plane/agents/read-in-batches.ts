@@ -2,11 +2,14 @@
  * Reads `source` while `handle` works: whatever arrived while the last
  * batch was handled is handed over next as one batch (at most `maxBatch`),
  * in order. So a busy handler sees many messages at once, and an idle one
- * sees each as it comes. Rejects with the source's error once everything
- * that arrived before it is handled, or with the handler's error at once.
+ * sees each chunk as it comes: `source` yields messages that arrived
+ * together (one message, or a batch the peer sent) as one chunk, and a
+ * chunk is split only past `maxBatch`. Rejects with the source's error
+ * once everything that arrived before it is handled, or with the
+ * handler's error at once.
  */
 export async function readInBatches<T>(
-  source: AsyncIterator<T>,
+  source: AsyncIterator<readonly T[]>,
   maxBatch: number,
   handle: (batch: T[]) => Promise<void>,
 ): Promise<void> {
@@ -19,7 +22,7 @@ export async function readInBatches<T>(
       for (;;) {
         const next = await source.next();
         if (next.done) break;
-        inbox.push(next.value);
+        inbox.push(...next.value);
         wake?.();
       }
     } catch (error) {

@@ -6,6 +6,7 @@ import {
   LEASE_TTL_MS,
   start,
   task,
+  taskStates,
   useTestDatabase,
   workflow,
 } from "../test-support.js";
@@ -114,5 +115,58 @@ describe.each(testBackends())("Dispatcher on $name", (backend) => {
     d.queueChanged();
     await d.whenIdle();
     expect([...one.got, ...two.got].sort()).toEqual(["later", "only"]);
+  });
+
+  it("delivers a claim made inside another transaction once it commits", async () => {
+    const d = dispatcher();
+    const agent = new TestTarget("a", 10);
+    const { runId } = await start(t.db, workflow(task("next")));
+    const handOff = d.handOff(agent);
+    if (!handOff) throw new Error("expected a hand-off for a free agent");
+    await t.db.transaction((tx) => handOff.claim(tx));
+    // Claimed, but not sent before the caller says its transaction ended.
+    expect(agent.got).toEqual([]);
+    expect(await taskStates(t.db, runId)).toEqual({ next: "ASSIGNED" });
+    await handOff.finish(true);
+    expect(agent.got).toEqual(["next"]);
+    await d.whenIdle();
+  });
+
+  it("sends nothing of a hand-off whose transaction rolled back", async () => {
+    const d = dispatcher();
+    const agent = new TestTarget("a", 10);
+    const { runId } = await start(t.db, workflow(task("kept")));
+    const handOff = d.handOff(agent);
+    if (!handOff) throw new Error("expected a hand-off for a free agent");
+    await expect(
+      t.db.transaction(async (tx) => {
+        await handOff.claim(tx);
+        throw new Error("the result's transaction failed");
+      }),
+    ).rejects.toThrow("the result's transaction failed");
+    await handOff.finish(false);
+    expect(agent.got).toEqual([]);
+    expect(await taskStates(t.db, runId)).toEqual({ kept: "QUEUED" });
+    // The task is still there for the next pass.
+    d.add(agent);
+    await d.whenIdle();
+    expect(agent.got).toEqual(["kept"]);
+  });
+
+  it("makes one claim at a time for an agent", async () => {
+    const d = dispatcher();
+    const agent = new TestTarget("a", 10);
+    const first = d.handOff(agent);
+    expect(first).toBeDefined();
+    expect(d.handOff(agent)).toBeUndefined();
+    // A pass passes the reserved agent by, and serves it once it is free.
+    await start(t.db, workflow(task("waiting")));
+    d.add(agent);
+    await d.whenIdle();
+    expect(agent.got).toEqual([]);
+    await first?.finish(false);
+    await d.whenIdle();
+    expect(agent.got).toEqual(["waiting"]);
+    expect(d.handOff(new TestTarget("full", 0))).toBeUndefined();
   });
 });

@@ -1,7 +1,11 @@
 import type { Clock, Logger } from "../../core/index.js";
 import type { Db } from "../db/index.js";
 import type { AssignmentSecrets } from "../secrets/assignment-secrets.js";
-import { type ClaimedAssignment, claimTasks } from "./claim-tasks.js";
+import {
+  type Claim,
+  type ClaimedAssignment,
+  claimTasks,
+} from "./claim-tasks.js";
 
 /** What the dispatcher needs of one connected agent's session. */
 export interface DispatchTarget {
@@ -31,6 +35,20 @@ export interface DispatcherOptions {
 }
 
 /**
+ * A claim for one agent made inside a transaction of someone else's (see
+ * {@link Dispatcher.handOff}).
+ */
+export interface HandOff {
+  /** Claims up to the agent's free slots; call once, inside `tx`. */
+  claim(tx: Db): Promise<void>;
+  /**
+   * Delivers what was claimed if the transaction committed, and frees
+   * the agent for other claims. Call once, after the transaction ended.
+   */
+  finish(committed: boolean): Promise<void>;
+}
+
+/**
  * Matches queued tasks to the agents connected to this replica. A pass
  * claims, for each agent with free slots, up to that many fitting tasks in
  * one statement. Passes run one at a time; a wakeup during a pass causes
@@ -53,6 +71,8 @@ export class Dispatcher {
   private queueVersion = 0;
   /** Per session, the queueVersion at which its claim ran the queue dry. */
   private readonly dryAt = new Map<string, number>();
+  /** Sessions with a claim in flight: one at a time, or slots double up. */
+  private readonly claiming = new Set<string>();
   private readonly abort = new AbortController();
   private idleLoop: Promise<void> | undefined;
   private passes: Promise<void> = Promise.resolve();
@@ -95,6 +115,47 @@ export class Dispatcher {
     }
     this.running = true;
     this.passes = this.passUntilQuiet(everyAgent);
+  }
+
+  /**
+   * Reserves a claim for `target` that the caller makes inside its own
+   * transaction, or undefined when the agent has no room or a claim for
+   * it is in flight. An agent's session claims this way in the
+   * transaction that records its results: the tasks those results queue
+   * go straight back to it, without waiting for the transaction's
+   * notification and a claim transaction of their own (a chain's hop).
+   */
+  handOff(target: DispatchTarget): HandOff | undefined {
+    const id = target.sessionId;
+    if (
+      this.abort.signal.aborted ||
+      !target.accepting() ||
+      target.freeSlots() <= 0 ||
+      this.claiming.has(id)
+    ) {
+      return undefined;
+    }
+    this.claiming.add(id);
+    let made: { claim: Claim; version: number } | undefined;
+    return {
+      claim: async (tx) => {
+        const version = this.queueVersion;
+        made = { claim: await this.claimFor(tx, target), version };
+      },
+      finish: async (committed) => {
+        try {
+          if (committed && made) {
+            this.noteClaim(target, made.claim, made.version);
+            const claimed = made.claim.assignments;
+            if (claimed.length > 0) await this.deliver(target, claimed);
+          }
+        } finally {
+          this.claiming.delete(id);
+          // A pass may have passed the agent by while it was reserved.
+          this.wake();
+        }
+      },
+    };
   }
 
   /** Resolves when no pass is running (or asked for). */
@@ -140,6 +201,8 @@ export class Dispatcher {
     const dryKinds = new Map<string, number>();
     for (const target of ready) {
       if (this.abort.signal.aborted) return;
+      // Claimed for inside a result's transaction; it wakes us after.
+      if (this.claiming.has(target.sessionId)) continue;
       const kind = fitKey(target);
       const dryKind = dryKinds.get(kind);
       if (dryKind !== undefined) {
@@ -147,30 +210,43 @@ export class Dispatcher {
         this.dryAt.set(target.sessionId, dryKind);
         continue;
       }
-      const now = new Date(this.options.clock.now());
       // Read before the claim: a change announced while it runs may have
       // queued tasks the claim did not see.
       const version = this.queueVersion;
-      const claim = await this.options.db.transaction((tx) =>
-        claimTasks(tx, target, {
-          limit: target.freeSlots(),
-          leaseTtlMs: this.options.leaseTtlMs,
-          ackDeadlineMs: this.options.ackDeadlineMs,
-          now,
-        }),
-      );
-      if (claim.ranDry) {
-        this.dryAt.set(target.sessionId, version);
-        dryKinds.set(kind, version);
-      } else {
-        this.dryAt.delete(target.sessionId);
+      this.claiming.add(target.sessionId);
+      try {
+        const claim = await this.options.db.transaction((tx) =>
+          this.claimFor(tx, target),
+        );
+        this.noteClaim(target, claim, version);
+        if (claim.ranDry) dryKinds.set(kind, version);
+        const claimed = claim.assignments;
+        if (claimed.length > 0) await this.deliver(target, claimed);
+        if (claim.queueEmpty) return;
+      } finally {
+        this.claiming.delete(target.sessionId);
       }
-      if (claim.queueEmpty) {
-        for (const id of this.targets.keys()) this.dryAt.set(id, version);
-      }
-      const claimed = claim.assignments;
-      if (claimed.length > 0) await this.deliver(target, claimed);
-      if (claim.queueEmpty) return;
+    }
+  }
+
+  private claimFor(tx: Db, target: DispatchTarget): Promise<Claim> {
+    return claimTasks(tx, target, {
+      limit: target.freeSlots(),
+      leaseTtlMs: this.options.leaseTtlMs,
+      ackDeadlineMs: this.options.ackDeadlineMs,
+      now: new Date(this.options.clock.now()),
+    });
+  }
+
+  /** Remembers whether a claim made at `version` ran the queue dry. */
+  private noteClaim(target: DispatchTarget, claim: Claim, version: number) {
+    if (claim.ranDry) {
+      this.dryAt.set(target.sessionId, version);
+    } else {
+      this.dryAt.delete(target.sessionId);
+    }
+    if (claim.queueEmpty) {
+      for (const id of this.targets.keys()) this.dryAt.set(id, version);
     }
   }
 

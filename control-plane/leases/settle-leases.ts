@@ -23,6 +23,11 @@ export interface LeaseBatch {
 export interface SettledBatch {
   held: boolean[];
   verdicts: ResultVerdict[];
+  /**
+   * The batch was settled in one transaction, `alongside` included, and
+   * it committed. False when it fell back to one item at a time.
+   */
+  together: boolean;
 }
 
 /**
@@ -34,20 +39,24 @@ export interface SettledBatch {
  * Acknowledgements go first, so a result that arrived with its own
  * acknowledgement finds the attempt started. If the batch fails as a
  * whole, both halves are retried on their own (and each of those falls
- * back to one item at a time).
+ * back to one item at a time), without `alongside`.
+ *
+ * `alongside` is more work for the same transaction, after the batch:
+ * the agent's session claims its next tasks there.
  */
 export async function settleLeases(
   db: Db,
   agentId: string,
   batch: LeaseBatch,
   now: Date,
+  alongside?: (tx: Db) => Promise<void>,
 ): Promise<SettledBatch> {
   const { acknowledgements, results } = batch;
   const leaseIds = [
     ...acknowledgements.map((a) => a.leaseId),
     ...results.map((r) => r.leaseId),
   ];
-  if (leaseIds.length === 0) return { held: [], verdicts: [] };
+  if (leaseIds.length === 0) return { held: [], verdicts: [], together: false };
   try {
     return await db.transaction(async (tx) => {
       // One round trip for three statements: a pipeline keeps their
@@ -60,12 +69,14 @@ export async function settleLeases(
         readHeld(tx, results),
       ]);
       const verdicts = await recordIn(tx, agentId, results, now, leases);
-      return { held, verdicts };
+      await alongside?.(tx);
+      return { held, verdicts, together: true };
     });
   } catch {
     return {
       held: await acknowledgeLeases(db, agentId, acknowledgements, now),
       verdicts: await recordResults(db, agentId, results, now),
+      together: false,
     };
   }
 }
