@@ -39,8 +39,11 @@ export interface DispatcherOptions {
  * {@link Dispatcher.handOff}).
  */
 export interface HandOff {
-  /** Claims up to the agent's free slots; call once, inside `tx`. */
-  claim(tx: Db): Promise<void>;
+  /**
+   * Claims up to the agent's free slots; call once, inside `tx`. Answers
+   * whether tasks may be left queued for other agents.
+   */
+  claim(tx: Db): Promise<boolean>;
   /**
    * Delivers what was claimed if the transaction committed, and frees
    * the agent for other claims. Call once, after the transaction ended.
@@ -141,6 +144,7 @@ export class Dispatcher {
       claim: async (tx) => {
         const version = this.queueVersion;
         made = { claim: await this.claimFor(tx, target), version };
+        return !made.claim.queueEmpty;
       },
       finish: async (committed) => {
         try {

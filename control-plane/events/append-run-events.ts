@@ -62,5 +62,38 @@ export function appendRunEventsFrom(source: SQL): SQL {
 
 /** Wakes every replica's dispatcher when the transaction commits. */
 export async function notifyTaskQueued(tx: Db): Promise<void> {
+  const held = heldBack.get(tx);
+  if (held !== undefined) {
+    held.due = true;
+    return;
+  }
   await tx.execute(sql`SELECT pg_notify(${Channels.taskQueued}, '')`);
+}
+
+/** Transactions whose taskQueued notification waits for a release. */
+const heldBack = new WeakMap<Db, { due: boolean }>();
+
+/** A transaction's taskQueued notification, held back (holdTaskQueued). */
+export interface HeldTaskQueued {
+  /**
+   * Sends the notification if one was asked for while held and `needed`
+   * says other agents may find something; stops holding either way.
+   */
+  release(needed: boolean): Promise<void>;
+}
+
+/**
+ * Holds back the taskQueued notification of `tx` until released: a
+ * transaction that also claims the tasks it queued (an agent's results
+ * and its next tasks) wakes every dispatcher only when some are left.
+ */
+export function holdTaskQueued(tx: Db): HeldTaskQueued {
+  const held = { due: false };
+  heldBack.set(tx, held);
+  return {
+    async release(needed) {
+      heldBack.delete(tx);
+      if (held.due && needed) await notifyTaskQueued(tx);
+    },
+  };
 }

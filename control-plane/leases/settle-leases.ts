@@ -1,4 +1,5 @@
 import type { Db } from "../db/index.js";
+import { holdTaskQueued } from "../events/append-run-events.js";
 import {
   acknowledgeIn,
   acknowledgeLeases,
@@ -42,14 +43,16 @@ export interface SettledBatch {
  * back to one item at a time), without `alongside`.
  *
  * `alongside` is more work for the same transaction, after the batch:
- * the agent's session claims its next tasks there.
+ * the agent's session claims its next tasks there, and answers whether
+ * tasks are left queued for others. Only then does the transaction wake
+ * every dispatcher for the tasks the results queued.
  */
 export async function settleLeases(
   db: Db,
   agentId: string,
   batch: LeaseBatch,
   now: Date,
-  alongside?: (tx: Db) => Promise<void>,
+  alongside?: (tx: Db) => Promise<boolean>,
 ): Promise<SettledBatch> {
   const { acknowledgements, results } = batch;
   const leaseIds = [
@@ -59,6 +62,7 @@ export async function settleLeases(
   if (leaseIds.length === 0) return { held: [], verdicts: [], together: false };
   try {
     return await db.transaction(async (tx) => {
+      const hold = alongside ? holdTaskQueued(tx) : undefined;
       // One round trip for three statements: a pipeline keeps their
       // order, so the acknowledgement starts once the runs are locked
       // (reading what the lock's last holder committed) and the results'
@@ -69,7 +73,7 @@ export async function settleLeases(
         readHeld(tx, results),
       ]);
       const verdicts = await recordIn(tx, agentId, results, now, leases);
-      await alongside?.(tx);
+      if (alongside && hold) await hold.release(await alongside(tx));
       return { held, verdicts, together: true };
     });
   } catch {

@@ -1,0 +1,101 @@
+import { sql } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import { testBackends } from "../../test/support/test-database.js";
+import type { Db } from "../db/index.js";
+import { claimTasks } from "../dispatch/claim-tasks.js";
+import { Channels } from "../notify/channels.js";
+import {
+  ACK_DEADLINE_MS,
+  agent,
+  at,
+  claimAll,
+  LEASE_TTL_MS,
+  listenFor,
+  start,
+  task,
+  taskStates,
+  useTestDatabase,
+  workflow,
+} from "../test-support.js";
+import { settleLeases } from "./settle-leases.js";
+
+const MARKER = "after the settle";
+
+describe.each(testBackends())("settleLeases on $name", (backend) => {
+  const t = useTestDatabase(backend);
+
+  /**
+   * Settles the acknowledgement and success of `taskId`'s lease, claiming
+   * up to `limit` tasks in the same transaction, and answers the first
+   * taskQueued payload seen: the settle's own, or a marker sent after it.
+   */
+  async function settleAndClaim(taskId: string, limit: number) {
+    const lease = (await claimAll(t.db, at(1))).get(taskId);
+    const heard = await listenFor(t.database, Channels.taskQueued);
+    const ref = { leaseId: lease.leaseId, fencingToken: lease.fencingToken };
+    const settled = await settleLeases(
+      t.db,
+      "agent-1",
+      {
+        acknowledgements: [ref],
+        results: [
+          {
+            ...ref,
+            outcome: "SUCCESS",
+            error: "",
+            retryable: true,
+            retryClass: "",
+          },
+        ],
+      },
+      at(2),
+      async (tx: Db) => {
+        const claim = await claimTasks(tx, agent(), {
+          limit,
+          leaseTtlMs: LEASE_TTL_MS,
+          ackDeadlineMs: ACK_DEADLINE_MS,
+          now: at(2),
+        });
+        return !claim.queueEmpty;
+      },
+    );
+    await t.db.execute(
+      sql`SELECT pg_notify(${Channels.taskQueued}, ${MARKER})`,
+    );
+    const first = await heard.received;
+    await heard.stop();
+    return { settled, first };
+  }
+
+  it("wakes no dispatcher when the claim alongside took every queued task", async () => {
+    const { runId } = await start(
+      t.db,
+      workflow(task("first"), task("second", { depends_on: ["first"] })),
+    );
+    const { settled, first } = await settleAndClaim("first", 10);
+    expect(settled.together).toBe(true);
+    expect(settled.held).toEqual([true]);
+    expect(settled.verdicts.map((v) => v.accepted)).toEqual([true]);
+    expect(await taskStates(t.db, runId)).toEqual({
+      first: "SUCCESS",
+      second: "ASSIGNED",
+    });
+    expect(first).toBe(MARKER);
+  });
+
+  it("wakes dispatchers when tasks the results queued are left", async () => {
+    const { runId } = await start(
+      t.db,
+      workflow(
+        task("first"),
+        task("second", { depends_on: ["first"] }),
+        task("third", { depends_on: ["first"] }),
+      ),
+    );
+    const { settled, first } = await settleAndClaim("first", 1);
+    expect(settled.together).toBe(true);
+    const states = Object.values(await taskStates(t.db, runId)).sort();
+    expect(states).toEqual(["ASSIGNED", "QUEUED", "SUCCESS"]);
+    expect(first).toBe("");
+  });
+});
