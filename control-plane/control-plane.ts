@@ -161,7 +161,10 @@ export async function startControlPlane(
     dispatcher.start();
     leaseManager.start();
     const routes = (router: ConnectRouter) => {
-      router.service(RunService, createRunService({ db, clock, hub }));
+      router.service(
+        RunService,
+        createRunService({ db, clock, hub, dispatcher }),
+      );
       router.service(
         WorkflowService,
         createWorkflowService(db, { logger: log }),

@@ -26,6 +26,7 @@ import {
   NUL_MESSAGE,
 } from "../../workflow/index.js";
 import { type Db, runEvents, runs } from "../db/index.js";
+import type { Dispatcher } from "../dispatch/dispatcher.js";
 import type { RunEventHub } from "../events/run-event-hub.js";
 import { cancelRun } from "../runs/cancel-run.js";
 import { killTask } from "../runs/kill-task.js";
@@ -37,7 +38,7 @@ import {
   toRun,
   toRunEvent,
 } from "../runs/run-view.js";
-import { startRun } from "../scheduler/start-run.js";
+import { type StartedRun, startRun } from "../scheduler/start-run.js";
 import type { RunStateName } from "../scheduler/states.js";
 import { definitionError } from "../workflows/read-definition.js";
 import {
@@ -52,6 +53,8 @@ export interface RunServiceDeps {
   db: Db;
   clock: Clock;
   hub: RunEventHub;
+  /** Hands a new run's first tasks to an agent of this replica. */
+  dispatcher?: Pick<Dispatcher, "handOffToAny">;
 }
 
 const MAX_PAGE = 500;
@@ -99,16 +102,27 @@ export function createRunService(
         if (!check.ok) throw definitionError(check.problems);
         workflow = { definition: check.definition, version: 0 };
       }
-      const started = await startRun(
-        db,
-        {
-          definition: workflow.definition,
-          params: { ...workflow.definition.params, ...params },
-          workflowVersion: workflow.version,
-          idempotencyKey: req.idempotencyKey,
-        },
-        new Date(clock.now()),
-      );
+      // The run's first tasks are claimed in its own transaction, for
+      // the agent here with the most room (eager dispatch).
+      const handOff = deps.dispatcher?.handOffToAny();
+      let started: StartedRun;
+      try {
+        started = await startRun(
+          db,
+          {
+            definition: workflow.definition,
+            params: { ...workflow.definition.params, ...params },
+            workflowVersion: workflow.version,
+            idempotencyKey: req.idempotencyKey,
+          },
+          new Date(clock.now()),
+          handOff?.claim,
+        );
+      } catch (error) {
+        await handOff?.finish(false);
+        throw error;
+      }
+      await handOff?.finish(true);
       const run = await loadRun(db, started.runId, tasks);
       return create(StartRunResponseSchema, { run, created: started.created });
     },

@@ -169,4 +169,28 @@ describe.each(testBackends())("Dispatcher on $name", (backend) => {
     expect(agent.got).toEqual(["waiting"]);
     expect(d.handOff(new TestTarget("full", 0))).toBeUndefined();
   });
+
+  it("hands off to the agent with the most free slots that is not reserved", async () => {
+    const d = dispatcher();
+    const small = new TestTarget("small", 2);
+    const large = new TestTarget("large", 8);
+    // No agent yet: no one to hand off to.
+    expect(d.handOffToAny()).toBeUndefined();
+    d.add(small);
+    d.add(large);
+    await d.whenIdle();
+    const first = d.handOffToAny();
+    const second = d.handOffToAny();
+    const third = d.handOffToAny();
+    await start(t.db, workflow(task("one"), task("two"), task("three")));
+    if (!first || !second) throw new Error("expected two hand-offs");
+    await t.db.transaction((tx) => first.claim(tx));
+    await first.finish(true);
+    expect(large.got).toHaveLength(3);
+    await t.db.transaction((tx) => second.claim(tx));
+    await second.finish(true);
+    expect(small.got).toEqual([]);
+    expect(third).toBeUndefined();
+    await d.whenIdle();
+  });
 });

@@ -162,6 +162,22 @@ export class Dispatcher {
     };
   }
 
+  /**
+   * A hand-off to the agent with the most free slots, for a transaction
+   * that queues tasks (a run's start): its first tasks go out without
+   * waiting for the notification and a claim of their own.
+   */
+  handOffToAny(): HandOff | undefined {
+    let best: DispatchTarget | undefined;
+    for (const target of this.targets.values()) {
+      if (this.claiming.has(target.sessionId) || !target.accepting()) continue;
+      if (best === undefined || target.freeSlots() > best.freeSlots()) {
+        best = target;
+      }
+    }
+    return best === undefined ? undefined : this.handOff(best);
+  }
+
   /** Resolves when no pass is running (or asked for). */
   async whenIdle(): Promise<void> {
     while (this.running) await this.passes;

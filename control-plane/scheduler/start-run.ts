@@ -3,7 +3,10 @@ import { eq } from "drizzle-orm";
 import type { JsonObject } from "../../plugin-sdk/index.js";
 import type { WorkflowDefinition } from "../../workflow/index.js";
 import { type Db, runs } from "../db/index.js";
-import { appendRunEvents } from "../events/append-run-events.js";
+import {
+  appendRunEvents,
+  holdTaskQueued,
+} from "../events/append-run-events.js";
 import { advanceRun } from "./advance-run.js";
 import {
   insertTasks,
@@ -31,11 +34,17 @@ export interface StartedRun {
 /**
  * Stores a run and its tasks and queues the tasks that have no upstream,
  * all in one transaction: a run is either wholly stored or not at all.
+ *
+ * `alongside` is more work for the same transaction once tasks are
+ * queued: the API claims the first of them for an agent there, and
+ * answers whether tasks are left queued for others. Only then does the
+ * transaction wake every dispatcher.
  */
 export async function startRun(
   db: Db,
   input: StartRunInput,
   now: Date,
+  alongside?: (tx: Db) => Promise<boolean>,
 ): Promise<StartedRun> {
   return db.transaction(async (tx) => {
     const key = input.idempotencyKey || undefined;
@@ -85,7 +94,13 @@ export async function startRun(
     ]);
     // The rest (conditions, for_each, trigger rules of tasks with
     // upstream) is the advance's to decide.
-    await advanceRun(tx, runId, "start", now, { queued: queued.length });
+    const hold = alongside ? holdTaskQueued(tx) : undefined;
+    const { queued: queuedInAll } = await advanceRun(tx, runId, "start", now, {
+      queued: queued.length,
+    });
+    if (alongside && hold) {
+      await hold.release(queuedInAll > 0 ? await alongside(tx) : true);
+    }
     return { runId, created: true };
   });
 }

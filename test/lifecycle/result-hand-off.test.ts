@@ -34,7 +34,26 @@ const CHAIN = {
   ],
 };
 
-describe.each(testBackends())("a result's hand-off, on $name", (backend) => {
+/** The transaction ids that wrote a run's events of `taskId` in `state`. */
+async function writersOf(
+  url: string,
+  runId: string,
+  taskId: string,
+  state: string,
+): Promise<string[]> {
+  // Events are never updated: their xmin is the writer's.
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    const rows = await sql`
+      SELECT xmin::text AS xid FROM run_events
+      WHERE run_id = ${runId} AND task_id = ${taskId} AND state = ${state}`;
+    return rows.map((r) => String(r.xid));
+  } finally {
+    await sql.end();
+  }
+}
+
+describe.each(testBackends())("hand-offs, on $name", (backend) => {
   let cp: TestControlPlane | undefined;
   let agent: ScriptedAgent | undefined;
   afterEach(async () => {
@@ -94,20 +113,47 @@ describe.each(testBackends())("a result's hand-off, on $name", (backend) => {
     const url = cp.database.url;
     if (url === undefined) return; // PGlite: one connection, the server's.
     // One transaction recorded the first task's success and assigned the
-    // second (events are never updated: their xmin is the writer's).
-    const sql = postgres(url, { max: 1, onnotice: () => {} });
-    try {
-      const [ended] = await sql`
-        SELECT xmin::text AS xid FROM run_events
-        WHERE run_id = ${runId} AND task_id = 'first' AND state = 'SUCCESS'`;
-      const [leased] = await sql`
-        SELECT xmin::text AS xid FROM run_events
-        WHERE run_id = ${runId} AND task_id = 'second'
-          AND state = 'ASSIGNED'`;
-      expect(leased?.xid).toBeDefined();
-      expect(leased?.xid).toBe(ended?.xid);
-    } finally {
-      await sql.end();
-    }
+    // second.
+    const ended = await writersOf(url, runId, "first", "SUCCESS");
+    expect(ended).toHaveLength(1);
+    expect(await writersOf(url, runId, "second", "ASSIGNED")).toEqual(ended);
+  });
+
+  it("claims a new run's first task in the run's own transaction", async () => {
+    cp = await startTestControlPlane(backend);
+    agent = await openScriptedAgent(cp.url, { name: "eager", slots: 1 });
+    agent.send({ case: "credit", value: { freeSlots: 1 } });
+    // The agent's credit is in once a run's task reaches it.
+    const warmUp = await startInline(cp.clients, {
+      name: "warm-up",
+      tasks: [{ id: "warm", type: "shell", command: "true" }],
+    });
+    const warm = assignmentsIn(
+      await agent.next((r) => assignmentsIn(r).length > 0, "the warm-up"),
+    )[0];
+    agent.send({ case: "acknowledge", value: { lease: warm?.lease } });
+    agent.send({
+      case: "result",
+      value: { lease: warm?.lease, outcome: AttemptOutcome.SUCCESS },
+    });
+    agent.send({
+      case: "credit",
+      value: { freeSlots: 1, assignmentsReceived: 1n },
+    });
+    expect((await waitForRun(cp.clients, warmUp)).state).toBe(RunState.SUCCESS);
+
+    const runId = await startInline(cp.clients, {
+      name: "eager",
+      tasks: [{ id: "only", type: "shell", command: "true" }],
+    });
+    await agent.next(
+      (r) => assignmentsIn(r).some((a) => a.runId === runId),
+      "the new run's assignment",
+    );
+    const url = cp.database.url;
+    if (url === undefined) return; // PGlite: one connection, the server's.
+    const queued = await writersOf(url, runId, "only", "QUEUED");
+    expect(queued).toHaveLength(1);
+    expect(await writersOf(url, runId, "only", "ASSIGNED")).toEqual(queued);
   });
 });
