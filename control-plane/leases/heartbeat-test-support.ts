@@ -8,7 +8,7 @@ import { agents, type Db, leases } from "../db/index.js";
 import { at } from "../test-support.js";
 import type { LeaseRef } from "./acknowledge-lease.js";
 
-/** Registers an agent that runs shell tasks, connected since `at(0)`. */
+/** Registers an agent (its row alone), connected since `at(0)`. */
 export async function registered(db: Db, agentId: string): Promise<void> {
   await registerAgent(
     db,
