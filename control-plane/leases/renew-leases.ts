@@ -33,7 +33,11 @@ export async function renewLeases(
  *
  * A heartbeat's data can fail the whole statement (a lease id that is
  * not a uuid): callers that must not let one agent fail the others try
- * each alone then (see HeartbeatRecorder).
+ * each alone then (see HeartbeatRecorder). So can a deadlock: rows are
+ * locked in the order PostgreSQL joins them, and another statement that
+ * updates many leases (the expiry sweep) may take two of them the other
+ * way round. Locking the leases in id order first would rule that out at
+ * the cost of one more scan per round.
  */
 export async function renewLeasesOfHeartbeats(
   db: Db,
