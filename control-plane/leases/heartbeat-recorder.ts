@@ -83,8 +83,10 @@ export class HeartbeatRecorder {
         round[0]?.reject(error);
         return;
       }
+      // Not the error itself: drizzle's names the whole statement with
+      // every heartbeat of the round in it.
       this.options.logger.warn(
-        { err: error, heartbeats: round.length },
+        { heartbeats: round.length, ...rootCause(error) },
         "heartbeat round failed: writing its heartbeats one at a time",
       );
     }
@@ -99,4 +101,15 @@ export class HeartbeatRecorder {
       }
     }
   }
+}
+
+/** The innermost cause's SQLSTATE and message (cut short), for a log. */
+function rootCause(error: unknown): { code?: string; reason: string } {
+  let e = error;
+  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
+  const code = (e as { code?: unknown }).code;
+  return {
+    ...(typeof code === "string" ? { code } : {}),
+    reason: (e instanceof Error ? e.message : String(e)).slice(0, 200),
+  };
 }
