@@ -3,6 +3,7 @@ import type { Db } from "../db/index.js";
 import type { LeaseRef } from "./acknowledge-lease.js";
 import { type Heartbeat, renewLeasesOfHeartbeats } from "./renew-leases.js";
 
+/** What a HeartbeatRecorder needs; there is one per replica. */
 export interface HeartbeatRecorderOptions {
   db: Db;
   logger: Logger;
@@ -23,8 +24,13 @@ interface Waiting {
  * lease renewals for every agent of the round, see
  * renewLeasesOfHeartbeats). A lone heartbeat is written at once; under
  * load there is one statement per round instead of two per heartbeat,
- * so heartbeats take one pool connection, not all of them, and nothing
- * piles up in the pool's queue.
+ * so heartbeats take one pool connection, not all of them, and those
+ * waiting are a few small objects each here rather than statements in
+ * the pool's queue ahead of claims and settles.
+ *
+ * The cost: a round waits for every row it updates, so a lease row
+ * locked by a slow settle transaction delays the whole round's answers,
+ * not only its own agent's.
  *
  * A heartbeat is answered only once its round is stored. If a round's
  * statement fails, each of its heartbeats is written alone, so one
