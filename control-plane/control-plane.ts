@@ -51,6 +51,7 @@ import {
 import { type Database, openDatabase } from "./db/index.js";
 import { Dispatcher } from "./dispatch/dispatcher.js";
 import { RunEventHub } from "./events/run-event-hub.js";
+import { HeartbeatRecorder } from "./leases/heartbeat-recorder.js";
 import { LeaseManager } from "./leases/lease-manager.js";
 import { joinReplicas } from "./leases/replica-presence.js";
 import { type AgentCommand, Channels } from "./notify/channels.js";
@@ -130,6 +131,7 @@ export async function startControlPlane(
     ...resolved,
   });
   const registry = new Map<string, AgentSession>();
+  const heartbeats = new HeartbeatRecorder({ db, logger: log });
   const stops: Array<() => Promise<void>> = [];
   let serving = true;
   try {
@@ -178,6 +180,7 @@ export async function startControlPlane(
           logger: log,
           replicaId,
           registry,
+          heartbeats,
           serverVersion: VERSION,
           ...resolved,
         }),

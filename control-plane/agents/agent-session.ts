@@ -20,8 +20,8 @@ import type { Db } from "../db/index.js";
 import type { ClaimedAssignment } from "../dispatch/claim-tasks.js";
 import type { Dispatcher, DispatchTarget } from "../dispatch/dispatcher.js";
 import type { LeaseRef } from "../leases/acknowledge-lease.js";
+import type { HeartbeatRecorder } from "../leases/heartbeat-recorder.js";
 import { type ResultVerdict, recordResult } from "../leases/record-result.js";
-import { renewLeases } from "../leases/renew-leases.js";
 import { type SettledBatch, settleLeases } from "../leases/settle-leases.js";
 import { appendTaskLogs, appendTaskMetrics } from "../logs/append-task-logs.js";
 import { readInBatches } from "./read-in-batches.js";
@@ -53,6 +53,8 @@ export interface AgentSessionDeps {
   /** Sessions on this replica by agent id, for orders from any replica. */
   registry: Map<string, AgentSession>;
   serverVersion: string;
+  /** Writes this replica's heartbeats, many sessions' in one statement. */
+  heartbeats: HeartbeatRecorder;
 }
 
 /**
@@ -369,7 +371,6 @@ export class AgentSession implements DispatchTarget {
   }
 
   private async handle(request: SessionRequest): Promise<void> {
-    const { db } = this.deps;
     const m = request.message;
     switch (m.case) {
       case "credit":
@@ -377,8 +378,11 @@ export class AgentSession implements DispatchTarget {
         this.deps.dispatcher.wake();
         return;
       case "heartbeat": {
-        const refs = m.value.leases.map(fromLeaseRef);
-        const stale = await renewLeases(db, this.agentId, refs, this.now());
+        const stale = await this.deps.heartbeats.record({
+          agentId: this.agentId,
+          refs: m.value.leases.map(fromLeaseRef),
+          now: this.now(),
+        });
         this.send({
           case: "heartbeatAck",
           value: { staleLeases: stale.map(leaseRef) },

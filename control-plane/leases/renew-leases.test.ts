@@ -6,6 +6,7 @@ import { agents, leases } from "../db/index.js";
 import {
   agent,
   at,
+  claim,
   claimAll,
   LEASE_TTL_MS,
   report,
@@ -15,7 +16,13 @@ import {
   workflow,
 } from "../test-support.js";
 import { acknowledgeLease } from "./acknowledge-lease.js";
-import { renewLeases } from "./renew-leases.js";
+import {
+  expiries,
+  lastHeartbeats,
+  refOf,
+  registered,
+} from "./heartbeat-test-support.js";
+import { renewLeases, renewLeasesOfHeartbeats } from "./renew-leases.js";
 
 describe.each(testBackends())("renewLeases on $name", (backend) => {
   const t = useTestDatabase(backend);
@@ -86,5 +93,34 @@ describe.each(testBackends())("renewLeases on $name", (backend) => {
       .from(agents)
       .where(eq(agents.id, "agent-1"));
     expect(row?.lastHeartbeatAt).toEqual(at(7));
+  });
+
+  it("renews many agents' leases at once, answering each its stale ones", async () => {
+    for (const id of ["a1", "a2", "a3"]) await registered(t.db, id);
+    await start(t.db, workflow(task("t1"), task("t2"), task("t3")));
+    const [one] = await claim(t.db, agent("a1"), at(1), 1);
+    const [first, second] = await claim(t.db, agent("a2"), at(1), 2);
+    if (!one || !first || !second) throw new Error("a claim came back short");
+    await report(t.db, second, {}, at(2), "a2");
+    const [held, done] = [refOf(first), refOf(second)];
+
+    const stale = await renewLeasesOfHeartbeats(t.db, [
+      { agentId: "a1", refs: [refOf(one)], now: at(20) },
+      { agentId: "a2", refs: [held, done], now: at(21) },
+      // a3 names a lease a1 holds: fencing is by agent too.
+      { agentId: "a3", refs: [refOf(one)], now: at(22) },
+    ]);
+
+    expect(stale).toEqual([[], [done], [refOf(one)]]);
+    const ttl = (s: number) => new Date(at(s).getTime() + LEASE_TTL_MS);
+    expect(await expiries(t.db, [one.leaseId, held.leaseId])).toEqual({
+      [one.leaseId]: ttl(20),
+      [held.leaseId]: ttl(21),
+    });
+    expect(await lastHeartbeats(t.db)).toEqual({
+      a1: at(20),
+      a2: at(21),
+      a3: at(22),
+    });
   });
 });
