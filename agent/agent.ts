@@ -70,9 +70,7 @@ export class Agent implements SessionHandler {
   private readonly loop: SessionLoop;
   private readonly sender = new SessionSender();
   private draining = false;
-  /** A credit was sent in this turn of the event loop (sendCredit). */
-  private creditSentThisTurn = false;
-  /** Another credit is due at the end of this turn (sendCredit). */
+  /** A credit is scheduled and not yet sent (sendCredit). */
   private creditDue = false;
   /** Assignments received on the current session, reported with credits. */
   private assignmentsReceived = 0;
@@ -296,33 +294,20 @@ export class Agent implements SessionHandler {
   }
 
   /**
-   * States the agent's capacity: the turn's first credit at once, so it
-   * travels with the message just sent (a result's freed slot is then
-   * filled in the transaction that records the result), and at most one
-   * more once the turn's burst of work is handled. A busy agent
-   * acknowledges, starts, finishes and reports many attempts in one turn
-   * of the event loop, and each credit states the whole capacity, so one
-   * after them all says what one after each would.
+   * Sends a credit once the current burst of work is handled: a busy
+   * agent acknowledges, starts, finishes and reports many attempts in one
+   * turn of the event loop, and each credit states the whole capacity, so
+   * one after them all says what one after each would.
    */
   private sendCredit(): void {
-    if (this.creditSentThisTurn) {
-      this.creditDue = true;
-      return;
-    }
-    this.creditSentThisTurn = true;
-    this.sendCreditNow();
+    if (this.creditDue) return;
+    this.creditDue = true;
     setImmediate(() => {
-      this.creditSentThisTurn = false;
-      if (!this.creditDue) return;
       this.creditDue = false;
-      this.sendCreditNow();
-    });
-  }
-
-  private sendCreditNow(): void {
-    this.send("credit", {
-      freeSlots: this.freeSlots(),
-      assignmentsReceived: BigInt(this.assignmentsReceived),
+      this.send("credit", {
+        freeSlots: this.freeSlots(),
+        assignmentsReceived: BigInt(this.assignmentsReceived),
+      });
     });
   }
 

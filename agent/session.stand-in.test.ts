@@ -159,26 +159,6 @@ describe("agent session against a stand-in control plane", () => {
     expect(session.batchesReceived).toBeGreaterThan(0);
   });
 
-  it("sends its credit in the batch of the result that freed the slot", async () => {
-    await start();
-    const session = await controlPlane.nextSession();
-    await session.welcome({ acceptsBatches: true });
-    const task = assignment("echo");
-    session.send({ case: "assignment", value: task });
-    const id = task.lease?.leaseId;
-    await session.next("result", (r) => r.lease?.leaseId === id);
-    await session.next("credit", (c) => c.freeSlots === 2);
-    // The control plane claims the next task with the result: the credit
-    // saying the slot is free must come with it, not a turn later.
-    const withResult = session.batchKinds.find((kinds) =>
-      kinds.includes("result"),
-    );
-    expect(withResult?.slice(withResult.indexOf("result"))).toEqual([
-      "result",
-      "credit",
-    ]);
-  });
-
   it("keeps each batch under the size limit: large held results go one by one", async () => {
     await start({ slots: 3 });
     const first = await controlPlane.nextSession();

@@ -45,8 +45,6 @@ export class StandInSession {
   batchesReceived = 0;
   /** Per batch, its messages' approximateSize. */
   readonly batchSizes: number[] = [];
-  /** Per batch, the kinds of its messages in order. */
-  readonly batchKinds: string[][] = [];
   readonly outgoing = new MessageQueue<SessionResponse>();
   /** Resolves when the agent's side of the stream ends. */
   readonly ended: Promise<void>;
@@ -140,9 +138,6 @@ export class StandInSession {
       this.batchesReceived += 1;
       this.batchSizes.push(
         approximateSize(request.message.value.messages, Infinity),
-      );
-      this.batchKinds.push(
-        request.message.value.messages.map((m) => String(m.message.case)),
       );
       for (const inner of request.message.value.messages) this.receive(inner);
       return;

@@ -131,6 +131,8 @@ export class AgentSession implements DispatchTarget {
   /** The agent's last credit, and the assignments it had seen then. */
   private credit = 0;
   private receivedAtCredit = 0;
+  /** Results received after the last credit: each freed a slot. */
+  private resultsSinceCredit = 0;
   /** Assignments sent on this session. */
   private sent = 0;
   private cordoned = false;
@@ -259,22 +261,24 @@ export class AgentSession implements DispatchTarget {
    * Handles a batch of the agent's messages. Acknowledgements and results
    * are settled together in one transaction (settleLeases) after the
    * other messages, which are handled in order; of several credits only
-   * the last counts, since each states the agent's whole capacity. It is
-   * taken first, so the claim made with the results (see settle) sees
-   * the slots they freed.
+   * the last counts, since each states the agent's whole capacity.
    */
   private async handleBatch(batch: SessionRequest[]): Promise<void> {
     const acknowledgements: LeaseRef[] = [];
     const results: Result[] = [];
-    const credit = batch.findLast((r) => r.message.case === "credit");
-    if (credit?.message.case === "credit")
-      this.takeCredit(credit.message.value);
-    for (const request of batch) {
+    const creditAt = batch.findLastIndex((r) => r.message.case === "credit");
+    const credit = batch[creditAt]?.message;
+    if (credit?.case === "credit") {
+      this.takeCredit(credit.value);
+      this.resultsSinceCredit = 0;
+    }
+    for (const [i, request] of batch.entries()) {
       const m = request.message;
       if (m.case === "acknowledge" && m.value.lease) {
         acknowledgements.push(fromLeaseRef(m.value.lease));
       } else if (m.case === "result" && m.value.lease) {
         results.push(m.value);
+        if (i > creditAt) this.resultsSinceCredit += 1;
       } else if (m.case === "credit") {
         // Taken above.
       } else if (m.case === "reject") {
@@ -302,8 +306,10 @@ export class AgentSession implements DispatchTarget {
 
   /**
    * Settles acknowledgements and results in one transaction. With
-   * results, the agent's next tasks are claimed in it too: the tasks the
-   * results queue (a chain's next step) go straight back to this agent.
+   * results that queue tasks (a chain's next step), the agent's next tasks
+   * are claimed in it too, and go straight back to this agent. Its credit
+   * comes a moment after its results: each result since then counts as
+   * the free slot it will announce.
    */
   private async settle(
     acknowledgements: readonly LeaseRef[],
@@ -316,7 +322,12 @@ export class AgentSession implements DispatchTarget {
     });
     const valid = recorded.flatMap((r) => (r.recorded ? [r.recorded] : []));
     const handOff =
-      valid.length > 0 ? this.deps.dispatcher.handOff(this) : undefined;
+      valid.length > 0
+        ? this.deps.dispatcher.handOff(
+            this,
+            Math.min(this.resultsSinceCredit, this.profile.slots),
+          )
+        : undefined;
     let settled: SettledBatch;
     try {
       settled = await settleLeases(

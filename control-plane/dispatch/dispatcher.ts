@@ -127,13 +127,15 @@ export class Dispatcher {
    * transaction that records its results: the tasks those results queue
    * go straight back to it, without waiting for the transaction's
    * notification and a claim transaction of their own (a chain's hop).
+   * `extraSlots` are slots the caller knows are free though the agent has
+   * not said so yet (results that came before its credit).
    */
-  handOff(target: DispatchTarget): HandOff | undefined {
+  handOff(target: DispatchTarget, extraSlots = 0): HandOff | undefined {
     const id = target.sessionId;
     if (
       this.abort.signal.aborted ||
       !target.accepting() ||
-      target.freeSlots() <= 0 ||
+      target.freeSlots() + extraSlots <= 0 ||
       this.claiming.has(id)
     ) {
       return undefined;
@@ -143,7 +145,7 @@ export class Dispatcher {
     return {
       claim: async (tx) => {
         const version = this.queueVersion;
-        made = { claim: await this.claimFor(tx, target), version };
+        made = { claim: await this.claimFor(tx, target, extraSlots), version };
         return !made.claim.queueEmpty;
       },
       finish: async (committed) => {
@@ -249,9 +251,13 @@ export class Dispatcher {
     }
   }
 
-  private claimFor(tx: Db, target: DispatchTarget): Promise<Claim> {
+  private claimFor(
+    tx: Db,
+    target: DispatchTarget,
+    extraSlots = 0,
+  ): Promise<Claim> {
     return claimTasks(tx, target, {
-      limit: target.freeSlots(),
+      limit: target.freeSlots() + extraSlots,
       leaseTtlMs: this.options.leaseTtlMs,
       ackDeadlineMs: this.options.ackDeadlineMs,
       now: new Date(this.options.clock.now()),

@@ -75,6 +75,8 @@ const heldBack = new WeakMap<Db, { due: boolean }>();
 
 /** A transaction's taskQueued notification, held back (holdTaskQueued). */
 export interface HeldTaskQueued {
+  /** Whether the transaction has asked to notify: it queued tasks. */
+  readonly asked: boolean;
   /**
    * Sends the notification if one was asked for while held and `needed`
    * says other agents may find something; stops holding either way.
@@ -91,6 +93,9 @@ export function holdTaskQueued(tx: Db): HeldTaskQueued {
   const held = { due: false };
   heldBack.set(tx, held);
   return {
+    get asked() {
+      return held.due;
+    },
     async release(needed) {
       heldBack.delete(tx);
       if (held.due && needed) await notifyTaskQueued(tx);

@@ -98,4 +98,35 @@ describe.each(testBackends())("settleLeases on $name", (backend) => {
     expect(states).toEqual(["ASSIGNED", "QUEUED", "SUCCESS"]);
     expect(first).toBe("");
   });
+
+  it("claims nothing alongside results that queued no task", async () => {
+    const { runId } = await start(t.db, workflow(task("one"), task("two")));
+    const lease = (await claimAll(t.db, at(1), agent())).get("one");
+    const ref = { leaseId: lease.leaseId, fencingToken: lease.fencingToken };
+    let called = false;
+    const settled = await settleLeases(
+      t.db,
+      "agent-1",
+      {
+        acknowledgements: [ref],
+        results: [
+          {
+            ...ref,
+            outcome: "SUCCESS",
+            error: "",
+            retryable: true,
+            retryClass: "",
+          },
+        ],
+      },
+      at(2),
+      async () => {
+        called = true;
+        return true;
+      },
+    );
+    expect(settled.together).toBe(true);
+    expect(called).toBe(false);
+    expect((await taskStates(t.db, runId)).one).toBe("SUCCESS");
+  });
 });

@@ -42,10 +42,10 @@ export interface SettledBatch {
  * whole, both halves are retried on their own (and each of those falls
  * back to one item at a time), without `alongside`.
  *
- * `alongside` is more work for the same transaction, after the batch:
- * the agent's session claims its next tasks there, and answers whether
- * tasks are left queued for others. Only then does the transaction wake
- * every dispatcher for the tasks the results queued.
+ * `alongside` is more work for the same transaction, after a batch whose
+ * results queued tasks: the agent's session claims its next tasks there,
+ * and answers whether tasks are left queued for others. Only then does
+ * the transaction wake every dispatcher for the tasks the results queued.
  */
 export async function settleLeases(
   db: Db,
@@ -73,7 +73,10 @@ export async function settleLeases(
         readHeld(tx, results),
       ]);
       const verdicts = await recordIn(tx, agentId, results, now, leases);
-      if (alongside && hold) await hold.release(await alongside(tx));
+      // Only for tasks these results queued: a claim from the queue at
+      // large is the dispatcher's, outside the runs' locks held here.
+      if (alongside && hold?.asked) await hold.release(await alongside(tx));
+      else await hold?.release(true);
       return { held, verdicts, together: true };
     });
   } catch {

@@ -95,12 +95,9 @@ export async function startRun(
     // The rest (conditions, for_each, trigger rules of tasks with
     // upstream) is the advance's to decide.
     const hold = alongside ? holdTaskQueued(tx) : undefined;
-    const { queued: queuedInAll } = await advanceRun(tx, runId, "start", now, {
-      queued: queued.length,
-    });
-    if (alongside && hold) {
-      await hold.release(queuedInAll > 0 ? await alongside(tx) : true);
-    }
+    await advanceRun(tx, runId, "start", now, { queued: queued.length });
+    if (alongside && hold?.asked) await hold.release(await alongside(tx));
+    else await hold?.release(true);
     return { runId, created: true };
   });
 }

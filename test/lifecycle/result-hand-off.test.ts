@@ -76,8 +76,8 @@ describe.each(testBackends())("hand-offs, on $name", (backend) => {
     );
     const lease = assignmentsIn(first)[0]?.lease;
     expect(assignmentsIn(first)[0]?.taskId).toBe("first");
-    // As an agent sends them: the credit that says the result freed its
-    // slot in the same batch.
+    // As an agent sends them: its credit, saying the result freed the
+    // slot, comes a moment later; the claim does not wait for it.
     agent.send({
       case: "batch",
       value: {
@@ -87,12 +87,6 @@ describe.each(testBackends())("hand-offs, on $name", (backend) => {
             message: {
               case: "result" as const,
               value: { lease, outcome: AttemptOutcome.SUCCESS, exitCode: 0 },
-            },
-          },
-          {
-            message: {
-              case: "credit" as const,
-              value: { freeSlots: 1, assignmentsReceived: 1n },
             },
           },
         ].map((m) => create(SessionRequestSchema, m)),
