@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { testBackends } from "../../test/support/test-database.js";
 import type { Db } from "../db/index.js";
-import { claimTasks } from "../dispatch/claim-tasks.js";
+import { type ClaimedAssignment, claimTasks } from "../dispatch/claim-tasks.js";
 import { Channels } from "../notify/channels.js";
 import {
   ACK_DEADLINE_MS,
@@ -17,9 +17,26 @@ import {
   useTestDatabase,
   workflow,
 } from "../test-support.js";
-import { settleLeases } from "./settle-leases.js";
+import { type LeaseBatch, settleLeases } from "./settle-leases.js";
 
 const MARKER = "after the settle";
+
+/** A lease's acknowledgement and its SUCCESS, as one agent's batch. */
+function startedAndSucceeded(lease: ClaimedAssignment): LeaseBatch {
+  const ref = { leaseId: lease.leaseId, fencingToken: lease.fencingToken };
+  return {
+    acknowledgements: [ref],
+    results: [
+      {
+        ...ref,
+        outcome: "SUCCESS",
+        error: "",
+        retryable: true,
+        retryClass: "",
+      },
+    ],
+  };
+}
 
 describe.each(testBackends())("settleLeases on $name", (backend) => {
   const t = useTestDatabase(backend);
@@ -32,22 +49,10 @@ describe.each(testBackends())("settleLeases on $name", (backend) => {
   async function settleAndClaim(taskId: string, limit: number) {
     const lease = (await claimAll(t.db, at(1))).get(taskId);
     const heard = await listenFor(t.database, Channels.taskQueued);
-    const ref = { leaseId: lease.leaseId, fencingToken: lease.fencingToken };
     const settled = await settleLeases(
       t.db,
       "agent-1",
-      {
-        acknowledgements: [ref],
-        results: [
-          {
-            ...ref,
-            outcome: "SUCCESS",
-            error: "",
-            retryable: true,
-            retryClass: "",
-          },
-        ],
-      },
+      startedAndSucceeded(lease),
       at(2),
       async (tx: Db) => {
         const claim = await claimTasks(tx, agent(), {
@@ -102,23 +107,11 @@ describe.each(testBackends())("settleLeases on $name", (backend) => {
   it("claims nothing alongside results that queued no task", async () => {
     const { runId } = await start(t.db, workflow(task("one"), task("two")));
     const lease = (await claimAll(t.db, at(1), agent())).get("one");
-    const ref = { leaseId: lease.leaseId, fencingToken: lease.fencingToken };
     let called = false;
     const settled = await settleLeases(
       t.db,
       "agent-1",
-      {
-        acknowledgements: [ref],
-        results: [
-          {
-            ...ref,
-            outcome: "SUCCESS",
-            error: "",
-            retryable: true,
-            retryClass: "",
-          },
-        ],
-      },
+      startedAndSucceeded(lease),
       at(2),
       async () => {
         called = true;

@@ -1,13 +1,11 @@
 import { create } from "@bufbuild/protobuf";
 import postgres from "postgres";
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  SessionRequestSchema,
-  type SessionResponse,
-} from "../../gen/deerflow/v1/agent_pb.js";
+import { SessionRequestSchema } from "../../gen/deerflow/v1/agent_pb.js";
 import { AttemptOutcome, RunState } from "../../gen/deerflow/v1/run_pb.js";
 import { startInline, waitForRun } from "../support/runs.js";
 import {
+  assignmentsIn,
   openScriptedAgent,
   type ScriptedAgent,
 } from "../support/scripted-agent.js";
@@ -16,15 +14,6 @@ import {
   type TestControlPlane,
 } from "../support/test-control-plane.js";
 import { testBackends } from "../support/test-database.js";
-
-const assignmentsIn = (r: SessionResponse) =>
-  r.message.case === "assignment"
-    ? [r.message.value]
-    : r.message.case === "batch"
-      ? r.message.value.messages.flatMap((m) =>
-          m.message.case === "assignment" ? [m.message.value] : [],
-        )
-      : [];
 
 const CHAIN = {
   name: "hand-off",

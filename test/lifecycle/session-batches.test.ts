@@ -1,9 +1,6 @@
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import {
-  SessionRequestSchema,
-  type SessionResponse,
-} from "../../gen/deerflow/v1/agent_pb.js";
+import { SessionRequestSchema } from "../../gen/deerflow/v1/agent_pb.js";
 import {
   AttemptOutcome,
   RunState,
@@ -11,6 +8,7 @@ import {
 } from "../../gen/deerflow/v1/run_pb.js";
 import { startInline, waitForRun } from "../support/runs.js";
 import {
+  assignmentsIn,
   openScriptedAgent,
   type ScriptedAgent,
 } from "../support/scripted-agent.js";
@@ -22,15 +20,6 @@ import { testBackends } from "../support/test-database.js";
 
 // Session framing does not depend on the backend.
 const [backend] = testBackends();
-
-const assignmentsIn = (r: SessionResponse) =>
-  r.message.case === "assignment"
-    ? [r.message.value]
-    : r.message.case === "batch"
-      ? r.message.value.messages.flatMap((m) =>
-          m.message.case === "assignment" ? [m.message.value] : [],
-        )
-      : [];
 
 function tasks(n: number) {
   return Array.from({ length: n }, (_, i) => ({

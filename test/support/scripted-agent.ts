@@ -8,6 +8,7 @@ import {
 import { AsyncQueue } from "../../core/index.js";
 import {
   AgentService,
+  type Assignment,
   type SessionRequest,
   SessionRequestSchema,
   type SessionResponse,
@@ -115,4 +116,14 @@ export async function openScriptedAgent(
   };
   await agent.next((r) => r.message.case === "welcome", "welcome");
   return agent;
+}
+
+/** The assignments in one response, whether sent alone or in a batch. */
+export function assignmentsIn(response: SessionResponse): Assignment[] {
+  const m = response.message;
+  if (m.case === "assignment") return [m.value];
+  if (m.case !== "batch") return [];
+  return m.value.messages.flatMap((inner) =>
+    inner.message.case === "assignment" ? [inner.message.value] : [],
+  );
 }
