@@ -76,6 +76,8 @@ export class Dispatcher {
   private readonly dryAt = new Map<string, number>();
   /** Sessions with a claim in flight: one at a time, or slots double up. */
   private readonly claiming = new Set<string>();
+  /** Reserved sessions a pass skipped: a pass is owed once they are free. */
+  private readonly passedBy = new Set<string>();
   private readonly abort = new AbortController();
   private idleLoop: Promise<void> | undefined;
   private passes: Promise<void> = Promise.resolve();
@@ -94,6 +96,7 @@ export class Dispatcher {
   remove(sessionId: string): void {
     this.targets.delete(sessionId);
     this.dryAt.delete(sessionId);
+    this.passedBy.delete(sessionId);
   }
 
   /**
@@ -157,8 +160,7 @@ export class Dispatcher {
           }
         } finally {
           this.claiming.delete(id);
-          // A pass may have passed the agent by while it was reserved.
-          this.wake();
+          if (this.passedBy.delete(id)) this.wake();
         }
       },
     };
@@ -223,8 +225,11 @@ export class Dispatcher {
     const dryKinds = new Map<string, number>();
     for (const target of ready) {
       if (this.abort.signal.aborted) return;
-      // Claimed for inside a result's transaction; it wakes us after.
-      if (this.claiming.has(target.sessionId)) continue;
+      // Claimed for inside another transaction: served once that ends.
+      if (this.claiming.has(target.sessionId)) {
+        this.passedBy.add(target.sessionId);
+        continue;
+      }
       const kind = fitKey(target);
       const dryKind = dryKinds.get(kind);
       if (dryKind !== undefined) {
