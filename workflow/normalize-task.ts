@@ -237,12 +237,24 @@ function dependsOn(value: unknown, report: Report): string[] {
     report("depends_on", `must be a list of task ids, not ${kindOf(value)}`);
     return [];
   }
-  const ids = new Set<string>();
+  // A repeat is reported and kept, so that later problems name the
+  // positions the author wrote.
+  const ids: string[] = [];
+  const firstAt = new Map<string, number>();
   value.forEach((item, i) => {
     const id = idField(item, `depends_on[${i}]`, report);
-    if (id !== undefined) ids.add(id);
+    if (id === undefined) return;
+    ids.push(id);
+    const first = firstAt.get(id);
+    if (first === undefined) firstAt.set(id, i);
+    else {
+      report(
+        `depends_on[${i}]`,
+        `"${id}" is already listed at depends_on[${first}]`,
+      );
+    }
   });
-  return [...ids];
+  return ids;
 }
 
 function isConfigKey(schema: ConfigSchema, key: string): boolean {

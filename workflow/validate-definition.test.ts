@@ -35,6 +35,21 @@ describe("validateDefinition: the graph", () => {
     ]);
   });
 
+  it("reports a dependency listed twice, naming the repeat", () => {
+    expect(
+      problemsOf(
+        workflow(echo("a"), echo("b", { depends_on: ["a", "ghost", "a"] })),
+      ),
+    ).toEqual([
+      {
+        taskId: "b",
+        field: "depends_on[2]",
+        message: '"a" is already listed at depends_on[0]',
+      },
+      { taskId: "b", field: "depends_on[1]", message: 'unknown task "ghost"' },
+    ]);
+  });
+
   it("reports a task that depends on itself", () => {
     expect(problemsOf(workflow(echo("a", { depends_on: ["a"] })))).toEqual([
       { taskId: "a", field: "depends_on", message: "dependency cycle: a -> a" },
