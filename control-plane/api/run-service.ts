@@ -38,6 +38,7 @@ import {
   toRun,
   toRunEvent,
 } from "../runs/run-view.js";
+import { IdempotencyKeyReusedError } from "../scheduler/idempotent-start.js";
 import { type StartedRun, startRun } from "../scheduler/start-run.js";
 import type { RunStateName } from "../scheduler/states.js";
 import { definitionError } from "../workflows/read-definition.js";
@@ -120,6 +121,9 @@ export function createRunService(
         );
       } catch (error) {
         await handOff?.finish(false);
+        if (error instanceof IdempotencyKeyReusedError) {
+          throw new ConnectError(error.message, Code.AlreadyExists);
+        }
         throw error;
       }
       await handOff?.finish(true);

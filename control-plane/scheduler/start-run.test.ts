@@ -1,5 +1,6 @@
 import { eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import type { JsonObject } from "../../plugin-sdk/index.js";
 import { testBackends } from "../../test/support/test-database.js";
 import { type Db, rowsOf, runs, tasks } from "../db/index.js";
 import {
@@ -14,6 +15,7 @@ import {
   useTestDatabase,
   workflow,
 } from "../test-support.js";
+import { startRun } from "./start-run.js";
 import { maxAttempts } from "./task-row.js";
 
 const diamond = workflow(
@@ -82,6 +84,36 @@ describe.each(testBackends())("startRun on $name", (backend) => {
     expect(await runCount(t.db)).toBe(2);
   });
 
+  it("refuses an idempotency key reused for a different start", async () => {
+    const first = await start(t.db, diamond, at(0), "nightly");
+    const smaller = workflow(task("a"));
+    await expect(start(t.db, smaller, at(1), "nightly")).rejects.toThrow(
+      `idempotency_key: "nightly" already started run ${first.runId} with a different definition`,
+    );
+    const otherParams = startRun(
+      t.db,
+      {
+        definition: diamond,
+        params: { day: "monday" },
+        workflowVersion: 0,
+        idempotencyKey: "nightly",
+      },
+      at(1),
+    );
+    await expect(otherParams).rejects.toThrow(/with different params$/);
+    const renamed = { ...smaller, name: "other" };
+    await expect(start(t.db, renamed, at(1), "nightly")).rejects.toThrow(
+      /with a different workflow$/,
+    );
+    // Key order is not a difference.
+    const reordered = { tasks: diamond.tasks, params: {}, name: "wf" };
+    expect(await start(t.db, reordered, at(2), "nightly")).toEqual({
+      runId: first.runId,
+      created: false,
+    });
+    expect(await runCount(t.db)).toBe(1);
+  });
+
   it("treats an empty idempotency key as none", async () => {
     const first = await start(t.db, diamond, at(0), "");
     const second = await start(t.db, diamond, at(0), "");
@@ -146,7 +178,7 @@ describe.each(testBackends().filter((b) => b.name === "postgres"))(
         await tx.insert(runs).values({
           id: heldId,
           workflowName: "wf",
-          definition: {},
+          definition: diamond as unknown as JsonObject,
           params: {},
           state: "PENDING",
           idempotencyKey: "raced",

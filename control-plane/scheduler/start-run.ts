@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import { eq } from "drizzle-orm";
 import type { JsonObject } from "../../plugin-sdk/index.js";
 import type { WorkflowDefinition } from "../../workflow/index.js";
 import { type Db, runs } from "../db/index.js";
@@ -8,6 +7,7 @@ import {
   holdTaskQueued,
 } from "../events/append-run-events.js";
 import { advanceRun } from "./advance-run.js";
+import { runOfSameStart } from "./idempotent-start.js";
 import {
   insertTasks,
   queuedAtStart,
@@ -49,7 +49,7 @@ export async function startRun(
   return db.transaction(async (tx) => {
     const key = input.idempotencyKey || undefined;
     if (key) {
-      const existing = await runWithKey(tx, key);
+      const existing = await runOfSameStart(tx, key, input);
       if (existing) return { runId: existing, created: false };
     }
     const runId = randomUUID();
@@ -72,7 +72,7 @@ export async function startRun(
       .onConflictDoNothing({ target: runs.idempotencyKey })
       .returning({ id: runs.id });
     if (inserted.length === 0) {
-      const winner = key ? await runWithKey(tx, key) : undefined;
+      const winner = key ? await runOfSameStart(tx, key, input) : undefined;
       if (!winner) {
         throw new Error(
           "idempotency_key: held by a concurrent start whose run is gone",
@@ -100,12 +100,4 @@ export async function startRun(
     else await hold?.release(true);
     return { runId, created: true };
   });
-}
-
-async function runWithKey(tx: Db, key: string): Promise<string | undefined> {
-  const [existing] = await tx
-    .select({ id: runs.id })
-    .from(runs)
-    .where(eq(runs.idempotencyKey, key));
-  return existing?.id;
 }

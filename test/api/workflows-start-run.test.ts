@@ -115,6 +115,16 @@ describe.each(testBackends())(
       expect(first.created).toBe(true);
       expect(second.created).toBe(false);
       expect(second.run?.id).toBe(first.run?.id);
+      const reused = await refused(
+        startByRef("report", 1, {
+          idempotencyKey: "k-ref",
+          params: { region: "us" },
+        }),
+      );
+      expect(reused.code).toBe(Code.AlreadyExists);
+      expect(reused.rawMessage).toBe(
+        `idempotency_key: "k-ref" already started run ${first.run?.id} with different params`,
+      );
     });
 
     it("answers NotFound naming an unknown name or version", async () => {

@@ -447,7 +447,9 @@ export type StartRunRequest = Message<"deerflow.v1.StartRunRequest"> & {
   params?: JsonObject | undefined;
 
   /**
-   * A second start with the same key returns the first run.
+   * A second start with the same key returns the first run. A start
+   * with the key but another workflow, inline definition or params is
+   * refused with ALREADY_EXISTS.
    *
    * @generated from field: string idempotency_key = 4;
    */
