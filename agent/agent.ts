@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import type { Clock } from "../core/index.js";
+import { type Clock, systemClock } from "../core/index.js";
 import type {
   Assignment,
   LeaseRef,
@@ -11,6 +11,7 @@ import type { Plugin } from "../plugin-sdk/index.js";
 import type { ResolvedAgentOptions } from "./agent-options.js";
 import { Attempt } from "./attempt.js";
 import { AttemptTable } from "./attempt-table.js";
+import { Batcher } from "./batcher.js";
 import type { HostFacts } from "./detect-labels.js";
 import { drainAttempts } from "./drain-attempts.js";
 import { runHeartbeats } from "./heartbeat-loop.js";
@@ -51,6 +52,12 @@ const DEFAULT_DRAIN_GRACE_MS = 30_000;
 const DRAIN_ACK_WAIT_MS = 30_000;
 /** How long a plugin may take to stop after its signal aborts. */
 const ABORT_GRACE_MS = 30_000;
+/**
+ * How long an acknowledgement waits for its attempt's result. A task
+ * that ends this soon sends both in one message, and the control plane
+ * records RUNNING and the result in one transaction instead of two.
+ */
+const ACK_LINGER_MS = 2;
 
 /**
  * The agent: holds the session, runs assignments as attempts in its slots,
@@ -69,6 +76,8 @@ export class Agent implements SessionHandler {
   private readonly leases: LeaseKeeper;
   private readonly loop: SessionLoop;
   private readonly sender = new SessionSender();
+  /** Acknowledgements waiting, briefly, to go out with their results. */
+  private readonly acknowledgements: Batcher<LeaseRef>;
   private draining = false;
   /** A credit is scheduled and not yet sent (sendCredit). */
   private creditDue = false;
@@ -93,6 +102,14 @@ export class Agent implements SessionHandler {
       clock: parts.clock,
       logger: parts.logger,
     });
+    this.acknowledgements = new Batcher(
+      // The system clock, as for credits: a transport delay, not a lease
+      // timing a test steps through.
+      { maxItems: 256, intervalMs: ACK_LINGER_MS, clock: systemClock },
+      (leases) => {
+        for (const lease of leases) this.send("acknowledge", { lease });
+      },
+    );
     this.leases = new LeaseKeeper({
       clock: parts.clock,
       logger: parts.logger,
@@ -222,7 +239,7 @@ export class Agent implements SessionHandler {
       this.send("reject", { lease, reason: refusal });
       return;
     }
-    this.send("acknowledge", { lease });
+    this.acknowledgements.push(lease);
     this.leases.assigned(assignment);
     this.startAttempt(assignment, lease, plugin);
   }
@@ -264,6 +281,8 @@ export class Agent implements SessionHandler {
       this.leases.attemptEnded(lease.leaseId);
       if (!running.dropped) {
         this.outbox.add(result);
+        // A result never goes ahead of its acknowledgement.
+        this.acknowledgements.flush();
         this.send("result", result);
       }
       this.sendCredit();
