@@ -4,7 +4,10 @@
  * and the agent renders before a plugin runs.
  */
 
-export { AFFINITY_INTEGER_PATTERN } from "./affinity-rules.js";
+export {
+  AFFINITY_INTEGER_PATTERN,
+  normalizeAffinity,
+} from "./affinity-rules.js";
 export { bindTemplate } from "./bind-template.js";
 export { compileConfigSchema } from "./config-schema-check.js";
 export { findCycles, type GraphNode, upstreamOf } from "./dependency-graph.js";
