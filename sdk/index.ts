@@ -75,6 +75,8 @@ export { type SqlConfig, SqlTask } from "./tasks/sql-task.js";
 export type { WaitForRunOptions } from "./wait-for-run.js";
 export { Workflow, type WorkflowOptions } from "./workflow.js";
 export {
+  type AffinityExpression,
+  type AffinityOperator,
   type Resources,
   type RetryPolicy,
   type SecretSource,

@@ -1,5 +1,5 @@
 import type { JsonValue } from "../plugin-sdk/index.js";
-import { TRIGGER_RULES } from "../workflow/index.js";
+import { normalizeAffinity, TRIGGER_RULES } from "../workflow/index.js";
 import { celText, type Expression, isExpression } from "./expression.js";
 import {
   ENV_NAME_PATTERN,
@@ -10,6 +10,7 @@ import { forEach } from "./for-each.js";
 import { isJsonObject, kindOf } from "./plain-json.js";
 import { SdkError } from "./sdk-error.js";
 import type {
+  AffinityExpression,
   Resources,
   RetryPolicy,
   SecretSource,
@@ -49,6 +50,12 @@ export interface TaskOptions {
   resources?: Resources;
   /** Label equalities an agent must match. */
   node_selector?: Record<string, string>;
+  /**
+   * Expressions on the agent's labels that must all hold:
+   * `{ key, operator: "In" | "NotIn" | "Exists" | "DoesNotExist" | "Gt" |
+   * "Lt", values }`.
+   */
+  affinity?: AffinityExpression[];
   labels?: Record<string, string>;
   /** Environment variables of the task. */
   env?: Record<string, string>;
@@ -126,6 +133,7 @@ const OPTION_KEYS = [
   "retry",
   "resources",
   "node_selector",
+  "affinity",
   "labels",
   "env",
   "secrets",
@@ -170,6 +178,9 @@ export function defaultableFields(
     if (source[key] !== undefined)
       out[key] = checks.stringMap(source[key], at(key));
   }
+  if (source.affinity !== undefined) {
+    out.affinity = affinity(source.affinity, at("affinity"), checks);
+  }
   if (source.env !== undefined) {
     out.env = checks.stringMap(source.env, at("env"), ENV_NAME_PATTERN);
   }
@@ -177,6 +188,16 @@ export function defaultableFields(
     out.priority = checks.integer(source.priority, at("priority"));
   }
   return out;
+}
+
+/** The control plane's own affinity rules; the first problem throws. */
+function affinity(
+  value: unknown,
+  field: string,
+  checks: FieldChecks,
+): AffinityExpression[] {
+  const expressions = normalizeAffinity(value, field, checks.fail);
+  return expressions ?? checks.fail(field, "is not a valid affinity");
 }
 
 function dependsOn(

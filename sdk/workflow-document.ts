@@ -5,9 +5,14 @@
  * fills `depends_on`, moves shorthand config keys into `config`).
  */
 import type { JsonObject, JsonValue } from "../plugin-sdk/index.js";
-import type { RetryPolicy, TriggerRule } from "../workflow/index.js";
+import type {
+  AffinityExpression,
+  AffinityOperator,
+  RetryPolicy,
+  TriggerRule,
+} from "../workflow/index.js";
 
-export type { RetryPolicy, TriggerRule };
+export type { AffinityExpression, AffinityOperator, RetryPolicy, TriggerRule };
 
 /**
  * Kubernetes quantities: `cpu: "500m" | "2"`, `memory: "4Gi"`, `gpu` a
@@ -40,6 +45,7 @@ export interface TaskDefaults {
   retry?: RetryPolicy;
   resources?: Resources;
   node_selector?: Record<string, string>;
+  affinity?: AffinityExpression[];
   labels?: Record<string, string>;
   env?: Record<string, string>;
   priority?: number;
@@ -64,6 +70,7 @@ export interface TaskDocument {
   retry?: RetryPolicy;
   resources?: Resources;
   node_selector?: Record<string, string>;
+  affinity?: AffinityExpression[];
   labels?: Record<string, string>;
   env?: Record<string, string>;
   secrets?: Record<string, SecretSource>;
@@ -105,6 +112,7 @@ export const TASK_KEY_ORDER = [
   "retry",
   "resources",
   "node_selector",
+  "affinity",
   "labels",
   "env",
   "secrets",

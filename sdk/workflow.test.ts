@@ -309,6 +309,16 @@ describe("building a workflow", () => {
         "finite number",
       ],
       [() => new Task("a", "Bad Type", {}), "type", "not a task type name"],
+      [
+        () =>
+          new ShellTask("a", "true", {
+            affinity: [
+              { key: "gpu_count", operator: "Gt", values: ["1", "2"] },
+            ],
+          }),
+        "affinity[0].values",
+        "Gt takes exactly one integer value",
+      ],
     ];
     for (const [make, field, words] of cases) {
       const error = thrown(make);
@@ -316,6 +326,34 @@ describe("building a workflow", () => {
       expect(error.message).toContain(words);
       expect(error.message).toContain(`${field}:`);
     }
+  });
+
+  it("writes affinity as the control plane reads it, also in defaults", () => {
+    const spot = [{ key: "spot", operator: "DoesNotExist" as const }];
+    const wf = new Workflow({ name: "w", defaults: { affinity: spot } });
+    wf.task(
+      new ShellTask("train", "train", {
+        affinity: [
+          { key: "gpu_count", operator: "Gt", values: [1 as never] },
+          { key: "zone", operator: "In", values: ["eu-1"] },
+        ],
+      }),
+    );
+    const definition = wf.toDefinition();
+    expect(definition.defaults?.affinity).toEqual(spot);
+    expect(definition.tasks[0]?.affinity).toEqual([
+      { key: "gpu_count", operator: "Gt", values: ["1"] },
+      { key: "zone", operator: "In", values: ["eu-1"] },
+    ]);
+    expect(
+      thrown(
+        () =>
+          new Workflow({
+            name: "w",
+            defaults: { affinity: [{ key: "", operator: "Exists" }] },
+          }),
+      ).field,
+    ).toBe("defaults.affinity[0].key");
   });
 
   it("hands back the task it adds, typed, for later references", () => {

@@ -207,6 +207,7 @@ const DEFAULTABLE = [
   "retry",
   "resources",
   "node_selector",
+  "affinity",
   "labels",
   "env",
   "priority",

@@ -4,6 +4,10 @@
  * and the agent renders before a plugin runs.
  */
 
+export {
+  AFFINITY_INTEGER_PATTERN,
+  normalizeAffinity,
+} from "./affinity-rules.js";
 export { bindTemplate } from "./bind-template.js";
 export { compileConfigSchema } from "./config-schema-check.js";
 export { findCycles, type GraphNode, upstreamOf } from "./dependency-graph.js";
@@ -66,6 +70,9 @@ export {
   validateDefinition,
 } from "./validate-definition.js";
 export {
+  AFFINITY_OPERATORS,
+  type AffinityExpression,
+  type AffinityOperator,
   type Backoff,
   type Problem,
   type RetryClass,

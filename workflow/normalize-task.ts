@@ -18,13 +18,6 @@ import type {
   TaskTypeCatalog,
 } from "./workflow-definition.js";
 
-/**
- * Task keys the SPEC defines that this version does not run yet. They are
- * reported as "not supported yet" rather than as unknown, or worse, taken
- * for shorthand config keys.
- */
-export const FUTURE_TASK_FIELDS: readonly string[] = ["affinity"];
-
 /** A task after normalization, whether or not it had problems. */
 export interface NormalizedTask {
   /** The task as far as it could be normalized. */
@@ -126,9 +119,7 @@ function readFields(
   for (const [key, value] of Object.entries(raw)) {
     if (key === "id" || key === "type") continue;
     if (!readField(task, key, value, report)) {
-      if (FUTURE_TASK_FIELDS.includes(key)) {
-        report(key, `"${key}" is not supported yet`);
-      } else if (schema !== undefined && isConfigKey(schema, key)) {
+      if (schema !== undefined && isConfigKey(schema, key)) {
         setOwn(shorthand, key, value);
       } else if (schema !== undefined) {
         report(key, `unknown field "${key}"`);

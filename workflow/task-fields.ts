@@ -1,3 +1,4 @@
+import { normalizeAffinity } from "./affinity-rules.js";
 import {
   integerAtLeast,
   integerField,
@@ -19,6 +20,7 @@ export const DEFAULTABLE_FIELDS: readonly (keyof TaskDefaults)[] = [
   "retry",
   "resources",
   "node_selector",
+  "affinity",
   "labels",
   "env",
   "priority",
@@ -60,6 +62,7 @@ const normalizers: {
   retry: normalizeRetryPolicy,
   resources: normalizeResources,
   node_selector: (value, field, report) => stringMap(value, field, report),
+  affinity: normalizeAffinity,
   labels: (value, field, report) => stringMap(value, field, report),
   env: (value, field, report) => stringMap(value, field, report, ENV_NAME),
   priority: integerField,

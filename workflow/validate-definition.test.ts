@@ -245,19 +245,17 @@ describe("validateDefinition: shorthand", () => {
     ]);
   });
 
-  it("reports affinity as not supported yet, and for_each with dynamic", () => {
+  it("reports for_each with dynamic", () => {
     const problems = problemsOf(
       workflow(
         echo("a", {
           for_each: "${params.files}",
           dynamic: true,
-          affinity: [],
         }),
       ),
     );
     expect(problems.map((p) => `${p.taskId} ${p.field}: ${p.message}`)).toEqual(
       [
-        'a affinity: "affinity" is not supported yet',
         'a for_each: param "files" is not declared in params (declared: none)',
         "a dynamic: a task cannot have both for_each and dynamic",
       ],
@@ -308,7 +306,7 @@ describe("validateDefinition: top level", () => {
       "concurrency: must be an integer >= 1, not 0",
       "timeout: must be a positive number of seconds, not -1",
       "defaults.retries: must be an integer >= 0, not -1",
-      'defaults.id: unknown field "id" (defaults may set timeout, retries, retry, resources, node_selector, labels, env, priority, trigger_rule)',
+      'defaults.id: unknown field "id" (defaults may set timeout, retries, retry, resources, node_selector, affinity, labels, env, priority, trigger_rule)',
       "defaults.retries: set either retries or retry, not both",
     ]);
   });

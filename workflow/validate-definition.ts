@@ -244,8 +244,8 @@ function checkTemplates(
 
 /**
  * Fields whose values are used as written: a template there would be
- * stored literally (a node_selector no agent matches, a name with `${` in
- * it), so it is refused instead.
+ * stored literally (a node_selector or affinity no agent matches, a name
+ * with `${` in it), so it is refused instead.
  */
 function checkNoTemplates(task: TaskDefinition, report: Report): void {
   const literal: [string, unknown][] = [["name", task.name]];
@@ -254,6 +254,13 @@ function checkNoTemplates(task: TaskDefinition, report: Report): void {
       literal.push([fieldPath(key, k), v]);
     }
   }
+  task.affinity?.forEach(({ key, values }, i) => {
+    const at = fieldPath("affinity", i);
+    literal.push([fieldPath(at, "key"), key]);
+    values?.forEach((v, j) => {
+      literal.push([fieldPath(fieldPath(at, "values"), j), v]);
+    });
+  });
   for (const [field, value] of literal) {
     if (typeof value === "string" && hasTemplate(value)) {
       report(field, "templates are not rendered here; write the value itself");

@@ -61,6 +61,46 @@ export interface RetryPolicy {
   retry_on?: RetryClass[];
 }
 
+/**
+ * How an affinity expression tests one agent label (SPEC §3, §5). Label
+ * values are strings; Gt and Lt read them as integers.
+ */
+export type AffinityOperator =
+  /** The label is set to one of `values`. */
+  | "In"
+  /** The label is unset, or set to none of `values`. */
+  | "NotIn"
+  /** The label is set, to anything. */
+  | "Exists"
+  /** The label is unset. */
+  | "DoesNotExist"
+  /** The label is an integer greater than the one value. */
+  | "Gt"
+  /** The label is an integer less than the one value. */
+  | "Lt";
+
+/** Every affinity operator, in the order the SPEC lists them. */
+export const AFFINITY_OPERATORS: readonly AffinityOperator[] = [
+  "In",
+  "NotIn",
+  "Exists",
+  "DoesNotExist",
+  "Gt",
+  "Lt",
+];
+
+/**
+ * One expression of a task's `affinity`, normalized: `values` are
+ * strings, one or more for In and NotIn, exactly one integer for Gt and
+ * Lt, and absent for Exists and DoesNotExist.
+ */
+export interface AffinityExpression {
+  /** The agent label the expression tests. */
+  key: string;
+  operator: AffinityOperator;
+  values?: string[];
+}
+
 /** One task definition of a workflow, normalized. */
 export interface TaskDefinition {
   id: string;
@@ -90,6 +130,11 @@ export interface TaskDefinition {
   retry?: RetryPolicy;
   resources?: JsonObject;
   node_selector: Record<string, string>;
+  /**
+   * Expressions on the agent's labels that must all hold, besides
+   * `node_selector`, for an agent to take the task.
+   */
+  affinity?: AffinityExpression[];
   labels?: Record<string, string>;
   env?: Record<string, string>;
   /**
@@ -119,6 +164,7 @@ export interface TaskDefaults {
   retry?: RetryPolicy;
   resources?: JsonObject;
   node_selector?: Record<string, string>;
+  affinity?: AffinityExpression[];
   labels?: Record<string, string>;
   env?: Record<string, string>;
   priority?: number;

@@ -19,6 +19,7 @@ import {
   uuid,
 } from "drizzle-orm/pg-core";
 import type { JsonObject } from "../../plugin-sdk/index.js";
+import type { AffinityExpression } from "../../workflow/index.js";
 import type { AgentStateName } from "../agents/agent-state.js";
 import type { LeaseStateName } from "../leases/lease-state.js";
 import type {
@@ -90,6 +91,8 @@ export const tasks = pgTable(
     nodeSelector: jsonb("node_selector")
       .$type<Record<string, string>>()
       .notNull(),
+    /** The task's affinity expressions; null when it has none. */
+    affinity: jsonb().$type<AffinityExpression[]>(),
     maxAttempts: integer("max_attempts").notNull().default(1),
     attemptCount: integer("attempt_count").notNull().default(0),
     /** The fencing token of the latest lease; grows with every lease. */

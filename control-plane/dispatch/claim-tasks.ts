@@ -6,6 +6,7 @@ import { type Db, rowsOf, runs } from "../db/index.js";
 import { appendRunEventsFrom } from "../events/append-run-events.js";
 import { scopedTaskId } from "../scheduler/task-groups.js";
 import { loadFacts, templateContext } from "../scheduler/template-facts.js";
+import { affinityHolds } from "./affinity-holds.js";
 
 /** The agent a claim is made for: what it provides and how it is labelled. */
 export interface ClaimingAgent {
@@ -79,7 +80,9 @@ interface ClaimedRow {
  *
  * Highest priority first, then oldest. `FOR UPDATE SKIP LOCKED` lets
  * replicas claim side by side without waiting on or taking each other's
- * rows; `node_selector <@ labels` matches selectors in the index scan.
+ * rows; `node_selector <@ labels` matches selectors, and
+ * {@link affinityHolds} affinity, in the index scan, so a claim never
+ * locks a task the agent cannot run.
  */
 export async function claimTasks(
   tx: Db,
@@ -107,6 +110,7 @@ export async function claimTasks(
         WHERE state = 'QUEUED'
           AND type = ANY(${sql.param([...agent.taskTypes])}::text[])
           AND node_selector <@ ${JSON.stringify(agent.labels)}::jsonb
+          AND ${affinityHolds(agent.labels)}
           -- Not while a killed attempt of the task may still be running.
           AND NOT EXISTS (
             SELECT 1 FROM leases l

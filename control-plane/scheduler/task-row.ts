@@ -1,6 +1,9 @@
 import { sql } from "drizzle-orm";
 import type { JsonObject } from "../../plugin-sdk/index.js";
-import type { TaskDefinition } from "../../workflow/index.js";
+import type {
+  AffinityExpression,
+  TaskDefinition,
+} from "../../workflow/index.js";
 import type { Db } from "../db/index.js";
 
 /** Rows inserted per statement, so no one statement carries megabytes. */
@@ -18,6 +21,8 @@ export interface TaskRow {
   spec: JsonObject;
   priority: number;
   nodeSelector: Record<string, string>;
+  /** Null when the task has no affinity expressions. */
+  affinity: AffinityExpression[] | null;
   maxAttempts: number;
   createdAt: Date;
   queuedAt?: Date;
@@ -45,21 +50,23 @@ export async function insertTasks(
       spec: row.spec,
       priority: row.priority,
       node_selector: row.nodeSelector,
+      affinity: row.affinity,
       max_attempts: row.maxAttempts,
       created_at: row.createdAt.toISOString(),
       queued_at: row.queuedAt?.toISOString() ?? null,
     }));
     await tx.execute(sql`
       INSERT INTO tasks (run_id, task_id, position, name, type, state,
-        depends_on, spec, priority, node_selector, max_attempts, created_at,
-        queued_at)
+        depends_on, spec, priority, node_selector, affinity, max_attempts,
+        created_at, queued_at)
       SELECT run_id, task_id, position, name, type, state, depends_on, spec,
-        priority, node_selector, max_attempts, created_at, queued_at
+        priority, node_selector, affinity, max_attempts, created_at,
+        queued_at
       FROM jsonb_to_recordset(${JSON.stringify(chunk)}::jsonb) AS r(
         run_id uuid, task_id text, position int, name text, type text,
         state text, depends_on text[], spec jsonb, priority int,
-        node_selector jsonb, max_attempts int, created_at timestamptz,
-        queued_at timestamptz)`);
+        node_selector jsonb, affinity jsonb, max_attempts int,
+        created_at timestamptz, queued_at timestamptz)`);
   }
 }
 
@@ -84,6 +91,9 @@ export function taskRow(
       ...(task.node_selector ?? {}),
       ...pythonVersionSelector(task),
     },
+    // Stored only when there is something to check: the claim passes a
+    // null at once, and most tasks have none.
+    affinity: task.affinity?.length ? task.affinity : null,
     maxAttempts: maxAttempts(task),
     createdAt: now,
   };
