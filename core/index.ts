@@ -12,4 +12,8 @@ export {
   sessionBatches,
   takePacked,
 } from "./packing.js";
+export {
+  isSessionSuperseded,
+  sessionSupersededError,
+} from "./session-superseded.js";
 export { VERSION } from "./version.js";
