@@ -17,7 +17,19 @@ import type { AgentSession } from "./agent-session.js";
  * process does not know them, so they run out and take the lease expiry
  * path while the superseded agent, stopping, kills their attempts.
  *
- * Other replicas hear of the newer session through notifySessionStarted.
+ * Other replicas hear of the newer session through notifySessionStarted
+ * and end theirs when the agents row (its session_id) names the newer.
+ *
+ * Limits, plainly: an agent of an older version, not knowing the error,
+ * reconnects and supersedes the newer session in turn, so two such
+ * processes take the id from each other at their reconnect backoff until
+ * one is stopped. Two hellos of one id that register within the same few
+ * milliseconds can leave both sessions ended (on one replica, when the
+ * registrations write the row in the other order than they continue), or
+ * both live (on two replicas, when a notification arrives before the
+ * other session is in its registry). Serializing hellos of an agent id
+ * (an advisory lock on it around registerAgent and the registry update)
+ * would close both.
  */
 export function supersedeOlderSession(
   newer: AgentSession,
@@ -64,7 +76,7 @@ export async function supersedeIfReplaced(
     .select({ sessionId: agents.sessionId })
     .from(agents)
     .where(eq(agents.id, started.agentId));
-  if (row?.sessionId === mine.sessionId) return;
+  if (row?.sessionId !== started.sessionId) return;
   if (registry.get(started.agentId) !== mine) return;
   end(mine, started, logger);
 }

@@ -1,7 +1,12 @@
+import { randomBytes } from "node:crypto";
 import { copyFile, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  type ControlPlane,
+  startControlPlane,
+} from "../../control-plane/index.js";
 import { isSessionSuperseded } from "../../core/index.js";
 import {
   AttemptOutcome,
@@ -253,3 +258,62 @@ describe.each(testBackends())(
     });
   },
 );
+
+// Replicas share one PostgreSQL database; PGlite has one process only.
+const postgres = testBackends().find((b) => b.name === "postgres");
+
+describe.runIf(postgres)("two sessions of one agent id on two replicas", () => {
+  let a: TestControlPlane;
+  let b: ControlPlane | undefined;
+  let logs: CapturedLogger;
+  const scripted: ScriptedAgent[] = [];
+  beforeEach(async () => {
+    if (!postgres) return;
+    logs = captureLogger();
+    a = await startTestControlPlane(postgres, { logger: logs.logger });
+    b = await startControlPlane({
+      listen: "127.0.0.1:0",
+      databaseUrl: a.database.url,
+      secrets: { key: randomBytes(32).toString("base64") },
+      logger: logs.logger,
+    });
+  });
+  afterEach(async () => {
+    for (const agent of scripted.splice(0)) await agent.close();
+    await b?.close();
+    b = undefined;
+    await a.close();
+  });
+
+  it("the session on the other replica is superseded; the newer one stays", async () => {
+    if (b === undefined) throw new Error("no second replica");
+    const older = await openScriptedAgent(a.url, { name: "older" });
+    scripted.push(older);
+    const newer = await openScriptedAgent(b.url, {
+      name: "newer",
+      agentId: older.agentId,
+    });
+    scripted.push(newer);
+    const ended = await pollUntil(
+      async () => older.ended() ?? undefined,
+      "the older session's end",
+    );
+    expect(isSessionSuperseded(ended)).toBe(true);
+    expect(logs.lines().filter((l) => l.msg === SUPERSEDED)[0]).toMatchObject({
+      agent_name: "older",
+      newer_agent_name: "newer",
+    });
+
+    // The newer session still answers, and the row names it.
+    newer.send({ case: "heartbeat", value: { leases: [] } });
+    await newer.next(
+      (r) => r.message.case === "heartbeatAck",
+      "a heartbeat ack",
+    );
+    expect(newer.ended()).toBeNull();
+    const { agent } = await a.clients.agents.getAgent({
+      agent: older.agentId,
+    });
+    expect(agent?.name).toBe("newer");
+  });
+});
