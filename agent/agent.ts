@@ -1,3 +1,4 @@
+import type { ConnectError } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import { type Clock, systemClock } from "../core/index.js";
 import type {
@@ -9,6 +10,7 @@ import type {
 } from "../gen/deerflow/v1/agent_pb.js";
 import type { Plugin } from "../plugin-sdk/index.js";
 import type { ResolvedAgentOptions } from "./agent-options.js";
+import { AgentSupersededError } from "./agent-superseded-error.js";
 import { Attempt } from "./attempt.js";
 import { AttemptTable } from "./attempt-table.js";
 import { Batcher } from "./batcher.js";
@@ -67,10 +69,15 @@ const ACK_LINGER_MS = 2;
 export class Agent implements SessionHandler {
   /** Resolves once the first Welcome arrives. */
   readonly ready: Promise<void>;
-  /** Resolves once the agent has stopped. */
+  /**
+   * Resolves once the agent has stopped; rejects when it stopped by
+   * itself for an error (another process took its agent id).
+   */
   readonly closed: Promise<void>;
   private settleReady: (error?: Error) => void = () => {};
-  private markClosed: () => void = () => {};
+  private settleClosed: (error?: Error) => void = () => {};
+  /** Why the agent stopped by itself, if it did. */
+  private stopError: Error | undefined;
   private readonly attempts = new AttemptTable();
   private readonly outbox = new Outbox();
   private readonly leases: LeaseKeeper;
@@ -93,9 +100,10 @@ export class Agent implements SessionHandler {
     });
     // A caller that never awaits ready must not see an unhandled rejection.
     this.ready.catch(() => {});
-    this.closed = new Promise((resolve) => {
-      this.markClosed = resolve;
+    this.closed = new Promise((resolve, reject) => {
+      this.settleClosed = (error) => (error ? reject(error) : resolve());
     });
+    this.closed.catch(() => {});
     this.loop = new SessionLoop({
       serverUrl: parts.options.serverUrl,
       reconnect: parts.options.reconnect,
@@ -182,6 +190,17 @@ export class Agent implements SessionHandler {
   ended(stream: SessionStream): void {
     this.sender.detach(stream);
     this.leases.sessionEnded();
+  }
+
+  superseded(error: ConnectError): void {
+    this.stopError = new AgentSupersededError(this.parts.id, error);
+    this.parts.logger.error(
+      { err: error.rawMessage },
+      "another process runs as this agent id: stopping",
+    );
+    // Its attempts' leases stay with the agent id: killed here, they run
+    // out and are retried, never run twice at once.
+    void this.close();
   }
 
   private onWelcome(welcome: Welcome, stream: SessionStream): void {
@@ -356,6 +375,6 @@ export class Agent implements SessionHandler {
     await this.loop.close();
     this.settleReady(new Error("agent closed before it was welcomed"));
     this.parts.logger.info("agent closed");
-    this.markClosed();
+    this.settleClosed(this.stopError);
   }
 }

@@ -10,7 +10,11 @@ import {
   Http2SessionManager,
 } from "@connectrpc/connect-node";
 import type { Logger } from "pino";
-import { type Clock, sessionBatches } from "../core/index.js";
+import {
+  type Clock,
+  isSessionSuperseded,
+  sessionBatches,
+} from "../core/index.js";
 import {
   AgentService,
   type SessionRequest,
@@ -42,6 +46,12 @@ export interface SessionHandler {
   receive(response: SessionResponse, stream: SessionStream): void;
   /** The stream ended, for whatever reason. */
   ended(stream: SessionStream): void;
+  /**
+   * The control plane ended the session for a newer session of this
+   * agent id (isSessionSuperseded): another process runs as this agent.
+   * The loop does not reconnect after it.
+   */
+  superseded(error: ConnectError): void;
 }
 
 export interface SessionLoopOptions {
@@ -97,6 +107,12 @@ export class SessionLoop {
     while (!this.stopping.signal.aborted) {
       const outcome = await this.runSession(handler);
       if (this.stopping.signal.aborted) break;
+      if (isSessionSuperseded(outcome.error)) {
+        // Reconnecting would supersede the other process in turn, and so
+        // on: two processes would take the id from each other forever.
+        handler.superseded(ConnectError.from(outcome.error));
+        break;
+      }
       if (outcome.welcomed) failures = 0;
       const delayMs = reconnectDelayMs(
         failures,

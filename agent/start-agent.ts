@@ -1,12 +1,16 @@
 import { mkdir } from "node:fs/promises";
 import type { Logger } from "pino";
 import { pino } from "pino";
-import { systemClock } from "../core/index.js";
+import { type DirLock, systemClock } from "../core/index.js";
 import packageJson from "../package.json" with { type: "json" };
 import type { Plugin } from "../plugin-sdk/index.js";
 import { Agent } from "./agent.js";
 import { loadAgentId } from "./agent-id.js";
-import { type AgentOptions, resolveAgentOptions } from "./agent-options.js";
+import {
+  type AgentOptions,
+  type ResolvedAgentOptions,
+  resolveAgentOptions,
+} from "./agent-options.js";
 import { detectLabels } from "./detect-labels.js";
 import { stopLeftoverProcesses } from "./leftover-processes.js";
 import {
@@ -23,6 +27,7 @@ import {
   resolvePluginSpecifier,
 } from "./plugin-sources.js";
 import { renderTaskConfig } from "./render-task-config.js";
+import { lockStateDir } from "./state-dir-lock.js";
 
 /** A started agent. */
 export interface RunningAgent {
@@ -30,7 +35,12 @@ export interface RunningAgent {
   readonly id: string;
   /** Resolves once the first Welcome arrives. */
   readonly ready: Promise<void>;
-  /** Resolves once the agent has stopped, by drain() or close() or a Drain. */
+  /**
+   * Resolves once the agent has stopped, by drain() or close() or a
+   * Drain; rejects with AgentSupersededError when it stopped because
+   * another process connected as the same agent id. Either way the state
+   * dir is free again.
+   */
   readonly closed: Promise<void>;
   /**
    * Stops taking work, lets running attempts finish within the grace
@@ -57,6 +67,23 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       );
     },
   );
+  // Before the id is read: a second agent on the state dir must not even
+  // stop the first one's attempts as leftovers (stopLeftoverProcesses).
+  const lock = await lockStateDir(resolved.stateDir);
+  try {
+    return await startLocked(options, resolved, lock);
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
+}
+
+/** The rest of startAgent, once the state dir is this process's. */
+async function startLocked(
+  options: AgentOptions,
+  resolved: ResolvedAgentOptions,
+  lock: DirLock,
+): Promise<RunningAgent> {
   const id = await loadAgentId(resolved.stateDir);
   const logger = (options.logger ?? pino({ name: "deerflow-agent" })).child({
     agent_id: id,
@@ -85,10 +112,13 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     renderConfig: renderTaskConfig,
   });
   agent.start();
+  const closed = agent.closed.finally(() => lock.release());
+  // A caller that never awaits closed must not see an unhandled rejection.
+  closed.catch(() => {});
   return {
     id,
     ready: agent.ready,
-    closed: agent.closed,
+    closed,
     drain: (gracePeriodMs) => agent.drain(gracePeriodMs),
     close: () => agent.close(),
   };

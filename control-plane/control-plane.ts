@@ -37,6 +37,7 @@ import {
 import { ServerReflection as ReflectionV1 } from "../gen/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection as ReflectionV1alpha } from "../gen/grpc/reflection/v1alpha/reflection_pb.js";
 import type { AgentSession } from "./agents/agent-session.js";
+import { supersedeIfReplaced } from "./agents/supersede-session.js";
 import { createAgentService } from "./api/agent-service.js";
 import { toConnectError } from "./api/connect-errors.js";
 import { createHealthService } from "./api/health-service.js";
@@ -48,7 +49,7 @@ import {
   type ControlPlaneOptions,
   resolveControlPlaneOptions,
 } from "./control-plane-options.js";
-import { type Database, openDatabase } from "./db/index.js";
+import { type Database, type Db, openDatabase } from "./db/index.js";
 import { Dispatcher } from "./dispatch/dispatcher.js";
 import { RunEventHub } from "./events/run-event-hub.js";
 import { HeartbeatRecorder } from "./leases/heartbeat-recorder.js";
@@ -56,6 +57,7 @@ import { LeaseManager } from "./leases/lease-manager.js";
 import { joinReplicas } from "./leases/replica-presence.js";
 import { type AgentCommand, Channels } from "./notify/channels.js";
 import { AssignmentSecrets, openSecrets } from "./secrets/index.js";
+import { peerContextValues } from "./server/peer-address.js";
 import { serveOnePort } from "./server/serve-one-port.js";
 
 /** A running control-plane replica. */
@@ -157,7 +159,7 @@ export async function startControlPlane(
     );
     stops.push(
       await database.listen(Channels.agentCommand, (payload) =>
-        routeAgentCommand(payload, registry, log),
+        routeAgentCommand(payload, { db, registry, logger: log }),
       ),
     );
     dispatcher.start();
@@ -213,6 +215,7 @@ export async function startControlPlane(
     const shutdown = new AbortController();
     const handler = connectNodeAdapter({
       routes,
+      contextValues: peerContextValues,
       interceptors: [errorInterceptor(log)],
       shutdownSignal: shutdown.signal,
       // Definitions are capped at 8 MiB of text; leave room for framing.
@@ -257,14 +260,23 @@ export async function startControlPlane(
 
 function routeAgentCommand(
   payload: string,
-  registry: ReadonlyMap<string, AgentSession>,
-  logger: Logger,
+  {
+    db,
+    registry,
+    logger,
+  }: { db: Db; registry: ReadonlyMap<string, AgentSession>; logger: Logger },
 ): void {
   let command: AgentCommand;
   try {
     command = JSON.parse(payload) as AgentCommand;
   } catch {
     logger.warn("unreadable agent command ignored");
+    return;
+  }
+  if (command.kind === "session") {
+    supersedeIfReplaced(db, command, registry, logger).catch((error) =>
+      logger.warn({ err: error }, "could not check an agent's session"),
+    );
     return;
   }
   const session = registry.get(command.agentId);

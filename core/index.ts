@@ -1,6 +1,8 @@
 export { AsyncQueue } from "./async-queue.js";
 export type { Clock } from "./clock.js";
 export { systemClock } from "./clock.js";
+export type { DirLock, DirLockOptions } from "./dir-lock.js";
+export { DIR_LOCK_FILE, DirInUseError, lockDir } from "./dir-lock.js";
 export type { Logger, LoggerOptions } from "./logger.js";
 export { createLogger, silentLogger } from "./logger.js";
 export {
@@ -10,4 +12,8 @@ export {
   sessionBatches,
   takePacked,
 } from "./packing.js";
+export {
+  isSessionSuperseded,
+  sessionSupersededError,
+} from "./session-superseded.js";
 export { VERSION } from "./version.js";

@@ -28,7 +28,8 @@ export function registerAgentCommand(program: Command): void {
     )
     .option(
       "--state-dir <dir>",
-      "keeps the agent id across restarts (default ~/.deerflow/agent)",
+      "keeps the agent id across restarts; one agent per dir " +
+        "(default ~/.deerflow/agent)",
     )
     .option(
       "--work-dir <dir>",

@@ -38,6 +38,11 @@ import {
   toLogLines,
   toMetricPoints,
 } from "./session-messages.js";
+import {
+  notifySessionStarted,
+  supersedeOlderSession,
+} from "./supersede-session.js";
+import { unpackBatches } from "./unpack-batches.js";
 import { validateHello } from "./validate-hello.js";
 
 /** What a session needs from the control plane around it. */
@@ -65,6 +70,7 @@ export interface AgentSessionDeps {
 export async function* serveAgentSession(
   requests: AsyncIterable<SessionRequest>,
   deps: AgentSessionDeps,
+  peer: string,
 ): AsyncIterable<SessionResponse> {
   const iterator = requests[Symbol.asyncIterator]();
   const first = await iterator.next();
@@ -76,42 +82,8 @@ export async function* serveAgentSession(
   }
   const hello = first.value.message.value;
   const { profile, held } = validateHello(hello);
-  const session = new AgentSession(profile, deps, hello.acceptsBatches);
+  const session = new AgentSession(profile, deps, peer, hello.acceptsBatches);
   yield* session.run(held, unpackBatches(iterator));
-}
-
-/**
- * The agent's messages with its batches opened, in order: one message, or
- * the messages of one batch, at a time. A batch is checked whole before
- * any of it is handled: one that holds a batch, a hello or an empty
- * message is refused, naming the message, and none of it takes effect.
- */
-async function* unpackBatches(
-  requests: AsyncIterator<SessionRequest>,
-): AsyncGenerator<readonly SessionRequest[]> {
-  for (;;) {
-    const next = await requests.next();
-    if (next.done) return;
-    const m = next.value.message;
-    if (m.case !== "batch") {
-      yield [next.value];
-      continue;
-    }
-    m.value.messages.forEach((inner, i) => {
-      const kind = inner.message.case;
-      if (kind === undefined || kind === "batch" || kind === "hello") {
-        throw new ConnectError(
-          `message.batch.messages[${i}]: ${
-            kind === undefined
-              ? "an empty message"
-              : `a batch may not hold a ${kind}`
-          }`,
-          Code.InvalidArgument,
-        );
-      }
-    });
-    yield m.value.messages;
-  }
 }
 
 /** Several responses as one batch message (see Hello.accepts_batches). */
@@ -137,6 +109,8 @@ export class AgentSession implements DispatchTarget {
   private sent = 0;
   private cordoned = false;
   private draining = false;
+  /** Ended from here (end()): the agent's further messages are not read. */
+  private ended = false;
   private readonly log: Logger;
   readonly taskTypes: readonly string[];
   readonly labels: Readonly<Record<string, string>>;
@@ -144,6 +118,8 @@ export class AgentSession implements DispatchTarget {
   constructor(
     private readonly profile: AgentProfile,
     private readonly deps: AgentSessionDeps,
+    /** Where the agent's stream comes from, "address:port". */
+    readonly peer: string,
     /** The agent reads batches: what queues up goes out as one message. */
     private readonly acceptsBatches = false,
   ) {
@@ -158,6 +134,10 @@ export class AgentSession implements DispatchTarget {
 
   get agentId(): string {
     return this.profile.agentId;
+  }
+
+  get name(): string {
+    return this.profile.name;
   }
 
   accepting(): boolean {
@@ -195,6 +175,16 @@ export class AgentSession implements DispatchTarget {
     this.send({ case: "drain", value: { gracePeriodMs } });
   }
 
+  /**
+   * Ends the stream with `error` now: no more assignments, and what the
+   * agent sends after it is not read. Its leases stay as they are.
+   */
+  end(error: ConnectError): void {
+    this.ended = true;
+    this.deps.dispatcher.remove(this.sessionId);
+    this.outgoing.close(error);
+  }
+
   async *run(
     held: readonly LeaseRef[],
     requests: AsyncIterator<readonly SessionRequest[]>,
@@ -220,8 +210,12 @@ export class AgentSession implements DispatchTarget {
         acceptsBatches: true,
       },
     });
+    supersedeOlderSession(this, registry, this.deps.logger);
     registry.set(this.agentId, this);
     this.deps.dispatcher.add(this);
+    notifySessionStarted(db, this).catch((error: unknown) =>
+      this.log.warn({ err: error }, "could not tell replicas of the session"),
+    );
     this.log.info(
       { slots: this.profile.slots, reattached: registration.reattached.length },
       "agent connected",
@@ -236,7 +230,9 @@ export class AgentSession implements DispatchTarget {
       }
     } finally {
       this.outgoing.close();
-      await reading;
+      // An ended session's agent may not be listening: its error goes out
+      // without waiting for the agent to close its side.
+      if (!this.ended) await reading;
       await this.cleanUp();
     }
   }
@@ -248,9 +244,9 @@ export class AgentSession implements DispatchTarget {
    */
   private async readAll(requests: AsyncIterator<readonly SessionRequest[]>) {
     try {
-      await readInBatches(requests, MAX_BATCH, (batch) =>
-        this.handleBatch(batch),
-      );
+      await readInBatches(requests, MAX_BATCH, async (batch) => {
+        if (!this.ended) await this.handleBatch(batch);
+      });
       this.outgoing.close();
     } catch (error) {
       this.outgoing.close(error);

@@ -16,6 +16,7 @@ import {
 } from "../agents/agent-session.js";
 import { agents, type Db, leases, replicas } from "../db/index.js";
 import { HELD_LEASE_STATES } from "../leases/lease-state.js";
+import { peerOf } from "../server/peer-address.js";
 import { invalidArgument } from "./connect-errors.js";
 
 /**
@@ -26,7 +27,8 @@ export function createAgentService(
   deps: AgentSessionDeps,
 ): Partial<ServiceImpl<typeof AgentService>> {
   return {
-    session: (requests) => serveAgentSession(requests, deps),
+    session: (requests, context) =>
+      serveAgentSession(requests, deps, peerOf(context)),
 
     async listAgents(req) {
       const rows = await deps.db

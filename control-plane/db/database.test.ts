@@ -3,12 +3,11 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { silentLogger } from "../../core/index.js";
+import { DIR_LOCK_FILE, silentLogger } from "../../core/index.js";
 import {
   type TestDatabase,
   testBackends,
 } from "../../test/support/test-database.js";
-import { DATA_DIR_LOCK_FILE } from "./data-dir-lock.js";
 import { type Database, openDatabase } from "./database.js";
 
 const [pglite] = testBackends();
@@ -48,7 +47,7 @@ describe("openDatabase on a PGlite data dir", () => {
 
   it("takes over the dir of an owner that died without closing", async () => {
     const { pid } = spawnSync(process.execPath, ["-e", ""]);
-    const lockPath = join(created.dataDir, DATA_DIR_LOCK_FILE);
+    const lockPath = join(created.dataDir, DIR_LOCK_FILE);
     await writeFile(lockPath, `${pid}\n`);
     const database = await open();
     expect(await readFile(lockPath, "utf8")).toBe(`${process.pid}\n`);

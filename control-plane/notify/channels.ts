@@ -24,4 +24,18 @@ export type AgentCommand =
       reason: string;
     }
   | { kind: "cordon"; agentId: string; cordoned: boolean }
-  | { kind: "drain"; agentId: string; gracePeriodMs: number };
+  | { kind: "drain"; agentId: string; gracePeriodMs: number }
+  | SessionStartedCommand;
+
+/**
+ * A session of this agent id started (on any replica): another replica's
+ * older session of it is superseded (see supersedeIfReplaced).
+ */
+export interface SessionStartedCommand {
+  kind: "session";
+  agentId: string;
+  sessionId: string;
+  /** The newer session's agent name and "address:port", for the logs. */
+  name: string;
+  peer: string;
+}

@@ -9,6 +9,7 @@ import { AsyncQueue } from "../../core/index.js";
 import {
   AgentService,
   type Assignment,
+  type LeaseRef,
   type SessionRequest,
   SessionRequestSchema,
   type SessionResponse,
@@ -33,6 +34,8 @@ export interface ScriptedAgent {
     what: string,
     timeoutMs?: number,
   ): Promise<SessionResponse>;
+  /** How the session ended (an error, or null while it is open). */
+  ended(): unknown;
   /** Ends the stream and its connection. */
   close(): Promise<void>;
 }
@@ -44,6 +47,10 @@ export interface ScriptedAgentOptions {
   slots?: number;
   /** Says in its hello that it reads batches; default false. */
   acceptsBatches?: boolean;
+  /** Its agent id; default a new one. Reuse one to reconnect "as" it. */
+  agentId?: string;
+  /** Leases its hello says it still holds, to re-attach. */
+  heldLeases?: readonly LeaseRef[];
 }
 
 /** Opens a session to the control plane at `url` and sends its Hello. */
@@ -51,7 +58,7 @@ export async function openScriptedAgent(
   url: string,
   options: ScriptedAgentOptions,
 ): Promise<ScriptedAgent> {
-  const agentId = randomUUID();
+  const agentId = options.agentId ?? randomUUID();
   const connection = new Http2SessionManager(url);
   const client = createClient(
     AgentService,
@@ -68,6 +75,7 @@ export async function openScriptedAgent(
       version: "scripted",
       slots: options.slots ?? 1,
       acceptsBatches: options.acceptsBatches ?? false,
+      heldLeases: [...(options.heldLeases ?? [])],
       taskTypes: (options.taskTypes ?? ["shell"]).map((type) => ({
         type,
         pluginVersion: "scripted",
@@ -93,6 +101,7 @@ export async function openScriptedAgent(
     agentId,
     send,
     received: () => received,
+    ended: () => ended,
     async next(match, what, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {

@@ -3,7 +3,8 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { DATA_DIR_LOCK_FILE, lockDataDir } from "./data-dir-lock.js";
+import { isProcessAlive } from "../plugins/index.js";
+import { DIR_LOCK_FILE, type DirLockOptions, lockDir } from "./dir-lock.js";
 
 /** The pid of a process that has exited and been reaped. */
 function deadPid(): number {
@@ -12,7 +13,13 @@ function deadPid(): number {
   return pid;
 }
 
-describe("lockDataDir", () => {
+const options: DirLockOptions = {
+  label: "--some-dir",
+  holder: "another test?",
+  isAlive: isProcessAlive,
+};
+
+describe("lockDir", () => {
   let dir: string;
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), "deerflow-lock-"));
@@ -20,33 +27,33 @@ describe("lockDataDir", () => {
   afterEach(() => rm(dir, { recursive: true, force: true }));
 
   it("holds the directory for one owner, then frees it on release", async () => {
-    const first = await lockDataDir(dir);
+    const first = await lockDir(dir, options);
     expect(await readFile(first.path, "utf8")).toBe(`${process.pid}\n`);
-    await expect(lockDataDir(dir)).rejects.toThrow(
-      `data dir ${dir} is in use by process ${process.pid} (another deerflow server or dev?)`,
+    await expect(lockDir(dir, options)).rejects.toThrow(
+      `--some-dir ${dir} is in use by process ${process.pid} (another test?)`,
     );
     await first.release();
-    const again = await lockDataDir(dir);
+    const again = await lockDir(dir, options);
     await again.release();
     await expect(readFile(again.path)).rejects.toThrow(/ENOENT/);
   });
 
   it("takes over a lock whose owner is dead", async () => {
-    const path = join(dir, DATA_DIR_LOCK_FILE);
+    const path = join(dir, DIR_LOCK_FILE);
     await writeFile(path, `${deadPid()}\n`);
-    const lock = await lockDataDir(dir);
+    const lock = await lockDir(dir, options);
     expect(await readFile(path, "utf8")).toBe(`${process.pid}\n`);
     await lock.release();
   });
 
   it("takes over a lock file that names no pid", async () => {
-    await writeFile(join(dir, DATA_DIR_LOCK_FILE), "");
-    const lock = await lockDataDir(dir);
+    await writeFile(join(dir, DIR_LOCK_FILE), "");
+    const lock = await lockDir(dir, options);
     await lock.release();
   });
 
   it("leaves a lock that another owner took over", async () => {
-    const lock = await lockDataDir(dir);
+    const lock = await lockDir(dir, options);
     const other = `${process.ppid}\n`;
     await writeFile(lock.path, other);
     await lock.release();

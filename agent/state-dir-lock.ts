@@ -1,0 +1,22 @@
+import { mkdir } from "node:fs/promises";
+import { type DirLock, lockDir } from "../core/index.js";
+import { isProcessAlive } from "../plugins/process/index.js";
+
+/**
+ * Takes the agent's state dir for this process, creating it if need be.
+ * The state dir holds the agent id: two processes on one would both
+ * connect as one agent, and one's leases, slots and credits would be
+ * mixed up with the other's. A second agent on it is refused, naming the
+ * path and the pid that holds it; a lock left by a killed agent is taken
+ * over (see lockDir).
+ */
+export async function lockStateDir(stateDir: string): Promise<DirLock> {
+  await mkdir(stateDir, { recursive: true, mode: 0o700 });
+  return lockDir(stateDir, {
+    label: "--state-dir",
+    holder:
+      "another agent runs on this state dir; give each agent its own " +
+      "--state-dir, since the agent id is kept there",
+    isAlive: isProcessAlive,
+  });
+}
