@@ -132,6 +132,7 @@ function toTask(row: TaskRow, rows: AttemptRow[]): Task {
     agentId: row.agentId ?? "",
     agentName: last?.agentName ?? "",
     nodeSelector: row.nodeSelector,
+    affinity: row.affinity ?? [],
     priority: row.priority,
     createdAt: ts(row.createdAt),
     startedAt: ts(row.startedAt),

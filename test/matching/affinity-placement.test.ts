@@ -77,6 +77,15 @@ describe.each(testBackends())("affinity placement on $name", (backend) => {
     );
     expect(ranOn).toEqual(expected);
     for (const t of run.tasks) expect(t.state).toBe(TaskState.SUCCESS);
+    // The run's view shows each task's affinity as it was defined.
+    const shown = run.tasks.find((t) => t.id === "not-large-1");
+    expect(
+      shown?.affinity.map(({ key, operator, values }) => ({
+        key,
+        operator,
+        values,
+      })),
+    ).toEqual(PLACEMENT.find(([id]) => id === "not-large")?.[1]);
   });
 
   it("refuses a bad affinity at submit, naming the task and field", async () => {

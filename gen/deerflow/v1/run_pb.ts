@@ -14,7 +14,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file deerflow/v1/run.proto.
  */
 export const file_deerflow_v1_run: GenFile = /*@__PURE__*/
-  fileDesc("ChVkZWVyZmxvdy92MS9ydW4ucHJvdG8SC2RlZXJmbG93LnYxItYDCgNSdW4SCgoCaWQYASABKAkSFQoNd29ya2Zsb3dfbmFtZRgCIAEoCRIYChB3b3JrZmxvd192ZXJzaW9uGAMgASgFEiQKBXN0YXRlGAQgASgOMhUuZGVlcmZsb3cudjEuUnVuU3RhdGUSJwoGcGFyYW1zGAUgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBINCgVlcnJvchgGIAEoCRIXCg9pZGVtcG90ZW5jeV9rZXkYByABKAkSLgoKY3JlYXRlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc3RhcnRlZF9hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZmluaXNoZWRfYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiAKBXRhc2tzGAsgAygLMhEuZGVlcmZsb3cudjEuVGFzaxI1Cgt0YXNrX2NvdW50cxgMIAMoCzIgLmRlZXJmbG93LnYxLlJ1bi5UYXNrQ291bnRzRW50cnkaMQoPVGFza0NvdW50c0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoBToCOAEi5gQKBFRhc2sSDgoGcnVuX2lkGAEgASgJEgoKAmlkGAIgASgJEgwKBG5hbWUYAyABKAkSDAoEdHlwZRgEIAEoCRIlCgVzdGF0ZRgFIAEoDjIWLmRlZXJmbG93LnYxLlRhc2tTdGF0ZRISCgpkZXBlbmRzX29uGAYgAygJEhUKDWF0dGVtcHRfY291bnQYByABKAUSFAoMbWF4X2F0dGVtcHRzGAggASgFEicKBm91dHB1dBgJIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSFgoJZXhpdF9jb2RlGAogASgFSACIAQESDQoFZXJyb3IYCyABKAkSEAoIYWdlbnRfaWQYDCABKAkSEgoKYWdlbnRfbmFtZRgNIAEoCRI6Cg1ub2RlX3NlbGVjdG9yGA4gAygLMiMuZGVlcmZsb3cudjEuVGFzay5Ob2RlU2VsZWN0b3JFbnRyeRIQCghwcmlvcml0eRgPIAEoBRIuCgpjcmVhdGVkX2F0GBAgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpzdGFydGVkX2F0GBEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtmaW5pc2hlZF9hdBgSIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASJgoIYXR0ZW1wdHMYEyADKAsyFC5kZWVyZmxvdy52MS5BdHRlbXB0GjMKEU5vZGVTZWxlY3RvckVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFCDAoKX2V4aXRfY29kZSLdAgoHQXR0ZW1wdBIOCgZudW1iZXIYASABKAUSEAoIbGVhc2VfaWQYAiABKAkSFQoNZmVuY2luZ190b2tlbhgDIAEoAxIQCghhZ2VudF9pZBgEIAEoCRISCgphZ2VudF9uYW1lGAUgASgJEiwKB291dGNvbWUYBiABKA4yGy5kZWVyZmxvdy52MS5BdHRlbXB0T3V0Y29tZRIWCglleGl0X2NvZGUYByABKAVIAIgBARINCgVlcnJvchgIIAEoCRIvCgthc3NpZ25lZF9hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc3RhcnRlZF9hdBgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZmluaXNoZWRfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgwKCl9leGl0X2NvZGUi1gEKCFJ1bkV2ZW50EhAKCHNlcXVlbmNlGAEgASgDEg4KBnJ1bl9pZBgCIAEoCRIoCgR0aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI5ChFydW5fc3RhdGVfY2hhbmdlZBgEIAEoCzIcLmRlZXJmbG93LnYxLlJ1blN0YXRlQ2hhbmdlZEgAEjsKEnRhc2tfc3RhdGVfY2hhbmdlZBgFIAEoCzIdLmRlZXJmbG93LnYxLlRhc2tTdGF0ZUNoYW5nZWRIAEIGCgRraW5kIkYKD1J1blN0YXRlQ2hhbmdlZBIkCgVzdGF0ZRgBIAEoDjIVLmRlZXJmbG93LnYxLlJ1blN0YXRlEg0KBWVycm9yGAIgASgJInwKEFRhc2tTdGF0ZUNoYW5nZWQSDwoHdGFza19pZBgBIAEoCRIlCgVzdGF0ZRgCIAEoDjIWLmRlZXJmbG93LnYxLlRhc2tTdGF0ZRIPCgdhdHRlbXB0GAMgASgFEhAKCGFnZW50X2lkGAQgASgJEg0KBWVycm9yGAUgASgJIiwKC1dvcmtmbG93UmVmEgwKBG5hbWUYASABKAkSDwoHdmVyc2lvbhgCIAEoBSLkAQoPU3RhcnRSdW5SZXF1ZXN0Ei0KCmRlZmluaXRpb24YASABKAsyFy5kZWVyZmxvdy52MS5EZWZpbml0aW9uSAASMAoMd29ya2Zsb3dfcmVmGAIgASgLMhguZGVlcmZsb3cudjEuV29ya2Zsb3dSZWZIABInCgZwYXJhbXMYAyABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhcKD2lkZW1wb3RlbmN5X2tleRgEIAEoCRIiCgR2aWV3GAUgASgOMhQuZGVlcmZsb3cudjEuUnVuVmlld0IKCgh3b3JrZmxvdyJCChBTdGFydFJ1blJlc3BvbnNlEh0KA3J1bhgBIAEoCzIQLmRlZXJmbG93LnYxLlJ1bhIPCgdjcmVhdGVkGAIgASgIIkMKDUdldFJ1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJEiIKBHZpZXcYAiABKA4yFC5kZWVyZmxvdy52MS5SdW5WaWV3Ii8KDkdldFJ1blJlc3BvbnNlEh0KA3J1bhgBIAEoCzIQLmRlZXJmbG93LnYxLlJ1biJ2Cg9MaXN0UnVuc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkSJQoGc3RhdGVzGAMgAygOMhUuZGVlcmZsb3cudjEuUnVuU3RhdGUSFQoNd29ya2Zsb3dfbmFtZRgEIAEoCSJLChBMaXN0UnVuc1Jlc3BvbnNlEh4KBHJ1bnMYASADKAsyEC5kZWVyZmxvdy52MS5SdW4SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjIKEENhbmNlbFJ1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSIyChFDYW5jZWxSdW5SZXNwb25zZRIdCgNydW4YASABKAsyEC5kZWVyZmxvdy52MS5SdW4iIQoPUmV0cnlSdW5SZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCSIxChBSZXRyeVJ1blJlc3BvbnNlEh0KA3J1bhgBIAEoCzIQLmRlZXJmbG93LnYxLlJ1biI5Cg9XYXRjaFJ1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJEhYKDmFmdGVyX3NlcXVlbmNlGAIgASgDIjgKEFdhdGNoUnVuUmVzcG9uc2USJAoFZXZlbnQYASABKAsyFS5kZWVyZmxvdy52MS5SdW5FdmVudCIxCg5HZXRUYXNrUmVxdWVzdBIOCgZydW5faWQYASABKAkSDwoHdGFza19pZBgCIAEoCSIyCg9HZXRUYXNrUmVzcG9uc2USHwoEdGFzaxgBIAEoCzIRLmRlZXJmbG93LnYxLlRhc2siQgoPS2lsbFRhc2tSZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCRIPCgd0YXNrX2lkGAIgASgJEg4KBnJlYXNvbhgDIAEoCSIzChBLaWxsVGFza1Jlc3BvbnNlEh8KBHRhc2sYASABKAsyES5kZWVyZmxvdy52MS5UYXNrIjMKEFJldHJ5VGFza1JlcXVlc3QSDgoGcnVuX2lkGAEgASgJEg8KB3Rhc2tfaWQYAiABKAkiNAoRUmV0cnlUYXNrUmVzcG9uc2USHwoEdGFzaxgBIAEoCzIRLmRlZXJmbG93LnYxLlRhc2sirwEKB0xvZ0xpbmUSDwoHYXR0ZW1wdBgBIAEoBRIQCghzZXF1ZW5jZRgCIAEoAxIoCgR0aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZzdHJlYW0YBCABKAkSDQoFbGV2ZWwYBSABKAkSDwoHbWVzc2FnZRgGIAEoCRInCgZmaWVsZHMYByABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Im0KEkdldFRhc2tMb2dzUmVxdWVzdBIOCgZydW5faWQYASABKAkSDwoHdGFza19pZBgCIAEoCRIPCgdhdHRlbXB0GAMgASgFEhYKDmFmdGVyX3NlcXVlbmNlGAQgASgDEg0KBWxpbWl0GAUgASgFIjoKE0dldFRhc2tMb2dzUmVzcG9uc2USIwoFbGluZXMYASADKAsyFC5kZWVyZmxvdy52MS5Mb2dMaW5lImEKFUZvbGxvd1Rhc2tMb2dzUmVxdWVzdBIOCgZydW5faWQYASABKAkSDwoHdGFza19pZBgCIAEoCRIPCgdhdHRlbXB0GAMgASgFEhYKDmFmdGVyX3NlcXVlbmNlGAQgASgDIj0KFkZvbGxvd1Rhc2tMb2dzUmVzcG9uc2USIwoFbGluZXMYASADKAsyFC5kZWVyZmxvdy52MS5Mb2dMaW5lItgBCgtNZXRyaWNQb2ludBIPCgdhdHRlbXB0GAEgASgFEgwKBG5hbWUYAiABKAkSDAoEa2luZBgDIAEoCRINCgV2YWx1ZRgEIAEoARI0CgZsYWJlbHMYBSADKAsyJC5kZWVyZmxvdy52MS5NZXRyaWNQb2ludC5MYWJlbHNFbnRyeRIoCgR0aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIjgKFUdldFRhc2tNZXRyaWNzUmVxdWVzdBIOCgZydW5faWQYASABKAkSDwoHdGFza19pZBgCIAEoCSJCChZHZXRUYXNrTWV0cmljc1Jlc3BvbnNlEigKBnBvaW50cxgBIAMoCzIYLmRlZXJmbG93LnYxLk1ldHJpY1BvaW50IjUKEkV4cGxhaW5UYXNrUmVxdWVzdBIOCgZydW5faWQYASABKAkSDwoHdGFza19pZBgCIAEoCSK6AQoTRXhwbGFpblRhc2tSZXNwb25zZRIlCgVzdGF0ZRgBIAEoDjIWLmRlZXJmbG93LnYxLlRhc2tTdGF0ZRIPCgdzdW1tYXJ5GAIgASgJEjwKBmFnZW50cxgDIAMoCzIsLmRlZXJmbG93LnYxLkV4cGxhaW5UYXNrUmVzcG9uc2UuQWdlbnRzRW50cnkaLQoLQWdlbnRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASqZAQoIUnVuU3RhdGUSGQoVUlVOX1NUQVRFX1VOU1BFQ0lGSUVEEAASFQoRUlVOX1NUQVRFX1BFTkRJTkcQARIVChFSVU5fU1RBVEVfUlVOTklORxACEhUKEVJVTl9TVEFURV9TVUNDRVNTEAMSFAoQUlVOX1NUQVRFX0ZBSUxFRBAEEhcKE1JVTl9TVEFURV9DQU5DRUxMRUQQBSq1AgoJVGFza1N0YXRlEhoKFlRBU0tfU1RBVEVfVU5TUEVDSUZJRUQQABIWChJUQVNLX1NUQVRFX0NSRUFURUQQARIYChRUQVNLX1NUQVRFX1NDSEVEVUxFRBACEhUKEVRBU0tfU1RBVEVfUVVFVUVEEAMSFwoTVEFTS19TVEFURV9BU1NJR05FRBAEEhYKElRBU0tfU1RBVEVfUlVOTklORxAFEhYKElRBU0tfU1RBVEVfU1VDQ0VTUxAGEhUKEVRBU0tfU1RBVEVfRkFJTEVEEAcSFQoRVEFTS19TVEFURV9LSUxMRUQQCBIUChBUQVNLX1NUQVRFX1JFVFJZEAkSFgoSVEFTS19TVEFURV9TS0lQUEVEEAoSHgoaVEFTS19TVEFURV9VUFNUUkVBTV9GQUlMRUQQCyq/AQoOQXR0ZW1wdE91dGNvbWUSHwobQVRURU1QVF9PVVRDT01FX1VOU1BFQ0lGSUVEEAASGwoXQVRURU1QVF9PVVRDT01FX1NVQ0NFU1MQARIaChZBVFRFTVBUX09VVENPTUVfRkFJTEVEEAISHQoZQVRURU1QVF9PVVRDT01FX1RJTUVEX09VVBADEhgKFEFUVEVNUFRfT1VUQ09NRV9MT1NUEAQSGgoWQVRURU1QVF9PVVRDT01FX0tJTExFRBAFKkoKB1J1blZpZXcSGAoUUlVOX1ZJRVdfVU5TUEVDSUZJRUQQABISCg5SVU5fVklFV19CQVNJQxABEhEKDVJVTl9WSUVXX0ZVTEwQAjKWCAoKUnVuU2VydmljZRJHCghTdGFydFJ1bhIcLmRlZXJmbG93LnYxLlN0YXJ0UnVuUmVxdWVzdBodLmRlZXJmbG93LnYxLlN0YXJ0UnVuUmVzcG9uc2USRgoGR2V0UnVuEhouZGVlcmZsb3cudjEuR2V0UnVuUmVxdWVzdBobLmRlZXJmbG93LnYxLkdldFJ1blJlc3BvbnNlIgOQAgESTAoITGlzdFJ1bnMSHC5kZWVyZmxvdy52MS5MaXN0UnVuc1JlcXVlc3QaHS5kZWVyZmxvdy52MS5MaXN0UnVuc1Jlc3BvbnNlIgOQAgESSgoJQ2FuY2VsUnVuEh0uZGVlcmZsb3cudjEuQ2FuY2VsUnVuUmVxdWVzdBoeLmRlZXJmbG93LnYxLkNhbmNlbFJ1blJlc3BvbnNlEkcKCFJldHJ5UnVuEhwuZGVlcmZsb3cudjEuUmV0cnlSdW5SZXF1ZXN0Gh0uZGVlcmZsb3cudjEuUmV0cnlSdW5SZXNwb25zZRJJCghXYXRjaFJ1bhIcLmRlZXJmbG93LnYxLldhdGNoUnVuUmVxdWVzdBodLmRlZXJmbG93LnYxLldhdGNoUnVuUmVzcG9uc2UwARJJCgdHZXRUYXNrEhsuZGVlcmZsb3cudjEuR2V0VGFza1JlcXVlc3QaHC5kZWVyZmxvdy52MS5HZXRUYXNrUmVzcG9uc2UiA5ACARJHCghLaWxsVGFzaxIcLmRlZXJmbG93LnYxLktpbGxUYXNrUmVxdWVzdBodLmRlZXJmbG93LnYxLktpbGxUYXNrUmVzcG9uc2USSgoJUmV0cnlUYXNrEh0uZGVlcmZsb3cudjEuUmV0cnlUYXNrUmVxdWVzdBoeLmRlZXJmbG93LnYxLlJldHJ5VGFza1Jlc3BvbnNlElUKC0dldFRhc2tMb2dzEh8uZGVlcmZsb3cudjEuR2V0VGFza0xvZ3NSZXF1ZXN0GiAuZGVlcmZsb3cudjEuR2V0VGFza0xvZ3NSZXNwb25zZSIDkAIBElsKDkZvbGxvd1Rhc2tMb2dzEiIuZGVlcmZsb3cudjEuRm9sbG93VGFza0xvZ3NSZXF1ZXN0GiMuZGVlcmZsb3cudjEuRm9sbG93VGFza0xvZ3NSZXNwb25zZTABEl4KDkdldFRhc2tNZXRyaWNzEiIuZGVlcmZsb3cudjEuR2V0VGFza01ldHJpY3NSZXF1ZXN0GiMuZGVlcmZsb3cudjEuR2V0VGFza01ldHJpY3NSZXNwb25zZSIDkAIBElUKC0V4cGxhaW5UYXNrEh8uZGVlcmZsb3cudjEuRXhwbGFpblRhc2tSZXF1ZXN0GiAuZGVlcmZsb3cudjEuRXhwbGFpblRhc2tSZXNwb25zZSIDkAIBYgZwcm90bzM", [file_deerflow_v1_workflow, file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("ChVkZWVyZmxvdy92MS9ydW4ucHJvdG8SC2RlZXJmbG93LnYxItYDCgNSdW4SCgoCaWQYASABKAkSFQoNd29ya2Zsb3dfbmFtZRgCIAEoCRIYChB3b3JrZmxvd192ZXJzaW9uGAMgASgFEiQKBXN0YXRlGAQgASgOMhUuZGVlcmZsb3cudjEuUnVuU3RhdGUSJwoGcGFyYW1zGAUgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBINCgVlcnJvchgGIAEoCRIXCg9pZGVtcG90ZW5jeV9rZXkYByABKAkSLgoKY3JlYXRlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc3RhcnRlZF9hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZmluaXNoZWRfYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiAKBXRhc2tzGAsgAygLMhEuZGVlcmZsb3cudjEuVGFzaxI1Cgt0YXNrX2NvdW50cxgMIAMoCzIgLmRlZXJmbG93LnYxLlJ1bi5UYXNrQ291bnRzRW50cnkaMQoPVGFza0NvdW50c0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoBToCOAEimQUKBFRhc2sSDgoGcnVuX2lkGAEgASgJEgoKAmlkGAIgASgJEgwKBG5hbWUYAyABKAkSDAoEdHlwZRgEIAEoCRIlCgVzdGF0ZRgFIAEoDjIWLmRlZXJmbG93LnYxLlRhc2tTdGF0ZRISCgpkZXBlbmRzX29uGAYgAygJEhUKDWF0dGVtcHRfY291bnQYByABKAUSFAoMbWF4X2F0dGVtcHRzGAggASgFEicKBm91dHB1dBgJIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSFgoJZXhpdF9jb2RlGAogASgFSACIAQESDQoFZXJyb3IYCyABKAkSEAoIYWdlbnRfaWQYDCABKAkSEgoKYWdlbnRfbmFtZRgNIAEoCRI6Cg1ub2RlX3NlbGVjdG9yGA4gAygLMiMuZGVlcmZsb3cudjEuVGFzay5Ob2RlU2VsZWN0b3JFbnRyeRIQCghwcmlvcml0eRgPIAEoBRIuCgpjcmVhdGVkX2F0GBAgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpzdGFydGVkX2F0GBEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtmaW5pc2hlZF9hdBgSIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASJgoIYXR0ZW1wdHMYEyADKAsyFC5kZWVyZmxvdy52MS5BdHRlbXB0EjEKCGFmZmluaXR5GBQgAygLMh8uZGVlcmZsb3cudjEuQWZmaW5pdHlFeHByZXNzaW9uGjMKEU5vZGVTZWxlY3RvckVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFCDAoKX2V4aXRfY29kZSJDChJBZmZpbml0eUV4cHJlc3Npb24SCwoDa2V5GAEgASgJEhAKCG9wZXJhdG9yGAIgASgJEg4KBnZhbHVlcxgDIAMoCSLdAgoHQXR0ZW1wdBIOCgZudW1iZXIYASABKAUSEAoIbGVhc2VfaWQYAiABKAkSFQoNZmVuY2luZ190b2tlbhgDIAEoAxIQCghhZ2VudF9pZBgEIAEoCRISCgphZ2VudF9uYW1lGAUgASgJEiwKB291dGNvbWUYBiABKA4yGy5kZWVyZmxvdy52MS5BdHRlbXB0T3V0Y29tZRIWCglleGl0X2NvZGUYByABKAVIAIgBARINCgVlcnJvchgIIAEoCRIvCgthc3NpZ25lZF9hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc3RhcnRlZF9hdBgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZmluaXNoZWRfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgwKCl9leGl0X2NvZGUi1gEKCFJ1bkV2ZW50EhAKCHNlcXVlbmNlGAEgASgDEg4KBnJ1bl9pZBgCIAEoCRIoCgR0aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI5ChFydW5fc3RhdGVfY2hhbmdlZBgEIAEoCzIcLmRlZXJmbG93LnYxLlJ1blN0YXRlQ2hhbmdlZEgAEjsKEnRhc2tfc3RhdGVfY2hhbmdlZBgFIAEoCzIdLmRlZXJmbG93LnYxLlRhc2tTdGF0ZUNoYW5nZWRIAEIGCgRraW5kIkYKD1J1blN0YXRlQ2hhbmdlZBIkCgVzdGF0ZRgBIAEoDjIVLmRlZXJmbG93LnYxLlJ1blN0YXRlEg0KBWVycm9yGAIgASgJInwKEFRhc2tTdGF0ZUNoYW5nZWQSDwoHdGFza19pZBgBIAEoCRIlCgVzdGF0ZRgCIAEoDjIWLmRlZXJmbG93LnYxLlRhc2tTdGF0ZRIPCgdhdHRlbXB0GAMgASgFEhAKCGFnZW50X2lkGAQgASgJEg0KBWVycm9yGAUgASgJIiwKC1dvcmtmbG93UmVmEgwKBG5hbWUYASABKAkSDwoHdmVyc2lvbhgCIAEoBSLkAQoPU3RhcnRSdW5SZXF1ZXN0Ei0KCmRlZmluaXRpb24YASABKAsyFy5kZWVyZmxvdy52MS5EZWZpbml0aW9uSAASMAoMd29ya2Zsb3dfcmVmGAIgASgLMhguZGVlcmZsb3cudjEuV29ya2Zsb3dSZWZIABInCgZwYXJhbXMYAyABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhcKD2lkZW1wb3RlbmN5X2tleRgEIAEoCRIiCgR2aWV3GAUgASgOMhQuZGVlcmZsb3cudjEuUnVuVmlld0IKCgh3b3JrZmxvdyJCChBTdGFydFJ1blJlc3BvbnNlEh0KA3J1bhgBIAEoCzIQLmRlZXJmbG93LnYxLlJ1bhIPCgdjcmVhdGVkGAIgASgIIkMKDUdldFJ1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJEiIKBHZpZXcYAiABKA4yFC5kZWVyZmxvdy52MS5SdW5WaWV3Ii8KDkdldFJ1blJlc3BvbnNlEh0KA3J1bhgBIAEoCzIQLmRlZXJmbG93LnYxLlJ1biJ2Cg9MaXN0UnVuc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkSJQoGc3RhdGVzGAMgAygOMhUuZGVlcmZsb3cudjEuUnVuU3RhdGUSFQoNd29ya2Zsb3dfbmFtZRgEIAEoCSJLChBMaXN0UnVuc1Jlc3BvbnNlEh4KBHJ1bnMYASADKAsyEC5kZWVyZmxvdy52MS5SdW4SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjIKEENhbmNlbFJ1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSIyChFDYW5jZWxSdW5SZXNwb25zZRIdCgNydW4YASABKAsyEC5kZWVyZmxvdy52MS5SdW4iIQoPUmV0cnlSdW5SZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCSIxChBSZXRyeVJ1blJlc3BvbnNlEh0KA3J1bhgBIAEoCzIQLmRlZXJmbG93LnYxLlJ1biI5Cg9XYXRjaFJ1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJEhYKDmFmdGVyX3NlcXVlbmNlGAIgASgDIjgKEFdhdGNoUnVuUmVzcG9uc2USJAoFZXZlbnQYASABKAsyFS5kZWVyZmxvdy52MS5SdW5FdmVudCIxCg5HZXRUYXNrUmVxdWVzdBIOCgZydW5faWQYASABKAkSDwoHdGFza19pZBgCIAEoCSIyCg9HZXRUYXNrUmVzcG9uc2USHwoEdGFzaxgBIAEoCzIRLmRlZXJmbG93LnYxLlRhc2siQgoPS2lsbFRhc2tSZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCRIPCgd0YXNrX2lkGAIgASgJEg4KBnJlYXNvbhgDIAEoCSIzChBLaWxsVGFza1Jlc3BvbnNlEh8KBHRhc2sYASABKAsyES5kZWVyZmxvdy52MS5UYXNrIjMKEFJldHJ5VGFza1JlcXVlc3QSDgoGcnVuX2lkGAEgASgJEg8KB3Rhc2tfaWQYAiABKAkiNAoRUmV0cnlUYXNrUmVzcG9uc2USHwoEdGFzaxgBIAEoCzIRLmRlZXJmbG93LnYxLlRhc2sirwEKB0xvZ0xpbmUSDwoHYXR0ZW1wdBgBIAEoBRIQCghzZXF1ZW5jZRgCIAEoAxIoCgR0aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZzdHJlYW0YBCABKAkSDQoFbGV2ZWwYBSABKAkSDwoHbWVzc2FnZRgGIAEoCRInCgZmaWVsZHMYByABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Im0KEkdldFRhc2tMb2dzUmVxdWVzdBIOCgZydW5faWQYASABKAkSDwoHdGFza19pZBgCIAEoCRIPCgdhdHRlbXB0GAMgASgFEhYKDmFmdGVyX3NlcXVlbmNlGAQgASgDEg0KBWxpbWl0GAUgASgFIjoKE0dldFRhc2tMb2dzUmVzcG9uc2USIwoFbGluZXMYASADKAsyFC5kZWVyZmxvdy52MS5Mb2dMaW5lImEKFUZvbGxvd1Rhc2tMb2dzUmVxdWVzdBIOCgZydW5faWQYASABKAkSDwoHdGFza19pZBgCIAEoCRIPCgdhdHRlbXB0GAMgASgFEhYKDmFmdGVyX3NlcXVlbmNlGAQgASgDIj0KFkZvbGxvd1Rhc2tMb2dzUmVzcG9uc2USIwoFbGluZXMYASADKAsyFC5kZWVyZmxvdy52MS5Mb2dMaW5lItgBCgtNZXRyaWNQb2ludBIPCgdhdHRlbXB0GAEgASgFEgwKBG5hbWUYAiABKAkSDAoEa2luZBgDIAEoCRINCgV2YWx1ZRgEIAEoARI0CgZsYWJlbHMYBSADKAsyJC5kZWVyZmxvdy52MS5NZXRyaWNQb2ludC5MYWJlbHNFbnRyeRIoCgR0aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIjgKFUdldFRhc2tNZXRyaWNzUmVxdWVzdBIOCgZydW5faWQYASABKAkSDwoHdGFza19pZBgCIAEoCSJCChZHZXRUYXNrTWV0cmljc1Jlc3BvbnNlEigKBnBvaW50cxgBIAMoCzIYLmRlZXJmbG93LnYxLk1ldHJpY1BvaW50IjUKEkV4cGxhaW5UYXNrUmVxdWVzdBIOCgZydW5faWQYASABKAkSDwoHdGFza19pZBgCIAEoCSK6AQoTRXhwbGFpblRhc2tSZXNwb25zZRIlCgVzdGF0ZRgBIAEoDjIWLmRlZXJmbG93LnYxLlRhc2tTdGF0ZRIPCgdzdW1tYXJ5GAIgASgJEjwKBmFnZW50cxgDIAMoCzIsLmRlZXJmbG93LnYxLkV4cGxhaW5UYXNrUmVzcG9uc2UuQWdlbnRzRW50cnkaLQoLQWdlbnRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASqZAQoIUnVuU3RhdGUSGQoVUlVOX1NUQVRFX1VOU1BFQ0lGSUVEEAASFQoRUlVOX1NUQVRFX1BFTkRJTkcQARIVChFSVU5fU1RBVEVfUlVOTklORxACEhUKEVJVTl9TVEFURV9TVUNDRVNTEAMSFAoQUlVOX1NUQVRFX0ZBSUxFRBAEEhcKE1JVTl9TVEFURV9DQU5DRUxMRUQQBSq1AgoJVGFza1N0YXRlEhoKFlRBU0tfU1RBVEVfVU5TUEVDSUZJRUQQABIWChJUQVNLX1NUQVRFX0NSRUFURUQQARIYChRUQVNLX1NUQVRFX1NDSEVEVUxFRBACEhUKEVRBU0tfU1RBVEVfUVVFVUVEEAMSFwoTVEFTS19TVEFURV9BU1NJR05FRBAEEhYKElRBU0tfU1RBVEVfUlVOTklORxAFEhYKElRBU0tfU1RBVEVfU1VDQ0VTUxAGEhUKEVRBU0tfU1RBVEVfRkFJTEVEEAcSFQoRVEFTS19TVEFURV9LSUxMRUQQCBIUChBUQVNLX1NUQVRFX1JFVFJZEAkSFgoSVEFTS19TVEFURV9TS0lQUEVEEAoSHgoaVEFTS19TVEFURV9VUFNUUkVBTV9GQUlMRUQQCyq/AQoOQXR0ZW1wdE91dGNvbWUSHwobQVRURU1QVF9PVVRDT01FX1VOU1BFQ0lGSUVEEAASGwoXQVRURU1QVF9PVVRDT01FX1NVQ0NFU1MQARIaChZBVFRFTVBUX09VVENPTUVfRkFJTEVEEAISHQoZQVRURU1QVF9PVVRDT01FX1RJTUVEX09VVBADEhgKFEFUVEVNUFRfT1VUQ09NRV9MT1NUEAQSGgoWQVRURU1QVF9PVVRDT01FX0tJTExFRBAFKkoKB1J1blZpZXcSGAoUUlVOX1ZJRVdfVU5TUEVDSUZJRUQQABISCg5SVU5fVklFV19CQVNJQxABEhEKDVJVTl9WSUVXX0ZVTEwQAjKWCAoKUnVuU2VydmljZRJHCghTdGFydFJ1bhIcLmRlZXJmbG93LnYxLlN0YXJ0UnVuUmVxdWVzdBodLmRlZXJmbG93LnYxLlN0YXJ0UnVuUmVzcG9uc2USRgoGR2V0UnVuEhouZGVlcmZsb3cudjEuR2V0UnVuUmVxdWVzdBobLmRlZXJmbG93LnYxLkdldFJ1blJlc3BvbnNlIgOQAgESTAoITGlzdFJ1bnMSHC5kZWVyZmxvdy52MS5MaXN0UnVuc1JlcXVlc3QaHS5kZWVyZmxvdy52MS5MaXN0UnVuc1Jlc3BvbnNlIgOQAgESSgoJQ2FuY2VsUnVuEh0uZGVlcmZsb3cudjEuQ2FuY2VsUnVuUmVxdWVzdBoeLmRlZXJmbG93LnYxLkNhbmNlbFJ1blJlc3BvbnNlEkcKCFJldHJ5UnVuEhwuZGVlcmZsb3cudjEuUmV0cnlSdW5SZXF1ZXN0Gh0uZGVlcmZsb3cudjEuUmV0cnlSdW5SZXNwb25zZRJJCghXYXRjaFJ1bhIcLmRlZXJmbG93LnYxLldhdGNoUnVuUmVxdWVzdBodLmRlZXJmbG93LnYxLldhdGNoUnVuUmVzcG9uc2UwARJJCgdHZXRUYXNrEhsuZGVlcmZsb3cudjEuR2V0VGFza1JlcXVlc3QaHC5kZWVyZmxvdy52MS5HZXRUYXNrUmVzcG9uc2UiA5ACARJHCghLaWxsVGFzaxIcLmRlZXJmbG93LnYxLktpbGxUYXNrUmVxdWVzdBodLmRlZXJmbG93LnYxLktpbGxUYXNrUmVzcG9uc2USSgoJUmV0cnlUYXNrEh0uZGVlcmZsb3cudjEuUmV0cnlUYXNrUmVxdWVzdBoeLmRlZXJmbG93LnYxLlJldHJ5VGFza1Jlc3BvbnNlElUKC0dldFRhc2tMb2dzEh8uZGVlcmZsb3cudjEuR2V0VGFza0xvZ3NSZXF1ZXN0GiAuZGVlcmZsb3cudjEuR2V0VGFza0xvZ3NSZXNwb25zZSIDkAIBElsKDkZvbGxvd1Rhc2tMb2dzEiIuZGVlcmZsb3cudjEuRm9sbG93VGFza0xvZ3NSZXF1ZXN0GiMuZGVlcmZsb3cudjEuRm9sbG93VGFza0xvZ3NSZXNwb25zZTABEl4KDkdldFRhc2tNZXRyaWNzEiIuZGVlcmZsb3cudjEuR2V0VGFza01ldHJpY3NSZXF1ZXN0GiMuZGVlcmZsb3cudjEuR2V0VGFza01ldHJpY3NSZXNwb25zZSIDkAIBElUKC0V4cGxhaW5UYXNrEh8uZGVlcmZsb3cudjEuRXhwbGFpblRhc2tSZXF1ZXN0GiAuZGVlcmZsb3cudjEuRXhwbGFpblRhc2tSZXNwb25zZSIDkAIBYgZwcm90bzM", [file_deerflow_v1_workflow, file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
  * One execution of a workflow with concrete params.
@@ -205,6 +205,14 @@ export type Task = Message<"deerflow.v1.Task"> & {
    * @generated from field: repeated deerflow.v1.Attempt attempts = 19;
    */
   attempts: Attempt[];
+
+  /**
+   * Expressions on agent labels that must all hold for an agent to take
+   * the task, beside node_selector (SPEC §3).
+   *
+   * @generated from field: repeated deerflow.v1.AffinityExpression affinity = 20;
+   */
+  affinity: AffinityExpression[];
 };
 
 /**
@@ -213,6 +221,41 @@ export type Task = Message<"deerflow.v1.Task"> & {
  */
 export const TaskSchema: GenMessage<Task> = /*@__PURE__*/
   messageDesc(file_deerflow_v1_run, 1);
+
+/**
+ * One expression of a task's affinity.
+ *
+ * @generated from message deerflow.v1.AffinityExpression
+ */
+export type AffinityExpression = Message<"deerflow.v1.AffinityExpression"> & {
+  /**
+   * The agent label it tests.
+   *
+   * @generated from field: string key = 1;
+   */
+  key: string;
+
+  /**
+   * In, NotIn, Exists, DoesNotExist, Gt or Lt, as in the definition.
+   *
+   * @generated from field: string operator = 2;
+   */
+  operator: string;
+
+  /**
+   * One or more for In and NotIn, one integer for Gt and Lt, none else.
+   *
+   * @generated from field: repeated string values = 3;
+   */
+  values: string[];
+};
+
+/**
+ * Describes the message deerflow.v1.AffinityExpression.
+ * Use `create(AffinityExpressionSchema)` to create a new message.
+ */
+export const AffinityExpressionSchema: GenMessage<AffinityExpression> = /*@__PURE__*/
+  messageDesc(file_deerflow_v1_run, 2);
 
 /**
  * One numbered try of a task.
@@ -285,7 +328,7 @@ export type Attempt = Message<"deerflow.v1.Attempt"> & {
  * Use `create(AttemptSchema)` to create a new message.
  */
 export const AttemptSchema: GenMessage<Attempt> = /*@__PURE__*/
-  messageDesc(file_deerflow_v1_run, 2);
+  messageDesc(file_deerflow_v1_run, 3);
 
 /**
  * One entry of a run's event history, in the order it happened.
@@ -333,7 +376,7 @@ export type RunEvent = Message<"deerflow.v1.RunEvent"> & {
  * Use `create(RunEventSchema)` to create a new message.
  */
 export const RunEventSchema: GenMessage<RunEvent> = /*@__PURE__*/
-  messageDesc(file_deerflow_v1_run, 3);
+  messageDesc(file_deerflow_v1_run, 4);
 
 /**
  * @generated from message deerflow.v1.RunStateChanged
@@ -355,7 +398,7 @@ export type RunStateChanged = Message<"deerflow.v1.RunStateChanged"> & {
  * Use `create(RunStateChangedSchema)` to create a new message.
  */
 export const RunStateChangedSchema: GenMessage<RunStateChanged> = /*@__PURE__*/
-  messageDesc(file_deerflow_v1_run, 4);
+  messageDesc(file_deerflow_v1_run, 5);
 
 /**
  * @generated from message deerflow.v1.TaskStateChanged
@@ -392,7 +435,7 @@ export type TaskStateChanged = Message<"deerflow.v1.TaskStateChanged"> & {
  * Use `create(TaskStateChangedSchema)` to create a new message.
  */
 export const TaskStateChangedSchema: GenMessage<TaskStateChanged> = /*@__PURE__*/
-  messageDesc(file_deerflow_v1_run, 5);
+  messageDesc(file_deerflow_v1_run, 6);
 
 /**
  * @generated from message deerflow.v1.WorkflowRef
@@ -416,7 +459,7 @@ export type WorkflowRef = Message<"deerflow.v1.WorkflowRef"> & {
  * Use `create(WorkflowRefSchema)` to create a new message.
  */
 export const WorkflowRefSchema: GenMessage<WorkflowRef> = /*@__PURE__*/
-  messageDesc(file_deerflow_v1_run, 6);
+  messageDesc(file_deerflow_v1_run, 7);
 
 /**
  * @generated from message deerflow.v1.StartRunRequest
@@ -468,7 +511,7 @@ export type StartRunRequest = Message<"deerflow.v1.StartRunRequest"> & {
  * Use `create(StartRunRequestSchema)` to create a new message.
  */
 export const StartRunRequestSchema: GenMessage<StartRunRequest> = /*@__PURE__*/
-  messageDesc(file_deerflow_v1_run, 7);
+  messageDesc(file_deerflow_v1_run, 8);
 
 /**
  * @generated from message deerflow.v1.StartRunResponse
@@ -492,7 +535,7 @@ export type StartRunResponse = Message<"deerflow.v1.StartRunResponse"> & {
  * Use `create(StartRunResponseSchema)` to create a new message.
  */
 export const StartRunResponseSchema: GenMessage<StartRunResponse> = /*@__PURE__*/
-  messageDesc(file_deerflow_v1_run, 8);
+  messageDesc(file_deerflow_v1_run, 9);
 
 /**
  * @generated from message deerflow.v1.GetRunRequest
@@ -516,7 +559,7 @@ export type GetRunRequest = Message<"deerflow.v1.GetRunRequest"> & {
  * Use `create(GetRunRequestSchema)` to create a new message.
  */
 export const GetRunRequestSchema: GenMessage<GetRunRequest> = /*@__PURE__*/
-  messageDesc(file_deerflow_v1_run, 9);
+  messageDesc(file_deerflow_v1_run, 10);
 
 /**
  * @generated from message deerflow.v1.GetRunResponse
@@ -533,7 +576,7 @@ export type GetRunResponse = Message<"deerflow.v1.GetRunResponse"> & {
  * Use `create(GetRunResponseSchema)` to create a new message.
  */
 export const GetRunResponseSchema: GenMessage<GetRunResponse> = /*@__PURE__*/
-  messageDesc(file_deerflow_v1_run, 10);
+  messageDesc(file_deerflow_v1_run, 11);
 
 /**
  * @generated from message deerflow.v1.ListRunsRequest
@@ -567,7 +610,7 @@ export type ListRunsRequest = Message<"deerflow.v1.ListRunsRequest"> & {
  * Use `create(ListRunsRequestSchema)` to create a new message.
  */
 export const ListRunsRequestSchema: GenMessage<ListRunsRequest> = /*@__PURE__*/
-  messageDesc(file_deerflow_v1_run, 11);
+  messageDesc(file_deerflow_v1_run, 12);
 
 /**
  * @generated from message deerflow.v1.ListRunsResponse
@@ -591,7 +634,7 @@ export type ListRunsResponse = Message<"deerflow.v1.ListRunsResponse"> & {
  * Use `create(ListRunsResponseSchema)` to create a new message.
  */
 export const ListRunsResponseSchema: GenMessage<ListRunsResponse> = /*@__PURE__*/
-  messageDesc(file_deerflow_v1_run, 12);
+  messageDesc(file_deerflow_v1_run, 13);
 
 /**
  * @generated from message deerflow.v1.CancelRunRequest
@@ -613,7 +656,7 @@ export type CancelRunRequest = Message<"deerflow.v1.CancelRunRequest"> & {
  * Use `create(CancelRunRequestSchema)` to create a new message.
  */
 export const CancelRunRequestSchema: GenMessage<CancelRunRequest> = /*@__PURE__*/
-  messageDesc(file_deerflow_v1_run, 13);
+  messageDesc(file_deerflow_v1_run, 14);
 
 /**
  * @generated from message deerflow.v1.CancelRunResponse
@@ -630,7 +673,7 @@ export type CancelRunResponse = Message<"deerflow.v1.CancelRunResponse"> & {
  * Use `create(CancelRunResponseSchema)` to create a new message.
  */
 export const CancelRunResponseSchema: GenMessage<CancelRunResponse> = /*@__PURE__*/
-  messageDesc(file_deerflow_v1_run, 14);
+  messageDesc(file_deerflow_v1_run, 15);
 
 /**
  * @generated from message deerflow.v1.RetryRunRequest
@@ -647,7 +690,7 @@ export type RetryRunRequest = Message<"deerflow.v1.RetryRunRequest"> & {
  * Use `create(RetryRunRequestSchema)` to create a new message.
  */
 export const RetryRunRequestSchema: GenMessage<RetryRunRequest> = /*@__PURE__*/
-  messageDesc(file_deerflow_v1_run, 15);
+  messageDesc(file_deerflow_v1_run, 16);
 
 /**
  * @generated from message deerflow.v1.RetryRunResponse
@@ -664,7 +707,7 @@ export type RetryRunResponse = Message<"deerflow.v1.RetryRunResponse"> & {
  * Use `create(RetryRunResponseSchema)` to create a new message.
  */
 export const RetryRunResponseSchema: GenMessage<RetryRunResponse> = /*@__PURE__*/
-  messageDesc(file_deerflow_v1_run, 16);
+  messageDesc(file_deerflow_v1_run, 17);
 
 /**
  * @generated from message deerflow.v1.WatchRunRequest
@@ -688,7 +731,7 @@ export type WatchRunRequest = Message<"deerflow.v1.WatchRunRequest"> & {
  * Use `create(WatchRunRequestSchema)` to create a new message.
  */
 export const WatchRunRequestSchema: GenMessage<WatchRunRequest> = /*@__PURE__*/
-  messageDesc(file_deerflow_v1_run, 17);
+  messageDesc(file_deerflow_v1_run, 18);
 
 /**
  * @generated from message deerflow.v1.WatchRunResponse
@@ -705,7 +748,7 @@ export type WatchRunResponse = Message<"deerflow.v1.WatchRunResponse"> & {
  * Use `create(WatchRunResponseSchema)` to create a new message.
  */
 export const WatchRunResponseSchema: GenMessage<WatchRunResponse> = /*@__PURE__*/
-  messageDesc(file_deerflow_v1_run, 18);
+  messageDesc(file_deerflow_v1_run, 19);
 
 /**
  * @generated from message deerflow.v1.GetTaskRequest
@@ -727,7 +770,7 @@ export type GetTaskRequest = Message<"deerflow.v1.GetTaskRequest"> & {
  * Use `create(GetTaskRequestSchema)` to create a new message.
  */
 export const GetTaskRequestSchema: GenMessage<GetTaskRequest> = /*@__PURE__*/
-  messageDesc(file_deerflow_v1_run, 19);
+  messageDesc(file_deerflow_v1_run, 20);
 
 /**
  * @generated from message deerflow.v1.GetTaskResponse
@@ -744,7 +787,7 @@ export type GetTaskResponse = Message<"deerflow.v1.GetTaskResponse"> & {
  * Use `create(GetTaskResponseSchema)` to create a new message.
  */
 export const GetTaskResponseSchema: GenMessage<GetTaskResponse> = /*@__PURE__*/
-  messageDesc(file_deerflow_v1_run, 20);
+  messageDesc(file_deerflow_v1_run, 21);
 
 /**
  * @generated from message deerflow.v1.KillTaskRequest
@@ -771,7 +814,7 @@ export type KillTaskRequest = Message<"deerflow.v1.KillTaskRequest"> & {
  * Use `create(KillTaskRequestSchema)` to create a new message.
  */
 export const KillTaskRequestSchema: GenMessage<KillTaskRequest> = /*@__PURE__*/
-  messageDesc(file_deerflow_v1_run, 21);
+  messageDesc(file_deerflow_v1_run, 22);
 
 /**
  * @generated from message deerflow.v1.KillTaskResponse
@@ -788,7 +831,7 @@ export type KillTaskResponse = Message<"deerflow.v1.KillTaskResponse"> & {
  * Use `create(KillTaskResponseSchema)` to create a new message.
  */
 export const KillTaskResponseSchema: GenMessage<KillTaskResponse> = /*@__PURE__*/
-  messageDesc(file_deerflow_v1_run, 22);
+  messageDesc(file_deerflow_v1_run, 23);
 
 /**
  * @generated from message deerflow.v1.RetryTaskRequest
@@ -810,7 +853,7 @@ export type RetryTaskRequest = Message<"deerflow.v1.RetryTaskRequest"> & {
  * Use `create(RetryTaskRequestSchema)` to create a new message.
  */
 export const RetryTaskRequestSchema: GenMessage<RetryTaskRequest> = /*@__PURE__*/
-  messageDesc(file_deerflow_v1_run, 23);
+  messageDesc(file_deerflow_v1_run, 24);
 
 /**
  * @generated from message deerflow.v1.RetryTaskResponse
@@ -827,7 +870,7 @@ export type RetryTaskResponse = Message<"deerflow.v1.RetryTaskResponse"> & {
  * Use `create(RetryTaskResponseSchema)` to create a new message.
  */
 export const RetryTaskResponseSchema: GenMessage<RetryTaskResponse> = /*@__PURE__*/
-  messageDesc(file_deerflow_v1_run, 24);
+  messageDesc(file_deerflow_v1_run, 25);
 
 /**
  * One line of a task's log.
@@ -882,7 +925,7 @@ export type LogLine = Message<"deerflow.v1.LogLine"> & {
  * Use `create(LogLineSchema)` to create a new message.
  */
 export const LogLineSchema: GenMessage<LogLine> = /*@__PURE__*/
-  messageDesc(file_deerflow_v1_run, 25);
+  messageDesc(file_deerflow_v1_run, 26);
 
 /**
  * @generated from message deerflow.v1.GetTaskLogsRequest
@@ -921,7 +964,7 @@ export type GetTaskLogsRequest = Message<"deerflow.v1.GetTaskLogsRequest"> & {
  * Use `create(GetTaskLogsRequestSchema)` to create a new message.
  */
 export const GetTaskLogsRequestSchema: GenMessage<GetTaskLogsRequest> = /*@__PURE__*/
-  messageDesc(file_deerflow_v1_run, 26);
+  messageDesc(file_deerflow_v1_run, 27);
 
 /**
  * @generated from message deerflow.v1.GetTaskLogsResponse
@@ -938,7 +981,7 @@ export type GetTaskLogsResponse = Message<"deerflow.v1.GetTaskLogsResponse"> & {
  * Use `create(GetTaskLogsResponseSchema)` to create a new message.
  */
 export const GetTaskLogsResponseSchema: GenMessage<GetTaskLogsResponse> = /*@__PURE__*/
-  messageDesc(file_deerflow_v1_run, 27);
+  messageDesc(file_deerflow_v1_run, 28);
 
 /**
  * @generated from message deerflow.v1.FollowTaskLogsRequest
@@ -970,7 +1013,7 @@ export type FollowTaskLogsRequest = Message<"deerflow.v1.FollowTaskLogsRequest">
  * Use `create(FollowTaskLogsRequestSchema)` to create a new message.
  */
 export const FollowTaskLogsRequestSchema: GenMessage<FollowTaskLogsRequest> = /*@__PURE__*/
-  messageDesc(file_deerflow_v1_run, 28);
+  messageDesc(file_deerflow_v1_run, 29);
 
 /**
  * @generated from message deerflow.v1.FollowTaskLogsResponse
@@ -987,7 +1030,7 @@ export type FollowTaskLogsResponse = Message<"deerflow.v1.FollowTaskLogsResponse
  * Use `create(FollowTaskLogsResponseSchema)` to create a new message.
  */
 export const FollowTaskLogsResponseSchema: GenMessage<FollowTaskLogsResponse> = /*@__PURE__*/
-  messageDesc(file_deerflow_v1_run, 29);
+  messageDesc(file_deerflow_v1_run, 30);
 
 /**
  * One recorded value of a task metric.
@@ -1033,7 +1076,7 @@ export type MetricPoint = Message<"deerflow.v1.MetricPoint"> & {
  * Use `create(MetricPointSchema)` to create a new message.
  */
 export const MetricPointSchema: GenMessage<MetricPoint> = /*@__PURE__*/
-  messageDesc(file_deerflow_v1_run, 30);
+  messageDesc(file_deerflow_v1_run, 31);
 
 /**
  * @generated from message deerflow.v1.GetTaskMetricsRequest
@@ -1055,7 +1098,7 @@ export type GetTaskMetricsRequest = Message<"deerflow.v1.GetTaskMetricsRequest">
  * Use `create(GetTaskMetricsRequestSchema)` to create a new message.
  */
 export const GetTaskMetricsRequestSchema: GenMessage<GetTaskMetricsRequest> = /*@__PURE__*/
-  messageDesc(file_deerflow_v1_run, 31);
+  messageDesc(file_deerflow_v1_run, 32);
 
 /**
  * @generated from message deerflow.v1.GetTaskMetricsResponse
@@ -1072,7 +1115,7 @@ export type GetTaskMetricsResponse = Message<"deerflow.v1.GetTaskMetricsResponse
  * Use `create(GetTaskMetricsResponseSchema)` to create a new message.
  */
 export const GetTaskMetricsResponseSchema: GenMessage<GetTaskMetricsResponse> = /*@__PURE__*/
-  messageDesc(file_deerflow_v1_run, 32);
+  messageDesc(file_deerflow_v1_run, 33);
 
 /**
  * @generated from message deerflow.v1.ExplainTaskRequest
@@ -1094,7 +1137,7 @@ export type ExplainTaskRequest = Message<"deerflow.v1.ExplainTaskRequest"> & {
  * Use `create(ExplainTaskRequestSchema)` to create a new message.
  */
 export const ExplainTaskRequestSchema: GenMessage<ExplainTaskRequest> = /*@__PURE__*/
-  messageDesc(file_deerflow_v1_run, 33);
+  messageDesc(file_deerflow_v1_run, 34);
 
 /**
  * @generated from message deerflow.v1.ExplainTaskResponse
@@ -1125,7 +1168,7 @@ export type ExplainTaskResponse = Message<"deerflow.v1.ExplainTaskResponse"> & {
  * Use `create(ExplainTaskResponseSchema)` to create a new message.
  */
 export const ExplainTaskResponseSchema: GenMessage<ExplainTaskResponse> = /*@__PURE__*/
-  messageDesc(file_deerflow_v1_run, 34);
+  messageDesc(file_deerflow_v1_run, 35);
 
 /**
  * The states of a run.
