@@ -8,7 +8,6 @@ import {
   sessionBatches,
 } from "../../core/index.js";
 import {
-  type Credit,
   type LeaseRef as LeaseRefMessage,
   type Result,
   type SessionRequest,
@@ -18,12 +17,12 @@ import {
 import type { LogLine, MetricPoint } from "../../gen/deerflow/v1/run_pb.js";
 import type { Db } from "../db/index.js";
 import type { ClaimedAssignment } from "../dispatch/claim-tasks.js";
-import type { Dispatcher, DispatchTarget } from "../dispatch/dispatcher.js";
+import type { Dispatcher } from "../dispatch/dispatcher.js";
 import type { LeaseRef } from "../leases/acknowledge-lease.js";
 import type { HeartbeatRecorder } from "../leases/heartbeat-recorder.js";
 import { type ResultVerdict, recordResult } from "../leases/record-result.js";
-import { type SettledBatch, settleLeases } from "../leases/settle-leases.js";
 import { appendTaskLogs, appendTaskMetrics } from "../logs/append-task-logs.js";
+import { AgentCredit } from "./agent-credit.js";
 import { readInBatches } from "./read-in-batches.js";
 import {
   type AgentProfile,
@@ -34,10 +33,13 @@ import {
   fromLeaseRef,
   leaseRef,
   toAssignment,
-  toAttemptResult,
   toLogLines,
   toMetricPoints,
 } from "./session-messages.js";
+import {
+  type SettlingSession,
+  settleSessionBatch,
+} from "./settle-session-batch.js";
 import {
   notifySessionStarted,
   supersedeOlderSession,
@@ -93,20 +95,14 @@ const BATCHES = sessionBatches<SessionResponse>((messages) =>
   }),
 );
 
-/** One agent's session on this replica. */
 /** Most messages of one session handled as one batch. */
 const MAX_BATCH = 256;
 
-export class AgentSession implements DispatchTarget {
+/** One agent's session on this replica. */
+export class AgentSession implements SettlingSession {
   readonly sessionId = randomUUID();
   private readonly outgoing = new AsyncQueue<SessionResponse>();
-  /** The agent's last credit, and the assignments it had seen then. */
-  private credit = 0;
-  private receivedAtCredit = 0;
-  /** Results received after the last credit: each freed a slot. */
-  private resultsSinceCredit = 0;
-  /** Assignments sent on this session. */
-  private sent = 0;
+  private readonly credit = new AgentCredit();
   private cordoned = false;
   private draining = false;
   /** Ended from here (end()): the agent's further messages are not read. */
@@ -144,15 +140,13 @@ export class AgentSession implements DispatchTarget {
     return !this.cordoned && !this.draining && !this.outgoing.isClosed;
   }
 
-  /** The last credit, less the assignments sent that it did not count. */
   freeSlots(): number {
-    const inFlight = this.sent - this.receivedAtCredit;
-    return Math.max(0, this.credit - inFlight);
+    return this.credit.freeSlots();
   }
 
   deliver(assignments: readonly ClaimedAssignment[]): void {
+    this.credit.assigned(assignments.length);
     for (const a of assignments) {
-      this.sent += 1;
       this.send({
         case: "assignment",
         value: toAssignment(a, this.deps.ackDeadlineMs),
@@ -264,17 +258,14 @@ export class AgentSession implements DispatchTarget {
     const results: Result[] = [];
     const creditAt = batch.findLastIndex((r) => r.message.case === "credit");
     const credit = batch[creditAt]?.message;
-    if (credit?.case === "credit") {
-      this.takeCredit(credit.value);
-      this.resultsSinceCredit = 0;
-    }
+    if (credit?.case === "credit") this.credit.take(credit.value);
     for (const [i, request] of batch.entries()) {
       const m = request.message;
       if (m.case === "acknowledge" && m.value.lease) {
         acknowledgements.push(fromLeaseRef(m.value.lease));
       } else if (m.case === "result" && m.value.lease) {
         results.push(m.value);
-        if (i > creditAt) this.resultsSinceCredit += 1;
+        if (i > creditAt) this.credit.resultSinceCredit();
       } else if (m.case === "credit") {
         // Taken above.
       } else if (m.case === "reject") {
@@ -290,68 +281,17 @@ export class AgentSession implements DispatchTarget {
     if (credit) this.deps.dispatcher.wake();
   }
 
-  /** The agent's capacity as its credit states it. */
-  private takeCredit(credit: Credit): void {
-    this.credit = Math.max(0, credit.freeSlots);
-    // An agent cannot have received more than was sent.
-    this.receivedAtCredit = Math.min(
-      this.sent,
-      Number(credit.assignmentsReceived),
-    );
-  }
-
-  /**
-   * Settles acknowledgements and results in one transaction. With
-   * results that queue tasks (a chain's next step), the agent's next tasks
-   * are claimed in it too, and go straight back to this agent. Its credit
-   * comes a moment after its results: each result since then counts as
-   * the free slot it will announce.
-   */
-  private async settle(
+  private settle(
     acknowledgements: readonly LeaseRef[],
     results: readonly Result[],
   ): Promise<void> {
-    if (acknowledgements.length === 0 && results.length === 0) return;
-    const recorded = results.map((result) => {
-      const ref = fromLeaseRef(result.lease as LeaseRefMessage);
-      return { ref, recorded: toAttemptResult(result, ref) };
-    });
-    const valid = recorded.flatMap((r) => (r.recorded ? [r.recorded] : []));
-    const handOff =
-      valid.length > 0
-        ? this.deps.dispatcher.handOff(
-            this,
-            Math.min(this.resultsSinceCredit, this.profile.slots),
-          )
-        : undefined;
-    let settled: SettledBatch;
-    try {
-      settled = await settleLeases(
-        this.deps.db,
-        this.agentId,
-        { acknowledgements, results: valid },
-        this.now(),
-        handOff?.claim,
-      );
-    } catch (error) {
-      await handOff?.finish(false);
-      throw error;
-    }
-    const { held, verdicts, together } = settled;
-    acknowledgements.forEach((ref, i) => {
-      if (!held[i]) this.cancel(ref, "stale");
-    });
-    let next = 0;
-    for (const { ref, recorded: one } of recorded) {
-      const verdict = one
-        ? (verdicts[next++] ?? {
-            accepted: false as const,
-            reason: "not recorded",
-          })
-        : { accepted: false as const, reason: "result.outcome: must be set" };
-      this.answerResult(ref, verdict);
-    }
-    await handOff?.finish(together);
+    const freedSlots = this.credit.freedSinceCredit(this.profile.slots);
+    return settleSessionBatch(
+      this,
+      this.deps,
+      { acknowledgements, results, freedSlots },
+      this.now(),
+    );
   }
 
   private async cleanUp(): Promise<void> {
@@ -381,7 +321,7 @@ export class AgentSession implements DispatchTarget {
     const m = request.message;
     switch (m.case) {
       case "credit":
-        this.takeCredit(m.value);
+        this.credit.take(m.value);
         this.deps.dispatcher.wake();
         return;
       case "heartbeat": {
@@ -475,7 +415,8 @@ export class AgentSession implements DispatchTarget {
     );
   }
 
-  private answerResult(ref: LeaseRef, verdict: ResultVerdict): void {
+  /** Tells the agent whether its result was recorded. */
+  answerResult(ref: LeaseRef, verdict: ResultVerdict): void {
     this.send({
       case: "resultAck",
       value: {
