@@ -131,7 +131,8 @@ export async function advanceRun(
       .where(eq(runs.id, runId));
     events.push({ runId, state: "RUNNING" });
   }
-  const finished = await finishIfDone(tx, runId, now);
+  // A task queued here is open, so the run goes on: no need to ask.
+  const finished = queued > 0 ? undefined : await finishIfDone(tx, runId, now);
   if (finished) {
     events.push({ runId, state: finished.state, error: finished.error });
     outcome.finished = finished.state;
