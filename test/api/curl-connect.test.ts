@@ -196,6 +196,18 @@ describe.each(testBackends())(
       );
     });
 
+    it("answers params that are not an object with invalid_argument", async () => {
+      const res = await curl(
+        method("StartRun"),
+        connectJsonPost({ definition: { document: DEFINITION }, params: 5 }),
+      );
+      expect(res.status).toBe(400);
+      expect(res.json().code).toBe("invalid_argument");
+      // connect-es decodes the body before our code runs, and its message
+      // names the type, not the field (README, known limitations).
+      expect(res.json().message).toContain("google.protobuf.Struct");
+    });
+
     it("answers a body that is not JSON with invalid_argument", async () => {
       const res = await curl(method("GetRun"), [
         "--header",
