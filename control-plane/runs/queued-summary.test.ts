@@ -91,9 +91,11 @@ describe("queuedSummary", () => {
     const agents = [
       agent("a", { state: "CORDONED", cordoned: true }),
       agent("b", { state: "DRAINING" }),
+      agent("c", { state: "DISCONNECTED" }),
     ];
     expect(summary(agents)).toBe(
-      "2 agents fit; none takes new work: a (cordoned), b (draining)",
+      "3 agents fit; none takes new work: a (cordoned), b (draining), " +
+        "c (disconnected)",
     );
   });
 

@@ -77,7 +77,8 @@ function stateSummary(
   }
   const taking = connected.filter((v) => !v.lacks.some(isStateLack));
   if (taking.length === 0) {
-    const why = connected.map(
+    // Every agent that fits, disconnected ones too, with its reason.
+    const why = fitting.map(
       (v) => `${v.name} (${v.lacks.find(isStateLack)?.kind ?? "?"})`,
     );
     return `${fit}; none takes new work: ${why.join(", ")}`;

@@ -231,7 +231,41 @@ describe.each(testBackends())("ExplainTask on $name", (backend) => {
     expect(answer.agents["cpu-2"]).toBe("disconnected");
     expect(answer.agents["cpu-1"]).toBe("cordoned; full (1 of 1 slots taken)");
     expect(answer.summary).toBe(
-      "2 agents fit; none takes new work: cpu-1 (cordoned)",
+      "2 agents fit; none takes new work: cpu-1 (cordoned), " +
+        "cpu-2 (disconnected)",
+    );
+    await cp.clients.runs.killTask({ runId, taskId: "later" });
+  });
+
+  it("says when the run's concurrency holds a task back", async () => {
+    const limited = await startInline(cp.clients, {
+      name: "limited",
+      concurrency: 1,
+      tasks: [shell("first", { priority: 10 }), shell("second")],
+    });
+    const roomy = await openScriptedAgent(cp.url, {
+      name: "cpu-3",
+      labels: { gpu: "false" },
+      slots: 2,
+    });
+    agents.push(roomy);
+    roomy.send({ case: "credit", value: { freeSlots: 2 } });
+    const response = await roomy.next(
+      (r) => assignmentsIn(r).length > 0,
+      "an assignment for cpu-3",
+    );
+    const [assignment] = assignmentsIn(response);
+    expect(assignment?.taskId).toBe("first");
+    roomy.send({ case: "acknowledge", value: { lease: assignment?.lease } });
+    await waitForTaskState(cp.clients, limited, "first", TaskState.RUNNING);
+
+    const answer = await explain(limited, "second");
+    expect(answer.state).toBe(TaskState.QUEUED);
+    expect(answer.summary).toBe(
+      "the run's concurrency limit is reached (1 of 1 attempts hold leases)",
+    );
+    expect(answer.agents["cpu-3"]).toBe(
+      "run concurrency limit reached (1 of 1)",
     );
   });
 
