@@ -18,7 +18,13 @@ export interface FitAgent {
   labels: Readonly<Record<string, string>>;
   taskTypes: readonly string[];
   slots: number;
-  /** Leases the agent holds now (GRANTED or ACTIVE). */
+  /**
+   * Leases the agent holds now (GRANTED or ACTIVE). Slots less these is
+   * what the database knows; the dispatcher goes by the agent's own
+   * credit, which lives only in its session on one replica. So an agent
+   * whose credit is spent on work it has not reported yet can be shown
+   * with a free slot. Sharing credit through the agents table would fix it.
+   */
   heldLeases: number;
 }
 
