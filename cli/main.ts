@@ -4,6 +4,7 @@ import { ExitCode } from "./cli-output.js";
 import { registerAgentCommand } from "./commands/agent-command.js";
 import { registerAgentsCommand } from "./commands/agents-command.js";
 import { registerDevCommand } from "./commands/dev-command.js";
+import { registerExplainCommand } from "./commands/explain-command.js";
 import { registerPluginCommand } from "./commands/plugin-command.js";
 import { registerRunCommand } from "./commands/run-command.js";
 import { registerRunsCommand } from "./commands/runs-command.js";
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerRunsCommand(program);
   registerTasksCommand(program);
   registerAgentsCommand(program);
+  registerExplainCommand(program);
   registerValidateCommand(program);
   registerSecretsCommand(program);
   registerWorkflowsCommand(program);

@@ -14,7 +14,8 @@ import {
   type AgentSessionDeps,
   serveAgentSession,
 } from "../agents/agent-session.js";
-import { agents, type Db, leases, replicas } from "../db/index.js";
+import { replicasGone } from "../agents/replicas-gone.js";
+import { agents, type Db, leases } from "../db/index.js";
 import { HELD_LEASE_STATES } from "../leases/lease-state.js";
 import { peerOf } from "../server/peer-address.js";
 import { invalidArgument } from "./connect-errors.js";
@@ -147,37 +148,6 @@ async function withLeases(
       held.filter((l) => l.agentId === row.id).map((l) => l.id),
     ),
   );
-}
-
-/** A replica not seen sweeping for this long is taken for dead. */
-const REPLICA_GONE_AFTER_MS = 15_000;
-
-/**
- * Replicas of these agents that stopped without saying so (killed): an
- * agent row still says CONNECTED, but its session died with its replica.
- */
-async function replicasGone(
-  db: Db,
-  rows: AgentRow[],
-  now: number,
-): Promise<Set<string>> {
-  const ids = [
-    ...new Set(
-      rows
-        .filter((r) => r.state !== "DISCONNECTED")
-        .map((r) => r.replicaId ?? ""),
-    ),
-  ].filter((id) => id !== "");
-  if (ids.length === 0) return new Set();
-  const seen = await db
-    .select({ id: replicas.id, lastSeenAt: replicas.lastSeenAt })
-    .from(replicas)
-    .where(inArray(replicas.id, ids));
-  const cutoff = now - REPLICA_GONE_AFTER_MS;
-  const alive = new Set(
-    seen.filter((r) => r.lastSeenAt.getTime() >= cutoff).map((r) => r.id),
-  );
-  return new Set(ids.filter((id) => !alive.has(id)));
 }
 
 function toAgent(row: AgentRow, leaseIds: string[]): Agent {

@@ -8,6 +8,7 @@ import {
 import { and, asc, desc, eq, gt, inArray, sql } from "drizzle-orm";
 import type { Clock } from "../../core/index.js";
 import {
+  ExplainTaskResponseSchema,
   GetRunResponseSchema,
   GetTaskResponseSchema,
   ListRunsResponseSchema,
@@ -15,6 +16,7 @@ import {
   RunState,
   RunView,
   StartRunResponseSchema,
+  TaskState,
   type WatchRunResponse,
   WatchRunResponseSchema,
 } from "../../gen/deerflow/v1/run_pb.js";
@@ -29,6 +31,7 @@ import { type Db, runEvents, runs } from "../db/index.js";
 import type { Dispatcher } from "../dispatch/dispatcher.js";
 import type { RunEventHub } from "../events/run-event-hub.js";
 import { cancelRun } from "../runs/cancel-run.js";
+import { explainTask } from "../runs/explain-task.js";
 import { killTask } from "../runs/kill-task.js";
 import { retryTasks } from "../runs/retry-tasks.js";
 import {
@@ -64,7 +67,7 @@ const TERMINAL_RUN_EVENTS = new Set(["SUCCESS", "FAILED", "CANCELLED"]);
 
 /**
  * RunService: start, read, list, cancel, retry and watch runs; read,
- * kill and retry tasks. Logs, metrics and explain are left out and
+ * kill, retry and explain tasks. Logs and metrics are left out and
  * answer Unimplemented until their issues land.
  */
 export function createRunService(
@@ -235,6 +238,18 @@ export function createRunService(
         throw new ConnectError(outcome.message, Code.FailedPrecondition);
       }
       return { run: await loadRun(db, runId, true) };
+    },
+
+    async explainTask(req) {
+      const { runId, taskId } = taskRef(req);
+      const now = new Date(clock.now());
+      const explained = await explainTask(db, runId, taskId, now);
+      if (!explained) throw taskNotFound(runId, taskId);
+      return create(ExplainTaskResponseSchema, {
+        state: TaskState[explained.state],
+        summary: explained.summary,
+        agents: explained.agents,
+      });
     },
 
     watchRun: (req, ctx) =>

@@ -18,7 +18,6 @@ const NOT_YET = [
   ["deerflow.v1.LeaseService", "ListLeases"],
   ["deerflow.v1.LeaseService", "AcquireLease"],
   ["deerflow.v1.RunService", "GetTaskLogs"],
-  ["deerflow.v1.RunService", "ExplainTask"],
 ] as const;
 
 describe.each(testBackends())("unimplemented RPCs on $name", (backend) => {

@@ -45,6 +45,8 @@ export interface ScriptedAgentOptions {
   /** Task types it advertises; default ["shell"]. */
   taskTypes?: readonly string[];
   slots?: number;
+  /** Labels its hello declares; default none. */
+  labels?: Readonly<Record<string, string>>;
   /** Says in its hello that it reads batches; default false. */
   acceptsBatches?: boolean;
   /** Its agent id; default a new one. Reuse one to reconnect "as" it. */
@@ -74,6 +76,7 @@ export async function openScriptedAgent(
       name: options.name,
       version: "scripted",
       slots: options.slots ?? 1,
+      labels: { ...options.labels },
       acceptsBatches: options.acceptsBatches ?? false,
       heldLeases: [...(options.heldLeases ?? [])],
       taskTypes: (options.taskTypes ?? ["shell"]).map((type) => ({

@@ -1,0 +1,126 @@
+import {
+  describeExpression,
+  type FitRun,
+  type FitTask,
+  isStateLack,
+  type Lack,
+} from "./agent-lacks.js";
+
+/** One known agent and what it lacks for the task. */
+export interface AgentVerdict {
+  name: string;
+  lacks: readonly Lack[];
+}
+
+/**
+ * The one sentence that says why a queued task waits, picked from the
+ * verdicts: first what no agent could ever run (type, node_selector,
+ * affinity, fixed until an agent or the task changes), then the state of
+ * the agents that would fit (connected, cordoned, draining, full), then
+ * the run's concurrency. Pure, like agentLacks.
+ */
+export function queuedSummary(
+  task: FitTask,
+  verdicts: readonly AgentVerdict[],
+  run: FitRun,
+): string {
+  const known = count(verdicts.length, "agent");
+  if (verdicts.length === 0) {
+    return "no agent is known: start one with `deerflow agent`";
+  }
+  const typed = without(verdicts, "type");
+  if (typed.length === 0) {
+    return `no agent provides type "${task.type}" (${known} known)`;
+  }
+  const selected = without(typed, "label");
+  if (selected.length === 0) {
+    const selector = Object.entries(task.nodeSelector)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(", ");
+    return without(verdicts, "label").length === 0
+      ? `node_selector ${selector} matches no agent (${known} known)`
+      : `node_selector ${selector} matches no agent that provides type ` +
+          `"${task.type}" (${known} known)`;
+  }
+  const fitting = without(selected, "affinity");
+  if (fitting.length === 0) {
+    const failed = new Set(
+      selected.flatMap((v) =>
+        v.lacks.flatMap((l) =>
+          l.kind === "affinity" ? [describeExpression(l.expression)] : [],
+        ),
+      ),
+    );
+    const rule = `affinity ${[...failed].join("; ")}`;
+    return without(verdicts, "affinity").length === 0
+      ? `${rule} matches no agent (${known} known)`
+      : `${rule} matches none of the ${count(selected.length, "agent")} ` +
+          "that otherwise fit";
+  }
+  return stateSummary(fitting, verdicts, run);
+}
+
+/** Why agents that fit the task do not take it. */
+function stateSummary(
+  fitting: readonly AgentVerdict[],
+  verdicts: readonly AgentVerdict[],
+  run: FitRun,
+): string {
+  const names = (list: readonly AgentVerdict[]) =>
+    list.map((v) => v.name).join(", ");
+  const fit = fits(fitting);
+  const connected = without(fitting, "disconnected");
+  if (connected.length === 0) {
+    return without(verdicts, "disconnected").length === 0
+      ? `no agent is connected; ${fit} when it is: ${names(fitting)}`
+      : `${fit}, but none is connected: ${names(fitting)}`;
+  }
+  const taking = connected.filter((v) => !v.lacks.some(isStateLack));
+  if (taking.length === 0) {
+    // Every agent that fits, disconnected ones too, with its reason.
+    const why = fitting.map(
+      (v) => `${v.name} (${v.lacks.find(isStateLack)?.kind ?? "?"})`,
+    );
+    return `${fit}; none takes new work: ${why.join(", ")}`;
+  }
+  const free = without(taking, "full");
+  if (free.length === 0) {
+    let held = 0;
+    let slots = 0;
+    for (const v of taking) {
+      const full = v.lacks.find((l) => l.kind === "full");
+      if (full?.kind === "full") {
+        held += full.held;
+        slots += full.slots;
+      }
+    }
+    const all = taking.length === 1 ? "it is busy" : "all are busy";
+    return `${fits(taking)}; ${all} (${held} of ${slots} slots)`;
+  }
+  if (run.concurrency !== null && run.heldLeases >= run.concurrency) {
+    return (
+      `the run's concurrency limit is reached (${run.heldLeases} of ` +
+      `${run.concurrency} attempts hold leases)`
+    );
+  }
+  return (
+    `${fits(free)} with free slots (${names(free)}); it is taken when one of ` +
+    "them next asks for work, after higher-priority and older tasks"
+  );
+}
+
+function without(
+  verdicts: readonly AgentVerdict[],
+  kind: Lack["kind"],
+): AgentVerdict[] {
+  return verdicts.filter((v) => !v.lacks.some((l) => l.kind === kind));
+}
+
+/** "1 agent fits", "2 agents fit". */
+function fits(list: readonly AgentVerdict[]): string {
+  return `${count(list.length, "agent")} ${list.length === 1 ? "fits" : "fit"}`;
+}
+
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
+}
