@@ -28,6 +28,9 @@ import {
 import { type Db, runEvents, runs } from "../db/index.js";
 import type { Dispatcher } from "../dispatch/dispatcher.js";
 import type { RunEventHub } from "../events/run-event-hub.js";
+import { findTaskState } from "../logs/find-task-state.js";
+import { readTaskLogs, taskLogQuery } from "../logs/read-task-logs.js";
+import { readTaskMetrics } from "../logs/read-task-metrics.js";
 import { cancelRun } from "../runs/cancel-run.js";
 import { killTask } from "../runs/kill-task.js";
 import { retryTasks } from "../runs/retry-tasks.js";
@@ -64,8 +67,8 @@ const TERMINAL_RUN_EVENTS = new Set(["SUCCESS", "FAILED", "CANCELLED"]);
 
 /**
  * RunService: start, read, list, cancel, retry and watch runs; read,
- * kill and retry tasks. Logs, metrics and explain are left out and
- * answer Unimplemented until their issues land.
+ * kill and retry tasks; read task logs and metrics. Explain is left out
+ * and answers Unimplemented until its issue lands.
  */
 export function createRunService(
   deps: RunServiceDeps,
@@ -235,6 +238,18 @@ export function createRunService(
         throw new ConnectError(outcome.message, Code.FailedPrecondition);
       }
       return { run: await loadRun(db, runId, true) };
+    },
+
+    async getTaskLogs(req) {
+      const query = taskLogQuery(req);
+      await findTaskState(db, query.runId, query.taskId);
+      return { lines: await readTaskLogs(db, query) };
+    },
+
+    async getTaskMetrics(req) {
+      const { runId, taskId } = taskRef(req);
+      await findTaskState(db, runId, taskId);
+      return { points: await readTaskMetrics(db, runId, taskId) };
     },
 
     watchRun: (req, ctx) =>

@@ -17,7 +17,6 @@ import {
 const NOT_YET = [
   ["deerflow.v1.LeaseService", "ListLeases"],
   ["deerflow.v1.LeaseService", "AcquireLease"],
-  ["deerflow.v1.RunService", "GetTaskLogs"],
   ["deerflow.v1.RunService", "ExplainTask"],
 ] as const;
 
