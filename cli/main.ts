@@ -4,6 +4,7 @@ import { ExitCode } from "./cli-output.js";
 import { registerAgentCommand } from "./commands/agent-command.js";
 import { registerAgentsCommand } from "./commands/agents-command.js";
 import { registerDevCommand } from "./commands/dev-command.js";
+import { registerLogsCommand } from "./commands/logs-command.js";
 import { registerPluginCommand } from "./commands/plugin-command.js";
 import { registerRunCommand } from "./commands/run-command.js";
 import { registerRunsCommand } from "./commands/runs-command.js";
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerRunCommand(program);
   registerRunsCommand(program);
   registerTasksCommand(program);
+  registerLogsCommand(program);
   registerAgentsCommand(program);
   registerValidateCommand(program);
   registerSecretsCommand(program);
