@@ -29,6 +29,7 @@ import { type Db, runEvents, runs } from "../db/index.js";
 import type { Dispatcher } from "../dispatch/dispatcher.js";
 import type { RunEventHub } from "../events/run-event-hub.js";
 import { findTaskState } from "../logs/find-task-state.js";
+import { followTaskLogs } from "../logs/follow-task-logs.js";
 import { readTaskLogs, taskLogQuery } from "../logs/read-task-logs.js";
 import { readTaskMetrics } from "../logs/read-task-metrics.js";
 import { cancelRun } from "../runs/cancel-run.js";
@@ -57,6 +58,8 @@ export interface RunServiceDeps {
   db: Db;
   clock: Clock;
   hub: RunEventHub;
+  /** Wakes log followers: on a run's events and its stored log lines. */
+  logHub: RunEventHub;
   /** Hands a new run's first tasks to an agent of this replica. */
   dispatcher?: Pick<Dispatcher, "handOffToAny">;
 }
@@ -67,7 +70,7 @@ const TERMINAL_RUN_EVENTS = new Set(["SUCCESS", "FAILED", "CANCELLED"]);
 
 /**
  * RunService: start, read, list, cancel, retry and watch runs; read,
- * kill and retry tasks; read task logs and metrics. Explain is left out
+ * kill and retry tasks; read and follow task logs, read task metrics. Explain is left out
  * and answers Unimplemented until its issue lands.
  */
 export function createRunService(
@@ -245,6 +248,9 @@ export function createRunService(
       await findTaskState(db, query.runId, query.taskId);
       return { lines: await readTaskLogs(db, query) };
     },
+
+    followTaskLogs: (req, ctx) =>
+      followTaskLogs({ db, hub: deps.logHub }, req, ctx.signal),
 
     async getTaskMetrics(req) {
       const { runId, taskId } = taskRef(req);
