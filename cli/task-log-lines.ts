@@ -45,6 +45,14 @@ export async function* readTaskLogLines(
   }
 }
 
+/** A task's lines as FollowTaskLogs streams them, one at a time. */
+export async function* followTaskLogLines(
+  runs: Client<typeof RunService>,
+  request: { runId: string; taskId: string; attempt: number },
+): AsyncIterable<LogLine> {
+  for await (const { lines } of runs.followTaskLogs(request)) yield* lines;
+}
+
 /**
  * A line for people: process output as it was written, a plugin's log
  * line with its level and fields.

@@ -3,6 +3,7 @@ import type { LogLine } from "../../gen/deerflow/v1/run_pb.js";
 import { ExitCode, printJson } from "../cli-output.js";
 import { UsageError } from "../key-value.js";
 import {
+  followTaskLogLines,
   formatLogLine,
   logLineToJson,
   readTaskLogLines,
@@ -19,10 +20,29 @@ export function registerLogsCommand(program: Command): void {
     .argument("<task-id>")
     .option("--server <url>", "control plane URL (env DEERFLOW_SERVER)")
     .option("--attempt <n>", "only this attempt (1 is the first)")
-    .option("--json", "print the lines as one JSON array", false)
+    .option(
+      "--json",
+      "print the lines as one JSON array (with --follow, one object a line)",
+      false,
+    )
+    .option("-f, --follow", "then print new lines until the task ends", false)
     .action((runId: string, taskId: string, opts) =>
       withClients(opts.server, async (clients) => {
         const attempt = attemptFlag(opts.attempt);
+        if (opts.follow) {
+          const lines = followTaskLogLines(clients.runs, {
+            runId,
+            taskId,
+            attempt,
+          });
+          if (!opts.json) await printLines(lines, attempt === 0);
+          else {
+            for await (const line of lines) {
+              process.stdout.write(`${JSON.stringify(logLineToJson(line))}\n`);
+            }
+          }
+          return ExitCode.ok;
+        }
         const lines = readTaskLogLines(clients.runs, runId, taskId, attempt);
         if (opts.json) {
           const all: LogLine[] = [];
