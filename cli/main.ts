@@ -5,6 +5,7 @@ import { registerAgentCommand } from "./commands/agent-command.js";
 import { registerAgentsCommand } from "./commands/agents-command.js";
 import { registerDevCommand } from "./commands/dev-command.js";
 import { registerExplainCommand } from "./commands/explain-command.js";
+import { registerLogsCommand } from "./commands/logs-command.js";
 import { registerPluginCommand } from "./commands/plugin-command.js";
 import { registerRunCommand } from "./commands/run-command.js";
 import { registerRunsCommand } from "./commands/runs-command.js";
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerRunCommand(program);
   registerRunsCommand(program);
   registerTasksCommand(program);
+  registerLogsCommand(program);
   registerAgentsCommand(program);
   registerExplainCommand(program);
   registerValidateCommand(program);

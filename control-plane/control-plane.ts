@@ -113,6 +113,10 @@ export async function startControlPlane(
     throw error;
   });
   const hub = new RunEventHub(database, log);
+  const logHub = new RunEventHub(database, log, [
+    Channels.runEvent,
+    Channels.taskLog,
+  ]);
   const dispatcher = new Dispatcher({
     db,
     clock,
@@ -152,6 +156,8 @@ export async function startControlPlane(
     }
     await hub.start();
     stops.push(() => hub.stop());
+    await logHub.start();
+    stops.push(() => logHub.stop());
     stops.push(
       await database.listen(Channels.taskQueued, () =>
         dispatcher.queueChanged(),
@@ -167,7 +173,7 @@ export async function startControlPlane(
     const routes = (router: ConnectRouter) => {
       router.service(
         RunService,
-        createRunService({ db, clock, hub, dispatcher }),
+        createRunService({ db, clock, hub, logHub, dispatcher }),
       );
       router.service(
         WorkflowService,

@@ -30,6 +30,10 @@ import {
 import { type Db, runEvents, runs } from "../db/index.js";
 import type { Dispatcher } from "../dispatch/dispatcher.js";
 import type { RunEventHub } from "../events/run-event-hub.js";
+import { findTaskState } from "../logs/find-task-state.js";
+import { followTaskLogs } from "../logs/follow-task-logs.js";
+import { readTaskLogs, taskLogQuery } from "../logs/read-task-logs.js";
+import { readTaskMetrics } from "../logs/read-task-metrics.js";
 import { cancelRun } from "../runs/cancel-run.js";
 import { explainTask } from "../runs/explain-task.js";
 import { killTask } from "../runs/kill-task.js";
@@ -57,6 +61,8 @@ export interface RunServiceDeps {
   db: Db;
   clock: Clock;
   hub: RunEventHub;
+  /** Wakes log followers: on a run's events and its stored log lines. */
+  logHub: RunEventHub;
   /** Hands a new run's first tasks to an agent of this replica. */
   dispatcher?: Pick<Dispatcher, "handOffToAny">;
 }
@@ -67,8 +73,8 @@ const TERMINAL_RUN_EVENTS = new Set(["SUCCESS", "FAILED", "CANCELLED"]);
 
 /**
  * RunService: start, read, list, cancel, retry and watch runs; read,
- * kill, retry and explain tasks. Logs and metrics are left out and
- * answer Unimplemented until their issues land.
+ * kill, retry and explain tasks; read and follow task logs, and read
+ * task metrics.
  */
 export function createRunService(
   deps: RunServiceDeps,
@@ -250,6 +256,21 @@ export function createRunService(
         summary: explained.summary,
         agents: explained.agents,
       });
+    },
+
+    async getTaskLogs(req) {
+      const query = taskLogQuery(req);
+      await findTaskState(db, query.runId, query.taskId);
+      return { lines: await readTaskLogs(db, query) };
+    },
+
+    followTaskLogs: (req, ctx) =>
+      followTaskLogs({ db, hub: deps.logHub }, req, ctx.signal),
+
+    async getTaskMetrics(req) {
+      const { runId, taskId } = taskRef(req);
+      await findTaskState(db, runId, taskId);
+      return { points: await readTaskMetrics(db, runId, taskId) };
     },
 
     watchRun: (req, ctx) =>

@@ -13,30 +13,40 @@ export interface RunSubscription {
 }
 
 /**
- * Fans one LISTEN on the run-event channel out to this replica's
- * watchers, by run id. A wakeup only says "look again"; watchers read
+ * Fans one LISTEN on the run-event channel (or on a few channels) out to
+ * this replica's watchers, by run id. A wakeup only says "look again"; watchers read
  * the history from the table, so a lost notification costs latency, not
  * events.
  */
 export class RunEventHub {
   private readonly watchers = new Map<string, Set<() => void>>();
-  private unlisten: (() => Promise<void>) | undefined;
+  private readonly unlistens: Array<() => Promise<void>> = [];
 
+  /**
+   * `channels` are those whose payload is a run id and that wake its
+   * watchers: the run-event channel, and for log followers also the
+   * task-log channel.
+   */
   constructor(
     private readonly database: Database,
     private readonly logger: Logger,
+    private readonly channels: readonly string[] = [Channels.runEvent],
   ) {}
 
   async start(): Promise<void> {
-    this.unlisten = await this.database.listen(Channels.runEvent, (runId) =>
-      this.notify(runId),
-    );
+    for (const channel of this.channels) {
+      this.unlistens.push(
+        await this.database.listen(channel, (runId) => this.notify(runId)),
+      );
+    }
   }
 
   async stop(): Promise<void> {
-    await this.unlisten?.().catch((error: unknown) => {
-      this.logger.debug({ err: error }, "unlisten failed");
-    });
+    for (const unlisten of this.unlistens.splice(0)) {
+      await unlisten().catch((error: unknown) => {
+        this.logger.debug({ err: error }, "unlisten failed");
+      });
+    }
     for (const set of this.watchers.values()) for (const wake of set) wake();
     this.watchers.clear();
   }

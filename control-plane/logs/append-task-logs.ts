@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import type { JsonObject } from "../../plugin-sdk/index.js";
 import { type Db, rowsOf, taskLogs, taskMetrics } from "../db/index.js";
 import type { LeaseRef } from "../leases/acknowledge-lease.js";
+import { Channels } from "../notify/channels.js";
 
 /** One line of a task's log as the agent sends it. */
 export interface TaskLogLine {
@@ -71,6 +72,10 @@ export async function appendTaskLogs(
       })),
     )
     .onConflictDoNothing();
+  // Wakes the followers of the task's log on every replica.
+  await db.execute(
+    sql`SELECT pg_notify(${Channels.taskLog}, ${owner.run_id}::text)`,
+  );
   return true;
 }
 

@@ -7,6 +7,8 @@ export const Channels = {
   taskQueued: "deerflow_task_queued",
   /** A run's history grew. Payload: the run id. */
   runEvent: "deerflow_run_event",
+  /** Lines of a task's log were stored. Payload: the run id. */
+  taskLog: "deerflow_task_log",
   /**
    * An order for one agent's session, wherever it is connected.
    * Payload: JSON AgentCommand.

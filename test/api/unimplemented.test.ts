@@ -17,7 +17,6 @@ import {
 const NOT_YET = [
   ["deerflow.v1.LeaseService", "ListLeases"],
   ["deerflow.v1.LeaseService", "AcquireLease"],
-  ["deerflow.v1.RunService", "GetTaskLogs"],
 ] as const;
 
 describe.each(testBackends())("unimplemented RPCs on $name", (backend) => {

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { rowsOf } from "../../control-plane/db/index.js";
 import {
   GetRunResponseSchema,
+  GetTaskLogsResponseSchema,
   GetTaskResponseSchema,
   RunState,
   TaskState,
@@ -144,7 +145,17 @@ describe.each(testBackends())("secrets end to end on $name", (backend) => {
           ),
         ),
       )),
+      ...(await Promise.all(
+        ["use", "raise"].map(async (taskId) =>
+          toJsonString(
+            GetTaskLogsResponseSchema,
+            await cp.clients.runs.getTaskLogs({ runId, taskId }),
+          ),
+        ),
+      )),
     ].join("\n");
+    // The API hands the lines back as stored: redacted.
+    expect(answers).toContain("url is [REDACTED:WAREHOUSE_URL]");
     const needles = [
       url,
       token,

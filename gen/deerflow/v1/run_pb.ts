@@ -928,6 +928,8 @@ export const LogLineSchema: GenMessage<LogLine> = /*@__PURE__*/
   messageDesc(file_deerflow_v1_run, 26);
 
 /**
+ * Lines come ordered by attempt, then sequence.
+ *
  * @generated from message deerflow.v1.GetTaskLogsRequest
  */
 export type GetTaskLogsRequest = Message<"deerflow.v1.GetTaskLogsRequest"> & {
@@ -949,11 +951,17 @@ export type GetTaskLogsRequest = Message<"deerflow.v1.GetTaskLogsRequest"> & {
   attempt: number;
 
   /**
+   * Lines after this sequence of the attempt. Sequences restart with every
+   * attempt, so with attempt zero it must be zero; to go on from a line,
+   * ask for its attempt and sequence, then for the attempts after it.
+   *
    * @generated from field: int64 after_sequence = 4;
    */
   afterSequence: bigint;
 
   /**
+   * At most this many lines; zero means 500, and more than 5000 means 5000.
+   *
    * @generated from field: int32 limit = 5;
    */
   limit: number;

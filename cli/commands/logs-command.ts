@@ -1,0 +1,83 @@
+import type { Command } from "commander";
+import type { LogLine } from "../../gen/deerflow/v1/run_pb.js";
+import { ExitCode, printJson } from "../cli-output.js";
+import { UsageError } from "../key-value.js";
+import {
+  followTaskLogLines,
+  formatLogLine,
+  logLineToJson,
+  readTaskLogLines,
+} from "../task-log-lines.js";
+import { withClients } from "./runs-command.js";
+
+export function registerLogsCommand(program: Command): void {
+  program
+    .command("logs")
+    .description(
+      "print a task's log lines: every attempt's in order, or one attempt's",
+    )
+    .argument("<run-id>")
+    .argument("<task-id>")
+    .option("--server <url>", "control plane URL (env DEERFLOW_SERVER)")
+    .option("--attempt <n>", "only this attempt (1 is the first)")
+    .option(
+      "--json",
+      "print the lines as one JSON array (with --follow, one object a line)",
+      false,
+    )
+    .option("-f, --follow", "then print new lines until the task ends", false)
+    .action((runId: string, taskId: string, opts) =>
+      withClients(opts.server, async (clients) => {
+        const attempt = attemptFlag(opts.attempt);
+        if (opts.follow) {
+          const lines = followTaskLogLines(clients.runs, {
+            runId,
+            taskId,
+            attempt,
+          });
+          if (!opts.json) await printLines(lines, attempt === 0);
+          else {
+            for await (const line of lines) {
+              process.stdout.write(`${JSON.stringify(logLineToJson(line))}\n`);
+            }
+          }
+          return ExitCode.ok;
+        }
+        const lines = readTaskLogLines(clients.runs, runId, taskId, attempt);
+        if (opts.json) {
+          const all: LogLine[] = [];
+          for await (const line of lines) all.push(line);
+          printJson(all.map(logLineToJson));
+          return ExitCode.ok;
+        }
+        await printLines(lines, attempt === 0);
+        return ExitCode.ok;
+      }),
+    );
+}
+
+/** Prints lines for people, with a header where each attempt begins. */
+async function printLines(
+  lines: AsyncIterable<LogLine>,
+  headers: boolean,
+): Promise<void> {
+  let attempt = 0;
+  for await (const line of lines) {
+    if (headers && line.attempt !== attempt) {
+      attempt = line.attempt;
+      process.stdout.write(`--- attempt ${attempt} ---\n`);
+    }
+    process.stdout.write(`${formatLogLine(line)}\n`);
+  }
+}
+
+function attemptFlag(raw: string | undefined): number {
+  if (raw === undefined) return 0;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 2 ** 31 - 1) {
+    throw new UsageError(
+      `--attempt: expected a whole number >= 1, got "${raw}"`,
+    );
+  }
+  return n;
+}
