@@ -46,6 +46,16 @@ describe("lockDir", () => {
     await lock.release();
   });
 
+  it("takes over a lock naming its own pid that it does not hold", async () => {
+    // A container's PID 1, restarted on a kept volume, finds its own pid
+    // in the lock its killed predecessor left.
+    await writeFile(join(dir, DIR_LOCK_FILE), `${process.pid}\n`);
+    const lock = await lockDir(dir, options);
+    expect(await readFile(lock.path, "utf8")).toBe(`${process.pid}\n`);
+    await expect(lockDir(dir, options)).rejects.toThrow(/is in use by process/);
+    await lock.release();
+  });
+
   it("takes over a lock file that names no pid", async () => {
     await writeFile(join(dir, DIR_LOCK_FILE), "");
     const lock = await lockDir(dir, options);

@@ -50,7 +50,8 @@ const ATTEMPTS = 5;
  * each overwrite what the other wrote), an agent's state dir (two agents
  * on one would share one agent id). The lock is a file holding the
  * owner's pid, created atomically; a lock whose pid is no longer alive (a
- * crashed or SIGKILLed owner) is taken over.
+ * crashed or SIGKILLed owner) is taken over, and so is one naming this
+ * process's own pid (in a container every restart is PID 1).
  *
  * Limits, plainly: the pid is checked on this host only, so a directory
  * shared over a network file system is not protected; a crashed owner's
@@ -59,6 +60,9 @@ const ATTEMPTS = 5;
  * taking over the same stale lock at the same instant could both win.
  * A kernel lock (flock) would close all three, but Node has no API for it.
  */
+/** The lock files this process holds now. */
+const heldHere = new Set<string>();
+
 export async function lockDir(
   dir: string,
   options: DirLockOptions,
@@ -66,11 +70,26 @@ export async function lockDir(
   const path = join(dir, DIR_LOCK_FILE);
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     if (await createLockFile(path)) {
-      return { path, release: () => releaseLockFile(path) };
+      heldHere.add(path);
+      return {
+        path,
+        release: async () => {
+          heldHere.delete(path);
+          await releaseLockFile(path);
+        },
+      };
     }
     const owner = await readOwner(path);
     if (owner === "gone") continue;
-    if (owner !== "unreadable" && (await options.isAlive(owner))) {
+    // A lock naming this process that it does not hold was left by an
+    // earlier life with the same pid: a container's PID 1 restarted on
+    // a kept volume.
+    const earlierLife = owner === process.pid && !heldHere.has(path);
+    if (
+      owner !== "unreadable" &&
+      !earlierLife &&
+      (await options.isAlive(owner))
+    ) {
       throw new DirInUseError(dir, owner, options);
     }
     // The owner died without removing its lock: take the directory over.
