@@ -23,8 +23,15 @@ describe("resolveAgentOptions", () => {
       /^serverUrl: /,
     );
     expect(() => resolveAgentOptions({ serverUrl, slots: 0 })).toThrow(
-      /^slots: must be an integer >= 1/,
+      /^slots: must be an integer from 1 to 10000, got 0$/,
     );
+    expect(() => resolveAgentOptions({ serverUrl, slots: 20_000 })).toThrow(
+      /^slots: must be an integer from 1 to 10000, got 20000$/,
+    );
+    // What the control plane would refuse in the hello, refused at start.
+    expect(() =>
+      resolveAgentOptions({ serverUrl, labels: { zöne: "a" } }),
+    ).toThrow(/^labels\.zöne: the key must be 1 to 63 letters/);
     expect(() =>
       resolveAgentOptions({
         serverUrl,

@@ -1,7 +1,12 @@
 import os from "node:os";
 import { join } from "node:path";
 import type { Logger } from "pino";
-import type { Clock } from "../core/index.js";
+import {
+  type Clock,
+  LABEL_KEY,
+  LABEL_KEY_RULE,
+  MAX_AGENT_SLOTS,
+} from "../core/index.js";
 import type { PluginFactory } from "../plugin-sdk/index.js";
 import type { GpuProbe } from "./gpu-probe.js";
 import type { ReconnectPolicy } from "./reconnect-delay.js";
@@ -68,12 +73,21 @@ export function resolveAgentOptions(
   };
   checkServerUrl(resolved.serverUrl);
   if (resolved.name.trim() === "") throw new Error("name: must not be empty");
-  if (!Number.isInteger(resolved.slots) || resolved.slots < 1) {
-    throw new Error(`slots: must be an integer >= 1, got ${resolved.slots}`);
+  if (
+    !Number.isInteger(resolved.slots) ||
+    resolved.slots < 1 ||
+    resolved.slots > MAX_AGENT_SLOTS
+  ) {
+    throw new Error(
+      `slots: must be an integer from 1 to ${MAX_AGENT_SLOTS}, got ${resolved.slots}`,
+    );
   }
   for (const [key, value] of Object.entries(resolved.labels)) {
-    if (key === "" || typeof value !== "string") {
-      throw new Error(`labels.${key}: must be a non-empty key with a string`);
+    if (!LABEL_KEY.test(key)) {
+      throw new Error(`labels.${key}: the key ${LABEL_KEY_RULE}`);
+    }
+    if (typeof value !== "string") {
+      throw new Error(`labels.${key}: must be a string`);
     }
   }
   checkReconnect(resolved.reconnect);

@@ -1,3 +1,4 @@
+export { LABEL_KEY, LABEL_KEY_RULE, MAX_AGENT_SLOTS } from "./agent-labels.js";
 export { AsyncQueue } from "./async-queue.js";
 export type { Clock } from "./clock.js";
 export { systemClock } from "./clock.js";

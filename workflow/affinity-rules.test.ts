@@ -98,6 +98,37 @@ tasks:
     ]);
   });
 
+  it("refuses what could never match or be compared: bad label names, huge or inexact numbers", () => {
+    const tooLong = `1${"0".repeat(255)}`;
+    expect(
+      lines(
+        workflow(
+          echo("a", {
+            affinity: [
+              { key: "bad key!", operator: "Exists" },
+              { key: "cpu_count", operator: "Gt", values: [tooLong] },
+              { key: "mem", operator: "Lt", values: [1e20] },
+              {
+                key: "id",
+                operator: "In",
+                values: [2 ** 64, 1.5],
+              },
+            ],
+            node_selector: { zöne: "a" },
+          }),
+        ),
+      ),
+    ).toEqual([
+      `a affinity[0].key: label name "bad key!" must be 1 to 63 letters, digits, '_', '.', '/' or '-', starting with a letter or digit`,
+      expect.stringMatching(
+        /^a affinity\[1\]\.values\[0\]: Gt compares integers; "1000+\.\.\. is not one$/,
+      ),
+      'a affinity[2].values[0]: 100000000000000000000 is too large to be read exactly as a number; write it as a string ("...")',
+      'a affinity[3].values[0]: 18446744073709552000 is too large to be read exactly as a number; write it as a string ("...")',
+      `a node_selector.zöne: key "zöne" must be 1 to 63 letters, digits, '_', '.', '/' or '-', starting with a letter or digit`,
+    ]);
+  });
+
   it("names a task without a usable id by its position", () => {
     const problems = problemsOf(
       workflow(echo("a"), echo("a"), echo("b"), {

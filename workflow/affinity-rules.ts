@@ -1,3 +1,4 @@
+import { LABEL_KEY, LABEL_KEY_RULE } from "../core/agent-labels.js";
 import { fieldPath } from "./field-path.js";
 import { isObject, kindOf, type Report, show } from "./field-rules.js";
 import {
@@ -7,12 +8,14 @@ import {
 } from "./workflow-definition.js";
 
 /**
- * How an integer is written, for Gt and Lt: in their values at submit
+ * How an integer is written, for Gt and Lt, up to 255 digits (the
+ * largest bound PostgreSQL's regular expressions take, and far inside
+ * what its numeric type holds, so the claim's cast can never fail): in their values at submit
  * time, and in the agent's label when the claim compares (a label that
  * is not written so never matches Gt or Lt). The claim's SQL uses this
  * text as a POSIX regular expression, so it must mean the same there.
  */
-export const AFFINITY_INTEGER_PATTERN = "^-?[0-9]+$";
+export const AFFINITY_INTEGER_PATTERN = "^-?[0-9]{1,255}$";
 
 const INTEGER = new RegExp(AFFINITY_INTEGER_PATTERN);
 const EXPRESSION_FIELDS = ["key", "operator", "values"];
@@ -92,7 +95,10 @@ function labelKey(
   else if (typeof value !== "string") {
     report(field, `must be a label name, not ${kindOf(value)}`);
   } else if (value.trim() === "") report(field, "must not be empty");
-  else return value;
+  // A template is refused by the template check, with its own message.
+  else if (!LABEL_KEY.test(value) && !value.includes("${")) {
+    report(field, `label name ${show(value)} ${LABEL_KEY_RULE}`);
+  } else return value;
   return undefined;
 }
 
@@ -153,7 +159,10 @@ function scalars(
 ): string[] | undefined {
   const out: string[] = [];
   list.forEach((item, i) => {
-    if (["string", "number", "boolean"].includes(typeof item)) {
+    if (typeof item === "number" && !Number.isSafeInteger(item)) {
+      if (Number.isInteger(item)) report(fieldPath(field, i), inexact(item));
+      else out.push(String(item));
+    } else if (["string", "number", "boolean"].includes(typeof item)) {
       out.push(String(item));
     } else {
       report(
@@ -175,10 +184,22 @@ function integer(
     typeof item === "string" || typeof item === "number"
       ? String(item)
       : undefined;
+  if (typeof item === "number" && !Number.isSafeInteger(item)) {
+    report(fieldPath(field, 0), inexact(item));
+    return undefined;
+  }
   if (text !== undefined && INTEGER.test(text)) return [text];
   report(
     fieldPath(field, 0),
     `${operator} compares integers; ${show(item)} is not one`,
   );
   return undefined;
+}
+
+/**
+ * A whole number past 2^53 as a JSON or YAML number has already lost its
+ * last digits when it reaches us; as a string it keeps them.
+ */
+function inexact(item: number): string {
+  return `${item} is too large to be read exactly as a number; write it as a string ("...")`;
 }

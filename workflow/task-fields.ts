@@ -1,3 +1,4 @@
+import { LABEL_KEY, LABEL_KEY_RULE } from "../core/agent-labels.js";
 import { normalizeAffinity } from "./affinity-rules.js";
 import {
   integerAtLeast,
@@ -26,6 +27,9 @@ export const DEFAULTABLE_FIELDS: readonly (keyof TaskDefaults)[] = [
   "priority",
   "trigger_rule",
 ];
+
+/** node_selector keys name agent labels: as an agent may declare them. */
+const LABEL_KEY_NAME = { pattern: LABEL_KEY, says: LABEL_KEY_RULE };
 
 const ENV_NAME = {
   pattern: /^[A-Za-z_][A-Za-z0-9_]*$/,
@@ -61,7 +65,8 @@ const normalizers: {
   retries: (value, field, report) => integerAtLeast(value, 0, field, report),
   retry: normalizeRetryPolicy,
   resources: normalizeResources,
-  node_selector: (value, field, report) => stringMap(value, field, report),
+  node_selector: (value, field, report) =>
+    stringMap(value, field, report, LABEL_KEY_NAME),
   affinity: normalizeAffinity,
   labels: (value, field, report) => stringMap(value, field, report),
   env: (value, field, report) => stringMap(value, field, report, ENV_NAME),

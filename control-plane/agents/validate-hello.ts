@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { toJson } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { LABEL_KEY, MAX_AGENT_SLOTS as MAX_SLOTS } from "../../core/index.js";
 import type { Hello } from "../../gen/deerflow/v1/agent_pb.js";
 import { ResourcesSchema } from "../../gen/deerflow/v1/common_pb.js";
 import type { JsonObject } from "../../plugin-sdk/index.js";
@@ -8,8 +9,6 @@ import type { LeaseRef } from "../leases/acknowledge-lease.js";
 import type { AgentProfile } from "./register-agent.js";
 
 const TYPE_PATTERN = /^[a-z][a-z0-9_-]*$/;
-const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9_./-]{0,62}$/;
-const MAX_SLOTS = 10_000;
 
 /**
  * Checks an agent's hello and turns it into a profile. Every problem is

@@ -12,8 +12,9 @@ import { AFFINITY_INTEGER_PATTERN } from "../../workflow/index.js";
  * - Gt / Lt: the label is an integer (AFFINITY_INTEGER_PATTERN) greater /
  *   less than the value. A label that is unset or not an integer does not
  *   match, and raises no error: the comparison runs only after both sides
- *   passed the pattern, and as numeric, which no length of digits
- *   overflows (`memory_bytes` does not fit an int4).
+ *   passed the pattern, and as numeric, which holds the pattern's 255
+ *   digits with room to spare (`memory_bytes` does not fit an int4). A
+ *   cast that could fail would fail every claim, of every run.
  *
  * A task without affinity stops at `affinity IS NULL`, before the
  * subquery; an operator the validator would not store matches nothing.
