@@ -91,6 +91,7 @@ export function createRunService(
       if (lone !== undefined) {
         throw invalidArgument(`params${lone}`, LONE_SURROGATE_MESSAGE);
       }
+      checkIdempotencyKey(req.idempotencyKey);
       const catalog = await loadTaskTypeCatalog(db);
       // A registered workflow by name and version, or else the inline
       // definition; no workflow at all is a missing definition
@@ -123,6 +124,10 @@ export function createRunService(
             definition: workflow.definition,
             params: { ...workflow.definition.params, ...params },
             workflowVersion: workflow.version,
+            pinnedVersion:
+              req.workflow.case === "workflowRef"
+                ? req.workflow.value.version
+                : 0,
             idempotencyKey: req.idempotencyKey,
           },
           new Date(clock.now()),
@@ -345,6 +350,29 @@ async function runResumedAfter(
 }
 
 /** The run and task an RPC names, checked. */
+/** The longest idempotency key, in characters. */
+const MAX_IDEMPOTENCY_KEY = 256;
+
+/** Empty means none; anything else must be storable and meant. */
+function checkIdempotencyKey(key: string): void {
+  if (key === "") return;
+  if (key.length > MAX_IDEMPOTENCY_KEY) {
+    throw invalidArgument(
+      "idempotency_key",
+      `must be at most ${MAX_IDEMPOTENCY_KEY} characters, got ${key.length}`,
+    );
+  }
+  if (key.trim() === "") {
+    throw invalidArgument("idempotency_key", "must not be only whitespace");
+  }
+  if (findNul(key) !== undefined) {
+    throw invalidArgument("idempotency_key", NUL_MESSAGE);
+  }
+  if (findLoneSurrogate(key) !== undefined) {
+    throw invalidArgument("idempotency_key", LONE_SURROGATE_MESSAGE);
+  }
+}
+
 function taskRef(req: { runId: string; taskId: string }) {
   const runId = requireUuid("run_id", req.runId);
   if (req.taskId === "") throw invalidArgument("task_id", "is required");

@@ -24,8 +24,9 @@ export class IdempotencyKeyReusedError extends Error {
 
 /**
  * The run an idempotency key names, if any, once it is known to answer
- * the same start. A start by name compares the workflow and params:
- * a retry after the workflow gained a version still gets its run. An
+ * the same start. A start by name compares the workflow, the version if
+ * it named one, and params: a retry of a start of the latest version
+ * still gets its run after the workflow gained another. An
  * inline start also compares the definition. jsonb equality ignores
  * key order.
  */
@@ -58,6 +59,13 @@ export async function runOfSameStart(
   else if ((run.workflow_version === 0) !== inline) {
     differs.push(inline ? "a workflow by name" : "an inline definition");
   } else if (!run.same_definition) differs.push("a different definition");
+  else if (
+    !inline &&
+    input.pinnedVersion &&
+    run.workflow_version !== input.pinnedVersion
+  ) {
+    differs.push(`version ${run.workflow_version} of the workflow`);
+  }
   if (!run.same_params) differs.push("different params");
   if (differs.length > 0) {
     throw new IdempotencyKeyReusedError(key, run.id, differs);

@@ -22,6 +22,11 @@ export interface StartRunInput {
   params: JsonObject;
   /** Zero for an inline definition. */
   workflowVersion: number;
+  /**
+   * The version a start by name asked for; zero for the latest (or an
+   * inline definition). An idempotency key's run must have it.
+   */
+  pinnedVersion?: number | undefined;
   idempotencyKey?: string | undefined;
 }
 

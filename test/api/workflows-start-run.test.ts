@@ -122,6 +122,24 @@ describe.each(testBackends())(
         }),
       );
       expect(reused.code).toBe(Code.AlreadyExists);
+      const otherVersion = await refused(
+        startByRef("report", 2, { idempotencyKey: "k-ref" }),
+      );
+      expect(otherVersion.code).toBe(Code.AlreadyExists);
+      expect(otherVersion.rawMessage).toBe(
+        `idempotency_key: "k-ref" already started run ${first.run?.id} with version 1 of the workflow`,
+      );
+      for (const [key, says] of [
+        ["k".repeat(257), "must be at most 256 characters, got 257"],
+        ["   ", "must not be only whitespace"],
+        ["a\u0000b", "holds a NUL character"],
+      ]) {
+        const bad = await refused(
+          startByRef("report", 1, { idempotencyKey: key }),
+        );
+        expect(bad.code).toBe(Code.InvalidArgument);
+        expect(bad.rawMessage).toContain(`idempotency_key: ${says}`);
+      }
       expect(reused.rawMessage).toBe(
         `idempotency_key: "k-ref" already started run ${first.run?.id} with different params`,
       );

@@ -491,8 +491,9 @@ export type StartRunRequest = Message<"deerflow.v1.StartRunRequest"> & {
 
   /**
    * A second start with the same key returns the first run. A start
-   * with the key but another workflow, inline definition or params is
-   * refused with ALREADY_EXISTS.
+   * with the key but another workflow, version asked for, inline
+   * definition or params is refused with ALREADY_EXISTS. At most 256
+   * characters; empty means none.
    *
    * @generated from field: string idempotency_key = 4;
    */
