@@ -27,6 +27,26 @@ const environment = celEnv({
   ],
 });
 
+/**
+ * Operators the evaluator carries out itself rather than through a
+ * function of the environment: logic that short-circuits, the
+ * conditional, indexing, and the loop condition of macros.
+ */
+const EVALUATOR_OPERATORS = new Set([
+  "_&&_",
+  "_||_",
+  "_?_:_",
+  "_[_]",
+  "@not_strictly_false",
+]);
+
+/** Whether an expression calling `name` can be evaluated here. */
+export function isKnownFunction(name: string): boolean {
+  return (
+    EVALUATOR_OPERATORS.has(name) || environment.funcs.find(name) !== undefined
+  );
+}
+
 // Templates repeat across tasks and runs; planning once per text saves
 // the parse. Bounded so hostile or generated texts cannot grow it forever.
 const programs = new Map<string, Program>();

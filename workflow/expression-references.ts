@@ -21,6 +21,8 @@ export interface ExpressionReferences {
   future: string[];
   /** `item` and `index`, which only a for_each task's children have. */
   loop: string[];
+  /** The functions and operators it calls, by their CEL names. */
+  functions: string[];
 }
 
 /**
@@ -34,6 +36,7 @@ export function expressionReferences(expr: CelExpr): ExpressionReferences {
     params: [],
     future: [],
     loop: [],
+    functions: [],
   };
   visit(expr, new Set(), found);
   return found;
@@ -119,6 +122,7 @@ function visitCall(
   bound: Set<string>,
   found: ExpressionReferences,
 ) {
+  found.functions.push(call.function);
   const [container, key] = call.args;
   const direct = taskAccess(e, bound);
   if (direct !== undefined) {

@@ -25,6 +25,25 @@ describe("template and condition checks", () => {
     expect(problems).toEqual([]);
   });
 
+  it("reports functions CEL does not have, and accepts those it does", () => {
+    const problems = problemsOf(
+      upstreamWorkflow([
+        echo("fan", {
+          depends_on: ["extract"],
+          for_each: "${range(0, 40)}",
+          command:
+            "echo ${item} ${string(size(tasks.extract.output.files)) + 'x'.upperAscii()}",
+          condition:
+            "tasks.extract.output.files.all(f, f.startsWith('a') ? true : f[0] == 'b') && now() > timestamp('2020-01-01T00:00:00Z')",
+        }),
+      ]),
+    );
+    expect(problems.map((p) => `${p.field}: ${p.message}`)).toEqual([
+      'config.command: CEL has no function "upperAscii" here',
+      'for_each: CEL has no function "range" here',
+    ]);
+  });
+
   it("reports tasks that are missing or not upstream", () => {
     const problems = problemsOf(
       upstreamWorkflow([

@@ -5,7 +5,7 @@ import {
   itemSchema,
   propertySchema,
 } from "./config-schema-navigation.js";
-import { parseExpression } from "./evaluate-expression.js";
+import { isKnownFunction, parseExpression } from "./evaluate-expression.js";
 import {
   type CelExpr,
   expressionReferences,
@@ -198,6 +198,11 @@ function checkReferences(
   }
   for (const name of new Set(found.future)) {
     report(field, `the variable "${name}" is not supported yet`);
+  }
+  for (const name of new Set(found.functions)) {
+    if (!isKnownFunction(name)) {
+      report(field, `CEL has no function "${name}" here`);
+    }
   }
   if (!scope.forEach) {
     for (const name of new Set(found.loop)) {
