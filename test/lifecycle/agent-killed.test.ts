@@ -14,7 +14,7 @@ import {
   killTrackedRunProcesses,
   trackRunProcesses,
 } from "../support/run-processes.js";
-import { startInline } from "../support/runs.js";
+import { firstAttemptHangs, startInline } from "../support/runs.js";
 import {
   startTestControlPlane,
   type TestControlPlane,
@@ -25,23 +25,7 @@ import { waitForRunEnd, waitForTaskState } from "../support/watch-run.js";
 /** Short, so that the killed agent's lease runs out soon. */
 const LEASE_TTL_MS = 2000;
 
-/**
- * The first attempt runs until killed; later ones finish at once and
- * say which attempt they were.
- */
-const definition = {
-  name: "agent-sigkill",
-  tasks: [
-    {
-      id: "work",
-      type: "shell",
-      command:
-        "if [ ${task.attempt} -eq 1 ]; then sleep 600; fi; " +
-        'echo "attempt=${task.attempt}" >> "$DEERFLOW_OUTPUT"',
-      retry: { max_attempts: 3, initial_delay: 0 },
-    },
-  ],
-};
+const definition = firstAttemptHangs("agent-sigkill");
 
 describe.each(testBackends())(
   "an agent killed mid-attempt on $name",

@@ -28,7 +28,7 @@ import {
   killTrackedRunProcesses,
   trackRunProcesses,
 } from "../support/run-processes.js";
-import { startInline } from "../support/runs.js";
+import { firstAttemptHangs, startInline } from "../support/runs.js";
 import {
   assignmentsIn,
   openScriptedAgent,
@@ -44,20 +44,7 @@ import { waitForRunEnd, waitForTaskState } from "../support/watch-run.js";
 /** Short, so that a superseded agent's lease runs out soon. */
 const LEASE_TTL_MS = 2000;
 
-/** Attempt 1 runs until killed; later attempts finish at once. */
-const longFirstAttempt = {
-  name: "superseded-lease",
-  tasks: [
-    {
-      id: "work",
-      type: "shell",
-      command:
-        "if [ ${task.attempt} -eq 1 ]; then sleep 600; fi; " +
-        'echo "attempt=${task.attempt}" >> "$DEERFLOW_OUTPUT"',
-      retry: { max_attempts: 3, initial_delay: 0 },
-    },
-  ],
-};
+const longFirstAttempt = firstAttemptHangs("superseded-lease");
 
 const SUPERSEDED = "session superseded by a newer session of its agent id";
 

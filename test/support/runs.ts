@@ -57,3 +57,24 @@ export async function runEventsOf(
   }
   return events;
 }
+
+/**
+ * A one-task workflow whose first attempt runs until it is killed (its
+ * agent dies, or loses its lease) and whose later attempts finish at
+ * once, each writing `attempt=N` to its output.
+ */
+export function firstAttemptHangs(name: string) {
+  return {
+    name,
+    tasks: [
+      {
+        id: "work",
+        type: "shell",
+        command:
+          "if [ ${task.attempt} -eq 1 ]; then sleep 600; fi; " +
+          'echo "attempt=${task.attempt}" >> "$DEERFLOW_OUTPUT"',
+        retry: { max_attempts: 3, initial_delay: 0 },
+      },
+    ],
+  };
+}
