@@ -41,7 +41,7 @@ export async function submitRun(
   target: string,
   options: SubmitOptions,
 ): Promise<number> {
-  const { run } = await clients.runs.startRun({
+  const { run, created } = await clients.runs.startRun({
     workflow: await runWorkflowOf(target),
     params: options.params,
     idempotencyKey: options.idempotencyKey ?? "",
@@ -53,12 +53,19 @@ export async function submitRun(
   options.onStarted?.(run.id);
   // With --json, stdout carries only the run; progress goes to stderr.
   const progress = options.json ? process.stderr : process.stdout;
+  // A run the idempotency key already named: said on stderr, so that
+  // stdout stays the run alone.
+  if (!created) {
+    process.stderr.write(
+      `run ${run.id} was started earlier with idempotency key "${options.idempotencyKey}"; not started again\n`,
+    );
+  }
   if (!options.wait) {
     if (options.json) printJson(runToJson(run));
     else process.stdout.write(`${run.id}\n`);
     return ExitCode.ok;
   }
-  progress.write(`run ${run.id} (${run.workflowName}) started\n`);
+  if (created) progress.write(`run ${run.id} (${run.workflowName}) started\n`);
   const finished = await followRun(
     clients.runs,
     run.id,

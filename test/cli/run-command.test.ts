@@ -110,6 +110,23 @@ describe("deerflow run, runs and validate against a server", () => {
     expect(result.stdout.trim()).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it("says on stderr when an idempotency key named an earlier run", async () => {
+    const path = await file(
+      "idem.yaml",
+      "name: cli-idem\ntasks:\n  - { id: a, type: shell, command: 'true' }\n",
+    );
+    const args = ["run", path, "--idempotency-key", "cli-k"];
+    const first = await runCli(args, env);
+    expect(first.code).toBe(0);
+    expect(first.stderr).not.toContain("not started again");
+    const again = await runCli(args, env);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toBe(first.stdout);
+    expect(again.stderr).toContain(
+      `run ${first.stdout.trim()} was started earlier with idempotency key "cli-k"; not started again`,
+    );
+  });
+
   it("a definition the server refuses exits 1 and lists every problem", async () => {
     const path = await file(
       "invalid.yaml",
