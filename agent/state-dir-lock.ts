@@ -11,7 +11,13 @@ import { isProcessAlive } from "../plugins/process/index.js";
  * over (see lockDir).
  */
 export async function lockStateDir(stateDir: string): Promise<DirLock> {
-  await mkdir(stateDir, { recursive: true, mode: 0o700 });
+  await mkdir(stateDir, { recursive: true, mode: 0o700 }).catch(
+    (error: unknown) => {
+      throw new Error(
+        `--state-dir ${stateDir}: cannot create it: ${(error as Error).message}`,
+      );
+    },
+  );
   return lockDir(stateDir, {
     label: "--state-dir",
     holder:
