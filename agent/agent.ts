@@ -19,7 +19,7 @@ import { drainAttempts } from "./drain-attempts.js";
 import { runHeartbeats } from "./heartbeat-loop.js";
 import { buildHello } from "./hello.js";
 import { LeaseKeeper } from "./lease-keeper.js";
-import { AGENT_ID_ENV } from "./leftover-processes.js";
+import { AGENT_ID_ENV, AGENT_PID_ENV } from "./leftover-processes.js";
 import { Outbox } from "./outbox.js";
 import type { RenderTaskConfig } from "./render-task-config.js";
 import {
@@ -274,7 +274,11 @@ export class Agent implements SessionHandler {
       // restarted agent can find what a killed one left running.
       assignment: {
         ...assignment,
-        env: { ...assignment.env, [AGENT_ID_ENV]: this.parts.id },
+        env: {
+          ...assignment.env,
+          [AGENT_ID_ENV]: this.parts.id,
+          [AGENT_PID_ENV]: String(process.pid),
+        },
       },
       plugin,
       workRoot: this.parts.options.workRoot,

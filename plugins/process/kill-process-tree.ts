@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import {
   findMarkedProcesses,
   isProcessGroupAlive,
+  type ProcessSelector,
   signalProcesses,
   signalProcessGroup,
 } from "./process-group.js";
@@ -83,29 +84,34 @@ async function waitForTreeExit(
 }
 
 /**
- * Stops every live process carrying `marker` in its environment: TERM,
- * then KILL after the grace period. Returns how many there were.
+ * Stops every live process carrying `marker` in its environment (that
+ * `select` picks, if given): TERM, then KILL after the grace period.
+ * Returns how many there were.
  */
 export async function killMarkedProcesses(
   marker: string,
-  options: { graceMs: number },
+  options: { graceMs: number; select?: ProcessSelector | undefined },
 ): Promise<number> {
-  const found = await findMarkedProcesses(marker);
+  const { select } = options;
+  const found = await findMarkedProcesses(marker, select);
   if (found.length === 0) return 0;
   signalProcesses(found, "SIGTERM");
-  if (await waitForMarkedExit(marker, options.graceMs)) return found.length;
-  signalProcesses(await findMarkedProcesses(marker), "SIGKILL");
-  await waitForMarkedExit(marker, KILL_SETTLE_MS);
+  if (await waitForMarkedExit(marker, select, options.graceMs)) {
+    return found.length;
+  }
+  signalProcesses(await findMarkedProcesses(marker, select), "SIGKILL");
+  await waitForMarkedExit(marker, select, KILL_SETTLE_MS);
   return found.length;
 }
 
 async function waitForMarkedExit(
   marker: string,
+  select: ProcessSelector | undefined,
   timeoutMs: number,
 ): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if ((await findMarkedProcesses(marker)).length === 0) return true;
+    if ((await findMarkedProcesses(marker, select)).length === 0) return true;
     const left = deadline - Date.now();
     if (left <= 0) return false;
     await sleep(Math.min(POLL_INTERVAL_MS, left));

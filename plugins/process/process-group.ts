@@ -85,13 +85,24 @@ async function readStat(pid: string): Promise<ProcStat | undefined> {
 }
 
 /**
+ * Picks, by its environment entries ("NAME=value"), which of the marked
+ * processes to take.
+ */
+export type ProcessSelector = (
+  environment: readonly string[],
+) => boolean | Promise<boolean>;
+
+/**
  * Live processes whose environment holds `marker` (one `NAME=value`
  * entry). Every process an attempt starts inherits the attempt's
  * `DEERFLOW_WORK_DIR`, also one that left its process group with
- * setsid(), so this finds what a group kill alone would miss. Linux only;
- * elsewhere it finds nothing.
+ * setsid(), so this finds what a group kill alone would miss. With
+ * `select`, only those it picks. Linux only; elsewhere it finds nothing.
  */
-export async function findMarkedProcesses(marker: string): Promise<number[]> {
+export async function findMarkedProcesses(
+  marker: string,
+  select?: ProcessSelector,
+): Promise<number[]> {
   const entries = await readProcEntries();
   if (entries === undefined) return [];
   const found: number[] = [];
@@ -103,7 +114,9 @@ export async function findMarkedProcesses(marker: string): Promise<number[]> {
     } catch {
       continue;
     }
-    if (!environ.split("\0").includes(marker)) continue;
+    const environment = environ.split("\0");
+    if (!environment.includes(marker)) continue;
+    if (select !== undefined && !(await select(environment))) continue;
     const stat = await readStat(pid);
     if (stat && stat.state !== "Z") found.push(Number(pid));
   }
