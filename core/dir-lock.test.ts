@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { isProcessAlive } from "../plugins/index.js";
@@ -28,7 +28,9 @@ describe("lockDir", () => {
 
   it("holds the directory for one owner, then frees it on release", async () => {
     const first = await lockDir(dir, options);
-    expect(await readFile(first.path, "utf8")).toBe(`${process.pid}\n`);
+    expect(await readFile(first.path, "utf8")).toBe(
+      `${process.pid}\n${hostname()}\n`,
+    );
     await expect(lockDir(dir, options)).rejects.toThrow(
       `--some-dir ${dir} is in use by process ${process.pid} (another test?)`,
     );
@@ -42,7 +44,9 @@ describe("lockDir", () => {
     const path = join(dir, DIR_LOCK_FILE);
     await writeFile(path, `${deadPid()}\n`);
     const lock = await lockDir(dir, options);
-    expect(await readFile(path, "utf8")).toBe(`${process.pid}\n`);
+    expect(await readFile(path, "utf8")).toBe(
+      `${process.pid}\n${hostname()}\n`,
+    );
     await lock.release();
   });
 
@@ -51,7 +55,9 @@ describe("lockDir", () => {
     // in the lock its killed predecessor left.
     await writeFile(join(dir, DIR_LOCK_FILE), `${process.pid}\n`);
     const lock = await lockDir(dir, options);
-    expect(await readFile(lock.path, "utf8")).toBe(`${process.pid}\n`);
+    expect(await readFile(lock.path, "utf8")).toBe(
+      `${process.pid}\n${hostname()}\n`,
+    );
     await expect(lockDir(dir, options)).rejects.toThrow(/is in use by process/);
     await lock.release();
   });
@@ -60,6 +66,27 @@ describe("lockDir", () => {
     await writeFile(join(dir, DIR_LOCK_FILE), "");
     const lock = await lockDir(dir, options);
     await lock.release();
+  });
+
+  it("never takes over a lock of another host name, even naming its own pid", async () => {
+    // Two containers on one volume are both PID 1 and cannot see each
+    // other's processes: only the host name tells them apart.
+    const path = join(dir, DIR_LOCK_FILE);
+    await writeFile(path, `${process.pid}\nanother-container\n`);
+    await expect(lockDir(dir, options)).rejects.toThrow(
+      `--some-dir ${dir} is in use by process ${process.pid} on host another-container (another test?); if that process is gone, remove ${path}`,
+    );
+    expect(await readFile(path, "utf8")).toBe(
+      `${process.pid}\nanother-container\n`,
+    );
+  });
+
+  it("leaves a lock that another host's owner took over", async () => {
+    const lock = await lockDir(dir, options);
+    const other = `${process.pid}\nanother-container\n`;
+    await writeFile(lock.path, other);
+    await lock.release();
+    expect(await readFile(lock.path, "utf8")).toBe(other);
   });
 
   it("leaves a lock that another owner took over", async () => {

@@ -1,4 +1,5 @@
 import { link, readFile, unlink, writeFile } from "node:fs/promises";
+import { hostname } from "node:os";
 import { join } from "node:path";
 
 /** The lock file's name inside a locked directory. */
@@ -27,9 +28,15 @@ export class DirInUseError extends Error {
     readonly dir: string,
     readonly pid: number,
     options: Pick<DirLockOptions, "label" | "holder">,
+    /** Set when the owner is on another host (or container). */
+    readonly host?: string,
   ) {
     super(
-      `${options.label} ${dir} is in use by process ${pid} (${options.holder})`,
+      host === undefined
+        ? `${options.label} ${dir} is in use by process ${pid} (${options.holder})`
+        : `${options.label} ${dir} is in use by process ${pid} on host ${host} ` +
+            `(${options.holder}); if that process is gone, remove ` +
+            `${join(dir, DIR_LOCK_FILE)}`,
     );
   }
 }
@@ -49,12 +56,15 @@ const ATTEMPTS = 5;
  * dir (PGlite has no lock of its own, and two processes on one directory
  * each overwrite what the other wrote), an agent's state dir (two agents
  * on one would share one agent id). The lock is a file holding the
- * owner's pid, created atomically; a lock whose pid is no longer alive (a
- * crashed or SIGKILLed owner) is taken over, and so is one naming this
- * process's own pid (in a container every restart is PID 1).
+ * owner's pid and host name, created atomically. A lock of this host is
+ * taken over when its pid is no longer alive (a crashed or SIGKILLed
+ * owner), or when it names this process's own pid without this process
+ * holding it (an earlier life: in a container every restart is PID 1,
+ * and the container keeps its host name). A lock of another host name is
+ * never taken over: its pid cannot be checked from here (two containers
+ * on one volume are both PID 1), so the error says which file to remove.
  *
- * Limits, plainly: the pid is checked on this host only, so a directory
- * shared over a network file system is not protected; a crashed owner's
+ * Limits, plainly: a crashed owner's
  * pid reused by an unrelated process reads as alive (the message names
  * the pid, and removing the file frees the directory); and two processes
  * taking over the same stale lock at the same instant could both win.
@@ -81,16 +91,15 @@ export async function lockDir(
     }
     const owner = await readOwner(path);
     if (owner === "gone") continue;
-    // A lock naming this process that it does not hold was left by an
-    // earlier life with the same pid: a container's PID 1 restarted on
-    // a kept volume.
-    const earlierLife = owner === process.pid && !heldHere.has(path);
-    if (
-      owner !== "unreadable" &&
-      !earlierLife &&
-      (await options.isAlive(owner))
-    ) {
-      throw new DirInUseError(dir, owner, options);
+    if (owner !== "unreadable") {
+      const { pid, host } = owner;
+      if (host !== undefined && host !== hostname()) {
+        throw new DirInUseError(dir, pid, options, host);
+      }
+      const earlierLife = pid === process.pid && !heldHere.has(path);
+      if (!earlierLife && (await options.isAlive(pid))) {
+        throw new DirInUseError(dir, pid, options);
+      }
     }
     // The owner died without removing its lock: take the directory over.
     await unlinkIfPresent(path);
@@ -108,11 +117,12 @@ export async function lockDir(
  */
 async function createLockFile(path: string): Promise<boolean> {
   const draft = `${path}.${process.pid}`;
-  await writeFile(draft, `${process.pid}\n`, { flag: "wx" }).catch(
+  const text = `${process.pid}\n${hostname()}\n`;
+  await writeFile(draft, text, { flag: "wx" }).catch(
     async (error: NodeJS.ErrnoException) => {
       // Left by this pid in an earlier life: it is ours to replace.
       if (error.code !== "EEXIST") throw error;
-      await writeFile(draft, `${process.pid}\n`);
+      await writeFile(draft, text);
     },
   );
   try {
@@ -126,9 +136,15 @@ async function createLockFile(path: string): Promise<boolean> {
   }
 }
 
+/** The lock's owner: its pid, and its host name (absent in old locks). */
+interface LockOwner {
+  pid: number;
+  host?: string;
+}
+
 async function readOwner(
   path: string,
-): Promise<number | "gone" | "unreadable"> {
+): Promise<LockOwner | "gone" | "unreadable"> {
   let text: string;
   try {
     text = await readFile(path, "utf8");
@@ -136,13 +152,23 @@ async function readOwner(
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return "gone";
     throw error;
   }
-  const pid = Number(text.trim());
-  return Number.isInteger(pid) && pid > 0 ? pid : "unreadable";
+  const [first, second] = text.split("\n");
+  const pid = Number(first?.trim());
+  if (!Number.isInteger(pid) || pid <= 0) return "unreadable";
+  const host = second?.trim();
+  return host ? { pid, host } : { pid };
 }
 
 async function releaseLockFile(path: string): Promise<void> {
   // A lock taken over after this process was thought dead is not ours.
-  if ((await readOwner(path)) === process.pid) await unlinkIfPresent(path);
+  const owner = await readOwner(path);
+  if (
+    typeof owner === "object" &&
+    owner.pid === process.pid &&
+    (owner.host === undefined || owner.host === hostname())
+  ) {
+    await unlinkIfPresent(path);
+  }
 }
 
 async function unlinkIfPresent(path: string): Promise<void> {

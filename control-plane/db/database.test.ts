@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -50,7 +51,9 @@ describe("openDatabase on a PGlite data dir", () => {
     const lockPath = join(created.dataDir, DIR_LOCK_FILE);
     await writeFile(lockPath, `${pid}\n`);
     const database = await open();
-    expect(await readFile(lockPath, "utf8")).toBe(`${process.pid}\n`);
+    expect(await readFile(lockPath, "utf8")).toBe(
+      `${process.pid}\n${hostname()}\n`,
+    );
     await database.close();
     opened.splice(opened.indexOf(database), 1);
     await expect(readFile(lockPath)).rejects.toThrow(/ENOENT/);

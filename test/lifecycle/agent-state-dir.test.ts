@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DIR_LOCK_FILE } from "../../core/index.js";
@@ -66,7 +67,9 @@ describe.each(embedded)("one agent per --state-dir on $name", (backend) => {
     const killed = await spawnAgent({ serverUrl: cp.url, name: "killed" });
     await waitForAgents(cp.clients, ["killed"]);
     const lock = join(killed.stateDir, DIR_LOCK_FILE);
-    expect(await readFile(lock, "utf8")).toBe(`${killed.child.pid}\n`);
+    expect(await readFile(lock, "utf8")).toBe(
+      `${killed.child.pid}\n${hostname()}\n`,
+    );
     killed.kill("SIGKILL");
     expect(await killed.exited).toBe("SIGKILL");
 
@@ -76,7 +79,9 @@ describe.each(embedded)("one agent per --state-dir on $name", (backend) => {
       stateDir: killed.stateDir,
     });
     await waitForAgents(cp.clients, ["restarted"]);
-    expect(await readFile(lock, "utf8")).toBe(`${restarted.child.pid}\n`);
+    expect(await readFile(lock, "utf8")).toBe(
+      `${restarted.child.pid}\n${hostname()}\n`,
+    );
     const { agents } = await cp.clients.agents.listAgents({
       includeDisconnected: true,
     });
