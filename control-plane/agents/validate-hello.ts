@@ -5,6 +5,7 @@ import { LABEL_KEY, MAX_AGENT_SLOTS as MAX_SLOTS } from "../../core/index.js";
 import type { Hello } from "../../gen/deerflow/v1/agent_pb.js";
 import { ResourcesSchema } from "../../gen/deerflow/v1/common_pb.js";
 import type { JsonObject } from "../../plugin-sdk/index.js";
+import { findNul, NUL_MESSAGE } from "../../workflow/index.js";
 import type { LeaseRef } from "../leases/acknowledge-lease.js";
 import type { AgentProfile } from "./register-agent.js";
 
@@ -34,6 +35,17 @@ export function validateHello(hello: Hello): {
   ]) {
     if (!LABEL_KEY.test(key))
       problems.push(`hello.labels.${key}: not a valid label key`);
+  }
+  // PostgreSQL stores no NUL: refused here, naming where, rather than
+  // failing the agent's registration as an internal error.
+  for (const [field, value] of [
+    ["name", hello.name],
+    ["version", hello.version],
+    ["labels", hello.labels],
+    ["detected_labels", hello.detectedLabels],
+  ] as const) {
+    const at = findNul(value);
+    if (at !== undefined) problems.push(`hello.${field}${at}: ${NUL_MESSAGE}`);
   }
   for (const [key, value] of Object.entries(hello.labels)) {
     const detected = hello.detectedLabels[key];

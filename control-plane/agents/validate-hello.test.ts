@@ -1,0 +1,47 @@
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { describe, expect, it } from "vitest";
+import { HelloSchema } from "../../gen/deerflow/v1/agent_pb.js";
+import { validateHello } from "./validate-hello.js";
+
+function hello(fields: Parameters<typeof create<typeof HelloSchema>>[1]) {
+  return create(HelloSchema, {
+    name: "gpu-1",
+    version: "1.0.0",
+    slots: 2,
+    taskTypes: [{ type: "shell" }],
+    ...fields,
+  });
+}
+
+function refusal(fields: Parameters<typeof hello>[0]): ConnectError {
+  try {
+    validateHello(hello(fields));
+  } catch (error) {
+    if (error instanceof ConnectError) return error;
+    throw error;
+  }
+  throw new Error("the hello was accepted");
+}
+
+describe("validateHello", () => {
+  it("takes a well-formed hello as the agent's profile", () => {
+    const { profile } = validateHello(hello({ labels: { zone: "a" } }));
+    expect(profile).toMatchObject({ name: "gpu-1", slots: 2 });
+    expect(profile.labels).toEqual({ zone: "a" });
+  });
+
+  it("refuses a NUL in a name or label, naming where, with every problem", () => {
+    const error = refusal({
+      name: "gpu\u00001",
+      labels: { zone: "a\u0000b" },
+      slots: 0,
+    });
+    expect(error.code).toBe(Code.InvalidArgument);
+    expect(error.rawMessage).toContain("hello.slots: must be 1..10000, got 0");
+    expect(error.rawMessage).toContain("hello.name: holds a NUL character");
+    expect(error.rawMessage).toContain(
+      "hello.labels.zone: holds a NUL character",
+    );
+  });
+});
