@@ -1,11 +1,14 @@
-import { randomUUID } from "node:crypto";
-import { inArray, sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import type { JsonObject, JsonValue } from "../../plugin-sdk/index.js";
 import { referencedTasks } from "../../workflow/index.js";
-import { type Db, rowsOf, runs } from "../db/index.js";
+import { type Db, rowsOf } from "../db/index.js";
 import { appendRunEventsFrom } from "../events/append-run-events.js";
 import { scopedTaskId } from "../scheduler/task-groups.js";
-import { loadFacts, templateContext } from "../scheduler/template-facts.js";
+import {
+  loadFacts,
+  type TaskFacts,
+  templateContext,
+} from "../scheduler/template-facts.js";
 import { affinityHolds } from "./affinity-holds.js";
 
 /** The agent a claim is made for: what it provides and how it is labelled. */
@@ -66,13 +69,20 @@ export interface Claim {
   queueEmpty: boolean;
 }
 
-interface ClaimedRow {
+/** A task assigned by a claim, with its lease and what its run tells templates. */
+interface GrantedRow {
+  lease_id: string;
   run_id: string;
   task_id: string;
   type: string;
   spec: JsonObject;
-  attempt_count: number;
+  attempt: number;
   fencing_token: number | string;
+  ttl_ms: number;
+  workflow_name: string;
+  params: JsonObject;
+  /** The run's start in milliseconds since the epoch, or null. */
+  started_at_ms: number | string | null;
 }
 
 /**
@@ -83,6 +93,11 @@ interface ClaimedRow {
  * rows; `node_selector <@ labels` matches selectors, and
  * {@link affinityHolds} affinity, in the index scan, so a claim never
  * locks a task the agent cannot run.
+ *
+ * Tasks of runs without a `concurrency` are assigned, leased and
+ * recorded by the statement that finds them: one round trip for the
+ * whole claim. Tasks of runs with one come back as candidates, and are
+ * assigned by a second statement once their runs' room is counted.
  */
 export async function claimTasks(
   tx: Db,
@@ -96,9 +111,7 @@ export async function claimTasks(
       queueEmpty: false,
     };
   }
-  // The planner's settings and the candidates, and one more row (null
-  // ids) when the queue holds nothing but them: then every agent's claim
-  // would come back empty. One round trip; the settings apply first.
+  // The planner's settings, then the claim; the settings apply first.
   const [, read] = await Promise.all([
     readQueueInIndexOrder(tx),
     tx.execute(sql`
@@ -128,57 +141,134 @@ export async function claimTasks(
         ORDER BY priority DESC NULLS LAST, queued_at, run_id, task_id
         LIMIT ${options.limit}
         FOR UPDATE SKIP LOCKED
-      )
-      SELECT run_id, task_id, concurrency FROM fit
+      ),
+      ${assignAndLease(
+        agent.agentId,
+        sql`SELECT run_id, task_id FROM fit WHERE concurrency IS NULL`,
+        options,
+      )}
+      SELECT 'granted' AS kind, granted_rows.*, NULL::int AS concurrency
+      FROM granted_rows
       UNION ALL
-      SELECT NULL, NULL, NULL
-      -- Asked only of a claim that found fewer than it could take.
+      SELECT 'candidate', NULL, run_id, task_id,
+        NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, concurrency
+      FROM fit WHERE concurrency IS NOT NULL
+      UNION ALL
+      -- One more row when the queue holds nothing but what this claim
+      -- found: then every agent's claim would come back empty. Asked
+      -- only of a claim that found fewer than it could take.
+      SELECT 'dry', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+        NULL, NULL, NULL
       WHERE (SELECT count(*) FROM fit) < ${options.limit} AND NOT EXISTS (
         SELECT 1 FROM tasks q
         WHERE q.state = 'QUEUED' AND NOT EXISTS (
           SELECT 1 FROM fit
           WHERE fit.run_id = q.run_id AND fit.task_id = q.task_id))`),
   ]);
-  const found = rowsOf<Candidate | Sentinel>(read);
-  const candidates = found.filter((c): c is Candidate => c.run_id !== null);
-  const onlyCandidates = candidates.length < found.length;
-  const picked = await withinRunConcurrency(tx, candidates);
-  const ranDry =
-    candidates.length < options.limit && picked.length === candidates.length;
-  const queueEmpty = onlyCandidates && picked.length === candidates.length;
-  if (picked.length === 0) return { assignments: [], ranDry, queueEmpty };
-  const rows = rowsOf<ClaimedRow>(
-    await tx.execute(sql`
-      WITH picked AS (
-        SELECT * FROM unnest(
-          ${sql.param(picked.map((c) => c.run_id))}::uuid[],
-          ${sql.param(picked.map((c) => c.task_id))}::text[]
-        ) AS p(run_id, task_id)
-      )
+  const rows = rowsOf<ClaimRow>(read);
+  const granted: GrantedRow[] = rows.filter((r) => r.kind === "granted");
+  const limited = rows.filter((r) => r.kind === "candidate") as Candidate[];
+  const found = granted.length + limited.length;
+  const picked = await withinRunConcurrency(tx, limited);
+  if (picked.length > 0) {
+    granted.push(...(await assignPicked(tx, agent.agentId, picked, options)));
+  }
+  const allTaken = picked.length === limited.length;
+  const ranDry = found < options.limit && allTaken;
+  const queueEmpty = rows.some((r) => r.kind === "dry") && allTaken;
+  return {
+    assignments: await buildAssignments(tx, granted, options.now),
+    ranDry,
+    queueEmpty,
+  };
+}
+
+type ClaimRow =
+  | ({ kind: "granted" } & GrantedRow)
+  | ({ kind: "candidate" } & Candidate)
+  | { kind: "dry" };
+
+/**
+ * WITH items that assign the tasks `source` selects (run_id, task_id) to
+ * the agent, grant a lease on each, record its attempt and an ASSIGNED
+ * event, and end with `granted_rows`: one {@link GrantedRow} per task.
+ * The tasks must be QUEUED and locked by this transaction.
+ */
+function assignAndLease(agentId: string, source: SQL, options: ClaimOptions) {
+  const at = sql`${options.now.toISOString()}::timestamptz`;
+  return sql`
+    assigned AS (
       UPDATE tasks t
       SET state = 'ASSIGNED',
           attempt_count = t.attempt_count + 1,
           fencing_token = t.fencing_token + 1,
-          agent_id = ${agent.agentId},
+          agent_id = ${agentId},
           error = ''
-      FROM picked
-      WHERE t.run_id = picked.run_id AND t.task_id = picked.task_id
+      FROM (${source}) AS chosen
+      WHERE t.run_id = chosen.run_id AND t.task_id = chosen.task_id
       RETURNING t.run_id, t.task_id, t.type, t.spec, t.attempt_count,
-        t.fencing_token`),
+        t.fencing_token
+    ),
+    granted AS MATERIALIZED (
+      SELECT gen_random_uuid() AS lease_id, run_id, task_id, type, spec,
+        attempt_count AS attempt, fencing_token,
+        -- A keep_running task's lease lives for its lost_after.
+        CASE WHEN spec->>'on_agent_disconnect' = 'keep_running'
+            AND jsonb_typeof(spec->'lost_after') = 'number'
+          THEN round((spec->>'lost_after')::numeric * 1000)::int
+          ELSE ${options.leaseTtlMs}::int
+        END AS ttl_ms
+      FROM assigned
+    ),
+    leased AS (
+      INSERT INTO leases (id, run_id, task_id, attempt, agent_id,
+        fencing_token, state, ttl_ms, granted_at, ack_deadline_at, expires_at)
+      SELECT lease_id, run_id, task_id, attempt, ${agentId}, fencing_token,
+        'GRANTED', ttl_ms, ${at},
+        ${at} + ${options.ackDeadlineMs} * interval '1 millisecond',
+        ${at} + ttl_ms * interval '1 millisecond'
+      FROM granted
+    ),
+    attempted AS (
+      INSERT INTO attempts (run_id, task_id, number, lease_id, fencing_token,
+        agent_id, assigned_at)
+      SELECT run_id, task_id, attempt, lease_id, fencing_token, ${agentId},
+        ${at}
+      FROM granted
+    ),
+    ${appendRunEventsFrom(sql`
+      SELECT run_id, task_id, 'ASSIGNED', attempt, ${agentId}, ''
+      FROM granted`)},
+    granted_rows AS (
+      SELECT g.lease_id, g.run_id, g.task_id, g.type, g.spec, g.attempt,
+        g.fencing_token, g.ttl_ms, r.workflow_name, r.params,
+        extract(epoch FROM r.started_at) * 1000 AS started_at_ms
+      FROM granted g
+      JOIN runs r ON r.id = g.run_id
+      -- Read, so that the events' notifications are sent.
+      WHERE (SELECT notified FROM events_notified) IS NOT NULL
+    )`;
+}
+
+/** Assigns and leases candidates kept within their runs' concurrency. */
+async function assignPicked(
+  tx: Db,
+  agentId: string,
+  picked: readonly Candidate[],
+  options: ClaimOptions,
+): Promise<GrantedRow[]> {
+  return rowsOf<GrantedRow>(
+    await tx.execute(sql`
+      WITH ${assignAndLease(
+        agentId,
+        sql`SELECT * FROM unnest(
+          ${sql.param(picked.map((c) => c.run_id))}::uuid[],
+          ${sql.param(picked.map((c) => c.task_id))}::text[]
+        ) AS p(run_id, task_id)`,
+        options,
+      )}
+      SELECT * FROM granted_rows`),
   );
-  if (rows.length === 0) return { assignments: [], ranDry, queueEmpty };
-  const granted = rows.map((row) => ({
-    row,
-    leaseId: randomUUID(),
-    fencingToken: Number(row.fencing_token),
-    ttlMs: leaseTtlFor(row.spec, options.leaseTtlMs),
-  }));
-  // Independent of each other: sent together, one round trip.
-  const [, assignments] = await Promise.all([
-    recordLeases(tx, agent.agentId, granted, options),
-    buildAssignments(tx, granted, options.now),
-  ]);
-  return { assignments, ranDry, queueEmpty };
 }
 
 /**
@@ -200,13 +290,6 @@ interface Candidate {
   task_id: string;
   /** The run's `concurrency`, or null without one. */
   concurrency: number | null;
-}
-
-/** The candidates query's last row when nothing else is queued. */
-interface Sentinel {
-  run_id: null;
-  task_id: null;
-  concurrency: null;
 }
 
 /**
@@ -253,149 +336,81 @@ async function withinRunConcurrency(
   });
 }
 
-interface Granted {
-  row: ClaimedRow;
-  leaseId: string;
-  fencingToken: number;
-  ttlMs: number;
-}
-
 /**
- * A lease lives for the server's TTL, or for the task's lost_after when it
- * keeps running through a lost connection.
+ * Adds to each lease the values its templates read: the run's came with
+ * the claim; other tasks' states and outputs are read only when a
+ * template names them.
  */
-function leaseTtlFor(spec: JsonObject, serverTtlMs: number): number {
-  if (spec.on_agent_disconnect === "keep_running") {
-    const lostAfter = spec.lost_after;
-    if (typeof lostAfter === "number") return Math.round(lostAfter * 1000);
-  }
-  return serverTtlMs;
-}
-
-/**
- * Stores the granted leases, their attempts and an ASSIGNED event each,
- * in one statement.
- */
-async function recordLeases(
-  tx: Db,
-  agentId: string,
-  granted: readonly Granted[],
-  options: ClaimOptions,
-): Promise<void> {
-  const at = options.now.toISOString();
-  await tx.execute(sql`
-    WITH granted AS (
-      SELECT * FROM unnest(
-        ${sql.param(granted.map((g) => g.leaseId))}::uuid[],
-        ${sql.param(granted.map((g) => g.row.run_id))}::uuid[],
-        ${sql.param(granted.map((g) => g.row.task_id))}::text[],
-        ${sql.param(granted.map((g) => g.row.attempt_count))}::int[],
-        ${sql.param(granted.map((g) => g.fencingToken))}::bigint[],
-        ${sql.param(granted.map((g) => g.ttlMs))}::int[]
-      ) AS g(lease_id, run_id, task_id, attempt, fencing_token, ttl_ms)
-    ),
-    leased AS (
-      INSERT INTO leases (id, run_id, task_id, attempt, agent_id,
-        fencing_token, state, ttl_ms, granted_at, ack_deadline_at, expires_at)
-      SELECT lease_id, run_id, task_id, attempt, ${agentId}, fencing_token,
-        'GRANTED', ttl_ms, ${at}::timestamptz,
-        ${at}::timestamptz + ${options.ackDeadlineMs} * interval '1 millisecond',
-        ${at}::timestamptz + ttl_ms * interval '1 millisecond'
-      FROM granted
-    ),
-    attempted AS (
-      INSERT INTO attempts (run_id, task_id, number, lease_id, fencing_token,
-        agent_id, assigned_at)
-      SELECT run_id, task_id, attempt, lease_id, fencing_token, ${agentId},
-        ${at}::timestamptz
-      FROM granted
-    ),
-    ${appendRunEventsFrom(sql`
-      SELECT run_id, task_id, 'ASSIGNED', attempt, ${agentId}, ''
-      FROM granted`)}
-    SELECT notified FROM events_notified`);
-}
-
-/** Adds to each lease the values its templates read. */
 async function buildAssignments(
   tx: Db,
-  granted: readonly Granted[],
+  granted: readonly GrantedRow[],
   now: Date,
 ): Promise<ClaimedAssignment[]> {
-  const runIds = [...new Set(granted.map((g) => g.row.run_id))];
   const reads = new Map(
     granted.map((g) => {
       const local = templateReads(configOf(g));
-      const ids = [...local].map((id) => scopedTaskId(g.row.spec, id));
-      return [g, new Set(ids)] as const;
+      const ids = [...local].map((id) => scopedTaskId(g.spec, id));
+      return [g, ids] as const;
     }),
   );
-  const [runRows, factsByRun] = await Promise.all([
-    tx
-      .select({
-        id: runs.id,
-        workflowName: runs.workflowName,
-        params: runs.params,
-        startedAt: runs.startedAt,
-      })
-      .from(runs)
-      .where(inArray(runs.id, runIds)),
-    loadFactsByRun(tx, granted, reads),
-  ]);
-  const runById = new Map(runRows.map((r) => [r.id, r]));
-  const result: ClaimedAssignment[] = [];
-  for (const g of granted) {
-    const run = runById.get(g.row.run_id);
-    if (!run) continue;
-    const spec = g.row.spec;
-    const config = configOf(g);
-    const runFacts = factsByRun.get(run.id) ?? new Map();
-    const own = [...(reads.get(g) ?? [])].flatMap((id) => {
-      const fact = runFacts.get(id);
+  const factsByRun = await loadFactsByRun(tx, reads);
+  return granted.map((g) => {
+    const { spec } = g;
+    const runFacts = factsByRun.get(g.run_id);
+    const own = (reads.get(g) ?? []).flatMap((id) => {
+      const fact = runFacts?.get(id);
       return fact ? [[id, fact] as const] : [];
     });
+    const startedAt = g.started_at_ms === null ? null : Number(g.started_at_ms);
     const context = templateContext(
-      run,
-      g.row.task_id,
-      g.row.attempt_count,
+      {
+        id: g.run_id,
+        workflowName: g.workflow_name,
+        params: g.params,
+        startedAt: startedAt === null ? null : new Date(startedAt),
+      },
+      g.task_id,
+      g.attempt,
       new Map(own),
       now,
       { spec },
     );
-    result.push({
-      leaseId: g.leaseId,
-      fencingToken: g.fencingToken,
-      runId: g.row.run_id,
-      taskId: g.row.task_id,
-      attempt: g.row.attempt_count,
-      type: g.row.type,
-      config,
+    return {
+      leaseId: g.lease_id,
+      fencingToken: Number(g.fencing_token),
+      runId: g.run_id,
+      taskId: g.task_id,
+      attempt: g.attempt,
+      type: g.type,
+      config: configOf(g),
       context: context as unknown as JsonObject,
       env: (spec.env ?? {}) as Record<string, string>,
       timeoutMs: typeof spec.timeout === "number" ? spec.timeout * 1000 : 0,
       onAgentDisconnect: String(spec.on_agent_disconnect ?? "kill"),
-      leaseTtlMs: g.ttlMs,
+      leaseTtlMs: g.ttl_ms,
       secretsBlock: spec.secrets as JsonObject | undefined,
-    });
-  }
-  return result;
+    };
+  });
 }
 
-function configOf(g: Granted): JsonObject {
-  return (g.row.spec.config ?? {}) as JsonObject;
+function configOf(g: GrantedRow): JsonObject {
+  return (g.spec.config ?? {}) as JsonObject;
 }
 
-/** What the claimed tasks' templates read: one query per run, pipelined. */
+/**
+ * What the claimed tasks' templates read: one query per run that has
+ * any, pipelined; none at all when no template names another task.
+ */
 async function loadFactsByRun(
   tx: Db,
-  granted: readonly Granted[],
-  reads: ReadonlyMap<Granted, Set<string>>,
-) {
+  reads: ReadonlyMap<GrantedRow, readonly string[]>,
+): Promise<Map<string, Map<string, TaskFacts>>> {
   const idsByRun = new Map<string, Set<string>>();
-  for (const g of granted) {
-    const ids = idsByRun.get(g.row.run_id) ?? new Set<string>();
-    for (const id of reads.get(g) ?? []) ids.add(id);
-    idsByRun.set(g.row.run_id, ids);
+  for (const [g, ids] of reads) {
+    if (ids.length === 0) continue;
+    const wanted = idsByRun.get(g.run_id) ?? new Set<string>();
+    for (const id of ids) wanted.add(id);
+    idsByRun.set(g.run_id, wanted);
   }
   const wanted = [...idsByRun];
   const facts = await Promise.all(
