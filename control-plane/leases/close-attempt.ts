@@ -7,6 +7,7 @@ import {
   notifyTaskQueued,
 } from "../events/append-run-events.js";
 import { advanceRun } from "../scheduler/advance-run.js";
+import { Pipelined } from "../scheduler/pipelined.js";
 import {
   type AttemptFailure,
   decideRetry,
@@ -195,7 +196,11 @@ export async function closeSucceeded(
   const json = (value: JsonObject | undefined) =>
     value === undefined ? null : JSON.stringify(value);
   const time = (value: Date | undefined) => value?.toISOString() ?? null;
-  await tx.execute(sql`
+  // Sent without waiting: the runs' advances read after it, in order, and
+  // their first round trip carries it.
+  const closing = new Pipelined();
+  closing.send(
+    tx.execute(sql`
     WITH done AS (
       SELECT * FROM unnest(
         ${sql.param(done.map((d) => d.lease.id))}::uuid[],
@@ -241,16 +246,19 @@ export async function closeSucceeded(
         SELECT run_id, task_id, 'SUCCESS', attempt, agent_id, 1 FROM done
       ) AS e
       ORDER BY k`)}
-    SELECT notified FROM events_notified`);
+    SELECT notified FROM events_notified`),
+  );
   const ended = new Map<string, string[]>();
   for (const { lease } of done) {
     const taskIds = ended.get(lease.runId) ?? [];
     taskIds.push(lease.taskId);
     ended.set(lease.runId, taskIds);
   }
-  for (const runId of [...ended.keys()].sort()) {
-    await advanceRun(tx, runId, ended.get(runId) ?? [], now);
-  }
+  await closing.around(async () => {
+    for (const runId of [...ended.keys()].sort()) {
+      await advanceRun(tx, runId, ended.get(runId) ?? [], now);
+    }
+  });
 }
 
 type NextState =

@@ -7,6 +7,7 @@ import {
   notifyTaskQueued,
   type RunEventInput,
 } from "../events/append-run-events.js";
+import { Pipelined } from "./pipelined.js";
 import {
   isTerminalTaskState,
   type RunStateName,
@@ -81,70 +82,77 @@ export async function advanceRun(
   ]);
   if (!run || run.state === "CANCELLED") return { queued: 0 };
   const events: RunEventInput[] = [];
-  // Tasks the caller queued already (a run's start stores its ready tasks
-  // QUEUED), counted so the run becomes RUNNING and dispatchers wake.
-  let queued = options.queued ?? 0;
-  let frontier: readonly string[] | "start" = changed;
-  let prefetched = firstCandidates;
-  while (frontier === "start" || frontier.length > 0) {
-    let candidates: Candidate[];
-    let groupsDone: string[] = [];
-    if (prefetched !== undefined) {
-      candidates = prefetched;
-      prefetched = undefined;
-    } else {
-      // Groups whose last child just ended end too, and count as changed.
-      groupsDone =
-        frontier === "start"
-          ? []
-          : await finishGroups(tx, runId, frontier, now, events);
-      candidates = await loadCandidates(
-        tx,
-        runId,
-        frontier === "start" ? frontier : [...frontier, ...groupsDone],
-      );
-    }
-    const moves = await decide(tx, run, candidates, now);
-    await applyMoves(tx, runId, moves, now);
-    for (const [taskId, move] of moves) {
-      events.push({ runId, taskId, state: move.state, error: move.error });
-      for (const child of move.children ?? []) {
-        events.push({ runId, taskId: child.id, state: "QUEUED" });
+  // Writes go out without waiting for their answers: statements of one
+  // transaction run in the order they are sent, so a later read sees
+  // them, and the last round trip collects their answers.
+  const writes = new Pipelined();
+  return writes.around(async () => {
+    // Tasks the caller queued already (a run's start stores its ready tasks
+    // QUEUED), counted so the run becomes RUNNING and dispatchers wake.
+    let queued = options.queued ?? 0;
+    let frontier: readonly string[] | "start" = changed;
+    let prefetched = firstCandidates;
+    while (frontier === "start" || frontier.length > 0) {
+      let frontierRead: FrontierRead;
+      let groupsDone: string[] = [];
+      if (prefetched !== undefined) {
+        frontierRead = prefetched;
+        prefetched = undefined;
+      } else {
+        // Groups whose last child just ended end too, and count as changed.
+        groupsDone =
+          frontier === "start"
+            ? []
+            : await finishGroups(tx, runId, frontier, now, events);
+        frontierRead = await loadCandidates(
+          tx,
+          runId,
+          frontier === "start" ? frontier : [...frontier, ...groupsDone],
+        );
       }
+      const moves = await decide(tx, run, frontierRead, now);
+      await applyMoves(tx, runId, moves, now, writes);
+      for (const [taskId, move] of moves) {
+        events.push({ runId, taskId, state: move.state, error: move.error });
+        for (const child of move.children ?? []) {
+          events.push({ runId, taskId: child.id, state: "QUEUED" });
+        }
+      }
+      for (const move of moves.values()) {
+        if (move.state === "QUEUED") queued += 1;
+        queued += move.children?.length ?? 0;
+      }
+      frontier = [
+        ...[...moves]
+          .filter(([, m]) => isTerminalTaskState(m.state))
+          .map(([id]) => id),
+        ...groupsDone,
+      ];
     }
-    for (const move of moves.values()) {
-      if (move.state === "QUEUED") queued += 1;
-      queued += move.children?.length ?? 0;
+    const outcome: AdvanceOutcome = { queued };
+    if (queued > 0 && run.state === "PENDING") {
+      writes.send(
+        tx
+          .update(runs)
+          .set({ state: "RUNNING", startedAt: now })
+          .where(eq(runs.id, runId)),
+      );
+      events.push({ runId, state: "RUNNING" });
     }
-    frontier = [
-      ...[...moves]
-        .filter(([, m]) => isTerminalTaskState(m.state))
-        .map(([id]) => id),
-      ...groupsDone,
-    ];
-  }
-  const outcome: AdvanceOutcome = { queued };
-  if (queued > 0 && run.state === "PENDING") {
-    await tx
-      .update(runs)
-      .set({ state: "RUNNING", startedAt: now })
-      .where(eq(runs.id, runId));
-    events.push({ runId, state: "RUNNING" });
-  }
-  // A task queued here is open, so the run goes on: no need to ask.
-  const finished = queued > 0 ? undefined : await finishIfDone(tx, runId, now);
-  if (finished) {
-    events.push({ runId, state: finished.state, error: finished.error });
-    outcome.finished = finished.state;
-  }
-  // A run at its concurrency holds queued tasks back from claims: a task
-  // of it that ended made room for one, as good as a newly queued task.
-  const madeRoom = run.concurrency !== null && changed !== "start";
-  await Promise.all([
-    appendRunEvents(tx, events),
-    queued > 0 || madeRoom ? notifyTaskQueued(tx) : undefined,
-  ]);
-  return outcome;
+    // A task queued here is open, so the run goes on: no need to ask.
+    const finished =
+      queued > 0 ? undefined : await finishIfDone(tx, runId, now);
+    if (finished) {
+      events.push({ runId, state: finished.state, error: finished.error });
+      outcome.finished = finished.state;
+    }
+    // A run at its concurrency holds queued tasks back from claims: a task
+    // of it that ended made room for one, as good as a newly queued task.
+    const madeRoom = run.concurrency !== null && changed !== "start";
+    writes.send(appendRunEvents(tx, events));
+    if (queued > 0 || madeRoom) writes.send(notifyTaskQueued(tx));
+    return outcome;
+  });
 }
 
 async function lockRun(tx: Db, runId: string): Promise<LockedRun | undefined> {
@@ -163,23 +171,74 @@ async function lockRun(tx: Db, runId: string): Promise<LockedRun | undefined> {
   return run;
 }
 
+/** A frontier's candidates, and the facts of the tasks they depend on. */
+interface FrontierRead {
+  candidates: Candidate[];
+  facts: Map<string, TaskFacts>;
+}
+
+/**
+ * The CREATED tasks downstream of `frontier` (every CREATED task at the
+ * run's start), and the states and outputs of every task they depend
+ * on: one statement, where reading the facts after the candidates would
+ * be a second round trip.
+ */
 async function loadCandidates(
   tx: Db,
   runId: string,
   frontier: readonly string[] | "start",
-): Promise<Candidate[]> {
+): Promise<FrontierRead> {
   const downstream =
     frontier === "start"
-      ? sql`true`
-      : sql`${tasks.dependsOn} && ${sql.param([...frontier])}::text[]`;
-  return tx
-    .select({
-      taskId: tasks.taskId,
-      dependsOn: tasks.dependsOn,
-      spec: tasks.spec,
-    })
-    .from(tasks)
-    .where(and(eq(tasks.runId, runId), eq(tasks.state, "CREATED"), downstream));
+      ? sql``
+      : sql`AND depends_on && ${sql.param([...frontier])}::text[]`;
+  const rows = rowsOf<FrontierRow>(
+    await tx.execute(sql`
+      WITH candidates AS MATERIALIZED (
+        SELECT task_id, depends_on, spec FROM tasks
+        WHERE run_id = ${runId} AND state = 'CREATED' ${downstream}
+      )
+      SELECT true AS candidate, task_id, depends_on, spec,
+        NULL AS state, NULL::jsonb AS output, NULL::int AS exit_code,
+        NULL::int AS attempt_count
+      FROM candidates
+      UNION ALL
+      SELECT false, task_id, NULL, NULL, state, output, exit_code,
+        attempt_count
+      FROM tasks
+      WHERE run_id = ${runId} AND task_id IN (
+        SELECT unnest(depends_on) FROM candidates)`),
+  );
+  const read: FrontierRead = { candidates: [], facts: new Map() };
+  for (const row of rows) {
+    if (row.candidate) {
+      read.candidates.push({
+        taskId: row.task_id,
+        dependsOn: row.depends_on ?? [],
+        spec: row.spec ?? {},
+      });
+    } else {
+      read.facts.set(row.task_id, {
+        taskId: row.task_id,
+        state: row.state as TaskStateName,
+        output: row.output,
+        exitCode: row.exit_code,
+        attemptCount: row.attempt_count ?? 0,
+      });
+    }
+  }
+  return read;
+}
+
+interface FrontierRow {
+  candidate: boolean;
+  task_id: string;
+  depends_on: string[] | null;
+  spec: JsonObject | null;
+  state: string | null;
+  output: JsonObject | null;
+  exit_code: number | null;
+  attempt_count: number | null;
 }
 
 interface Move {
@@ -195,22 +254,25 @@ interface Move {
 async function decide(
   tx: Db,
   run: LockedRun,
-  candidates: readonly Candidate[],
+  { candidates, facts }: FrontierRead,
   now: Date,
 ): Promise<Map<string, Move>> {
   const moves = new Map<string, Move>();
   if (candidates.length === 0) return moves;
-  const needed = new Set<string>();
+  // Conditions and for_each may read tasks beyond those depended on.
+  const missing = new Set<string>();
   for (const c of candidates) {
-    for (const id of c.dependsOn) needed.add(id);
     for (const expr of [c.spec.condition, c.spec.for_each]) {
       if (typeof expr !== "string") continue;
       for (const id of referencedTasks(expr)) {
-        needed.add(scopedTaskId(c.spec, id));
+        const scoped = scopedTaskId(c.spec, id);
+        if (!facts.has(scoped)) missing.add(scoped);
       }
     }
   }
-  const facts = await loadFacts(tx, run.id, [...needed]);
+  for (const [id, fact] of await loadFacts(tx, run.id, [...missing])) {
+    facts.set(id, fact);
+  }
   for (const c of candidates) {
     const upstream = c.dependsOn.map((id) => facts.get(id)?.state ?? "CREATED");
     const rule = (c.spec.trigger_rule as TriggerRule) ?? "all_success";
@@ -282,30 +344,41 @@ function checkCondition(
   }
 }
 
+/**
+ * Stores the moves. Plain state changes are sent on `writes` without
+ * waiting; a for_each's children are inserted before anything after.
+ */
 async function applyMoves(
   tx: Db,
   runId: string,
   moves: ReadonlyMap<string, Move>,
   now: Date,
+  writes: Pipelined,
 ): Promise<void> {
   const byState = new Map<TaskStateName, string[]>();
   for (const [taskId, move] of moves) {
     if (move.children !== undefined) {
+      await writes.done();
       await insertChildren(tx, runId, taskId, move.children, now);
       continue;
     }
+    const one = and(eq(tasks.runId, runId), eq(tasks.taskId, taskId));
     if (move.output !== undefined) {
-      await tx
-        .update(tasks)
-        .set({ state: move.state, output: move.output, finishedAt: now })
-        .where(and(eq(tasks.runId, runId), eq(tasks.taskId, taskId)));
+      writes.send(
+        tx
+          .update(tasks)
+          .set({ state: move.state, output: move.output, finishedAt: now })
+          .where(one),
+      );
       continue;
     }
     if (move.error) {
-      await tx
-        .update(tasks)
-        .set({ state: move.state, error: move.error, finishedAt: now })
-        .where(and(eq(tasks.runId, runId), eq(tasks.taskId, taskId)));
+      writes.send(
+        tx
+          .update(tasks)
+          .set({ state: move.state, error: move.error, finishedAt: now })
+          .where(one),
+      );
       continue;
     }
     const ids = byState.get(move.state) ?? [];
@@ -314,10 +387,12 @@ async function applyMoves(
   }
   for (const [state, ids] of byState) {
     const times = state === "QUEUED" ? { queuedAt: now } : { finishedAt: now };
-    await tx
-      .update(tasks)
-      .set({ state, ...times })
-      .where(and(eq(tasks.runId, runId), taskIdIn(ids)));
+    writes.send(
+      tx
+        .update(tasks)
+        .set({ state, ...times })
+        .where(and(eq(tasks.runId, runId), taskIdIn(ids))),
+    );
   }
 }
 
