@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { type Db, leases, rowsOf } from "../db/index.js";
 import { appendRunEventsFrom } from "../events/append-run-events.js";
+import type { Pipelined } from "../scheduler/pipelined.js";
 import { inOneTransaction } from "./in-one-transaction.js";
 
 /** Names a lease and its fencing token. */
@@ -52,6 +53,8 @@ export function acknowledgeLeases(
  * token become RUNNING, with an event each, and their attempts get a
  * start time.
  *
+ * With a `pipeline`, the statement is sent at once (see Pipelined).
+ *
  * The runs are locked already (inOneTransaction): a cancel holds the run
  * and its tasks and then revokes the lease, so taking the lease first
  * would deadlock.
@@ -61,11 +64,11 @@ export async function acknowledgeIn(
   agentId: string,
   refs: readonly LeaseRef[],
   now: Date,
+  pipeline?: Pipelined,
 ): Promise<boolean[]> {
   if (refs.length === 0) return [];
   const at = now.toISOString();
-  const rows = rowsOf<{ lease_id: string }>(
-    await tx.execute(sql`
+  const statement = tx.execute(sql`
       WITH refs AS (
         SELECT * FROM unnest(
           ${sql.param(refs.map((r) => r.leaseId))}::uuid[],
@@ -95,7 +98,9 @@ export async function acknowledgeIn(
       ${appendRunEventsFrom(sql`
         SELECT run_id, task_id, 'RUNNING', attempt, ${agentId}, ''
         FROM started`)}
-      SELECT held.id AS lease_id FROM held CROSS JOIN events_notified`),
+      SELECT held.id AS lease_id FROM held CROSS JOIN events_notified`);
+  const rows = rowsOf<{ lease_id: string }>(
+    await (pipeline ? pipeline.ask(statement) : statement),
   );
   const held = new Set(rows.map((row) => row.lease_id));
   return refs.map((ref) => held.has(ref.leaseId));

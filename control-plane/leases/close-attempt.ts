@@ -224,7 +224,8 @@ export async function closeSucceeded(
       UPDATE attempts a
       SET outcome = 'SUCCESS', exit_code = done.exit_code, error = '',
         retry_class = NULL, output = done.output::jsonb,
-        started_at = coalesce(done.started_at::timestamptz, a.started_at),
+        started_at = coalesce(done.started_at::timestamptz, a.started_at,
+          ${at}::timestamptz),
         finished_at = coalesce(done.finished_at::timestamptz, ${at}::timestamptz)
       FROM done WHERE a.lease_id = done.lease_id
     ),

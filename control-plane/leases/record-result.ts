@@ -109,12 +109,35 @@ export async function recordIn(
 ): Promise<ResultVerdict[]> {
   if (results.length === 0) return [];
   held ??= await readHeld(tx, results);
-  const plain: SucceededAttempt[] = [];
-  // A lease's first result in the batch decides, as if each came alone:
-  // a success after a failure of the same attempt is a duplicate, not a
-  // plain success to close before it.
-  const seen = new Set<string>();
+  const plain = plainSuccesses(agentId, results, held);
   const verdicts = new Map<AttemptResult, ResultVerdict>();
+  for (const result of plain.keys()) {
+    verdicts.set(result, { accepted: true, duplicate: false });
+  }
+  await closeSucceeded(tx, [...plain.values()], now);
+  const answers: ResultVerdict[] = [];
+  for (const result of results) {
+    answers.push(
+      verdicts.get(result) ?? (await recordOne(tx, agentId, result, now)),
+    );
+  }
+  return answers;
+}
+
+/**
+ * The plain successes among `results`, as closeSucceeded takes them: a
+ * success of a task that is not dynamic, from the lease's holder under
+ * its current token, while the task waits for it. A lease's first result
+ * in the batch decides, as if each came alone: a success after a failure
+ * of the same attempt is a duplicate, not a plain success.
+ */
+export function plainSuccesses(
+  agentId: string,
+  results: readonly AttemptResult[],
+  held: ReadonlyMap<string, Held>,
+): Map<AttemptResult, SucceededAttempt> {
+  const plain = new Map<AttemptResult, SucceededAttempt>();
+  const seen = new Set<string>();
   for (const result of results) {
     const lease = held.get(result.leaseId);
     const first = !seen.has(result.leaseId);
@@ -130,7 +153,7 @@ export async function recordIn(
       lease.task_leased &&
       !lease.dynamic
     ) {
-      plain.push({
+      plain.set(result, {
         lease: {
           id: lease.id,
           runId: lease.run_id,
@@ -144,17 +167,9 @@ export async function recordIn(
         startedAt: result.startedAt,
         finishedAt: result.finishedAt,
       });
-      verdicts.set(result, { accepted: true, duplicate: false });
     }
   }
-  await closeSucceeded(tx, plain, now);
-  const answers: ResultVerdict[] = [];
-  for (const result of results) {
-    answers.push(
-      verdicts.get(result) ?? (await recordOne(tx, agentId, result, now)),
-    );
-  }
-  return answers;
+  return plain;
 }
 
 /** The leases and tasks of results, locked for the transaction. */

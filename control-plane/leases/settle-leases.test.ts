@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { testBackends } from "../../test/support/test-database.js";
-import type { Db } from "../db/index.js";
+import { type Db, rowsOf } from "../db/index.js";
 import { type ClaimedAssignment, claimTasks } from "../dispatch/claim-tasks.js";
 import { Channels } from "../notify/channels.js";
 import {
@@ -9,10 +9,13 @@ import {
   agent,
   at,
   claimAll,
+  history,
   LEASE_TTL_MS,
   listenFor,
+  only,
   start,
   task,
+  taskRow,
   taskStates,
   useTestDatabase,
   workflow,
@@ -121,5 +124,66 @@ describe.each(testBackends())("settleLeases on $name", (backend) => {
     expect(settled.together).toBe(true);
     expect(called).toBe(false);
     expect((await taskStates(t.db, runId)).one).toBe("SUCCESS");
+  });
+
+  it("records a success and its acknowledgement as one transition", async () => {
+    const { runId } = await start(t.db, workflow(task("one")));
+    const lease = (await claimAll(t.db, at(1))).get("one");
+    const settled = await settleLeases(
+      t.db,
+      "agent-1",
+      startedAndSucceeded(lease),
+      at(2),
+    );
+    expect(settled).toMatchObject({ held: [true], together: true });
+    expect(settled.verdicts).toEqual([{ accepted: true, duplicate: false }]);
+    expect(await taskRow(t.db, runId, "one")).toMatchObject({
+      state: "SUCCESS",
+      startedAt: at(2),
+    });
+    expect(await history(t.db, runId)).toEqual([
+      "run:PENDING",
+      "one:QUEUED",
+      "run:RUNNING",
+      "one:ASSIGNED",
+      "one:RUNNING",
+      "one:SUCCESS",
+      "run:SUCCESS",
+    ]);
+    const [row] = rowsOf(
+      await t.db.execute(sql`
+      SELECT l.state AS lease, a.started_at IS NOT NULL AS started
+      FROM leases l JOIN attempts a ON a.lease_id = l.id
+      WHERE l.id = ${lease.leaseId}`),
+    );
+    expect(row).toEqual({ lease: "RELEASED", started: true });
+  });
+
+  it("still acknowledges a lease whose result in the batch is a failure", async () => {
+    const { runId } = await start(
+      t.db,
+      workflow(task("one", { retry: { max_attempts: 2 } })),
+    );
+    const lease = (await claimAll(t.db, at(1))).get("one");
+    const batch = startedAndSucceeded(lease);
+    const result = only(batch.results);
+    const settled = await settleLeases(
+      t.db,
+      "agent-1",
+      {
+        ...batch,
+        results: [{ ...result, outcome: "FAILED", error: "exit 1" }],
+      },
+      at(2),
+    );
+    expect(settled).toMatchObject({ held: [true], together: true });
+    expect(await taskRow(t.db, runId, "one")).toMatchObject({
+      state: "RETRY",
+      startedAt: at(2),
+    });
+    expect((await history(t.db, runId)).slice(-2)).toEqual([
+      "one:RUNNING",
+      "one:RETRY",
+    ]);
   });
 });

@@ -1,5 +1,6 @@
 import type { Db } from "../db/index.js";
 import { holdTaskQueued } from "../events/append-run-events.js";
+import { Pipelined } from "../scheduler/pipelined.js";
 import {
   acknowledgeIn,
   acknowledgeLeases,
@@ -8,6 +9,7 @@ import {
 import { lockRunsOfLeases } from "./in-one-transaction.js";
 import {
   type AttemptResult,
+  plainSuccesses,
   type ResultVerdict,
   readHeld,
   recordIn,
@@ -63,16 +65,42 @@ export async function settleLeases(
   try {
     return await db.transaction(async (tx) => {
       const hold = alongside ? holdTaskQueued(tx) : undefined;
-      // One round trip for three statements: a pipeline keeps their
-      // order, so the acknowledgement starts once the runs are locked
-      // (reading what the lock's last holder committed) and the results'
-      // leases are read after the acknowledgements changed them.
-      const [, held, leases] = await Promise.all([
+      // The runs' locks, then the results' leases and tasks: one round
+      // trip, in this order (a pipeline keeps it).
+      const [, leases] = await Promise.all([
         lockRunsOfLeases(tx, leaseIds),
-        acknowledgeIn(tx, agentId, acknowledgements, now),
         readHeld(tx, results),
       ]);
-      const verdicts = await recordIn(tx, agentId, results, now, leases);
+      // A plain success closes its attempt from GRANTED or ACTIVE alike:
+      // its acknowledgement in the same batch adds nothing, and skipping
+      // it spares the task, lease and attempt an update each.
+      const closing = new Map(
+        [...plainSuccesses(agentId, results, leases).values()].map((s) => [
+          s.lease.id,
+          Number(leases.get(s.lease.id)?.fencing_token),
+        ]),
+      );
+      const closes = (ref: LeaseRef) =>
+        closing.get(ref.leaseId) === ref.fencingToken;
+      // The remaining acknowledgements go first, so a result that came
+      // with its own finds the attempt started; the results' statements
+      // follow in the same round trip.
+      const pipeline = new Pipelined();
+      const acknowledged = acknowledgeIn(
+        tx,
+        agentId,
+        acknowledgements.filter((ref) => !closes(ref)),
+        now,
+        pipeline,
+      );
+      const verdicts = await pipeline.around(() =>
+        recordIn(tx, agentId, results, now, leases),
+      );
+      const heldLeft = await acknowledged;
+      let next = 0;
+      const held = acknowledgements.map(
+        (ref) => closes(ref) || (heldLeft[next++] ?? false),
+      );
       // Only for tasks these results queued: a claim from the queue at
       // large is the dispatcher's, outside the runs' locks held here.
       if (alongside && hold?.asked) await hold.release(await alongside(tx));

@@ -11,13 +11,19 @@ export class Pipelined {
 
   /** Sends `statement` now (a drizzle query runs when it is awaited). */
   send(statement: PromiseLike<unknown>): void {
-    const answer = new Promise<unknown>((resolve, reject) => {
+    this.ask(statement);
+  }
+
+  /** Sends `statement` now, for an answer awaited later. */
+  ask<T>(statement: PromiseLike<T>): Promise<T> {
+    const answer = new Promise<T>((resolve, reject) => {
       statement.then(resolve, reject);
     });
     // Answered in done(); an error is not unhandled while a later
     // statement of the aborted transaction fails first.
     answer.catch(() => {});
     this.#pending.push(answer);
+    return answer;
   }
 
   /**
