@@ -113,7 +113,9 @@ export class Agent implements SessionHandler {
     this.acknowledgements = new Batcher(
       // The system clock, as for credits: a transport delay, not a lease
       // timing a test steps through.
-      { maxItems: 256, intervalMs: ACK_LINGER_MS, clock: systemClock },
+      // As many as a busy agent starts at once: a full batch goes out
+      // before the results it could have gone with.
+      { maxItems: 1_000, intervalMs: ACK_LINGER_MS, clock: systemClock },
       (leases) => {
         for (const lease of leases) this.send("acknowledge", { lease });
       },
@@ -304,8 +306,13 @@ export class Agent implements SessionHandler {
       this.leases.attemptEnded(lease.leaseId);
       if (!running.dropped) {
         this.outbox.add(result);
-        // A result never goes ahead of its acknowledgement.
-        this.acknowledgements.flush();
+        // A result never goes ahead of its acknowledgement: this lease's
+        // goes with it, and the control plane records both as one
+        // transition. The others linger on for their own results.
+        const own = (held: LeaseRef) => held.leaseId === lease.leaseId;
+        for (const held of this.acknowledgements.take(own)) {
+          this.send("acknowledge", { lease: held });
+        }
         this.send("result", result);
       }
       this.sendCredit();

@@ -34,6 +34,21 @@ describe("Batcher", () => {
     expect(sent).toEqual([[1, 2, 3], [4]]);
   });
 
+  it("gives up the items taken out and sends the rest as before", async () => {
+    const { clock, wakeAll } = manualClock();
+    const sent: number[][] = [];
+    const batcher = new Batcher<number>(
+      { maxItems: 10, intervalMs: 2, clock },
+      (items) => sent.push(items),
+    );
+    for (const n of [1, 2, 3, 4]) batcher.push(n);
+    expect(batcher.take((n) => n % 2 === 0)).toEqual([2, 4]);
+    expect(batcher.take((n) => n === 9)).toEqual([]);
+    expect(sent).toEqual([]);
+    await wakeAll();
+    expect(sent).toEqual([[1, 3]]);
+  });
+
   it("sends a partial batch when its interval ends", async () => {
     const { clock, wakeAll } = manualClock();
     const sent: string[][] = [];

@@ -31,6 +31,18 @@ export class Batcher<T> {
     }
   }
 
+  /**
+   * Takes the collected items that `match` out of the batch, to be sent
+   * by the caller, and leaves the rest to go as they would have.
+   */
+  take(match: (item: T) => boolean): T[] {
+    const taken = this.items.filter(match);
+    if (taken.length > 0) {
+      this.items = this.items.filter((item) => !match(item));
+    }
+    return taken;
+  }
+
   /** Sends what is collected now. */
   flush(): void {
     // A reason, so abort() does not build an AbortError nobody reads.
