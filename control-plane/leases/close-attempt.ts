@@ -184,12 +184,14 @@ export interface SucceededAttempt {
  * Ends many successful attempts as {@link closeAttempt} would, in a few
  * statements for the whole batch, then advances each of their runs once.
  * Only for attempts whose task is still ASSIGNED or RUNNING and is not
- * dynamic: the caller has checked, with the rows locked.
+ * dynamic: the caller has checked, with the rows locked. With a
+ * `pipeline`, the writes are sent on it and the caller collects them.
  */
 export async function closeSucceeded(
   tx: Db,
   done: readonly SucceededAttempt[],
   now: Date,
+  pipeline?: Pipelined,
 ): Promise<void> {
   if (done.length === 0) return;
   const at = now.toISOString();
@@ -198,7 +200,7 @@ export async function closeSucceeded(
   const time = (value: Date | undefined) => value?.toISOString() ?? null;
   // Sent without waiting: the runs' advances read after it, in order, and
   // their first round trip carries it.
-  const closing = new Pipelined();
+  const closing = pipeline ?? new Pipelined();
   closing.send(
     tx.execute(sql`
     WITH done AS (
@@ -255,11 +257,15 @@ export async function closeSucceeded(
     taskIds.push(lease.taskId);
     ended.set(lease.runId, taskIds);
   }
-  await closing.around(async () => {
+  const advance = async () => {
     for (const runId of [...ended.keys()].sort()) {
-      await advanceRun(tx, runId, ended.get(runId) ?? [], now);
+      await advanceRun(tx, runId, ended.get(runId) ?? [], now, {
+        writes: closing,
+      });
     }
-  });
+  };
+  if (pipeline) await advance();
+  else await closing.around(advance);
 }
 
 type NextState =

@@ -2,6 +2,7 @@ import { and, eq, isNull, sql } from "drizzle-orm";
 import type { JsonObject } from "../../plugin-sdk/index.js";
 import { attempts, type Db, leases, rowsOf } from "../db/index.js";
 import { notifyTaskQueued } from "../events/append-run-events.js";
+import type { Pipelined } from "../scheduler/pipelined.js";
 import type { AttemptOutcomeName } from "../scheduler/states.js";
 import {
   closeAttempt,
@@ -98,7 +99,8 @@ export interface Held {
  * Everything else (failures, refusals, duplicates, dynamic tasks) takes
  * the careful path one by one. The runs are locked already
  * (inOneTransaction). `held` is what {@link readHeld} read for these
- * results, when the caller read it already.
+ * results, when the caller read it already; with a `pipeline`, the plain
+ * successes' writes are sent on it and the caller collects them.
  */
 export async function recordIn(
   tx: Db,
@@ -106,6 +108,7 @@ export async function recordIn(
   results: readonly AttemptResult[],
   now: Date,
   held?: Map<string, Held>,
+  pipeline?: Pipelined,
 ): Promise<ResultVerdict[]> {
   if (results.length === 0) return [];
   held ??= await readHeld(tx, results);
@@ -114,7 +117,7 @@ export async function recordIn(
   for (const result of plain.keys()) {
     verdicts.set(result, { accepted: true, duplicate: false });
   }
-  await closeSucceeded(tx, [...plain.values()], now);
+  await closeSucceeded(tx, [...plain.values()], now, pipeline);
   const answers: ResultVerdict[] = [];
   for (const result of results) {
     answers.push(

@@ -93,18 +93,27 @@ export async function settleLeases(
         now,
         pipeline,
       );
-      const verdicts = await pipeline.around(() =>
-        recordIn(tx, agentId, results, now, leases),
-      );
+      const verdicts = await pipeline.around(async () => {
+        const verdicts = await recordIn(
+          tx,
+          agentId,
+          results,
+          now,
+          leases,
+          pipeline,
+        );
+        // Only for tasks these results queued: a claim from the queue at
+        // large is the dispatcher's, outside the runs' locks held here.
+        // It goes out behind the advances' writes, in their round trip.
+        if (alongside && hold?.asked) await hold.release(await alongside(tx));
+        else await hold?.release(true);
+        return verdicts;
+      });
       const heldLeft = await acknowledged;
       let next = 0;
       const held = acknowledgements.map(
         (ref) => closes(ref) || (heldLeft[next++] ?? false),
       );
-      // Only for tasks these results queued: a claim from the queue at
-      // large is the dispatcher's, outside the runs' locks held here.
-      if (alongside && hold?.asked) await hold.release(await alongside(tx));
-      else await hold?.release(true);
       return { held, verdicts, together: true };
     });
   } catch {

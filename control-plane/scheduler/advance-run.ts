@@ -38,6 +38,17 @@ export interface AdvanceOutcome {
   finished?: RunStateName;
 }
 
+export interface AdvanceOptions {
+  /** Tasks the caller stored QUEUED already (a run's start). */
+  queued?: number;
+  /**
+   * Where the advance sends its writes. The caller then collects their
+   * answers (Pipelined.around), and may send more statements first, in
+   * the same round trip; without it, the advance waits for them.
+   */
+  writes?: Pipelined;
+}
+
 interface Candidate {
   taskId: string;
   dependsOn: string[];
@@ -68,7 +79,7 @@ export async function advanceRun(
   runId: string,
   changed: readonly string[] | "start",
   now: Date,
-  options: { queued?: number } = {},
+  options: AdvanceOptions = {},
 ): Promise<AdvanceOutcome> {
   // The run's lock and, when no group child ended (finishGroups would
   // read first), the first candidates: one round trip, in this order.
@@ -84,9 +95,9 @@ export async function advanceRun(
   const events: RunEventInput[] = [];
   // Writes go out without waiting for their answers: statements of one
   // transaction run in the order they are sent, so a later read sees
-  // them, and the last round trip collects their answers.
-  const writes = new Pipelined();
-  return writes.around(async () => {
+  // them. The last round trip collects their answers, or the caller's.
+  const writes = options.writes ?? new Pipelined();
+  const advance = async () => {
     // Tasks the caller queued already (a run's start stores its ready tasks
     // QUEUED), counted so the run becomes RUNNING and dispatchers wake.
     let queued = options.queued ?? 0;
@@ -152,7 +163,8 @@ export async function advanceRun(
     writes.send(appendRunEvents(tx, events));
     if (queued > 0 || madeRoom) writes.send(notifyTaskQueued(tx));
     return outcome;
-  });
+  };
+  return options.writes ? advance() : writes.around(advance);
 }
 
 async function lockRun(tx: Db, runId: string): Promise<LockedRun | undefined> {
