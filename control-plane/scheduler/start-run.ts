@@ -8,6 +8,7 @@ import {
 } from "../events/append-run-events.js";
 import { advanceRun } from "./advance-run.js";
 import { runOfSameStart } from "./idempotent-start.js";
+import { Pipelined } from "./pipelined.js";
 import {
   insertTasks,
   queuedAtStart,
@@ -58,10 +59,7 @@ export async function startRun(
       if (existing) return { runId: existing, created: false };
     }
     const runId = randomUUID();
-    // A concurrent start with the same key may commit between the look-up
-    // above and this insert: the insert then waits for it, does nothing,
-    // and the run it stored is the answer.
-    const inserted = await tx
+    const insertRun = tx
       .insert(runs)
       .values({
         id: runId,
@@ -76,14 +74,25 @@ export async function startRun(
       })
       .onConflictDoNothing({ target: runs.idempotencyKey })
       .returning({ id: runs.id });
-    if (inserted.length === 0) {
-      const winner = key ? await runOfSameStart(tx, key, input) : undefined;
-      if (!winner) {
-        throw new Error(
-          "idempotency_key: held by a concurrent start whose run is gone",
-        );
+    // Without a key, nothing can be in the run's way: the run, its tasks,
+    // their events and the advance's first reads share one round trip.
+    const writes = new Pipelined();
+    if (key) {
+      // A concurrent start with the same key may commit between the
+      // look-up above and this insert: the insert then waits for it, does
+      // nothing, and the run it stored is the answer.
+      const inserted = await insertRun;
+      if (inserted.length === 0) {
+        const winner = await runOfSameStart(tx, key, input);
+        if (!winner) {
+          throw new Error(
+            "idempotency_key: held by a concurrent start whose run is gone",
+          );
+        }
+        return { runId: winner, created: false };
       }
-      return { runId: winner, created: false };
+    } else {
+      writes.send(insertRun);
     }
     const rows = input.definition.tasks.map((t, i): TaskRow => {
       const row = taskRow(runId, t, i, now);
@@ -91,18 +100,26 @@ export async function startRun(
         ? { ...row, state: "QUEUED", queuedAt: now }
         : row;
     });
-    await insertTasks(tx, rows);
+    await insertTasks(tx, rows, writes);
     const queued = rows.filter((r) => r.state === "QUEUED");
-    await appendRunEvents(tx, [
-      { runId, state: "PENDING" },
-      ...queued.map((r) => ({ runId, taskId: r.taskId, state: "QUEUED" })),
-    ]);
+    writes.send(
+      appendRunEvents(tx, [
+        { runId, state: "PENDING" },
+        ...queued.map((r) => ({ runId, taskId: r.taskId, state: "QUEUED" })),
+      ]),
+    );
     // The rest (conditions, for_each, trigger rules of tasks with
-    // upstream) is the advance's to decide.
+    // upstream) is the advance's to decide. The claim alongside goes out
+    // behind its writes, in their round trip.
     const hold = alongside ? holdTaskQueued(tx) : undefined;
-    await advanceRun(tx, runId, "start", now, { queued: queued.length });
-    if (alongside && hold?.asked) await hold.release(await alongside(tx));
-    else await hold?.release(true);
-    return { runId, created: true };
+    return writes.around(async () => {
+      await advanceRun(tx, runId, "start", now, {
+        queued: queued.length,
+        writes,
+      });
+      if (alongside && hold?.asked) await hold.release(await alongside(tx));
+      else await hold?.release(true);
+      return { runId, created: true };
+    });
   });
 }
