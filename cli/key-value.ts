@@ -44,10 +44,14 @@ function parseTyped(flag: string, key: string, text: string): JsonValue {
   }
 }
 
-/** Parses a positive integer flag, naming the flag when it is not one. */
+/**
+ * Parses a positive integer flag, naming the flag when it is not one.
+ * Decimal digits only: `0x10` and `1e3` are numbers to JavaScript, not
+ * what a person typing a count means.
+ */
 export function positiveInteger(flag: string, max = MAX_INT32) {
   return (raw: string): number => {
-    const n = Number(raw);
+    const n = /^[0-9]+$/.test(raw) ? Number(raw) : Number.NaN;
     if (!Number.isInteger(n) || n < 1 || n > max) {
       throw new UsageError(
         `${flag}: expected a whole number from 1 to ${max}, got "${raw}"`,

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { createLogger } from "../../core/index.js";
+import { createLogger, MAX_AGENT_SLOTS } from "../../core/index.js";
 import { reportError } from "../cli-output.js";
 import { collectKeyValues, positiveInteger, serverUrl } from "../key-value.js";
 import { surviveStrayErrors } from "../survive-stray-errors.js";
@@ -24,7 +24,7 @@ export function registerAgentCommand(program: Command): void {
     .option(
       "--slots <n>",
       "most attempts at once (default: CPU count)",
-      positiveInteger("--slots"),
+      positiveInteger("--slots", MAX_AGENT_SLOTS),
     )
     .option(
       "--state-dir <dir>",

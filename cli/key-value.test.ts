@@ -1,0 +1,25 @@
+import { describe, expect, it } from "vitest";
+import { positiveInteger } from "./key-value.js";
+
+describe("positiveInteger", () => {
+  const slots = positiveInteger("--slots", 10_000);
+
+  it("takes decimal digits from 1 to the maximum", () => {
+    expect(slots("1")).toBe(1);
+    expect(slots("256")).toBe(256);
+    expect(slots("10000")).toBe(10_000);
+  });
+
+  it("refuses what JavaScript would read as a number but a person would not", () => {
+    for (const raw of ["0x10", "1e3", " 12", "12 ", "+5", "1.0", "", "0b1"]) {
+      expect(() => slots(raw)).toThrow(
+        `--slots: expected a whole number from 1 to 10000, got "${raw}"`,
+      );
+    }
+  });
+
+  it("says the same for zero and for too many", () => {
+    expect(() => slots("0")).toThrow(/from 1 to 10000, got "0"/);
+    expect(() => slots("10001")).toThrow(/from 1 to 10000, got "10001"/);
+  });
+});
