@@ -92,8 +92,7 @@ export class GrpcBidiRoute<I extends DescMessage, O extends DescMessage> {
       for (;;) {
         const next = await responses.next();
         if (next.done) break;
-        if (!res.headersSent) res.writeHead(200, header);
-        await write(res, this.envelope(next.value, gzip));
+        await write(res, header, this.envelope(next.value, gzip));
       }
     } catch (error) {
       status = this.options.toError(error, this.method.name);
@@ -151,13 +150,22 @@ function end(
   res.end();
 }
 
-/** Writes a chunk, waiting while the stream's buffer is full. */
-function write(res: Http2ServerResponse, chunk: Buffer): Promise<void> {
-  if (res.stream.destroyed) {
+/**
+ * Writes a chunk (after the header, the first time), waiting while the
+ * stream's buffer is full. A stream the peer closed fails the write as
+ * Canceled: the call ends quietly, not as our error.
+ */
+function write(
+  res: Http2ServerResponse,
+  header: OutgoingHttpHeaders,
+  chunk: Buffer,
+): Promise<void> {
+  if (res.stream.destroyed || res.writableEnded) {
     return Promise.reject(
       new ConnectError("the peer closed the stream", Code.Canceled),
     );
   }
+  if (!res.headersSent) res.writeHead(200, header);
   if (res.write(chunk)) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const done = (error?: unknown) => {
