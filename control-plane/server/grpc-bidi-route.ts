@@ -107,6 +107,9 @@ export class GrpcBidiRoute<I extends DescMessage, O extends DescMessage> {
     let bytes: Uint8Array = toBinary(this.method.output, message);
     let flags = 0;
     if (gzip && bytes.length >= COMPRESS_MIN_BYTES) {
+      // Synchronous, unlike connect-es: a session's messages are a few
+      // kilobytes at most, and our agents ask for none (only other
+      // gRPC clients get here). Large ones would want zlib's async gzip.
       bytes = gzipSync(bytes);
       flags = FLAG_COMPRESSED;
     }
