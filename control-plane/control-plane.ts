@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { Http2ServerResponse } from "node:http2";
 import {
   Code,
   ConnectError,
@@ -36,7 +37,11 @@ import {
 } from "../gen/grpc/health/v1/health_pb.js";
 import { ServerReflection as ReflectionV1 } from "../gen/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection as ReflectionV1alpha } from "../gen/grpc/reflection/v1alpha/reflection_pb.js";
-import type { AgentSession } from "./agents/agent-session.js";
+import {
+  type AgentSession,
+  type AgentSessionDeps,
+  serveAgentSession,
+} from "./agents/agent-session.js";
 import { supersedeIfReplaced } from "./agents/supersede-session.js";
 import { createAgentService } from "./api/agent-service.js";
 import { toConnectError } from "./api/connect-errors.js";
@@ -57,8 +62,9 @@ import { LeaseManager } from "./leases/lease-manager.js";
 import { joinReplicas } from "./leases/replica-presence.js";
 import { type AgentCommand, Channels } from "./notify/channels.js";
 import { AssignmentSecrets, openSecrets } from "./secrets/index.js";
+import { GrpcBidiRoute } from "./server/grpc-bidi-route.js";
 import { peerContextValues } from "./server/peer-address.js";
-import { serveOnePort } from "./server/serve-one-port.js";
+import { type NodeHandler, serveOnePort } from "./server/serve-one-port.js";
 
 /** A running control-plane replica. */
 export interface ControlPlane {
@@ -170,6 +176,17 @@ export async function startControlPlane(
     );
     dispatcher.start();
     leaseManager.start();
+    const sessionDeps: AgentSessionDeps = {
+      db,
+      dispatcher,
+      clock,
+      logger: log,
+      replicaId,
+      registry,
+      heartbeats,
+      serverVersion: VERSION,
+      ...resolved,
+    };
     const routes = (router: ConnectRouter) => {
       router.service(
         RunService,
@@ -179,20 +196,7 @@ export async function startControlPlane(
         WorkflowService,
         createWorkflowService(db, { logger: log }),
       );
-      router.service(
-        AgentService,
-        createAgentService({
-          db,
-          dispatcher,
-          clock,
-          logger: log,
-          replicaId,
-          registry,
-          heartbeats,
-          serverVersion: VERSION,
-          ...resolved,
-        }),
-      );
+      router.service(AgentService, createAgentService(sessionDeps));
       router.service(LeaseService, {});
       router.service(SecretService, createSecretService(secrets));
       router.service(
@@ -219,10 +223,11 @@ export async function startControlPlane(
     // Aborted on close: open streams end with Unavailable, which clients
     // treat as "try again elsewhere", on every protocol.
     const shutdown = new AbortController();
-    const handler = connectNodeAdapter({
+    const toError = rpcErrorMapper(log);
+    const connectHandler = connectNodeAdapter({
       routes,
       contextValues: peerContextValues,
-      interceptors: [errorInterceptor(log)],
+      interceptors: [errorInterceptor(toError)],
       shutdownSignal: shutdown.signal,
       // Definitions are capped at 8 MiB of text; leave room for framing.
       readMaxBytes: MAX_REQUEST_BYTES,
@@ -231,6 +236,20 @@ export async function startControlPlane(
       // otherwise answer with the default).
       jsonOptions: { ignoreUnknownFields: false },
     });
+    // The agents' sessions, held open by thousands of agents, skip
+    // connect-es's per-call pipeline when they can (see GrpcBidiRoute).
+    const sessionRoute = new GrpcBidiRoute(
+      AgentService.method.session,
+      (requests, peer) => serveAgentSession(requests, sessionDeps, peer),
+      { readMaxBytes: MAX_REQUEST_BYTES, toError },
+    );
+    const handler: NodeHandler = (req, res) => {
+      if ("stream" in req && sessionRoute.accepts(req)) {
+        void sessionRoute.serve(req, res as Http2ServerResponse);
+      } else {
+        connectHandler(req, res);
+      }
+    };
     const server = await serveOnePort(handler, resolved.host, resolved.port);
     const url = `http://${server.host.includes(":") ? `[${server.host}]` : server.host}:${server.port}`;
     log.info(
@@ -301,17 +320,25 @@ function routeAgentCommand(
 }
 
 /**
- * Maps every error an RPC throws, also mid-stream, to a ConnectError,
- * and logs the ones that are our fault.
+ * Maps an error an RPC threw to the ConnectError its caller gets, and
+ * logs the ones that are our fault.
  */
-function errorInterceptor(logger: Logger): Interceptor {
-  const map = (error: unknown, procedure: string) => {
+function rpcErrorMapper(
+  logger: Logger,
+): (error: unknown, procedure: string) => ConnectError {
+  return (error, procedure) => {
     const mapped = toConnectError(error);
     if (mapped.code === Code.Internal || mapped.code === Code.Unavailable) {
       logger.error({ err: error, procedure }, "request failed");
     }
     return mapped;
   };
+}
+
+/** Maps every error an RPC throws, also mid-stream, with `map`. */
+function errorInterceptor(
+  map: (error: unknown, procedure: string) => ConnectError,
+): Interceptor {
   return (next) => async (req) => {
     try {
       const res = await next(req);

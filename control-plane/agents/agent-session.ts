@@ -44,7 +44,7 @@ import {
   notifySessionStarted,
   supersedeOlderSession,
 } from "./supersede-session.js";
-import { unpackBatches } from "./unpack-batches.js";
+import { unpackBatch } from "./unpack-batch.js";
 import { validateHello } from "./validate-hello.js";
 
 /** What a session needs from the control plane around it. */
@@ -85,7 +85,7 @@ export async function* serveAgentSession(
   const hello = first.value.message.value;
   const { profile, held } = validateHello(hello);
   const session = new AgentSession(profile, deps, peer, hello.acceptsBatches);
-  yield* session.run(held, unpackBatches(iterator));
+  yield* session.run(held, iterator);
 }
 
 /** Several responses as one batch message (see Hello.accepts_batches). */
@@ -181,7 +181,7 @@ export class AgentSession implements SettlingSession {
 
   async *run(
     held: readonly LeaseRef[],
-    requests: AsyncIterator<readonly SessionRequest[]>,
+    requests: AsyncIterator<SessionRequest>,
   ): AsyncIterable<SessionResponse> {
     const { db, clock, registry } = this.deps;
     const registration = await registerAgent(
@@ -236,9 +236,9 @@ export class AgentSession implements SettlingSession {
    * the last ones were handled is handled next as one batch, so runs of
    * acknowledgements or results share a transaction (see handleBatch).
    */
-  private async readAll(requests: AsyncIterator<readonly SessionRequest[]>) {
+  private async readAll(requests: AsyncIterator<SessionRequest>) {
     try {
-      await readInBatches(requests, MAX_BATCH, async (batch) => {
+      await readInBatches(requests, unpackBatch, MAX_BATCH, async (batch) => {
         if (!this.ended) await this.handleBatch(batch);
       });
       this.outgoing.close();

@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import { AsyncQueue } from "../../core/index.js";
 import { readInBatches } from "./read-in-batches.js";
 
+const asChunk = (chunk: number[]) => chunk;
+
 describe("readInBatches", () => {
   it("hands over what arrived while the last batch was handled, in order", async () => {
     const source = new AsyncQueue<number[]>();
@@ -9,6 +11,7 @@ describe("readInBatches", () => {
     let release: (() => void) | undefined;
     const reading = readInBatches(
       source[Symbol.asyncIterator](),
+      asChunk,
       3,
       async (batch) => {
         batches.push(batch);
@@ -38,9 +41,14 @@ describe("readInBatches", () => {
     source.push([2]);
     source.close(new Error("stream broke"));
     await expect(
-      readInBatches(source[Symbol.asyncIterator](), 10, async (batch) => {
-        seen.push(...batch);
-      }),
+      readInBatches(
+        source[Symbol.asyncIterator](),
+        asChunk,
+        10,
+        async (batch) => {
+          seen.push(...batch);
+        },
+      ),
     ).rejects.toThrow("stream broke");
     expect(seen).toEqual([1, 2]);
   });
@@ -51,12 +59,35 @@ describe("readInBatches", () => {
     source.push([1, 2, 3]);
     source.push([4, 5, 6, 7, 8]);
     source.close();
-    await readInBatches(source[Symbol.asyncIterator](), 4, async (batch) => {
-      batches.push(batch);
-    });
+    await readInBatches(
+      source[Symbol.asyncIterator](),
+      asChunk,
+      4,
+      async (batch) => {
+        batches.push(batch);
+      },
+    );
     // The first chunk whole; the second split only at the limit.
     expect(batches[0]).toEqual([1, 2, 3]);
     expect(batches.flat()).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect(Math.max(...batches.map((b) => b.length))).toBe(4);
+  });
+
+  it("rejects with unpack's error after what came before it", async () => {
+    const source = new AsyncQueue<number[]>();
+    const seen: number[] = [];
+    source.push([1]);
+    source.push([]);
+    source.push([3]);
+    const unpack = (chunk: number[]) => {
+      if (chunk.length === 0) throw new Error("an empty chunk");
+      return chunk;
+    };
+    await expect(
+      readInBatches(source[Symbol.asyncIterator](), unpack, 10, async (b) => {
+        seen.push(...b);
+      }),
+    ).rejects.toThrow("an empty chunk");
+    expect(seen).toEqual([1]);
   });
 });

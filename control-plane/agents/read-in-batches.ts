@@ -2,14 +2,17 @@
  * Reads `source` while `handle` works: whatever arrived while the last
  * batch was handled is handed over next as one batch (at most `maxBatch`),
  * in order. So a busy handler sees many messages at once, and an idle one
- * sees each chunk as it comes: `source` yields messages that arrived
- * together (one message, or a batch the peer sent) as one chunk, and a
- * chunk is split only past `maxBatch`. Rejects with the source's error
+ * sees each chunk as it comes: `unpack` turns what `source` yields into
+ * the messages that arrived together (one message, or a batch the peer
+ * sent), and such a chunk is split only past `maxBatch`. Unpacking here,
+ * in the one reading loop, spares a session a generator between the
+ * stream and this loop. Rejects with the source's (or `unpack`'s) error
  * once everything that arrived before it is handled, or with the
  * handler's error at once.
  */
-export async function readInBatches<T>(
-  source: AsyncIterator<readonly T[]>,
+export async function readInBatches<S, T>(
+  source: AsyncIterator<S>,
+  unpack: (item: S) => readonly T[],
   maxBatch: number,
   handle: (batch: T[]) => Promise<void>,
 ): Promise<void> {
@@ -22,7 +25,7 @@ export async function readInBatches<T>(
       for (;;) {
         const next = await source.next();
         if (next.done) break;
-        inbox.push(...next.value);
+        inbox.push(...unpack(next.value));
         wake?.();
       }
     } catch (error) {

@@ -28,6 +28,9 @@ export function createAgentService(
   deps: AgentSessionDeps,
 ): Partial<ServiceImpl<typeof AgentService>> {
   return {
+    // Plain gRPC sessions (every agent's) are served by GrpcBidiRoute
+    // without connect-es; this serves the rest: gRPC-Web, Connect, and
+    // gRPC calls with a compressed request or a deadline.
     session: (requests, context) =>
       serveAgentSession(requests, deps, peerOf(context)),
 

@@ -7,9 +7,10 @@ import {
   type HandlerContext,
 } from "@connectrpc/connect";
 
-const UNKNOWN = "unknown peer";
+/** What a handler sees when the socket no longer knows its peer. */
+export const UNKNOWN_PEER = "unknown peer";
 
-const PEER = createContextKey<string>(UNKNOWN, {
+const PEER = createContextKey<string>(UNKNOWN_PEER, {
   description: "the caller's address and port",
 });
 
@@ -21,12 +22,21 @@ const PEER = createContextKey<string>(UNKNOWN, {
 export function peerContextValues(
   request: IncomingMessage | Http2ServerRequest,
 ): ContextValues {
+  const peer = peerAddress(request);
+  if (peer === undefined) return createContextValues();
+  return createContextValues().set(PEER, peer);
+}
+
+/** The caller's "address:port" ("[address]:port" for IPv6), if known. */
+export function peerAddress(
+  request: IncomingMessage | Http2ServerRequest,
+): string | undefined {
   const { remoteAddress, remotePort } = request.socket;
-  if (remoteAddress === undefined) return createContextValues();
+  if (remoteAddress === undefined) return undefined;
   const host = remoteAddress.includes(":")
     ? `[${remoteAddress}]`
     : remoteAddress;
-  return createContextValues().set(PEER, `${host}:${remotePort}`);
+  return `${host}:${remotePort}`;
 }
 
 /** The caller's "address:port", as peerContextValues found it. */

@@ -1,0 +1,60 @@
+import { once } from "node:events";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  startTestControlPlane,
+  type TestControlPlane,
+} from "../support/test-control-plane.js";
+import { testBackends } from "../support/test-database.js";
+import {
+  type GrpcJsClient,
+  type GrpcMessage,
+  grpcJsClient,
+  loadGrpcPackage,
+} from "./grpc-js-client.js";
+
+// Agent sessions over plain gRPC skip connect-es (GrpcBidiRoute): a
+// second gRPC implementation must read them as it reads connect-es.
+describe.each(testBackends())(
+  "an agent session over grpc-js on $name",
+  (backend) => {
+    let cp: TestControlPlane | undefined;
+    let client: GrpcJsClient | undefined;
+
+    afterEach(async () => {
+      client?.close();
+      await cp?.close();
+    });
+
+    it("welcomes, answers a heartbeat, and ends a second hello with its status", async () => {
+      cp = await startTestControlPlane(backend);
+      const pkg = loadGrpcPackage(["deerflow/v1/agent.proto"]);
+      client = grpcJsClient(pkg, "deerflow.v1.AgentService", cp.url);
+      const session = client.bidiStream("Session");
+      const ended = new Promise<unknown>((resolve) => {
+        session.on("error", resolve);
+        session.on("end", () => resolve("end"));
+      });
+      session.write({
+        hello: {
+          agent_id: "0f8fad5b-d9cb-469f-a165-70867728950e",
+          name: "grpc-js",
+          version: "test",
+          slots: 1,
+          task_types: [{ type: "shell" }],
+        },
+      });
+      const [welcome] = (await once(session, "data")) as [GrpcMessage];
+      expect(welcome.message).toBe("welcome");
+
+      session.write({ heartbeat: { leases: [] } });
+      const [ack] = (await once(session, "data")) as [GrpcMessage];
+      expect(ack.message).toBe("heartbeat_ack");
+
+      session.write({ hello: { agent_id: "again" } });
+      expect(await ended).toMatchObject({
+        code: 3,
+        details: "message: hello may only be the first message",
+      });
+    });
+  },
+);
