@@ -263,9 +263,12 @@ export async function startControlPlane(
       leaseManager,
       async close() {
         serving = false;
-        shutdown.abort(
-          new ConnectError("the control plane is stopping", Code.Unavailable),
+        const stopping = new ConnectError(
+          "the control plane is stopping",
+          Code.Unavailable,
         );
+        shutdown.abort(stopping);
+        sessionRoute.close(stopping);
         await server.close();
         await dispatcher.stop();
         await leaseManager.stop();

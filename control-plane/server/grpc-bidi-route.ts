@@ -47,6 +47,9 @@ const FLAG_COMPRESSED = 0x01;
  */
 export class GrpcBidiRoute<I extends DescMessage, O extends DescMessage> {
   readonly path: string;
+  /** Open calls, each with the way to end it (see `close`). */
+  private readonly calls = new Set<(reason: ConnectError) => void>();
+  private closedWith: ConnectError | undefined;
 
   constructor(
     private readonly method: DescMethodBiDiStreaming<I, O>,
@@ -71,6 +74,19 @@ export class GrpcBidiRoute<I extends DescMessage, O extends DescMessage> {
     );
   }
 
+  /**
+   * Ends every open call with `reason` (Unavailable, when the control
+   * plane stops: agents take it as "try again, maybe elsewhere"), and
+   * every later one at once. connect-es does this with its shutdown
+   * signal; a Set here, because each listener added to one signal walks
+   * all the others, and thousands of sessions are open.
+   */
+  close(reason: ConnectError): void {
+    this.closedWith = reason;
+    for (const end of this.calls) end(reason);
+    this.calls.clear();
+  }
+
   /** Serves one call; never rejects (failures end the call's status). */
   async serve(req: Http2ServerRequest, res: Http2ServerResponse) {
     const reader = new GrpcEnvelopeReader(
@@ -78,6 +94,13 @@ export class GrpcBidiRoute<I extends DescMessage, O extends DescMessage> {
       this.method.input,
       this.options.readMaxBytes,
     );
+    let stoppedWith = this.closedWith;
+    const stop = (reason: ConnectError) => {
+      stoppedWith = reason;
+      reader.abort(reason);
+    };
+    if (stoppedWith) reader.abort(stoppedWith);
+    else this.calls.add(stop);
     const gzip = acceptsGzip(req.headers["grpc-accept-encoding"]);
     const header: OutgoingHttpHeaders = {
       "content-type": "application/grpc+proto",
@@ -95,11 +118,13 @@ export class GrpcBidiRoute<I extends DescMessage, O extends DescMessage> {
         await write(res, header, this.envelope(next.value, gzip));
       }
     } catch (error) {
-      status = this.options.toError(error, this.method.name);
+      status = stoppedWith ?? this.options.toError(error, this.method.name);
     } finally {
+      this.calls.delete(stop);
       await responses.return?.().catch(() => {});
       reader.return();
     }
+    status ??= stoppedWith;
     end(res, header, status);
   }
 

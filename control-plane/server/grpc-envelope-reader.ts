@@ -68,6 +68,11 @@ export class GrpcEnvelopeReader<Desc extends DescMessage>
     });
   }
 
+  /** Fails the reading with `reason`, as if the stream had broken. */
+  abort(reason: unknown): void {
+    this.fail(reason);
+  }
+
   /** The consumer stops reading: what else arrives is dropped. */
   return(): Promise<IteratorResult<MessageShape<Desc>>> {
     this.ended = true;

@@ -56,5 +56,32 @@ describe.each(testBackends())(
         details: "message: hello may only be the first message",
       });
     });
+
+    it("ends an open session with Unavailable when the control plane stops", async () => {
+      const plane = await startTestControlPlane(backend);
+      const pkg = loadGrpcPackage(["deerflow/v1/agent.proto"]);
+      client = grpcJsClient(pkg, "deerflow.v1.AgentService", plane.url);
+      const session = client.bidiStream("Session");
+      const ended = new Promise<unknown>((resolve) => {
+        session.on("error", resolve);
+        session.on("end", () => resolve("end"));
+      });
+      session.write({
+        hello: {
+          agent_id: "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+          name: "grpc-js",
+          version: "test",
+          slots: 1,
+          task_types: [{ type: "shell" }],
+        },
+      });
+      await once(session, "data");
+      await plane.close();
+      // Told why, not cut: an agent reads Unavailable as "try again".
+      expect(await ended).toMatchObject({
+        code: 14,
+        details: "the control plane is stopping",
+      });
+    });
   },
 );
