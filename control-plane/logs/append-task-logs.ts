@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { JsonObject } from "../../plugin-sdk/index.js";
-import { type Db, rowsOf, taskLogs, taskMetrics } from "../db/index.js";
+import { type Db, rowsOf, taskMetrics } from "../db/index.js";
 import type { LeaseRef } from "../leases/acknowledge-lease.js";
 import { Channels } from "../notify/channels.js";
 
@@ -50,6 +50,10 @@ async function leaseOwner(
 /**
  * Stores log lines of an attempt. Lines the agent resends are kept once.
  * Returns false when the lease is not the agent's.
+ *
+ * One statement: the lease's owner, the lines, and the wakeup of the
+ * task log's followers on every replica, sent at its commit. Log chunks
+ * arrive on the same sessions as results, so each costs one round trip.
  */
 export async function appendTaskLogs(
   db: Db,
@@ -57,26 +61,39 @@ export async function appendTaskLogs(
   ref: LeaseRef,
   lines: readonly TaskLogLine[],
 ): Promise<boolean> {
-  const owner = await leaseOwner(db, agentId, ref);
-  if (!owner) return false;
-  if (lines.length === 0) return true;
-  await db
-    .insert(taskLogs)
-    .values(
-      lines.map((line) => ({
-        runId: owner.run_id,
-        taskId: owner.task_id,
-        attempt: owner.attempt,
-        ...line,
-        fields: line.fields ?? null,
-      })),
-    )
-    .onConflictDoNothing();
-  // Wakes the followers of the task's log on every replica.
-  await db.execute(
-    sql`SELECT pg_notify(${Channels.taskLog}, ${owner.run_id}::text)`,
+  if (lines.length === 0) {
+    return (await leaseOwner(db, agentId, ref)) !== undefined;
+  }
+  const rows = lines.map((line) => ({
+    sequence: line.sequence,
+    time: line.time.toISOString(),
+    stream: line.stream,
+    level: line.level,
+    message: line.message,
+    fields: line.fields ?? null,
+  }));
+  const [answer] = rowsOf<{ owned: boolean }>(
+    await db.execute(sql`
+      WITH owner AS (
+        SELECT run_id, task_id, attempt FROM leases
+        WHERE id = ${ref.leaseId} AND agent_id = ${agentId}
+          AND fencing_token = ${ref.fencingToken}
+          AND state IN ('GRANTED', 'ACTIVE', 'RELEASED')
+      ),
+      added AS (
+        INSERT INTO task_logs (run_id, task_id, attempt, sequence, time,
+          stream, level, message, fields)
+        SELECT owner.run_id, owner.task_id, owner.attempt, l.sequence,
+          l.time, l.stream, l.level, l.message, l.fields
+        FROM owner, jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS l(
+          sequence bigint, time timestamptz, stream text, level text,
+          message text, fields jsonb)
+        ON CONFLICT DO NOTHING
+      )
+      SELECT EXISTS (SELECT 1 FROM owner) AS owned,
+        (SELECT pg_notify(${Channels.taskLog}, run_id::text) FROM owner)`),
   );
-  return true;
+  return answer?.owned === true;
 }
 
 /** Stores metric points of an attempt; false when the lease is not held. */
