@@ -255,7 +255,11 @@ export function createRunService(
       const { runId, taskId } = taskRef(req);
       const now = new Date(clock.now());
       const explained = await explainTask(db, runId, taskId, now);
-      if (!explained) throw taskNotFound(runId, taskId);
+      if (!explained) {
+        // Says whether the run or only the task is unknown.
+        await findTaskState(db, runId, taskId);
+        throw taskNotFound(runId, taskId);
+      }
       return create(ExplainTaskResponseSchema, {
         state: TaskState[explained.state],
         summary: explained.summary,

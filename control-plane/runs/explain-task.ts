@@ -98,9 +98,8 @@ async function stateSummary(
             task.notBefore.toISOString()
         : `${attempt} failed; the next is queued shortly`;
     default:
-      return task.error
-        ? `finished: ${task.state} (${task.error})`
-        : `finished: ${task.state}`;
+      // The state is the answer's own field: said once, by the caller.
+      return task.error ? `finished: ${task.error}` : "finished";
   }
 }
 

@@ -218,7 +218,7 @@ describe.each(testBackends())("ExplainTask on $name", (backend) => {
     });
     const answer = await explain(busyRun, "wait");
     expect(answer.state).toBe(TaskState.KILLED);
-    expect(answer.summary).toBe("finished: KILLED (not needed)");
+    expect(answer.summary).toBe("finished: not needed");
   });
 
   it("says an agent whose session ended is disconnected", async () => {
@@ -283,9 +283,15 @@ describe.each(testBackends())("ExplainTask on $name", (backend) => {
     expect(noTask?.rawMessage).toContain("task_id");
     const unknownTask = await codeOf(explain(busyRun, "ghost"));
     expect(unknownTask?.code).toBe(Code.NotFound);
+    expect(unknownTask?.rawMessage).toBe(
+      `task ghost of run ${busyRun} not found`,
+    );
     const unknownRun = await codeOf(
       explain("00000000-0000-4000-8000-000000000000", "wait"),
     );
     expect(unknownRun?.code).toBe(Code.NotFound);
+    expect(unknownRun?.rawMessage).toBe(
+      "run 00000000-0000-4000-8000-000000000000 not found",
+    );
   });
 });
