@@ -50,25 +50,38 @@ export function registerLogsCommand(program: Command): void {
           printJson(all.map(logLineToJson));
           return ExitCode.ok;
         }
-        await printLines(lines, attempt === 0);
+        const printed = await printLines(lines, attempt === 0);
+        if (printed === 0) {
+          // Said on stderr: stdout stays the log, empty as it is.
+          const which = attempt === 0 ? "" : ` attempt ${attempt}`;
+          process.stderr.write(
+            `no log lines for task ${taskId}${which} of run ${runId}\n`,
+          );
+        }
         return ExitCode.ok;
       }),
     );
 }
 
-/** Prints lines for people, with a header where each attempt begins. */
+/**
+ * Prints lines for people, with a header where each attempt begins;
+ * answers how many it printed.
+ */
 async function printLines(
   lines: AsyncIterable<LogLine>,
   headers: boolean,
-): Promise<void> {
+): Promise<number> {
   let attempt = 0;
+  let printed = 0;
   for await (const line of lines) {
+    printed += 1;
     if (headers && line.attempt !== attempt) {
       attempt = line.attempt;
       process.stdout.write(`--- attempt ${attempt} ---\n`);
     }
     process.stdout.write(`${formatLogLine(line)}\n`);
   }
+  return printed;
 }
 
 function attemptFlag(raw: string | undefined): number {

@@ -245,4 +245,13 @@ describe.each(testBackends())("task logs and metrics on $name", (backend) => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("--attempt");
   });
+
+  it("deerflow logs says on stderr when there are no lines", async () => {
+    const none = await runCli(["logs", talkRun, "talk", "--attempt", "9"], env);
+    expect(none.code, none.stderr).toBe(0);
+    expect(none.stdout).toBe("");
+    expect(none.stderr).toBe(
+      `no log lines for task talk attempt 9 of run ${talkRun}\n`,
+    );
+  });
 });
