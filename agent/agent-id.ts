@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { makeDir } from "../core/index.js";
 
 const FILE_NAME = "agent-id";
 const UUID_PATTERN =
@@ -15,7 +16,7 @@ export async function loadAgentId(stateDir: string): Promise<string> {
   const path = join(stateDir, FILE_NAME);
   const existing = await readExisting(path);
   if (existing !== undefined) return existing;
-  await mkdir(stateDir, { recursive: true, mode: 0o700 });
+  await makeDir(stateDir, 0o700);
   const id = randomUUID();
   // Write then rename, so a crash never leaves a half-written id behind.
   const temporary = `${path}.${process.pid}.tmp`;

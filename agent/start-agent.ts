@@ -1,7 +1,6 @@
-import { mkdir } from "node:fs/promises";
 import type { Logger } from "pino";
 import { pino } from "pino";
-import { type DirLock, systemClock } from "../core/index.js";
+import { type DirLock, makeDir, systemClock } from "../core/index.js";
 import packageJson from "../package.json" with { type: "json" };
 import type { Plugin } from "../plugin-sdk/index.js";
 import { Agent } from "./agent.js";
@@ -60,13 +59,11 @@ export interface RunningAgent {
 export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const resolved = resolveAgentOptions(options);
   // Attempts' work directories go here: make it now, or say why not.
-  await mkdir(resolved.workRoot, { recursive: true }).catch(
-    (error: unknown) => {
-      throw new Error(
-        `--work-dir ${resolved.workRoot}: cannot create it: ${(error as Error).message}`,
-      );
-    },
-  );
+  await makeDir(resolved.workRoot).catch((error: unknown) => {
+    throw new Error(
+      `--work-dir ${resolved.workRoot}: cannot create it: ${(error as Error).message}`,
+    );
+  });
   // Before the id is read: a second agent on the state dir must not even
   // stop the first one's attempts as leftovers (stopLeftoverProcesses).
   const lock = await lockStateDir(resolved.stateDir);

@@ -19,6 +19,12 @@ describe("lockStateDir", () => {
     );
   });
 
+  it("names the flag for a dir under a file system that refuses it", async () => {
+    await expect(lockStateDir("/proc/deerflow-agent/state")).rejects.toThrow(
+      /^--state-dir \/proc\/deerflow-agent\/state: cannot create it: ENOENT/,
+    );
+  });
+
   it("creates the dir and holds it until released", async () => {
     const stateDir = join(dir, "nested", "state");
     const lock = await lockStateDir(stateDir);

@@ -1,5 +1,4 @@
-import { mkdir } from "node:fs/promises";
-import { type DirLock, lockDir } from "../core/index.js";
+import { type DirLock, lockDir, makeDir } from "../core/index.js";
 import { isProcessAlive } from "../plugins/process/index.js";
 
 /**
@@ -11,13 +10,11 @@ import { isProcessAlive } from "../plugins/process/index.js";
  * over (see lockDir).
  */
 export async function lockStateDir(stateDir: string): Promise<DirLock> {
-  await mkdir(stateDir, { recursive: true, mode: 0o700 }).catch(
-    (error: unknown) => {
-      throw new Error(
-        `--state-dir ${stateDir}: cannot create it: ${(error as Error).message}`,
-      );
-    },
-  );
+  await makeDir(stateDir, 0o700).catch((error: unknown) => {
+    throw new Error(
+      `--state-dir ${stateDir}: cannot create it: ${(error as Error).message}`,
+    );
+  });
   return lockDir(stateDir, {
     label: "--state-dir",
     holder:

@@ -6,6 +6,7 @@ export type { DirLock, DirLockOptions } from "./dir-lock.js";
 export { DIR_LOCK_FILE, DirInUseError, lockDir } from "./dir-lock.js";
 export type { Logger, LoggerOptions } from "./logger.js";
 export { createLogger, silentLogger } from "./logger.js";
+export { makeDir } from "./make-dir.js";
 export {
   approximateSize,
   BATCH_LIMITS,

@@ -1,4 +1,3 @@
-import { mkdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
@@ -7,7 +6,7 @@ import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
-import type { Logger } from "../../core/index.js";
+import { type Logger, makeDir } from "../../core/index.js";
 import { lockDataDir } from "./data-dir-lock.js";
 import * as schema from "./schema.js";
 
@@ -62,7 +61,7 @@ async function openPglite(
   dataDir: string,
   options: DatabaseOptions,
 ): Promise<Database> {
-  await mkdir(dataDir, { recursive: true });
+  await makeDir(dataDir);
   // PGlite has one connection in one process, and nothing stops a second
   // process from opening the same files: the lock does.
   const lock = await lockDataDir(dataDir);
