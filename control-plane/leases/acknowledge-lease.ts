@@ -44,6 +44,9 @@ export function acknowledgeLeases(
     refs,
     (ref) => ref.leaseId,
     (tx, batch) => acknowledgeIn(tx, agentId, batch, now),
+    // A reference PostgreSQL refuses (a token out of bigint's range)
+    // names no lease: not held, so the agent is told to stop.
+    { refuse: () => false },
   );
 }
 

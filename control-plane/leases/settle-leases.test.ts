@@ -186,4 +186,27 @@ describe.each(testBackends())("settleLeases on $name", (backend) => {
       "one:RETRY",
     ]);
   });
+
+  it("answers a reference PostgreSQL refuses as not held, and settles the rest", async () => {
+    const { runId } = await start(t.db, workflow(task("one"), task("two")));
+    const claimed = await claimAll(t.db, at(1));
+    const one = claimed.get("one");
+    const batch = startedAndSucceeded(claimed.get("two"));
+    // Beyond bigint: the acknowledgement's statement fails, the whole
+    // transaction with it, and each half is settled again on its own.
+    const bad = { leaseId: one.leaseId, fencingToken: 2 ** 63 };
+    const settled = await settleLeases(
+      t.db,
+      "agent-1",
+      { ...batch, acknowledgements: [bad, ...batch.acknowledgements] },
+      at(2),
+    );
+    expect(settled.together).toBe(false);
+    expect(settled.held).toEqual([false, true]);
+    expect(settled.verdicts).toEqual([{ accepted: true, duplicate: false }]);
+    expect(await taskStates(t.db, runId)).toEqual({
+      one: "ASSIGNED",
+      two: "SUCCESS",
+    });
+  });
 });

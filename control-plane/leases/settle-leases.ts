@@ -93,6 +93,10 @@ export async function settleLeases(
         now,
         pipeline,
       );
+      // Awaited below, once the results are in. If the transaction fails
+      // first, its error is the one thrown, and this one must not go
+      // unhandled (which would end the process).
+      acknowledged.catch(() => {});
       const verdicts = await pipeline.around(async () => {
         const verdicts = await recordIn(
           tx,
