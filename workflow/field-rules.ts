@@ -60,6 +60,30 @@ export function positiveNumber(
   return undefined;
 }
 
+/**
+ * The longest task timeout or lost_after, in seconds: agents get them in
+ * milliseconds as a 32-bit integer (about 24.8 days).
+ */
+export const MAX_TASK_SECONDS = 2_147_483;
+
+/**
+ * A task's seconds that travel to its agent (timeout, lost_after):
+ * positive, and at most {@link MAX_TASK_SECONDS}.
+ */
+export function taskSeconds(
+  value: unknown,
+  field: string,
+  report: Report,
+): number | undefined {
+  const seconds = positiveNumber(value, field, report);
+  if (seconds === undefined || seconds <= MAX_TASK_SECONDS) return seconds;
+  report(
+    field,
+    `must be at most ${MAX_TASK_SECONDS} seconds (about 24 days), not ${show(value)}`,
+  );
+  return undefined;
+}
+
 export function integerAtLeast(
   value: unknown,
   min: number,

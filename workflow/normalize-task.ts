@@ -7,6 +7,7 @@ import {
   kindOf,
   type Report,
   stringField,
+  taskSeconds,
 } from "./field-rules.js";
 import { readSecretsBlock } from "./secret-sources.js";
 import { setOwn } from "./set-own.js";
@@ -171,16 +172,11 @@ function readField(
         );
       }
       return true;
-    case "lost_after":
-      if (typeof value === "number" && Number.isFinite(value) && value > 0) {
-        task.lost_after = value;
-      } else {
-        report(
-          key,
-          `must be a positive number of seconds, not ${JSON.stringify(value)}`,
-        );
-      }
+    case "lost_after": {
+      const seconds = taskSeconds(value, key, report);
+      if (seconds !== undefined) task.lost_after = seconds;
       return true;
+    }
     case "for_each":
       if (Array.isArray(value) || typeof value === "string") {
         task.for_each = value as TaskDefinition["for_each"];

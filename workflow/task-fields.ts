@@ -6,9 +6,9 @@ import {
   isObject,
   kindOf,
   oneOf,
-  positiveNumber,
   type Report,
   stringMap,
+  taskSeconds,
 } from "./field-rules.js";
 import { normalizeResources } from "./resources-rules.js";
 import { normalizeRetryPolicy } from "./retry-policy-rules.js";
@@ -61,7 +61,7 @@ const normalizers: {
     report: Report,
   ) => TaskDefaults[K] | undefined;
 } = {
-  timeout: positiveNumber,
+  timeout: taskSeconds,
   retries: (value, field, report) => integerAtLeast(value, 0, field, report),
   retry: normalizeRetryPolicy,
   resources: normalizeResources,

@@ -245,6 +245,34 @@ describe("validateDefinition: shorthand", () => {
     ]);
   });
 
+  it("bounds the seconds that travel to agents as 32-bit milliseconds", () => {
+    const problems = problemsOf(
+      workflow(
+        { id: "a", type: "shell", command: "x", timeout: 2_147_484 },
+        {
+          id: "b",
+          type: "shell",
+          command: "x",
+          on_agent_disconnect: "keep_running",
+          lost_after: 3_000_000,
+        },
+        { id: "c", type: "shell", command: "x", timeout: 2_147_483 },
+      ),
+    );
+    expect(problems).toEqual([
+      {
+        taskId: "a",
+        field: "timeout",
+        message: "must be at most 2147483 seconds (about 24 days), not 2147484",
+      },
+      {
+        taskId: "b",
+        field: "lost_after",
+        message: "must be at most 2147483 seconds (about 24 days), not 3000000",
+      },
+    ]);
+  });
+
   it("reports for_each with dynamic", () => {
     const problems = problemsOf(
       workflow(

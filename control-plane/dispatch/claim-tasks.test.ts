@@ -187,6 +187,12 @@ describe.each(testBackends())("claimTasks on $name", (backend) => {
           on_agent_disconnect: "keep_running",
           lost_after: 600,
         }),
+        // Whole milliseconds on the wire, never shorter than asked.
+        task("brief", {
+          on_agent_disconnect: "keep_running",
+          lost_after: 0.0004,
+          timeout: 0.0015,
+        }),
       ),
       at(0),
     );
@@ -198,6 +204,10 @@ describe.each(testBackends())("claimTasks on $name", (backend) => {
     expect(claimed.get("sticky")).toMatchObject({
       onAgentDisconnect: "keep_running",
       leaseTtlMs: 600_000,
+    });
+    expect(claimed.get("brief")).toMatchObject({
+      leaseTtlMs: 1,
+      timeoutMs: 2,
     });
     const [row] = await t.db
       .select({ expiresAt: leases.expiresAt, ttlMs: leases.ttlMs })

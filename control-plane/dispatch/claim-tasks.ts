@@ -215,7 +215,7 @@ function assignAndLease(agentId: string, source: SQL, options: ClaimOptions) {
         -- A keep_running task's lease lives for its lost_after.
         CASE WHEN spec->>'on_agent_disconnect' = 'keep_running'
             AND jsonb_typeof(spec->'lost_after') = 'number'
-          THEN round((spec->>'lost_after')::numeric * 1000)::int
+          THEN ceil((spec->>'lost_after')::numeric * 1000)::int
           ELSE ${options.leaseTtlMs}::int
         END AS ttl_ms
       FROM assigned
@@ -385,7 +385,9 @@ async function buildAssignments(
       config: configOf(g),
       context: context as unknown as JsonObject,
       env: (spec.env ?? {}) as Record<string, string>,
-      timeoutMs: typeof spec.timeout === "number" ? spec.timeout * 1000 : 0,
+      // Whole milliseconds, never shorter than asked (the wire's int32).
+      timeoutMs:
+        typeof spec.timeout === "number" ? Math.ceil(spec.timeout * 1000) : 0,
       onAgentDisconnect: String(spec.on_agent_disconnect ?? "kill"),
       leaseTtlMs: g.ttl_ms,
       secretsBlock: spec.secrets as JsonObject | undefined,
