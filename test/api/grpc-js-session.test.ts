@@ -25,10 +25,10 @@ describe.each(testBackends())(
       await cp?.close();
     });
 
-    it("welcomes, answers a heartbeat, and ends a second hello with its status", async () => {
-      cp = await startTestControlPlane(backend);
+    /** Opens a session as an agent and reads its welcome. */
+    async function openSession(url: string, agentId: string) {
       const pkg = loadGrpcPackage(["deerflow/v1/agent.proto"]);
-      client = grpcJsClient(pkg, "deerflow.v1.AgentService", cp.url);
+      client = grpcJsClient(pkg, "deerflow.v1.AgentService", url);
       const session = client.bidiStream("Session");
       const ended = new Promise<unknown>((resolve) => {
         session.on("error", resolve);
@@ -36,7 +36,7 @@ describe.each(testBackends())(
       });
       session.write({
         hello: {
-          agent_id: "0f8fad5b-d9cb-469f-a165-70867728950e",
+          agent_id: agentId,
           name: "grpc-js",
           version: "test",
           slots: 1,
@@ -44,6 +44,15 @@ describe.each(testBackends())(
         },
       });
       const [welcome] = (await once(session, "data")) as [GrpcMessage];
+      return { session, ended, welcome };
+    }
+
+    it("welcomes, answers a heartbeat, and ends a second hello with its status", async () => {
+      cp = await startTestControlPlane(backend);
+      const { session, ended, welcome } = await openSession(
+        cp.url,
+        "0f8fad5b-d9cb-469f-a165-70867728950e",
+      );
       expect(welcome.message).toBe("welcome");
 
       session.write({ heartbeat: { leases: [] } });
@@ -59,23 +68,10 @@ describe.each(testBackends())(
 
     it("ends an open session with Unavailable when the control plane stops", async () => {
       const plane = await startTestControlPlane(backend);
-      const pkg = loadGrpcPackage(["deerflow/v1/agent.proto"]);
-      client = grpcJsClient(pkg, "deerflow.v1.AgentService", plane.url);
-      const session = client.bidiStream("Session");
-      const ended = new Promise<unknown>((resolve) => {
-        session.on("error", resolve);
-        session.on("end", () => resolve("end"));
-      });
-      session.write({
-        hello: {
-          agent_id: "7c9e6679-7425-40de-944b-e07fc1f90ae7",
-          name: "grpc-js",
-          version: "test",
-          slots: 1,
-          task_types: [{ type: "shell" }],
-        },
-      });
-      await once(session, "data");
+      const { ended } = await openSession(
+        plane.url,
+        "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+      );
       await plane.close();
       // Told why, not cut: an agent reads Unavailable as "try again".
       expect(await ended).toMatchObject({
