@@ -67,12 +67,14 @@ export interface AgentSessionDeps {
 /**
  * Serves one agent's stream: checks its hello, registers it, then answers
  * its messages while the dispatcher and operators push assignments,
- * cancels and drain orders onto the same stream.
+ * cancels and drain orders onto the same stream. `signal` ends it with
+ * its reason.
  */
 export async function* serveAgentSession(
   requests: AsyncIterable<SessionRequest>,
   deps: AgentSessionDeps,
   peer: string,
+  signal?: AbortSignal,
 ): AsyncIterable<SessionResponse> {
   const iterator = requests[Symbol.asyncIterator]();
   const first = await iterator.next();
@@ -85,7 +87,17 @@ export async function* serveAgentSession(
   const hello = first.value.message.value;
   const { profile, held } = validateHello(hello);
   const session = new AgentSession(profile, deps, peer, hello.acceptsBatches);
-  yield* session.run(held, iterator);
+  // The call's own end (connect-es aborts it when the control plane stops,
+  // with Unavailable, or at the caller's deadline) ends the session with
+  // its reason, where the stream would otherwise be cut without one.
+  const stop = () => session.end(ConnectError.from(signal?.reason));
+  if (signal?.aborted) stop();
+  signal?.addEventListener("abort", stop, { once: true });
+  try {
+    yield* session.run(held, iterator);
+  } finally {
+    signal?.removeEventListener("abort", stop);
+  }
 }
 
 /** Several responses as one batch message (see Hello.accepts_batches). */

@@ -34,6 +34,24 @@ describe("readInBatches", () => {
     expect(batches).toEqual([[1], [2, 3, 4], [5]]);
   });
 
+  it("takes a chunk of 200,000 messages, handed over in batches", async () => {
+    const source = new AsyncQueue<number[]>();
+    source.push(Array.from({ length: 200_000 }, (_, i) => i));
+    source.close();
+    let count = 0;
+    let largest = 0;
+    await readInBatches(
+      source[Symbol.asyncIterator](),
+      asChunk,
+      256,
+      async (batch) => {
+        count += batch.length;
+        largest = Math.max(largest, batch.length);
+      },
+    );
+    expect({ count, largest }).toEqual({ count: 200_000, largest: 256 });
+  });
+
   it("handles what arrived before the source failed, then rejects with its error", async () => {
     const source = new AsyncQueue<number[]>();
     const seen: number[] = [];

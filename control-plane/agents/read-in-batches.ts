@@ -25,7 +25,8 @@ export async function readInBatches<S, T>(
       for (;;) {
         const next = await source.next();
         if (next.done) break;
-        inbox.push(...unpack(next.value));
+        // One by one: a spread of a batch of 200,000 overflows the stack.
+        for (const item of unpack(next.value)) inbox.push(item);
         wake?.();
       }
     } catch (error) {

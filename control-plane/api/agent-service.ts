@@ -32,7 +32,7 @@ export function createAgentService(
     // without connect-es; this serves the rest: gRPC-Web, Connect, and
     // gRPC calls with a compressed request or a deadline.
     session: (requests, context) =>
-      serveAgentSession(requests, deps, peerOf(context)),
+      serveAgentSession(requests, deps, peerOf(context), context.signal),
 
     async listAgents(req) {
       const rows = await deps.db

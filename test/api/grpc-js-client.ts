@@ -38,8 +38,11 @@ export interface GrpcJsClient {
     method: string,
     request: GrpcMessage,
   ): grpc.ClientReadableStream<GrpcMessage>;
-  /** Calls a bidirectional-streaming method. */
-  bidiStream(method: string): grpc.ClientDuplexStream<GrpcMessage, GrpcMessage>;
+  /** Calls a bidirectional-streaming method (with a deadline, say). */
+  bidiStream(
+    method: string,
+    options?: grpc.CallOptions,
+  ): grpc.ClientDuplexStream<GrpcMessage, GrpcMessage>;
   close(): void;
 }
 
@@ -79,8 +82,11 @@ export function grpcJsClient(
       }),
     serverStream: (name, request) =>
       method(name)(request) as grpc.ClientReadableStream<GrpcMessage>,
-    bidiStream: (name) =>
-      method(name)() as grpc.ClientDuplexStream<GrpcMessage, GrpcMessage>,
+    bidiStream: (name, options) =>
+      method(name)(
+        new grpc.Metadata(),
+        options ?? {},
+      ) as grpc.ClientDuplexStream<GrpcMessage, GrpcMessage>,
     close: () => raw.close(),
   };
 }

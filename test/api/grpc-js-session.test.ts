@@ -25,11 +25,17 @@ describe.each(testBackends())(
       await cp?.close();
     });
 
-    /** Opens a session as an agent and reads its welcome. */
-    async function openSession(url: string, agentId: string) {
+    /**
+     * Opens a session as an agent and reads its welcome. With a deadline
+     * the call carries grpc-timeout, and connect-es serves it.
+     */
+    async function openSession(url: string, agentId: string, deadline?: Date) {
       const pkg = loadGrpcPackage(["deerflow/v1/agent.proto"]);
       client = grpcJsClient(pkg, "deerflow.v1.AgentService", url);
-      const session = client.bidiStream("Session");
+      const session = client.bidiStream(
+        "Session",
+        deadline ? { deadline } : undefined,
+      );
       const ended = new Promise<unknown>((resolve) => {
         session.on("error", resolve);
         session.on("end", () => resolve("end"));
@@ -66,18 +72,37 @@ describe.each(testBackends())(
       });
     });
 
-    it("ends an open session with Unavailable when the control plane stops", async () => {
-      const plane = await startTestControlPlane(backend);
+    it.each([
+      ["the route that skips connect-es", undefined],
+      ["connect-es (a session with a deadline)", 600_000],
+    ])(
+      "ends an open session with Unavailable when the control plane stops, on %s",
+      async (_route, deadlineMs) => {
+        const plane = await startTestControlPlane(backend);
+        const { ended } = await openSession(
+          plane.url,
+          "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+          deadlineMs === undefined
+            ? undefined
+            : new Date(Date.now() + deadlineMs),
+        );
+        await plane.close();
+        // Told why, not cut: an agent reads Unavailable as "try again".
+        expect(await ended).toMatchObject({
+          code: 14,
+          details: "the control plane is stopping",
+        });
+      },
+    );
+
+    it("ends a session at its deadline", async () => {
+      cp = await startTestControlPlane(backend);
       const { ended } = await openSession(
-        plane.url,
-        "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+        cp.url,
+        "9b2f3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
+        new Date(Date.now() + 3_000),
       );
-      await plane.close();
-      // Told why, not cut: an agent reads Unavailable as "try again".
-      expect(await ended).toMatchObject({
-        code: 14,
-        details: "the control plane is stopping",
-      });
+      expect(await ended).toMatchObject({ code: 4 });
     });
   },
 );
