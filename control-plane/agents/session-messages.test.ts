@@ -60,3 +60,54 @@ describe("agent messages that hold a NUL, which PostgreSQL cannot store", () => 
     expect(point).toMatchObject({ name: "m\uFFFD", labels: { l: "\uFFFD" } });
   });
 });
+
+describe("agent times and sequences no column could hold", () => {
+  const received = new Date("2026-12-05T10:00:00Z");
+
+  it("keep the line or point, at the time it was received", () => {
+    const sent = { seconds: 1_700_000_000n, nanos: 0 };
+    const lines = toLogLines(
+      [
+        create(LogLineSchema, { sequence: 1n, time: sent }),
+        create(LogLineSchema, { sequence: 2n, time: { seconds: 10n ** 14n } }),
+        create(LogLineSchema, { sequence: 3n, time: { seconds: -1n } }),
+        create(LogLineSchema, { sequence: 4n }),
+      ],
+      received,
+    );
+    expect(lines.map((l) => l.time)).toEqual([
+      new Date(1_700_000_000_000),
+      received,
+      received,
+      received,
+    ]);
+    const [point] = toMetricPoints(
+      [create(MetricPointSchema, { name: "m", time: { seconds: 10n ** 14n } })],
+      received,
+    );
+    expect(point?.time).toEqual(received);
+    const result = toAttemptResult(
+      create(ResultSchema, {
+        outcome: AttemptOutcome.SUCCESS,
+        startedAt: { seconds: 8n * 10n ** 12n },
+      }),
+      ref,
+      received,
+    );
+    expect(result?.startedAt).toEqual(received);
+  });
+
+  it("refuse a log line's sequence beyond 2^53 - 1, naming it", () => {
+    expect(() =>
+      toLogLines(
+        [
+          create(LogLineSchema, { sequence: 1n }),
+          create(LogLineSchema, { sequence: 2n ** 63n - 1n }),
+        ],
+        received,
+      ),
+    ).toThrow(
+      "log_chunk.lines[1].sequence: must be from 0 to 9007199254740991, not 9223372036854775807",
+    );
+  });
+});

@@ -3,7 +3,7 @@
  * control plane's own types, in one place.
  */
 import { create } from "@bufbuild/protobuf";
-import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { type Timestamp, timestampDate } from "@bufbuild/protobuf/wkt";
 import {
   type LeaseRef as LeaseRefMessage,
   LeaseRefSchema,
@@ -16,6 +16,7 @@ import {
 } from "../../gen/deerflow/v1/run_pb.js";
 import type { JsonObject } from "../../plugin-sdk/index.js";
 import { replaceNul, replaceNulIn } from "../../workflow/index.js";
+import { invalidArgument } from "../api/connect-errors.js";
 import type { ClaimedAssignment } from "../dispatch/claim-tasks.js";
 import type { LeaseRef } from "../leases/acknowledge-lease.js";
 import type { AttemptResult } from "../leases/record-result.js";
@@ -67,6 +68,7 @@ export function toAssignment(a: ClaimedAssignment, ackDeadlineMs: number) {
 export function toAttemptResult(
   result: Result,
   ref: LeaseRef,
+  now: Date = new Date(),
 ): AttemptResult | undefined {
   const outcome = OUTCOMES[result.outcome];
   if (!outcome) return undefined;
@@ -83,20 +85,37 @@ export function toAttemptResult(
     retryable: result.retryable,
     retryClass: replaceNul(result.retryClass),
     retryAfterMs: result.retryAfterMs > 0 ? result.retryAfterMs : undefined,
-    startedAt: result.startedAt ? timestampDate(result.startedAt) : undefined,
+    startedAt: result.startedAt ? agentTime(result.startedAt, now) : undefined,
     finishedAt: result.finishedAt
-      ? timestampDate(result.finishedAt)
+      ? agentTime(result.finishedAt, now)
       : undefined,
   };
 }
+
+/**
+ * A time an agent sent, or `now` (when the control plane received it)
+ * for one it left out or that no database column could hold: such a
+ * time is the agent's bug, and the line or point is still worth keeping.
+ */
+function agentTime(time: Timestamp | undefined, now: Date): Date {
+  if (time === undefined) return now;
+  const date = timestampDate(time);
+  const ms = date.getTime();
+  return Number.isFinite(ms) && ms >= 0 && ms <= LATEST_AGENT_TIME_MS
+    ? date
+    : now;
+}
+
+/** 9999-12-31T23:59:59.999Z: later than any time an agent means. */
+const LATEST_AGENT_TIME_MS = 253_402_300_799_999;
 
 export function toLogLines(
   lines: readonly LogLine[],
   now: Date,
 ): TaskLogLine[] {
-  return lines.map((l) => ({
-    sequence: Number(l.sequence),
-    time: l.time ? timestampDate(l.time) : now,
+  return lines.map((l, i) => ({
+    sequence: lineSequence(l.sequence, i),
+    time: agentTime(l.time, now),
     stream: replaceNul(l.stream) || "log",
     level: replaceNul(l.level),
     message: replaceNul(l.message),
@@ -113,6 +132,17 @@ export function toMetricPoints(
     kind: replaceNul(p.kind),
     value: p.value,
     labels: replaceNulIn({ ...p.labels }),
-    time: p.time ? timestampDate(p.time) : now,
+    time: agentTime(p.time, now),
   }));
+}
+
+/** A log line's sequence: a whole number JavaScript and bigint both hold. */
+function lineSequence(sequence: bigint, index: number): number {
+  if (sequence < 0n || sequence > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw invalidArgument(
+      `log_chunk.lines[${index}].sequence`,
+      `must be from 0 to ${Number.MAX_SAFE_INTEGER}, not ${sequence}`,
+    );
+  }
+  return Number(sequence);
 }

@@ -45,7 +45,7 @@ export async function settleSessionBatch(
   if (acknowledgements.length === 0 && results.length === 0) return;
   const recorded = results.map((result) => {
     const ref = fromLeaseRef(result.lease as LeaseRefMessage);
-    return { ref, recorded: toAttemptResult(result, ref) };
+    return { ref, recorded: toAttemptResult(result, ref, now) };
   });
   const valid = recorded.flatMap((r) => (r.recorded ? [r.recorded] : []));
   const handOff =
