@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import type { LogLine } from "../../gen/deerflow/v1/run_pb.js";
 import { ExitCode, printJson } from "../cli-output.js";
-import { UsageError } from "../key-value.js";
+import { positiveInteger } from "../key-value.js";
 import {
   followTaskLogLines,
   formatLogLine,
@@ -85,12 +85,5 @@ async function printLines(
 }
 
 function attemptFlag(raw: string | undefined): number {
-  if (raw === undefined) return 0;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 2 ** 31 - 1) {
-    throw new UsageError(
-      `--attempt: expected a whole number >= 1, got "${raw}"`,
-    );
-  }
-  return n;
+  return raw === undefined ? 0 : positiveInteger("--attempt")(raw);
 }

@@ -3,7 +3,7 @@ import { RunState } from "../../gen/deerflow/v1/run_pb.js";
 import { createApiClients } from "../api-clients.js";
 import { ExitCode, printJson, reportError } from "../cli-output.js";
 import { formatTable } from "../format-table.js";
-import { serverUrl } from "../key-value.js";
+import { positiveInteger, serverUrl } from "../key-value.js";
 import { runToJson } from "../run-json.js";
 import { followRun, formatTaskTable } from "../run-progress.js";
 
@@ -15,12 +15,12 @@ export function registerRunsCommand(program: Command): void {
     .command("ls")
     .description("list recent runs, newest first")
     .option("--server <url>", "control plane URL (env DEERFLOW_SERVER)")
-    .option("--limit <n>", "how many runs", "20")
+    .option("--limit <n>", "how many runs", positiveInteger("--limit"), 20)
     .option("--json", "print the runs as JSON", false)
     .action((opts) =>
       withClients(opts.server, async (clients) => {
         const { runs: list } = await clients.runs.listRuns({
-          pageSize: Number(opts.limit),
+          pageSize: opts.limit,
         });
         if (opts.json) {
           printJson(list.map(runToJson));

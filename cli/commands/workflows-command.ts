@@ -24,8 +24,9 @@ export function parseWorkflowArgument(raw: string): WorkflowArgument {
   const at = raw.lastIndexOf("@");
   if (at < 0) return { name: raw, version: 0 };
   const name = raw.slice(0, at);
-  const version = Number(raw.slice(at + 1));
-  if (name === "" || !Number.isInteger(version) || version < 1) {
+  const digits = raw.slice(at + 1);
+  const version = /^[0-9]+$/.test(digits) ? Number(digits) : Number.NaN;
+  if (name === "" || !Number.isSafeInteger(version) || version < 1) {
     throw new UsageError(
       `"${raw}": expected NAME or NAME@VERSION (a version from 1)`,
     );

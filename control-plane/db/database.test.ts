@@ -33,6 +33,14 @@ describe("openDatabase on a PGlite data dir", () => {
     await created.drop();
   });
 
+  it("names the dir and the flag when it cannot be made", async () => {
+    await expect(
+      openDatabase({ dataDir: "/proc/deerflow-data", logger: silentLogger() }),
+    ).rejects.toThrow(
+      /^data dir \/proc\/deerflow-data: cannot create it \(--data-dir\): ENOENT/,
+    );
+  });
+
   it("refuses a second opener while the first holds the dir", async () => {
     const first = await open();
     await expect(open()).rejects.toThrow(

@@ -61,7 +61,11 @@ async function openPglite(
   dataDir: string,
   options: DatabaseOptions,
 ): Promise<Database> {
-  await makeDir(dataDir);
+  await makeDir(dataDir).catch((error: unknown) => {
+    throw new Error(
+      `data dir ${dataDir}: cannot create it (--data-dir): ${(error as Error).message}`,
+    );
+  });
   // PGlite has one connection in one process, and nothing stops a second
   // process from opening the same files: the lock does.
   const lock = await lockDataDir(dataDir);

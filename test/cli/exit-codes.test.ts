@@ -13,6 +13,18 @@ describe("exit codes of command-line mistakes (README: 2 for bad flags)", () => 
     [["--bogus"], "error: unknown option '--bogus'"],
     [["run"], "error: missing required argument 'file'"],
     [["runs", "get"], "error: missing required argument 'run-id'"],
+    [
+      ["runs", "ls", "--limit", "1e1"],
+      '--limit: expected a whole number from 1 to 2147483647, got "1e1"',
+    ],
+    [
+      ["logs", "00000000-0000-4000-8000-000000000000", "t", "--attempt", "0x1"],
+      '--attempt: expected a whole number from 1 to 2147483647, got "0x1"',
+    ],
+    [
+      ["workflows", "get", "nightly@0x1"],
+      '"nightly@0x1": expected NAME or NAME@VERSION (a version from 1)',
+    ],
   ])("deerflow %j exits 2 with commander's message", async (args, said) => {
     const result = await runCli(args, NOWHERE);
     expect(result.code, result.stderr).toBe(2);
