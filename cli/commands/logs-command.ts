@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import type { LogLine } from "../../gen/deerflow/v1/run_pb.js";
+import type { ApiClients } from "../api-clients.js";
 import { ExitCode, printJson } from "../cli-output.js";
 import { positiveInteger } from "../key-value.js";
 import {
@@ -35,8 +36,11 @@ export function registerLogsCommand(program: Command): void {
             taskId,
             attempt,
           });
-          if (!opts.json) await printLines(lines, attempt === 0);
-          else {
+          if (!opts.json) {
+            const printed = await printLines(lines, attempt === 0);
+            if (printed === 0)
+              await sayNoLines(clients, runId, taskId, attempt);
+          } else {
             for await (const line of lines) {
               process.stdout.write(`${JSON.stringify(logLineToJson(line))}\n`);
             }
@@ -51,16 +55,37 @@ export function registerLogsCommand(program: Command): void {
           return ExitCode.ok;
         }
         const printed = await printLines(lines, attempt === 0);
-        if (printed === 0) {
-          // Said on stderr: stdout stays the log, empty as it is.
-          const which = attempt === 0 ? "" : ` attempt ${attempt}`;
-          process.stderr.write(
-            `no log lines for task ${taskId}${which} of run ${runId}\n`,
-          );
-        }
+        if (printed === 0) await sayNoLines(clients, runId, taskId, attempt);
         return ExitCode.ok;
       }),
     );
+}
+
+/**
+ * Says on stderr why nothing was printed (stdout stays the log, empty as
+ * it is): an attempt the task never had, or one without lines.
+ */
+async function sayNoLines(
+  clients: ApiClients,
+  runId: string,
+  taskId: string,
+  attempt: number,
+): Promise<void> {
+  if (attempt > 0) {
+    const { run } = await clients.runs.getRun({ runId });
+    const had = run?.tasks.find((t) => t.id === taskId)?.attemptCount ?? 0;
+    if (attempt > had) {
+      process.stderr.write(
+        `task ${taskId} of run ${runId} has no attempt ${attempt} ` +
+          `(it has had ${had})\n`,
+      );
+      return;
+    }
+  }
+  const which = attempt === 0 ? "" : ` attempt ${attempt}`;
+  process.stderr.write(
+    `no log lines for task ${taskId}${which} of run ${runId}\n`,
+  );
 }
 
 /**

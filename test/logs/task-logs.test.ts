@@ -246,12 +246,27 @@ describe.each(testBackends())("task logs and metrics on $name", (backend) => {
     expect(bad.stderr).toContain("--attempt");
   });
 
-  it("deerflow logs says on stderr when there are no lines", async () => {
-    const none = await runCli(["logs", talkRun, "talk", "--attempt", "9"], env);
-    expect(none.code, none.stderr).toBe(0);
-    expect(none.stdout).toBe("");
-    expect(none.stderr).toBe(
-      `no log lines for task talk attempt 9 of run ${talkRun}\n`,
+  it("deerflow logs says on stderr when there are no lines, or no such attempt", async () => {
+    const beyond = await runCli(
+      ["logs", talkRun, "talk", "--attempt", "9"],
+      env,
     );
+    expect(beyond.code, beyond.stderr).toBe(0);
+    expect(beyond.stdout).toBe("");
+    expect(beyond.stderr).toBe(
+      `task talk of run ${talkRun} has no attempt 9 (it has had 2)\n`,
+    );
+
+    const quiet = await startInline(cp.clients, {
+      name: "quiet",
+      tasks: [{ id: "hush", type: "shell", command: "true" }],
+    });
+    await waitForRun(cp.clients, quiet);
+    for (const follow of [[], ["-f"]]) {
+      const none = await runCli(["logs", quiet, "hush", ...follow], env);
+      expect(none.code, none.stderr).toBe(0);
+      expect(none.stdout).toBe("");
+      expect(none.stderr).toBe(`no log lines for task hush of run ${quiet}\n`);
+    }
   });
 });
