@@ -98,21 +98,20 @@ export interface Held {
  * (closeSucceeded: a few statements for the batch, one advance per run).
  * Everything else (failures, refusals, duplicates, dynamic tasks) takes
  * the careful path one by one. The runs are locked already
- * (inOneTransaction). `held` is what {@link readHeld} read for these
- * results, when the caller read it already; with a `pipeline`, the plain
- * successes' writes are sent on it and the caller collects them.
+ * (inOneTransaction). `plain` is {@link plainSuccesses} of these
+ * results, when the caller found them already; with a `pipeline`, the
+ * plain successes' writes are sent on it and the caller collects them.
  */
 export async function recordIn(
   tx: Db,
   agentId: string,
   results: readonly AttemptResult[],
   now: Date,
-  held?: Map<string, Held>,
+  plain?: Map<AttemptResult, SucceededAttempt>,
   pipeline?: Pipelined,
 ): Promise<ResultVerdict[]> {
   if (results.length === 0) return [];
-  held ??= await readHeld(tx, results);
-  const plain = plainSuccesses(agentId, results, held);
+  plain ??= plainSuccesses(agentId, results, await readHeld(tx, results));
   const verdicts = new Map<AttemptResult, ResultVerdict>();
   for (const result of plain.keys()) {
     verdicts.set(result, { accepted: true, duplicate: false });

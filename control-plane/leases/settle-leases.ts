@@ -74,11 +74,9 @@ export async function settleLeases(
       // A plain success closes its attempt from GRANTED or ACTIVE alike:
       // its acknowledgement in the same batch adds nothing, and skipping
       // it spares the task, lease and attempt an update each.
+      const plain = plainSuccesses(agentId, results, leases);
       const closing = new Map(
-        [...plainSuccesses(agentId, results, leases).values()].map((s) => [
-          s.lease.id,
-          Number(leases.get(s.lease.id)?.fencing_token),
-        ]),
+        [...plain.keys()].map((r) => [r.leaseId, r.fencingToken]),
       );
       const closes = (ref: LeaseRef) =>
         closing.get(ref.leaseId) === ref.fencingToken;
@@ -103,7 +101,7 @@ export async function settleLeases(
           agentId,
           results,
           now,
-          leases,
+          plain,
           pipeline,
         );
         // Only for tasks these results queued: a claim from the queue at
