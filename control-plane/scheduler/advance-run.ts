@@ -7,6 +7,11 @@ import {
   notifyTaskQueued,
   type RunEventInput,
 } from "../events/append-run-events.js";
+import {
+  type Candidate,
+  type FrontierRead,
+  loadCandidates,
+} from "./frontier-read.js";
 import { Pipelined } from "./pipelined.js";
 import {
   isTerminalTaskState,
@@ -47,12 +52,6 @@ export interface AdvanceOptions {
    * the same round trip; without it, the advance waits for them.
    */
   writes?: Pipelined;
-}
-
-interface Candidate {
-  taskId: string;
-  dependsOn: string[];
-  spec: JsonObject;
 }
 
 interface LockedRun {
@@ -181,76 +180,6 @@ async function lockRun(tx: Db, runId: string): Promise<LockedRun | undefined> {
     .where(eq(runs.id, runId))
     .for("update");
   return run;
-}
-
-/** A frontier's candidates, and the facts of the tasks they depend on. */
-interface FrontierRead {
-  candidates: Candidate[];
-  facts: Map<string, TaskFacts>;
-}
-
-/**
- * The CREATED tasks downstream of `frontier` (every CREATED task at the
- * run's start), and the states and outputs of every task they depend
- * on: one statement, where reading the facts after the candidates would
- * be a second round trip.
- */
-async function loadCandidates(
-  tx: Db,
-  runId: string,
-  frontier: readonly string[] | "start",
-): Promise<FrontierRead> {
-  const downstream =
-    frontier === "start"
-      ? sql``
-      : sql`AND depends_on && ${sql.param([...frontier])}::text[]`;
-  const rows = rowsOf<FrontierRow>(
-    await tx.execute(sql`
-      WITH candidates AS MATERIALIZED (
-        SELECT task_id, depends_on, spec FROM tasks
-        WHERE run_id = ${runId} AND state = 'CREATED' ${downstream}
-      )
-      SELECT true AS candidate, task_id, depends_on, spec,
-        NULL AS state, NULL::jsonb AS output, NULL::int AS exit_code,
-        NULL::int AS attempt_count
-      FROM candidates
-      UNION ALL
-      SELECT false, task_id, NULL, NULL, state, output, exit_code,
-        attempt_count
-      FROM tasks
-      WHERE run_id = ${runId} AND task_id IN (
-        SELECT unnest(depends_on) FROM candidates)`),
-  );
-  const read: FrontierRead = { candidates: [], facts: new Map() };
-  for (const row of rows) {
-    if (row.candidate) {
-      read.candidates.push({
-        taskId: row.task_id,
-        dependsOn: row.depends_on ?? [],
-        spec: row.spec ?? {},
-      });
-    } else {
-      read.facts.set(row.task_id, {
-        taskId: row.task_id,
-        state: row.state as TaskStateName,
-        output: row.output,
-        exitCode: row.exit_code,
-        attemptCount: row.attempt_count ?? 0,
-      });
-    }
-  }
-  return read;
-}
-
-interface FrontierRow {
-  candidate: boolean;
-  task_id: string;
-  depends_on: string[] | null;
-  spec: JsonObject | null;
-  state: string | null;
-  output: JsonObject | null;
-  exit_code: number | null;
-  attempt_count: number | null;
 }
 
 interface Move {
