@@ -51,7 +51,7 @@ function parseTyped(flag: string, key: string, text: string): JsonValue {
  */
 export function positiveInteger(flag: string, max = MAX_INT32) {
   return (raw: string): number => {
-    const n = /^[0-9]+$/.test(raw) ? Number(raw) : Number.NaN;
+    const n = decimal(raw);
     if (!Number.isInteger(n) || n < 1 || n > max) {
       throw new UsageError(
         `${flag}: expected a whole number from 1 to ${max}, got "${raw}"`,
@@ -59,6 +59,11 @@ export function positiveInteger(flag: string, max = MAX_INT32) {
     }
     return n;
   };
+}
+
+/** The number decimal digits write, or NaN for anything else. */
+export function decimal(raw: string): number {
+  return /^[0-9]+$/.test(raw) ? Number(raw) : Number.NaN;
 }
 
 /** Counts and milliseconds travel as int32 in the API. */

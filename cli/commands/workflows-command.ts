@@ -4,7 +4,7 @@ import { stringify } from "yaml";
 import type { Workflow } from "../../gen/deerflow/v1/workflow_pb.js";
 import type { ApiClients } from "../api-clients.js";
 import { ExitCode, printJson } from "../cli-output.js";
-import { positiveInteger, UsageError } from "../key-value.js";
+import { decimal, positiveInteger, UsageError } from "../key-value.js";
 import { readDefinitionFile } from "../read-definition-file.js";
 import { printTable, withClients } from "./runs-command.js";
 
@@ -24,8 +24,7 @@ export function parseWorkflowArgument(raw: string): WorkflowArgument {
   const at = raw.lastIndexOf("@");
   if (at < 0) return { name: raw, version: 0 };
   const name = raw.slice(0, at);
-  const digits = raw.slice(at + 1);
-  const version = /^[0-9]+$/.test(digits) ? Number(digits) : Number.NaN;
+  const version = decimal(raw.slice(at + 1));
   if (name === "" || !Number.isSafeInteger(version) || version < 1) {
     throw new UsageError(
       `"${raw}": expected NAME or NAME@VERSION (a version from 1)`,
