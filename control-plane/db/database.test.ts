@@ -10,6 +10,7 @@ import {
   testBackends,
 } from "../../test/support/test-database.js";
 import { type Database, openDatabase } from "./database.js";
+import { TransactionRolledBackError } from "./eager-transaction.js";
 
 const [pglite] = testBackends();
 
@@ -105,5 +106,92 @@ describe.runIf(postgresBackend)("openDatabase on PostgreSQL", () => {
     expect(await preparedAfterUse()).toBeGreaterThan(0);
     process.env.DEERFLOW_DATABASE_PREPARE = "false";
     expect(await preparedAfterUse()).toBe(0);
+  });
+
+  describe("a transaction (BEGIN sent with its first statement)", () => {
+    let database: Database;
+    beforeEach(async () => {
+      database = await openDatabase({
+        url: created.url,
+        logger: silentLogger(),
+        poolSize: 2,
+      });
+      await database.db.execute(sql`CREATE TABLE notes (body text NOT NULL)`);
+    });
+    afterEach(async () => {
+      await database.close();
+    });
+    const bodies = async () =>
+      (
+        (await database.db.execute(
+          sql`SELECT body FROM notes ORDER BY body`,
+        )) as unknown as Array<{ body: string }>
+      ).map((row) => row.body);
+
+    it("runs its statements in one transaction and commits them", async () => {
+      const ids = await database.db.transaction(async (tx) => {
+        await tx.execute(sql`INSERT INTO notes VALUES ('a')`);
+        const first = await tx.execute(sql`SELECT txid_current() AS id`);
+        await tx.execute(sql`INSERT INTO notes VALUES ('b')`);
+        const second = await tx.execute(sql`SELECT txid_current() AS id`);
+        return [first, second].map(
+          (rows) => (rows as unknown as Array<{ id: string }>)[0]?.id,
+        );
+      });
+      expect(ids[0]).toBeDefined();
+      expect(ids[0]).toBe(ids[1]);
+      expect(await bodies()).toEqual(["a", "b"]);
+    });
+
+    it("rolls back when the callback throws, and frees the connection", async () => {
+      for (let i = 0; i < 3; i++) {
+        await expect(
+          database.db.transaction(async (tx) => {
+            await tx.execute(sql`INSERT INTO notes VALUES ('lost')`);
+            throw new Error("callback failed");
+          }),
+        ).rejects.toThrow("callback failed");
+      }
+      expect(await bodies()).toEqual([]);
+    });
+
+    it("throws a failed statement's error, and keeps nothing of it", async () => {
+      await expect(
+        database.db.transaction(async (tx) => {
+          await tx.execute(sql`INSERT INTO notes VALUES ('lost')`);
+          await tx.execute(sql`INSERT INTO notes VALUES (NULL)`);
+        }),
+      ).rejects.toThrow(/^Failed query: INSERT INTO notes VALUES \(NULL\)/);
+      expect(await bodies()).toEqual([]);
+    });
+
+    it("refuses to commit after a statement failed unawaited", async () => {
+      await expect(
+        database.db.transaction(async (tx) => {
+          await tx.execute(sql`INSERT INTO notes VALUES ('lost')`);
+          tx.execute(sql`INSERT INTO notes VALUES (NULL)`).catch(() => {});
+        }),
+      ).rejects.toThrow(TransactionRolledBackError);
+      expect(await bodies()).toEqual([]);
+    });
+
+    it("runs transactions side by side on their own connections", async () => {
+      let release = () => {};
+      const released = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const first = database.db.transaction(async (tx) => {
+        await tx.execute(sql`INSERT INTO notes VALUES ('first')`);
+        await released;
+      });
+      await database.db.transaction(async (tx) => {
+        await tx.execute(sql`INSERT INTO notes VALUES ('second')`);
+      });
+      // The first is not committed yet: the second did not see nor wait for it.
+      expect(await bodies()).toEqual(["second"]);
+      release();
+      await first;
+      expect(await bodies()).toEqual(["first", "second"]);
+    });
   });
 });

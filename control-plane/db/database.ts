@@ -8,6 +8,7 @@ import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 import { type Logger, makeDir } from "../../core/index.js";
 import { lockDataDir } from "./data-dir-lock.js";
+import { eagerTransaction } from "./eager-transaction.js";
 import * as schema from "./schema.js";
 
 /** A drizzle database (or transaction) over either driver. */
@@ -113,7 +114,7 @@ async function openPostgres(
   // DEERFLOW_DATABASE_PREPARE=false.
   const prepare = process.env.DEERFLOW_DATABASE_PREPARE !== "false";
   const db = drizzlePostgres({
-    client: prepare ? preparing(client) : client,
+    client: withEagerBegin(client, prepare),
     schema,
     casing: "snake_case",
   });
@@ -162,36 +163,47 @@ export function rowsOf<T>(result: unknown): T[] {
 }
 
 /**
- * The client with its statements prepared: drizzle asks postgres.js for
- * an unnamed statement each time (`prepare: false`), which PostgreSQL
- * parses and plans on every call; the claim and settle statements are
- * large CTEs that took longer to plan than to run. postgres.js keeps up
- * to 1,000 prepared statements per connection, by text.
+ * The client drizzle uses: transactions send BEGIN with their first
+ * statement (`eagerTransaction`), and, when `prepare`, statements are
+ * prepared. drizzle asks postgres.js for an unnamed statement each time
+ * (`prepare: false`), which PostgreSQL parses and plans on every call;
+ * the claim and settle statements are large CTEs that took longer to
+ * plan than to run. postgres.js keeps up to 1,000 prepared statements
+ * per connection, by text.
  */
-function preparing<T extends postgres.Sql | postgres.TransactionSql>(
-  client: T,
-): T {
+function withEagerBegin(client: postgres.Sql, prepare: boolean): postgres.Sql {
+  const statements = <S extends postgres.Sql | postgres.ReservedSql>(
+    target: S,
+  ): S => (prepare ? preparing(target) : target);
+  return new Proxy(statements(client), {
+    get(target, key, receiver) {
+      if (key === "begin") {
+        return (...args: unknown[]) => {
+          if (args.length !== 1) {
+            throw new Error(
+              "begin with a transaction mode is not supported: set it with SET TRANSACTION",
+            );
+          }
+          const work = args[0] as (
+            tx: postgres.ReservedSql,
+          ) => Promise<unknown>;
+          return eagerTransaction(client, work, statements);
+        };
+      }
+      return Reflect.get(target, key, receiver);
+    },
+  });
+}
+
+/** `client` with every statement it runs prepared. */
+function preparing<S extends postgres.Sql | postgres.ReservedSql>(
+  client: S,
+): S {
   return new Proxy(client, {
     get(target, key, receiver) {
       if (key === "unsafe") {
         return (query: string, params?: unknown[], options?: object) =>
           target.unsafe(query, params as never, { ...options, prepare: true });
-      }
-      if ((key === "begin" || key === "savepoint") && key in target) {
-        // A transaction's own client, prepared too.
-        const open = Reflect.get(target, key, receiver) as (
-          ...a: unknown[]
-        ) => unknown;
-        return (...args: unknown[]) => {
-          const callback = args.at(-1) as (
-            tx: postgres.TransactionSql,
-          ) => unknown;
-          return open.call(
-            target,
-            ...args.slice(0, -1),
-            (tx: postgres.TransactionSql) => callback(preparing(tx)),
-          );
-        };
       }
       return Reflect.get(target, key, receiver);
     },
