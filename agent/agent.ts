@@ -11,6 +11,7 @@ import type {
 import type { Plugin } from "../plugin-sdk/index.js";
 import type { ResolvedAgentOptions } from "./agent-options.js";
 import { AgentSupersededError } from "./agent-superseded-error.js";
+import { withJsonValues } from "./assignment-values.js";
 import { Attempt } from "./attempt.js";
 import { AttemptTable } from "./attempt-table.js";
 import { Batcher } from "./batcher.js";
@@ -232,9 +233,9 @@ export class Agent implements SessionHandler {
     this.settleReady();
   }
 
-  private onAssignment(assignment: Assignment): void {
+  private onAssignment(received: Assignment): void {
     this.assignmentsReceived += 1;
-    const lease = assignment.lease;
+    const lease = received.lease;
     if (lease === undefined) {
       this.parts.logger.warn("assignment without a lease ignored");
       return;
@@ -242,6 +243,18 @@ export class Agent implements SessionHandler {
     if (this.attempts.get(lease.leaseId) !== undefined) {
       // A repeated assignment of a running attempt: acknowledge it again.
       this.send("acknowledge", { lease });
+      return;
+    }
+    let assignment: Assignment;
+    try {
+      assignment = withJsonValues(received);
+    } catch (error) {
+      const reason = (error as Error).message;
+      this.parts.logger.warn(
+        { lease_id: lease.leaseId, reason },
+        "assignment rejected",
+      );
+      this.send("reject", { lease, reason });
       return;
     }
     const plugin = this.parts.plugins.get(assignment.type);

@@ -52,6 +52,8 @@ export function buildHello(input: HelloInput): SessionRequest {
         heldLeases: input.heldLeases,
         // The agent reads SessionResponse.batch (see SessionLoop).
         acceptsBatches: true,
+        // It reads Assignment.config_json and context_json (see withJsonValues).
+        acceptsJsonValues: true,
       },
     },
   });

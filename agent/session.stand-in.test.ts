@@ -130,6 +130,37 @@ describe("agent session against a stand-in control plane", () => {
     expect((await next.hello()).heldLeases).toEqual([]);
   });
 
+  it("reads an assignment's config and context sent as JSON, and rejects bad JSON naming the field", async () => {
+    await start();
+    const session = await controlPlane.nextSession();
+    const hello = await session.welcome();
+    expect(hello.acceptsJsonValues).toBe(true);
+    const asStructs = assignment("echo", {
+      config: { message: "hello ${params.name}" },
+      params: { name: "deer" },
+    });
+    const utf8 = new TextEncoder();
+    const task = {
+      ...asStructs,
+      config: undefined,
+      context: undefined,
+      configJson: utf8.encode(JSON.stringify(asStructs.config)),
+      contextJson: utf8.encode(JSON.stringify(asStructs.context)),
+    };
+    session.send({ case: "assignment", value: task });
+    const result = await session.next("result");
+    expect(result.outcome).toBe(AttemptOutcome.SUCCESS);
+    expect(result.output?.message).toBe("hello deer");
+
+    const bad = { ...assignment("echo"), contextJson: utf8.encode("[]") };
+    session.send({ case: "assignment", value: bad });
+    const rejected = await session.next("reject");
+    expect(rejected.lease?.leaseId).toBe(bad.lease?.leaseId);
+    expect(rejected.reason).toBe(
+      "assignment.context_json: must be a JSON object, not an array",
+    );
+  });
+
   it("reads batches, and sends bursts as one when the control plane reads them", async () => {
     await start();
     const session = await controlPlane.nextSession();

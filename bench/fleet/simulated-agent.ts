@@ -88,6 +88,8 @@ export class SimulatedAgent {
       version: "bench-fleet",
       labels: this.options.labels,
       detectedLabels: { os: "linux", arch: "x64", hostname: "fleet-sim" },
+      // As real agents do; it reads neither the config nor the context.
+      acceptsJsonValues: true,
       slots: this.options.slots,
       taskTypes: [
         {

@@ -86,7 +86,10 @@ export async function* serveAgentSession(
   }
   const hello = first.value.message.value;
   const { profile, held } = validateHello(hello);
-  const session = new AgentSession(profile, deps, peer, hello.acceptsBatches);
+  const session = new AgentSession(profile, deps, peer, {
+    batches: hello.acceptsBatches,
+    jsonValues: hello.acceptsJsonValues,
+  });
   // The call's own end (connect-es aborts it when the control plane stops,
   // with Unavailable, or at the caller's deadline) ends the session with
   // its reason, where the stream would otherwise be cut without one.
@@ -106,6 +109,14 @@ const BATCHES = sessionBatches<SessionResponse>((messages) =>
     message: { case: "batch", value: { messages } },
   }),
 );
+
+/** What an agent reads beyond the basics (see Hello). */
+export interface AgentReads {
+  /** Batches: what queues up goes out as one message. */
+  batches: boolean;
+  /** An assignment's config and context as JSON bytes. */
+  jsonValues: boolean;
+}
 
 /** Most messages of one session handled as one batch. */
 const MAX_BATCH = 256;
@@ -128,8 +139,8 @@ export class AgentSession implements SettlingSession {
     private readonly deps: AgentSessionDeps,
     /** Where the agent's stream comes from, "address:port". */
     readonly peer: string,
-    /** The agent reads batches: what queues up goes out as one message. */
-    private readonly acceptsBatches = false,
+    /** What the agent's Hello said it reads besides the basics. */
+    private readonly reads: AgentReads = { batches: false, jsonValues: false },
   ) {
     this.taskTypes = profile.taskTypes.map((t) => String(t.type));
     this.labels = { ...profile.detectedLabels, ...profile.labels };
@@ -161,7 +172,7 @@ export class AgentSession implements SettlingSession {
     for (const a of assignments) {
       this.send({
         case: "assignment",
-        value: toAssignment(a, this.deps.ackDeadlineMs),
+        value: toAssignment(a, this.deps.ackDeadlineMs, this.reads.jsonValues),
       });
     }
   }
@@ -232,7 +243,7 @@ export class AgentSession implements SettlingSession {
       // message is written may go as one batch.
       for await (const response of this.outgoing) {
         yield response;
-        if (this.acceptsBatches) this.outgoing.packing ??= BATCHES;
+        if (this.reads.batches) this.outgoing.packing ??= BATCHES;
       }
     } finally {
       this.outgoing.close();

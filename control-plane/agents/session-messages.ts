@@ -45,16 +45,25 @@ export function fromLeaseRef(message: LeaseRefMessage): LeaseRef {
   };
 }
 
-/** The Assignment message for a claimed lease. */
-export function toAssignment(a: ClaimedAssignment, ackDeadlineMs: number) {
+/**
+ * The Assignment message for a claimed lease; with `jsonValues` (the
+ * agent's Hello said it reads them) its config and context go as JSON
+ * bytes rather than Structs.
+ */
+export function toAssignment(
+  a: ClaimedAssignment,
+  ackDeadlineMs: number,
+  jsonValues = false,
+) {
   return {
     lease: leaseRef(a),
     runId: a.runId,
     taskId: a.taskId,
     attempt: a.attempt,
     type: a.type,
-    config: a.config,
-    context: a.context,
+    ...(jsonValues
+      ? { configJson: jsonBytes(a.config), contextJson: jsonBytes(a.context) }
+      : { config: a.config, context: a.context }),
     env: a.env,
     timeoutMs: a.timeoutMs,
     ackDeadlineMs,
@@ -62,6 +71,12 @@ export function toAssignment(a: ClaimedAssignment, ackDeadlineMs: number) {
     leaseTtlMs: a.leaseTtlMs,
     secrets: a.secrets ?? {},
   };
+}
+
+const utf8 = new TextEncoder();
+
+function jsonBytes(value: JsonObject): Uint8Array {
+  return utf8.encode(JSON.stringify(value));
 }
 
 /** A Result as the lease code records it; undefined without an outcome. */

@@ -49,6 +49,8 @@ export interface ScriptedAgentOptions {
   labels?: Readonly<Record<string, string>>;
   /** Says in its hello that it reads batches; default false. */
   acceptsBatches?: boolean;
+  /** Says it reads config and context as JSON bytes; default false. */
+  acceptsJsonValues?: boolean;
   /** Its agent id; default a new one. Reuse one to reconnect "as" it. */
   agentId?: string;
   /** Leases its hello says it still holds, to re-attach. */
@@ -78,6 +80,7 @@ export async function openScriptedAgent(
       slots: options.slots ?? 1,
       labels: { ...options.labels },
       acceptsBatches: options.acceptsBatches ?? false,
+      acceptsJsonValues: options.acceptsJsonValues ?? false,
       heldLeases: [...(options.heldLeases ?? [])],
       taskTypes: (options.taskTypes ?? ["shell"]).map((type) => ({
         type,
