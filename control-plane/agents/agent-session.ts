@@ -118,8 +118,14 @@ export interface AgentReads {
   jsonValues: boolean;
 }
 
-/** Most messages of one session handled as one batch. */
-const MAX_BATCH = 256;
+/**
+ * Most messages of one session handled as one batch (one transaction).
+ * A short task is two messages (its result carries its acknowledgement),
+ * and a session settles one batch at a time, so this bounds the tasks an
+ * agent finishes per settle: at 256 it held a 4 × 256-slot fleet to 128
+ * tasks per transaction, and throughput to about 4,000 tasks/s.
+ */
+const MAX_BATCH = 1024;
 
 /** One agent's session on this replica. */
 export class AgentSession implements SettlingSession {
