@@ -287,14 +287,14 @@ export class Agent implements SessionHandler {
     const attempt = new Attempt({
       // Every process the attempt starts carries the agent's id, so a
       // restarted agent can find what a killed one left running.
-      assignment: {
-        ...assignment,
-        env: {
-          ...assignment.env,
+      // (Object.assign: an object literal that starts with a spread and
+      // goes on takes microseconds in V8.)
+      assignment: Object.assign({}, assignment, {
+        env: Object.assign({}, assignment.env, {
           [AGENT_ID_ENV]: this.parts.id,
           [AGENT_PID_ENV]: String(process.pid),
-        },
-      },
+        }),
+      }),
       plugin,
       workRoot: this.parts.options.workRoot,
       clock: this.parts.clock,

@@ -11,13 +11,14 @@ import type { JsonObject } from "../plugin-sdk/index.js";
 export function withJsonValues(assignment: Assignment): Assignment {
   const { configJson, contextJson } = assignment;
   if (configJson.length === 0 && contextJson.length === 0) return assignment;
-  return {
-    ...assignment,
+  // Object.assign: an object literal that starts with a spread and goes
+  // on takes microseconds in V8.
+  return Object.assign({}, assignment, {
     config: jsonObject(configJson, "assignment.config_json"),
     context: jsonObject(contextJson, "assignment.context_json"),
     configJson: EMPTY,
     contextJson: EMPTY,
-  };
+  });
 }
 
 const EMPTY = new Uint8Array(0);

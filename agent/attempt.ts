@@ -91,7 +91,9 @@ export class Attempt {
     this.lease = lease;
     const secrets = { ...options.assignment.secrets };
     this.redactor = new SecretRedactor(secrets);
-    this.templateContext = { ...options.assignment.context, secrets };
+    this.templateContext = Object.assign({}, options.assignment.context, {
+      secrets,
+    });
     const batching = {
       maxItems: BATCH_MAX_ITEMS,
       intervalMs: BATCH_INTERVAL_MS,

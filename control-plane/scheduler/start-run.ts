@@ -94,12 +94,10 @@ export async function startRun(
     } else {
       writes.send(insertRun);
     }
-    const rows = input.definition.tasks.map((t, i): TaskRow => {
-      const row = taskRow(runId, t, i, now);
-      return queuedAtStart(t)
-        ? { ...row, state: "QUEUED", queuedAt: now }
-        : row;
-    });
+    const rows = input.definition.tasks.map(
+      (t, i): TaskRow =>
+        taskRow(runId, t, i, now, queuedAtStart(t) ? now : undefined),
+    );
     await insertTasks(tx, rows, writes);
     const queued = rows.filter((r) => r.state === "QUEUED");
     writes.send(

@@ -282,12 +282,16 @@ export async function spliceGenerated(
       error: `dynamic: the run already has tasks ${taken.map((t) => t.taskId).join(", ")}`,
     };
   }
-  const rows = generated.tasks.map((task): TaskRow => {
-    const row = taskRow(runId, task, parent?.position ?? 0, now);
-    return task.depends_on.length === 0
-      ? { ...row, state: "QUEUED", queuedAt: now }
-      : row;
-  });
+  const rows = generated.tasks.map(
+    (task): TaskRow =>
+      taskRow(
+        runId,
+        task,
+        parent?.position ?? 0,
+        now,
+        task.depends_on.length === 0 ? now : undefined,
+      ),
+  );
   await insertTasks(tx, rows);
   return {
     queued: rows.filter((r) => r.state === "QUEUED").map((r) => r.taskId),
@@ -310,10 +314,8 @@ export async function insertChildren(
     .returning({ position: tasks.position });
   await insertTasks(
     tx,
-    children.map((child) => ({
-      ...taskRow(runId, child, parent?.position ?? 0, now),
-      state: "QUEUED",
-      queuedAt: now,
-    })),
+    children.map((child) =>
+      taskRow(runId, child, parent?.position ?? 0, now, now),
+    ),
   );
 }

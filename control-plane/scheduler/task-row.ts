@@ -75,12 +75,13 @@ export async function insertTasks(
   }
 }
 
-/** The row of a new task, CREATED. */
+/** The row of a new task: CREATED, or QUEUED when given `queuedAt`. */
 export function taskRow(
   runId: string,
   task: TaskDefinition,
   position: number,
   now: Date,
+  queuedAt?: Date,
 ): TaskRow {
   return {
     runId,
@@ -88,7 +89,7 @@ export function taskRow(
     position,
     name: task.name ?? "",
     type: task.type,
-    state: "CREATED",
+    state: queuedAt === undefined ? "CREATED" : "QUEUED",
     dependsOn: task.depends_on,
     spec: task as unknown as JsonObject,
     priority: task.priority ?? 0,
@@ -101,6 +102,7 @@ export function taskRow(
     affinity: task.affinity?.length ? task.affinity : null,
     maxAttempts: maxAttempts(task),
     createdAt: now,
+    queuedAt,
   };
 }
 
