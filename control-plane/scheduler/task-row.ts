@@ -33,7 +33,9 @@ export interface TaskRow {
  * Stores new tasks, a chunk of rows per statement. The rows travel as one
  * JSON document per chunk rather than as a parameter per value: building
  * and sending 16 parameters for each of 10,000 tasks took most of a
- * large run's StartRun. With `writes`, the chunks are sent on it without
+ * large run's StartRun. Each row is an array in the columns' order, not an
+ * object: PostgreSQL parses the document as a whole, and the keys were
+ * two thirds of it. With `writes`, the chunks are sent on it without
  * waiting.
  */
 export async function insertTasks(
@@ -42,37 +44,41 @@ export async function insertTasks(
   writes?: Pipelined,
 ): Promise<void> {
   for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-    const chunk = rows.slice(i, i + INSERT_CHUNK).map((row) => ({
-      run_id: row.runId,
-      task_id: row.taskId,
-      position: row.position,
-      name: row.name,
-      type: row.type,
-      state: row.state,
-      depends_on: row.dependsOn,
-      spec: row.spec,
-      priority: row.priority,
-      node_selector: row.nodeSelector,
-      affinity: row.affinity,
-      max_attempts: row.maxAttempts,
-      created_at: row.createdAt.toISOString(),
-      queued_at: row.queuedAt?.toISOString() ?? null,
-    }));
+    const chunk = rows
+      .slice(i, i + INSERT_CHUNK)
+      .map((row) => [
+        row.runId,
+        row.taskId,
+        row.position,
+        row.name,
+        row.type,
+        row.state,
+        textArray(row.dependsOn),
+        row.spec,
+        row.priority,
+        row.nodeSelector,
+        row.affinity,
+        row.maxAttempts,
+        row.createdAt.toISOString(),
+        row.queuedAt?.toISOString() ?? null,
+      ]);
     const insert = tx.execute(sql`
       INSERT INTO tasks (run_id, task_id, position, name, type, state,
         depends_on, spec, priority, node_selector, affinity, max_attempts,
         created_at, queued_at)
-      SELECT run_id, task_id, position, name, type, state, depends_on, spec,
-        priority, node_selector, affinity, max_attempts, created_at,
-        queued_at
-      FROM jsonb_to_recordset(${JSON.stringify(chunk)}::jsonb) AS r(
-        run_id uuid, task_id text, position int, name text, type text,
-        state text, depends_on text[], spec jsonb, priority int,
-        node_selector jsonb, affinity jsonb, max_attempts int,
-        created_at timestamptz, queued_at timestamptz)`);
+      SELECT (r->>0)::uuid, r->>1, (r->>2)::int, r->>3, r->>4, r->>5,
+        (r->>6)::text[], r->7, (r->>8)::int, r->9, nullif(r->10, 'null'::jsonb),
+        (r->>11)::int, (r->>12)::timestamptz, (r->>13)::timestamptz
+      FROM jsonb_array_elements(${JSON.stringify(chunk)}::jsonb) AS r`);
     if (writes) writes.send(insert);
     else await insert;
   }
+}
+
+/** A text[] literal: each element quoted, its quotes and backslashes escaped. */
+function textArray(items: readonly string[]): string {
+  const quoted = items.map((item) => `"${item.replace(/[\\"]/g, "\\$&")}"`);
+  return `{${quoted.join(",")}}`;
 }
 
 /** The row of a new task: CREATED, or QUEUED when given `queuedAt`. */
