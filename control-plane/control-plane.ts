@@ -37,11 +37,8 @@ import {
 } from "../gen/grpc/health/v1/health_pb.js";
 import { ServerReflection as ReflectionV1 } from "../gen/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection as ReflectionV1alpha } from "../gen/grpc/reflection/v1alpha/reflection_pb.js";
-import {
-  type AgentSession,
-  type AgentSessionDeps,
-  serveAgentSession,
-} from "./agents/agent-session.js";
+import type { AgentSession, AgentSessionDeps } from "./agents/agent-session.js";
+import { serveAgentSession } from "./agents/serve-agent-session.js";
 import { supersedeIfReplaced } from "./agents/supersede-session.js";
 import { createAgentService } from "./api/agent-service.js";
 import { toConnectError } from "./api/connect-errors.js";

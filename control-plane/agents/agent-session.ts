@@ -8,34 +8,31 @@ import {
   sessionBatches,
 } from "../../core/index.js";
 import {
-  type LeaseRef as LeaseRefMessage,
   type Result,
   type SessionRequest,
   type SessionResponse,
   SessionResponseSchema,
 } from "../../gen/deerflow/v1/agent_pb.js";
-import type { LogLine, MetricPoint } from "../../gen/deerflow/v1/run_pb.js";
 import type { Db } from "../db/index.js";
 import type { ClaimedAssignment } from "../dispatch/claim-tasks.js";
 import type { Dispatcher } from "../dispatch/dispatcher.js";
 import type { LeaseRef } from "../leases/acknowledge-lease.js";
 import type { HeartbeatRecorder } from "../leases/heartbeat-recorder.js";
-import { type ResultVerdict, recordResult } from "../leases/record-result.js";
-import { appendTaskLogs, appendTaskMetrics } from "../logs/append-task-logs.js";
+import type { ResultVerdict } from "../leases/record-result.js";
 import { AgentCredit } from "./agent-credit.js";
+import {
+  type AttemptReporting,
+  appendLogChunk,
+  appendMetricBatch,
+  recordRejection,
+} from "./attempt-reports.js";
 import { readInBatches } from "./read-in-batches.js";
 import {
   type AgentProfile,
   disconnectAgent,
   registerAgent,
 } from "./register-agent.js";
-import {
-  fromLeaseRef,
-  leaseRef,
-  toAssignment,
-  toLogLines,
-  toMetricPoints,
-} from "./session-messages.js";
+import { fromLeaseRef, leaseRef, toAssignment } from "./session-messages.js";
 import {
   type SettlingSession,
   settleSessionBatch,
@@ -45,7 +42,6 @@ import {
   supersedeOlderSession,
 } from "./supersede-session.js";
 import { unpackBatch } from "./unpack-batch.js";
-import { validateHello } from "./validate-hello.js";
 
 /** What a session needs from the control plane around it. */
 export interface AgentSessionDeps {
@@ -62,45 +58,6 @@ export interface AgentSessionDeps {
   serverVersion: string;
   /** Writes this replica's heartbeats, many sessions' in one statement. */
   heartbeats: HeartbeatRecorder;
-}
-
-/**
- * Serves one agent's stream: checks its hello, registers it, then answers
- * its messages while the dispatcher and operators push assignments,
- * cancels and drain orders onto the same stream. `signal` ends it with
- * its reason.
- */
-export async function* serveAgentSession(
-  requests: AsyncIterable<SessionRequest>,
-  deps: AgentSessionDeps,
-  peer: string,
-  signal?: AbortSignal,
-): AsyncIterable<SessionResponse> {
-  const iterator = requests[Symbol.asyncIterator]();
-  const first = await iterator.next();
-  if (first.done || first.value.message.case !== "hello") {
-    throw new ConnectError(
-      "message: the first message of a session must be hello",
-      Code.InvalidArgument,
-    );
-  }
-  const hello = first.value.message.value;
-  const { profile, held } = validateHello(hello);
-  const session = new AgentSession(profile, deps, peer, {
-    batches: hello.acceptsBatches,
-    jsonValues: hello.acceptsJsonValues,
-  });
-  // The call's own end (connect-es aborts it when the control plane stops,
-  // with Unavailable, or at the caller's deadline) ends the session with
-  // its reason, where the stream would otherwise be cut without one.
-  const stop = () => session.end(ConnectError.from(signal?.reason));
-  if (signal?.aborted) stop();
-  signal?.addEventListener("abort", stop, { once: true });
-  try {
-    yield* session.run(held, iterator);
-  } finally {
-    signal?.removeEventListener("abort", stop);
-  }
 }
 
 /** Several responses as one batch message (see Hello.accepts_batches). */
@@ -346,6 +303,16 @@ export class AgentSession implements SettlingSession {
     return new Date(this.deps.clock.now());
   }
 
+  private reporting(): AttemptReporting {
+    return {
+      db: this.deps.db,
+      dispatcher: this.deps.dispatcher,
+      agentId: this.agentId,
+      log: this.log,
+      now: this.now(),
+    };
+  }
+
   private async handle(request: SessionRequest): Promise<void> {
     const m = request.message;
     switch (m.case) {
@@ -371,13 +338,15 @@ export class AgentSession implements SettlingSession {
         this.log.warn({ message: m.case }, "message without lease ignored");
         return;
       case "reject":
-        await this.onReject(m.value.lease);
+        await recordRejection(this.reporting(), m.value);
         return;
-      case "logChunk":
-        await this.onLogChunk(m.value.lease, m.value.lines);
+      case "logChunk": {
+        const stale = await appendLogChunk(this.reporting(), m.value);
+        if (stale) this.cancel(stale, "stale");
         return;
+      }
       case "metricBatch":
-        await this.onMetrics(m.value.lease, m.value.points);
+        await appendMetricBatch(this.reporting(), m.value);
         return;
       case "hello":
         throw new ConnectError(
@@ -390,58 +359,6 @@ export class AgentSession implements SettlingSession {
           Code.InvalidArgument,
         );
     }
-  }
-
-  private async onReject(message: LeaseRefMessage | undefined): Promise<void> {
-    if (!message) {
-      this.log.warn({ message: "reject" }, "message without lease ignored");
-      return;
-    }
-    // A rejected assignment never started: the task goes back to the
-    // queue without using up one of its attempts.
-    await recordResult(
-      this.deps.db,
-      this.agentId,
-      {
-        ...fromLeaseRef(message),
-        outcome: "LOST",
-        error: "the agent rejected the assignment",
-        retryable: true,
-        retryClass: "lost",
-        requeue: true,
-      },
-      this.now(),
-    );
-    this.deps.dispatcher.queueChanged();
-  }
-
-  private async onLogChunk(
-    message: LeaseRefMessage | undefined,
-    lines: LogLine[],
-  ): Promise<void> {
-    if (!message) return;
-    const ref = fromLeaseRef(message);
-    const converted = toLogLines(lines, this.now());
-    const held = await appendTaskLogs(
-      this.deps.db,
-      this.agentId,
-      ref,
-      converted,
-    );
-    if (!held) this.cancel(ref, "stale");
-  }
-
-  private async onMetrics(
-    message: LeaseRefMessage | undefined,
-    points: MetricPoint[],
-  ): Promise<void> {
-    if (!message) return;
-    await appendTaskMetrics(
-      this.deps.db,
-      this.agentId,
-      fromLeaseRef(message),
-      toMetricPoints(points, this.now()),
-    );
   }
 
   /** Tells the agent whether its result was recorded. */

@@ -213,4 +213,32 @@ describe.runIf(backend)(`session batches, on ${backend?.name}`, () => {
     expect(run.state).toBe(RunState.SUCCESS);
     expect(run.tasks[0]?.attempts).toHaveLength(1);
   });
+
+  it("keeps an agent's reason for rejecting an assignment, and queues the task again", async () => {
+    const one = await agent("rejecting", 1);
+    const { runId, lease } = await leaseOf(one, "rejecting");
+    const reason = `assignment.context_json:\u0000${"x".repeat(2_000)}`;
+    one.send({ case: "reject", value: { lease, reason } });
+    one.send({
+      case: "credit",
+      value: { freeSlots: 1, assignmentsReceived: 1n },
+    });
+    const again = await one.next(
+      (r) => assignmentsIn(r).some((a) => a.lease?.leaseId !== lease?.leaseId),
+      "the task's next assignment",
+    );
+    const next = assignmentsIn(again)[0]?.lease;
+    one.send({ case: "acknowledge", value: { lease: next } });
+    one.send({
+      case: "result",
+      value: { lease: next, outcome: AttemptOutcome.SUCCESS, exitCode: 0 },
+    });
+    const run = await waitForRun(cp.clients, runId);
+    expect(run.state).toBe(RunState.SUCCESS);
+    const rejected = run.tasks[0]?.attempts[0];
+    expect(rejected?.error).toBe(
+      // No NUL (PostgreSQL stores none), and at most 1,000 characters.
+      `the agent rejected the assignment: assignment.context_json:\uFFFD${"x".repeat(975)}`,
+    );
+  });
 });
