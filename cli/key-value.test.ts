@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { positiveInteger } from "./key-value.js";
+import { nonEmptyPath, positiveInteger } from "./key-value.js";
 
 describe("positiveInteger", () => {
   const slots = positiveInteger("--slots", 10_000);
@@ -21,5 +21,22 @@ describe("positiveInteger", () => {
   it("says the same for zero and for too many", () => {
     expect(() => slots("0")).toThrow(/from 1 to 10000, got "0"/);
     expect(() => slots("10001")).toThrow(/from 1 to 10000, got "10001"/);
+  });
+});
+
+describe("nonEmptyPath", () => {
+  const stateDir = nonEmptyPath("--state-dir");
+
+  it("takes any path, spaces and all", () => {
+    expect(stateDir("/var/lib/deerflow agent")).toBe("/var/lib/deerflow agent");
+    expect(stateDir(".")).toBe(".");
+  });
+
+  it("refuses an empty or blank value, naming the flag", () => {
+    for (const raw of ["", " ", "\t"]) {
+      expect(() => stateDir(raw)).toThrow(
+        "--state-dir: expected a path, got an empty value",
+      );
+    }
   });
 });

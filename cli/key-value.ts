@@ -61,6 +61,16 @@ export function positiveInteger(flag: string, max = MAX_INT32) {
   };
 }
 
+/** A path flag's value: refused when empty (`--state-dir ""`). */
+export function nonEmptyPath(flag: string) {
+  return (raw: string): string => {
+    if (raw.trim() === "") {
+      throw new UsageError(`${flag}: expected a path, got an empty value`);
+    }
+    return raw;
+  };
+}
+
 /** The number decimal digits write, or NaN for anything else. */
 export function decimal(raw: string): number {
   return /^[0-9]+$/.test(raw) ? Number(raw) : Number.NaN;

@@ -1,7 +1,12 @@
 import type { Command } from "commander";
 import { createLogger, MAX_AGENT_SLOTS } from "../../core/index.js";
 import { reportError } from "../cli-output.js";
-import { collectKeyValues, positiveInteger, serverUrl } from "../key-value.js";
+import {
+  collectKeyValues,
+  nonEmptyPath,
+  positiveInteger,
+  serverUrl,
+} from "../key-value.js";
 import { surviveStrayErrors } from "../survive-stray-errors.js";
 
 function collectStrings(value: string, previous: string[]): string[] {
@@ -30,10 +35,12 @@ export function registerAgentCommand(program: Command): void {
       "--state-dir <dir>",
       "keeps the agent id across restarts; one agent per dir " +
         "(default ~/.deerflow/agent)",
+      nonEmptyPath("--state-dir"),
     )
     .option(
       "--work-dir <dir>",
       "parent of attempts' work directories (default: temp)",
+      nonEmptyPath("--work-dir"),
     )
     .option(
       "--plugins <dir>",

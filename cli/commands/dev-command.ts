@@ -7,7 +7,7 @@ import type { JsonObject } from "../../plugin-sdk/index.js";
 import { createApiClients } from "../api-clients.js";
 import { reportError } from "../cli-output.js";
 import { exitOnInterrupt } from "../exit-on-interrupt.js";
-import { collectKeyValues } from "../key-value.js";
+import { collectKeyValues, nonEmptyPath } from "../key-value.js";
 import { stopOnSignals } from "../stop-on-signals.js";
 import { submitRun } from "./run-command.js";
 
@@ -24,7 +24,12 @@ export function registerDevCommand(program: Command): void {
     )
     .argument("[file]", "a workflow to run and wait for")
     .option("--listen <host:port>", "where to serve the API", "127.0.0.1:7070")
-    .option("--data-dir <dir>", "PGlite data directory", ".deerflow/data")
+    .option(
+      "--data-dir <dir>",
+      "PGlite data directory",
+      nonEmptyPath("--data-dir"),
+      ".deerflow/data",
+    )
     .option(
       "-p, --param <key=value>",
       "a param of the run (repeatable)",

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { createLogger } from "../../core/index.js";
 import { reportError } from "../cli-output.js";
-import { positiveInteger } from "../key-value.js";
+import { nonEmptyPath, positiveInteger } from "../key-value.js";
 import { stopOnSignals } from "../stop-on-signals.js";
 
 export function registerServerCommand(program: Command): void {
@@ -14,6 +14,7 @@ export function registerServerCommand(program: Command): void {
     .option(
       "--data-dir <dir>",
       "PGlite data directory when DATABASE_URL is unset",
+      nonEmptyPath("--data-dir"),
       ".deerflow/data",
     )
     .option("--database-url <url>", "PostgreSQL URL (env DATABASE_URL)")
@@ -32,6 +33,7 @@ export function registerServerCommand(program: Command): void {
       "the secret store's key, made (mode 0600) if absent; default " +
         "DATA_DIR/secret.key, or ~/.deerflow/secret.key with DATABASE_URL " +
         "(env DEERFLOW_SECRET_KEY holds the key itself)",
+      nonEmptyPath("--secret-key-file"),
     )
     .option("--vault-addr <url>", "Vault for vault secrets (env VAULT_ADDR)")
     .option(
