@@ -1,7 +1,7 @@
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { testBackends } from "../../test/support/test-database.js";
-import { attempts, leases } from "../db/index.js";
+import { attempts, leases, runEvents } from "../db/index.js";
 import { acknowledgeLease } from "../leases/acknowledge-lease.js";
 import { type AgentCommand, Channels } from "../notify/channels.js";
 import {
@@ -90,6 +90,20 @@ describe.each(testBackends())("cancelRun on $name", (backend) => {
         (id) => `${id}:KILLED`,
       ),
     );
+    // Each KILLED event names the attempt it stopped; 0 where none began.
+    const killed = await t.db
+      .select({ taskId: runEvents.taskId, attempt: runEvents.attempt })
+      .from(runEvents)
+      .where(and(eq(runEvents.runId, runId), eq(runEvents.state, "KILLED")));
+    expect(
+      Object.fromEntries(killed.map((e) => [e.taskId, e.attempt])),
+    ).toEqual({
+      running: 1,
+      assigned: 1,
+      retrying: 1,
+      waiting: 0,
+      blocked: 0,
+    });
   });
 
   it("tells the agents that hold leases to stop", async () => {

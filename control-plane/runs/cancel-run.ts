@@ -61,12 +61,15 @@ export async function stopRun(
             ('SUCCESS', 'FAILED', 'KILLED', 'SKIPPED', 'UPSTREAM_FAILED')`,
         ),
       )
-      .returning({ taskId: tasks.taskId });
+      .returning({ taskId: tasks.taskId, attempt: tasks.attemptCount });
     await revokeHeldLeases(tx, { runId }, { order: "cancelled", error }, now);
+    // Each KILLED event names the attempt it stopped (0: none had begun),
+    // as a kill of one task does.
     const events: RunEventInput[] = killed.map((t) => ({
       runId,
       taskId: t.taskId,
       state: "KILLED",
+      attempt: t.attempt,
       error,
     }));
     events.push({ runId, state: end.state, error });
