@@ -138,15 +138,22 @@ export async function closeAttempt(
         : {}),
     })
     .where(where);
+  // A dynamic task that was RUNNING stays so while its group runs: its
+  // history already says so.
+  const changed = next.state !== task.state;
   await appendRunEvents(tx, [
-    {
-      runId: lease.runId,
-      taskId: lease.taskId,
-      state: next.state,
-      attempt: lease.attempt,
-      agentId: lease.agentId,
-      error: next.error,
-    },
+    ...(changed
+      ? [
+          {
+            runId: lease.runId,
+            taskId: lease.taskId,
+            state: next.state,
+            attempt: lease.attempt,
+            agentId: lease.agentId,
+            error: next.error,
+          },
+        ]
+      : []),
     ...(spliced ?? []).map((taskId) => ({
       runId: lease.runId,
       taskId,

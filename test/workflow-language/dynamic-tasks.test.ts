@@ -13,7 +13,7 @@ import {
   stopAllAgents,
   waitForAgents,
 } from "../support/agent-process.js";
-import { startInline, waitForRun } from "../support/runs.js";
+import { runEventsOf, startInline, waitForRun } from "../support/runs.js";
 import {
   startTestControlPlane,
   type TestControlPlane,
@@ -262,6 +262,12 @@ describe.each(testBackends())(
       const report = task(run, "report");
       expect(startedAt(report)).toBeGreaterThanOrEqual(endedAt(b));
       expect(task(run, "plan").output?.tasks).toHaveLength(2);
+      // The plan's history: RUNNING once, though its group ran after its
+      // attempt ended.
+      const plan = (await runEventsOf(cp.clients, runId))
+        .filter((e) => e.taskId === "plan")
+        .map((e) => TaskState[e.state]);
+      expect(plan).toEqual(["QUEUED", "ASSIGNED", "RUNNING", "SUCCESS"]);
     });
 
     it("takes a python generator's returned tasks, and succeeds with nothing to generate", async () => {
