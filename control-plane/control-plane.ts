@@ -41,7 +41,10 @@ import type { AgentSession, AgentSessionDeps } from "./agents/agent-session.js";
 import { serveAgentSession } from "./agents/serve-agent-session.js";
 import { supersedeIfReplaced } from "./agents/supersede-session.js";
 import { createAgentService } from "./api/agent-service.js";
-import { toConnectError } from "./api/connect-errors.js";
+import {
+  isCompressedWithoutEncoding,
+  toConnectError,
+} from "./api/connect-errors.js";
 import { createHealthService } from "./api/health-service.js";
 import { createReflectionService } from "./api/reflection-service.js";
 import { createRunService } from "./api/run-service.js";
@@ -328,7 +331,12 @@ function rpcErrorMapper(
 ): (error: unknown, procedure: string) => ConnectError {
   return (error, procedure) => {
     const mapped = toConnectError(error);
-    if (mapped.code === Code.Internal || mapped.code === Code.Unavailable) {
+    if (isCompressedWithoutEncoding(mapped)) {
+      logger.warn({ procedure, code: "internal" }, mapped.rawMessage);
+    } else if (
+      mapped.code === Code.Internal ||
+      mapped.code === Code.Unavailable
+    ) {
       logger.error({ err: error, procedure }, "request failed");
     }
     return mapped;

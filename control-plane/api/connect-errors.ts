@@ -98,6 +98,28 @@ export function isRequestDecodeError(error: unknown): error is ConnectError {
   );
 }
 
+/**
+ * A message flagged compressed on a call without grpc-encoding: gRPC
+ * answers it Internal, as connect-es does, though the fault is the
+ * caller's, so the control plane does not log it as its own.
+ */
+export function isCompressedWithoutEncoding(error: unknown): boolean {
+  return (
+    error instanceof ConnectError &&
+    error.code === Code.Internal &&
+    (error.rawMessage === COMPRESSED_WITHOUT_ENCODING ||
+      error.rawMessage === CONNECT_ES_COMPRESSED_WITHOUT_ENCODING)
+  );
+}
+
+/** Our gRPC route's words for that fault. */
+export const COMPRESSED_WITHOUT_ENCODING =
+  "received a compressed message without grpc-encoding";
+
+/** connect-es 2.1's words for it. */
+const CONNECT_ES_COMPRESSED_WITHOUT_ENCODING =
+  "received compressed envelope, but do not know how to decompress";
+
 /** The SQLSTATE of a postgres.js or PGlite error, also when wrapped. */
 export function sqlState(error: unknown): string | undefined {
   let current: unknown = error;

@@ -5,6 +5,7 @@ import {
   type MessageShape,
 } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { COMPRESSED_WITHOUT_ENCODING } from "../api/connect-errors.js";
 
 /** Length-prefixed message header: a flags byte and a 32-bit length. */
 const HEADER_BYTES = 5;
@@ -107,10 +108,7 @@ export class GrpcEnvelopeReader<Desc extends DescMessage>
         );
       }
       if (((head[0] ?? 0) & FLAG_COMPRESSED) !== 0) {
-        throw new ConnectError(
-          "received a compressed message without grpc-encoding",
-          Code.Internal,
-        );
+        throw new ConnectError(COMPRESSED_WITHOUT_ENCODING, Code.Internal);
       }
       if (this.buffered < HEADER_BYTES + length) return;
       const bytes = this.peek(HEADER_BYTES + length);
