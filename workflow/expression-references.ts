@@ -74,7 +74,7 @@ function visitIdent(
   bound: Set<string>,
   found: ExpressionReferences,
 ) {
-  if (bound.has(name)) return;
+  if (bound.has(name) || CEL_TYPE_NAMES.has(name)) return;
   if (name === "tasks") {
     found.tasks.push({ path: "tasks" });
   } else if (FUTURE_VARIABLES.has(name)) {
@@ -85,6 +85,23 @@ function visitIdent(
     found.params.push(name);
   }
 }
+
+/**
+ * CEL's type values (`type(x) == int`): names of the language, not of
+ * params. A param of one of these names is still read as `params.int`.
+ */
+const CEL_TYPE_NAMES: ReadonlySet<string> = new Set([
+  "int",
+  "uint",
+  "double",
+  "bool",
+  "string",
+  "bytes",
+  "list",
+  "map",
+  "null_type",
+  "type",
+]);
 
 type Select = Extract<CelExpr["exprKind"], { case: "selectExpr" }>["value"];
 type Call = Extract<CelExpr["exprKind"], { case: "callExpr" }>["value"];

@@ -273,6 +273,26 @@ describe("validateDefinition: shorthand", () => {
     ]);
   });
 
+  it("reads CEL's type names in a condition as types, not params", () => {
+    const result = validate({
+      name: "wf",
+      params: { n: 1 },
+      tasks: [
+        echo("a", {
+          condition:
+            "type(params.n) == int || type(params.n) in [double, string, list, map, null_type]",
+        }),
+      ],
+    });
+    expect(result.problems).toEqual([]);
+    const unknown = problemsOf(
+      workflow(echo("a", { condition: "type(1) == integer" })),
+    );
+    expect(unknown.map((p) => p.message)).toEqual([
+      'param "integer" is not declared in params (declared: none)',
+    ]);
+  });
+
   it("reports for_each with dynamic", () => {
     const problems = problemsOf(
       workflow(
