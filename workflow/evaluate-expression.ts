@@ -40,11 +40,21 @@ const EVALUATOR_OPERATORS = new Set([
   "@not_strictly_false",
 ]);
 
-/** Whether an expression calling `name` can be evaluated here. */
-export function isKnownFunction(name: string): boolean {
-  return (
-    EVALUATOR_OPERATORS.has(name) || environment.funcs.find(name) !== undefined
-  );
+/** How a function can be called here: `name(x, y)`, `x.name(y)`, both or neither. */
+export interface CallForms {
+  global: boolean;
+  member: boolean;
+}
+
+/** The ways an expression may call `name` and be evaluated here. */
+export function callForms(name: string): CallForms {
+  if (EVALUATOR_OPERATORS.has(name)) return { global: true, member: false };
+  const forms = { global: false, member: false };
+  for (const overload of environment.funcs.find(name) ?? []) {
+    if (overload.target === undefined) forms.global = true;
+    else forms.member = true;
+  }
+  return forms;
 }
 
 // Templates repeat across tasks and runs; planning once per text saves

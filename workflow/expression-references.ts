@@ -12,6 +12,12 @@ export interface TaskReference {
   path: string;
 }
 
+/** A call in an expression: `name(x)`, or `x.name()` when `member`. */
+export interface FunctionCall {
+  name: string;
+  member: boolean;
+}
+
 /** The variables an expression reads, found without evaluating it. */
 export interface ExpressionReferences {
   tasks: TaskReference[];
@@ -22,7 +28,7 @@ export interface ExpressionReferences {
   /** `item` and `index`, which only a for_each task's children have. */
   loop: string[];
   /** The functions and operators it calls, by their CEL names. */
-  functions: string[];
+  functions: FunctionCall[];
 }
 
 /**
@@ -139,7 +145,10 @@ function visitCall(
   bound: Set<string>,
   found: ExpressionReferences,
 ) {
-  found.functions.push(call.function);
+  found.functions.push({
+    name: call.function,
+    member: call.target !== undefined,
+  });
   const [container, key] = call.args;
   const direct = taskAccess(e, bound);
   if (direct !== undefined) {

@@ -44,6 +44,23 @@ describe("template and condition checks", () => {
     ]);
   });
 
+  it("reports a method called as a function and a function called as a method", () => {
+    const problems = problemsOf(
+      upstreamWorkflow([
+        echo("check", {
+          depends_on: ["extract"],
+          command: "echo ${tasks.extract.output.files.size()}",
+          condition:
+            "matches(tasks.extract.status, '^S') && tasks.extract.status.int() > 0 && size(tasks.extract.output.files) > 0",
+        }),
+      ]),
+    );
+    expect(problems.map((p) => `${p.field}: ${p.message}`)).toEqual([
+      "condition: CEL's matches is a method: write x.matches(...), not matches(x, ...)",
+      "condition: CEL's int is a function, not a method: write int(x, ...), not x.int(...)",
+    ]);
+  });
+
   it("reports tasks that are missing or not upstream", () => {
     const problems = problemsOf(
       upstreamWorkflow([

@@ -5,10 +5,11 @@ import {
   itemSchema,
   propertySchema,
 } from "./config-schema-navigation.js";
-import { isKnownFunction, parseExpression } from "./evaluate-expression.js";
+import { callForms, parseExpression } from "./evaluate-expression.js";
 import {
   type CelExpr,
   expressionReferences,
+  type FunctionCall,
   type TaskReference,
 } from "./expression-references.js";
 import { fieldPath } from "./field-path.js";
@@ -199,16 +200,33 @@ function checkReferences(
   for (const name of new Set(found.future)) {
     report(field, `the variable "${name}" is not supported yet`);
   }
-  for (const name of new Set(found.functions)) {
-    if (!isKnownFunction(name)) {
-      report(field, `CEL has no function "${name}" here`);
-    }
+  const calls = new Map(
+    found.functions.map((call) => [`${call.member}:${call.name}`, call]),
+  );
+  for (const call of calls.values()) {
+    const problem = callProblem(call);
+    if (problem) report(field, problem);
   }
   if (!scope.forEach) {
     for (const name of new Set(found.loop)) {
       report(field, `"${name}" is defined only in a task with for_each`);
     }
   }
+}
+
+/** Why a call cannot be evaluated here, or undefined when it can. */
+function callProblem({ name, member }: FunctionCall): string | undefined {
+  const forms = callForms(name);
+  if (!forms.global && !forms.member) {
+    return `CEL has no function "${name}" here`;
+  }
+  if (member && !forms.member) {
+    return `CEL's ${name} is a function, not a method: write ${name}(x, ...), not x.${name}(...)`;
+  }
+  if (!member && !forms.global) {
+    return `CEL's ${name} is a method: write x.${name}(...), not ${name}(x, ...)`;
+  }
+  return undefined;
 }
 
 function taskProblem(
