@@ -30,6 +30,49 @@ describe("parseDefinitionText", () => {
     });
   });
 
+  it("keeps label and env values as written where YAML would read another number", () => {
+    const { document } = parseDefinitionText(
+      [
+        "name: wf",
+        "params: {build: 007}",
+        "defaults:",
+        "  node_selector: {rack: 007}",
+        "tasks:",
+        "  - id: a",
+        "    type: shell",
+        "    command: echo",
+        "    timeout: 007",
+        "    node_selector: {cuda: 12.0, count: 2, hex: 0x1F, quoted: '08'}",
+        "    env: {PORT: 08, BIG: 1e3, N: 5}",
+        "    labels: {tier: 01}",
+        "    affinity:",
+        "      - {key: rack, operator: In, values: [007, 7, 12.50]}",
+        "",
+      ].join("\n"),
+      "yaml",
+    );
+    expect(document).toEqual({
+      name: "wf",
+      // Params keep YAML's numbers, as do numeric fields.
+      params: { build: 7 },
+      defaults: { node_selector: { rack: "007" } },
+      tasks: [
+        {
+          id: "a",
+          type: "shell",
+          command: "echo",
+          timeout: 7,
+          node_selector: { cuda: "12.0", count: 2, hex: "0x1F", quoted: "08" },
+          env: { PORT: "08", BIG: "1e3", N: 5 },
+          labels: { tier: "01" },
+          affinity: [
+            { key: "rack", operator: "In", values: ["007", 7, "12.50"] },
+          ],
+        },
+      ],
+    });
+  });
+
   it("reports a JSON syntax error with line:column", () => {
     const { document, problems } = parseDefinitionText(
       '{\n  "name": "a",\n  "tasks": [1,,2]\n}',

@@ -1,4 +1,11 @@
-import { parseDocument, type YAMLError } from "yaml";
+import {
+  isMap,
+  isScalar,
+  isSeq,
+  type Node,
+  parseDocument,
+  type YAMLError,
+} from "yaml";
 
 /** A 1-based line and column. */
 interface LinePos {
@@ -53,7 +60,59 @@ function parseYaml(text: string): ParsedDefinitionText {
   if (doc.errors.length > 0) {
     return { problems: doc.errors.map(yamlProblem) };
   }
+  keepLabelValuesAsWritten(doc.contents, [], text);
   return { document: doc.toJS({ maxAliasCount: 100 }), problems: [] };
+}
+
+/**
+ * Label and environment values are strings; YAML reads `rack: 007` as 7,
+ * `cuda: 12.0` as 12 and `id: 0x1F` as 31, which would then select
+ * agents labelled "7", "12" and "31". Where a number is such a value and
+ * was written otherwise than JavaScript prints it, the text as written
+ * is kept.
+ */
+function keepLabelValuesAsWritten(
+  node: Node | null,
+  path: readonly (string | number)[],
+  text: string,
+): void {
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : "";
+      keepLabelValuesAsWritten(pair.value as Node | null, [...path, key], text);
+    }
+  } else if (isSeq(node)) {
+    node.items.forEach((item, i) => {
+      keepLabelValuesAsWritten(item as Node | null, [...path, i], text);
+    });
+  } else if (
+    isScalar(node) &&
+    typeof node.value === "number" &&
+    node.range &&
+    isLabelValue(path)
+  ) {
+    const written = text.slice(node.range[0], node.range[1]);
+    if (written !== String(node.value)) node.value = written;
+  }
+}
+
+/** Fields whose values are strings: `tasks[i].env.X`, `defaults.node_selector.X`... */
+function isLabelValue(path: readonly (string | number)[]): boolean {
+  const at = path[0] === "tasks" ? path.slice(2) : path.slice(1);
+  const inTask =
+    path[0] === "defaults" ||
+    (path[0] === "tasks" && typeof path[1] === "number");
+  if (!inTask) return false;
+  const [field, ...rest] = at;
+  if (field === "node_selector" || field === "env" || field === "labels") {
+    return rest.length === 1;
+  }
+  return (
+    field === "affinity" &&
+    rest.length === 3 &&
+    typeof rest[0] === "number" &&
+    rest[1] === "values"
+  );
 }
 
 function parseJson(text: string): ParsedDefinitionText {
