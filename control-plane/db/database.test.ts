@@ -3,6 +3,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
+import postgres from "postgres";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DIR_LOCK_FILE, silentLogger } from "../../core/index.js";
 import {
@@ -10,7 +11,10 @@ import {
   testBackends,
 } from "../../test/support/test-database.js";
 import { type Database, openDatabase } from "./database.js";
-import { TransactionRolledBackError } from "./eager-transaction.js";
+import {
+  eagerTransaction,
+  TransactionRolledBackError,
+} from "./eager-transaction.js";
 
 const [pglite] = testBackends();
 
@@ -192,6 +196,52 @@ describe.runIf(postgresBackend)("openDatabase on PostgreSQL", () => {
       release();
       await first;
       expect(await bodies()).toEqual(["first", "second"]);
+    });
+  });
+
+  describe("eagerTransaction when BEGIN itself fails", () => {
+    it("runs none of the statements sent behind it", async () => {
+      const client = postgres(created.url ?? "", { max: 1, onnotice: () => {} });
+      try {
+        await client`CREATE TABLE notes (body text NOT NULL)`;
+        // A client whose BEGIN fails, as one hit by a cancel request
+        // does, while its connection lives on.
+        const failingBegin = new Proxy(client, {
+          get(target, key, receiver) {
+            if (key !== "reserve") return Reflect.get(target, key, receiver);
+            return async () => {
+              const reserved = await target.reserve();
+              return new Proxy(reserved, {
+                get(inner, name, innerReceiver) {
+                  const value = Reflect.get(inner, name, innerReceiver);
+                  if (name !== "unsafe") return value;
+                  return (query: string, ...rest: unknown[]) =>
+                    (value as (...a: unknown[]) => unknown).call(
+                      inner,
+                      query === "begin" ? "begin isolation level never" : query,
+                      ...rest,
+                    );
+                },
+              });
+            };
+          },
+        });
+        await expect(
+          eagerTransaction(failingBegin, async (tx) => {
+            await Promise.all([
+              tx`INSERT INTO notes VALUES ('first')`,
+              tx`INSERT INTO notes VALUES ('second')`,
+            ]);
+            await tx`INSERT INTO notes VALUES ('third')`;
+          }),
+        ).rejects.toThrow(/syntax error/);
+        expect(await client`SELECT body FROM notes`).toHaveLength(0);
+        // The connection went back to the pool usable, and idle.
+        const [row] = await client`SELECT 1 AS one`;
+        expect(row?.one).toBe(1);
+      } finally {
+        await client.end();
+      }
     });
   });
 });

@@ -1,14 +1,17 @@
 import type postgres from "postgres";
 
 /**
- * A transaction whose BEGIN shares a round trip with its first statement.
+ * A transaction whose BEGIN shares a round trip with its first statements.
  *
  * postgres.js's `begin` waits for BEGIN's answer before it runs the
- * callback: one of the five round trips of a chain's hand-off. On a
- * reserved connection statements run in the order they are sent, so
- * BEGIN can go out unanswered and the callback's first statement right
- * behind it. BEGIN fails only when the connection does, and then every
- * statement behind it fails too.
+ * callback: one of the five round trips of a chain's hand-off. Here the
+ * callback runs at once, on a reserved connection; the statements it
+ * sends before it first waits (its first round trip, usually one or two
+ * pipelined statements) go out behind BEGIN as one batch, under a single
+ * Sync. If BEGIN fails (a cancel request can hit it while the connection
+ * lives on), PostgreSQL runs nothing after it up to that Sync: no
+ * statement ever runs outside the transaction. A statement the callback
+ * sends while that batch is in flight waits for its answer.
  *
  * COMMIT's answer says whether the server committed: a statement that
  * failed unawaited leaves the transaction aborted, and COMMIT then
@@ -22,16 +25,18 @@ export async function eagerTransaction<T>(
 ): Promise<T> {
   const reserved = await client.reserve();
   try {
-    const opened = reserved.unsafe("begin").execute();
-    // Its error, if any, is thrown below once the callback is done.
-    opened.catch(() => {});
+    const opening = new Opening(reserved, wrap(reserved));
     let result: T;
     try {
-      result = await work(wrap(reserved));
-      await opened;
+      result = await work(opening.sql);
+      if (!(await opening.opened())) return result;
     } catch (error) {
-      // The rollback follows every statement still in flight.
-      await reserved.unsafe("rollback").catch(() => {});
+      // The rollback follows every statement sent. When it fails too,
+      // release() closes the connection rather than pool it
+      // mid-transaction.
+      if (await opening.settled()) {
+        await reserved.unsafe("rollback").catch(() => {});
+      }
       throw error;
     }
     const done = await reserved.unsafe("commit");
@@ -53,4 +58,128 @@ export class TransactionRolledBackError extends Error {
     );
     this.name = "TransactionRolledBackError";
   }
+}
+
+/** A postgres.js query, as far as the transaction needs to know it. */
+interface Statement extends PromiseLike<unknown> {
+  execute(): unknown;
+  values(): Statement;
+  raw(): Statement;
+}
+
+function isStatement(value: unknown): value is Statement {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as Statement).execute === "function" &&
+    typeof (value as Statement).then === "function"
+  );
+}
+
+/**
+ * A transaction being opened: collects the statements of the callback's
+ * first round trip, then sends BEGIN and them as one batch.
+ */
+class Opening {
+  /** The client the callback gets: statements go through `send`. */
+  readonly sql: postgres.ReservedSql;
+  /** Whether BEGIN was sent (the callback sent a statement). */
+  began = false;
+  private collected: Statement[] = [];
+  /** Settles with BEGIN and the first statements' batch. */
+  private batch: Promise<void> | undefined;
+  private flushed!: () => void;
+  /** Resolves once the batch is sent (its statements marked executed). */
+  private readonly sent = new Promise<void>((resolve) => {
+    this.flushed = resolve;
+  });
+
+  constructor(
+    private readonly reserved: postgres.ReservedSql,
+    statements: postgres.ReservedSql,
+  ) {
+    const send = (query: unknown) =>
+      isStatement(query) ? this.send(query) : query;
+    this.sql = new Proxy(statements, {
+      apply: (target, self, args) =>
+        send(Reflect.apply(target as never, self, args)),
+      get: (target, key, receiver) => {
+        const value = Reflect.get(target, key, receiver);
+        if (key !== "unsafe" || typeof value !== "function") return value;
+        return (...args: unknown[]) =>
+          send((value as (...a: unknown[]) => unknown).apply(target, args));
+      },
+    });
+  }
+
+  /**
+   * Waits for BEGIN's answer; false when the callback sent nothing (so
+   * there is nothing to commit). Throws BEGIN's error.
+   */
+  async opened(): Promise<boolean> {
+    if (!this.began) return false;
+    await this.flush();
+    return true;
+  }
+
+  /**
+   * Sends what is collected and waits for the batch, whatever its
+   * outcome; false when the callback sent nothing.
+   */
+  async settled(): Promise<boolean> {
+    if (!this.began) return false;
+    await this.flush().catch(() => {});
+    return true;
+  }
+
+  private send(statement: Statement): Statement {
+    if (this.batch === undefined) {
+      this.collected.push(statement);
+      if (!this.began) {
+        this.began = true;
+        // After the callback's current turn: every statement it sends
+        // before it waits joins the batch.
+        setImmediate(() => void this.flush().catch(() => {}));
+      }
+      return gated(statement, this.sent);
+    }
+    return gated(statement, this.batch);
+  }
+
+  /** Sends BEGIN and the collected statements, once; their outcome. */
+  private flush(): Promise<void> {
+    if (this.batch !== undefined) return this.batch;
+    const begin = this.reserved.unsafe("begin", [], { simple: false });
+    const queries = [begin, ...this.collected] as never[];
+    this.collected = [];
+    const batch = this.reserved.batch(queries);
+    this.batch = Promise.resolve(batch).then(() => {});
+    // Its error reaches the callback through its statements, and the
+    // caller through opened().
+    this.batch.catch(() => {});
+    this.flushed();
+    return this.batch;
+  }
+}
+
+/**
+ * `statement`, run only once `gate` settles: after its batch is sent, or
+ * after the batch in flight is answered (and not at all when it failed).
+ */
+function gated(statement: Statement, gate: Promise<void>): Statement {
+  const wrapper: Statement = {
+    execute: () => wrapper,
+    values: () => {
+      statement.values();
+      return wrapper;
+    },
+    raw: () => {
+      statement.raw();
+      return wrapper;
+    },
+    // biome-ignore lint/suspicious/noThenProperty: it is a query, awaited as one
+    then: (fulfilled, rejected) =>
+      gate.then(() => statement).then(fulfilled, rejected),
+  };
+  return wrapper;
 }
