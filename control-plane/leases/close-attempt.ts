@@ -107,6 +107,9 @@ export async function closeAttempt(
   // A dynamic task that succeeded becomes the group of the tasks its
   // output defines, or fails when they are not valid.
   let spliced: string[] | undefined;
+  // Generated tasks without upstream that a condition or for_each keeps
+  // from the queue: the advance decides them, as it does at a run's start.
+  let decideAll = false;
   if (next.state === "SUCCESS" && task.spec.dynamic === true) {
     const result = await spliceGenerated(
       tx,
@@ -120,6 +123,7 @@ export async function closeAttempt(
     else if (result.queued.length > 0 || result.stored > 0) {
       next = { state: "RUNNING", error: "" };
       spliced = result.queued;
+      decideAll = result.toDecide > 0;
     }
   }
   await tx
@@ -166,7 +170,12 @@ export async function closeAttempt(
   if (next.state === "QUEUED") {
     await notifyTaskQueued(tx);
   } else if (next.state !== "RETRY") {
-    await advanceRun(tx, lease.runId, [lease.taskId], now);
+    await advanceRun(
+      tx,
+      lease.runId,
+      decideAll ? "start" : [lease.taskId],
+      now,
+    );
   } else if (next.notBefore.getTime() <= now.getTime()) {
     await notifyTaskQueued(tx);
   }

@@ -23,7 +23,12 @@ import {
 import { type Db, rowsOf, runs, tasks } from "../db/index.js";
 import type { RunEventInput } from "../events/append-run-events.js";
 import { isTerminalTaskState, type TaskStateName } from "./states.js";
-import { insertTasks, type TaskRow, taskRow } from "./task-row.js";
+import {
+  insertTasks,
+  queuedAtStart,
+  type TaskRow,
+  taskRow,
+} from "./task-row.js";
 
 /** Most children one for_each may expand into. */
 export const MAX_FOR_EACH_ITEMS = 10_000;
@@ -237,9 +242,11 @@ export async function finishGroups(
 
 /**
  * Splices a dynamic task's generated tasks into its run after its attempt
- * succeeded: validated, stored under its id, those with no upstream
- * queued. Returns the error that fails the generator instead, when its
- * output does not define valid tasks.
+ * succeeded: validated, stored under its id, those ready at once (no
+ * upstream, condition or for_each: {@link queuedAtStart}) queued.
+ * `toDecide` counts those without upstream left for the advance to
+ * decide, as at a run's start. Returns the error that fails the generator
+ * instead, when its output does not define valid tasks.
  */
 export async function spliceGenerated(
   tx: Db,
@@ -248,7 +255,9 @@ export async function spliceGenerated(
   output: JsonObject | undefined,
   catalog: TaskTypeCatalog,
   now: Date,
-): Promise<{ queued: string[]; stored: number } | { error: string }> {
+): Promise<
+  { queued: string[]; stored: number; toDecide: number } | { error: string }
+> {
   const [run] = await tx
     .select({ params: runs.params })
     .from(runs)
@@ -260,7 +269,9 @@ export async function spliceGenerated(
     catalog,
   );
   if ("error" in generated) return generated;
-  if (generated.tasks.length === 0) return { queued: [], stored: 0 };
+  if (generated.tasks.length === 0) {
+    return { queued: [], stored: 0, toDecide: 0 };
+  }
   const [parent] = await tx
     .select({ position: tasks.position })
     .from(tasks)
@@ -289,13 +300,16 @@ export async function spliceGenerated(
         task,
         parent?.position ?? 0,
         now,
-        task.depends_on.length === 0 ? now : undefined,
+        queuedAtStart(task) ? now : undefined,
       ),
   );
   await insertTasks(tx, rows);
   return {
     queued: rows.filter((r) => r.state === "QUEUED").map((r) => r.taskId),
     stored: rows.length,
+    toDecide: generated.tasks.filter(
+      (t) => t.depends_on.length === 0 && !queuedAtStart(t),
+    ).length,
   };
 }
 

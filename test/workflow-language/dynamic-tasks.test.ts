@@ -270,6 +270,42 @@ describe.each(testBackends())(
       expect(plan).toEqual(["QUEUED", "ASSIGNED", "RUNNING", "SUCCESS"]);
     });
 
+    it("expands a generated for_each and skips a generated task whose condition is false", async () => {
+      const generated = JSON.stringify({
+        tasks: [
+          {
+            id: "fe",
+            type: "noop",
+            for_each: [1, 2],
+            output: { x: "$${item}" },
+          },
+          { id: "cond", type: "noop", condition: "1 == 2" },
+          { id: "ok", type: "noop" },
+        ],
+      });
+      const runId = await startInline(cp.clients, {
+        name: "generated-groups",
+        tasks: [
+          {
+            id: "plan",
+            type: "shell",
+            dynamic: true,
+            command: emit(generated),
+          },
+          { id: "after", type: "noop", depends_on: ["plan"] },
+        ],
+      });
+      const run = await waitForRun(cp.clients, runId);
+      expect(run.state).toBe(RunState.SUCCESS);
+      expect(task(run, "plan/fe").state).toBe(TaskState.SUCCESS);
+      expect(
+        ["plan/fe[0]", "plan/fe[1]"].map((id) => task(run, id).output?.x),
+      ).toEqual([1, 2]);
+      expect(task(run, "plan/cond").state).toBe(TaskState.SKIPPED);
+      expect(task(run, "plan/ok").state).toBe(TaskState.SUCCESS);
+      expect(task(run, "after").state).toBe(TaskState.SUCCESS);
+    });
+
     it("takes a python generator's returned tasks, and succeeds with nothing to generate", async () => {
       const runId = await startInline(cp.clients, {
         name: "python-generator",
