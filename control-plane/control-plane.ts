@@ -46,6 +46,7 @@ import {
   toConnectError,
 } from "./api/connect-errors.js";
 import { createHealthService } from "./api/health-service.js";
+import { createLeaseService } from "./api/lease-service.js";
 import { createReflectionService } from "./api/reflection-service.js";
 import { createRunService } from "./api/run-service.js";
 import { createSecretService } from "./api/secret-service.js";
@@ -197,7 +198,17 @@ export async function startControlPlane(
         createWorkflowService(db, { logger: log }),
       );
       router.service(AgentService, createAgentService(sessionDeps));
-      router.service(LeaseService, {});
+      router.service(
+        LeaseService,
+        createLeaseService({
+          db,
+          dispatcher,
+          clock,
+          logger: log,
+          replicaId,
+          ackDeadlineMs: resolved.ackDeadlineMs,
+        }),
+      );
       router.service(SecretService, createSecretService(secrets));
       router.service(
         Health,

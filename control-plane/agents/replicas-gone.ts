@@ -1,5 +1,6 @@
 import { inArray } from "drizzle-orm";
 import { type Db, replicas } from "../db/index.js";
+import { POLLER_SILENT_MS, POLLING_SESSION } from "../leases/polling-worker.js";
 import type { AgentStateName } from "./agent-state.js";
 
 /** A replica not seen sweeping for this long is taken for dead. */
@@ -31,4 +32,26 @@ export async function replicasGone(
     seen.filter((r) => r.lastSeenAt.getTime() >= cutoff).map((r) => r.id),
   );
   return new Set(ids.filter((id) => !alive.has(id)));
+}
+
+/**
+ * Whether an agent its row calls connected is gone: its replica died
+ * (see replicasGone), or, a polling worker, it stopped calling.
+ */
+export function agentGone(
+  row: {
+    state: AgentStateName;
+    replicaId: string | null;
+    sessionId: string | null;
+    lastHeartbeatAt: Date | null;
+  },
+  goneReplicas: ReadonlySet<string>,
+  now: number,
+): boolean {
+  if (row.state === "DISCONNECTED") return false;
+  if (row.sessionId === POLLING_SESSION) {
+    const heard = row.lastHeartbeatAt?.getTime() ?? 0;
+    return now - heard > POLLER_SILENT_MS;
+  }
+  return goneReplicas.has(row.replicaId ?? "");
 }

@@ -11,7 +11,7 @@ import {
 import { ResourcesSchema } from "../../gen/deerflow/v1/common_pb.js";
 import { drainAgent, findAgent, setCordoned } from "../agents/agent-orders.js";
 import type { AgentSessionDeps } from "../agents/agent-session.js";
-import { replicasGone } from "../agents/replicas-gone.js";
+import { agentGone, replicasGone } from "../agents/replicas-gone.js";
 import { serveAgentSession } from "../agents/serve-agent-session.js";
 import { agents, type Db, leases } from "../db/index.js";
 import { HELD_LEASE_STATES } from "../leases/lease-state.js";
@@ -145,7 +145,7 @@ async function withLeases(
   const gone = await replicasGone(db, rows, now);
   return rows.map((row) =>
     toAgent(
-      gone.has(row.replicaId ?? "") ? { ...row, state: "DISCONNECTED" } : row,
+      agentGone(row, gone, now) ? { ...row, state: "DISCONNECTED" } : row,
       held.filter((l) => l.agentId === row.id).map((l) => l.id),
     ),
   );

@@ -201,7 +201,10 @@ describe.runIf(postgresBackend)("openDatabase on PostgreSQL", () => {
 
   describe("eagerTransaction when BEGIN itself fails", () => {
     it("runs none of the statements sent behind it", async () => {
-      const client = postgres(created.url ?? "", { max: 1, onnotice: () => {} });
+      const client = postgres(created.url ?? "", {
+        max: 1,
+        onnotice: () => {},
+      });
       try {
         await client`CREATE TABLE notes (body text NOT NULL)`;
         // A client whose BEGIN fails, as one hit by a cancel request

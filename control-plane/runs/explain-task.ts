@@ -1,5 +1,5 @@
 import { and, eq, gt, inArray, isNull, notInArray, sql } from "drizzle-orm";
-import { replicasGone } from "../agents/replicas-gone.js";
+import { agentGone, replicasGone } from "../agents/replicas-gone.js";
 import { agents, type Db, leases, runs, tasks } from "../db/index.js";
 import { HELD_LEASE_STATES } from "../leases/lease-state.js";
 import type { TaskStateName } from "../scheduler/states.js";
@@ -163,7 +163,7 @@ async function explainQueued(
   for (const row of rows) {
     const agent: FitAgent = {
       name: names.get(row.id) ?? row.name,
-      state: gone.has(row.replicaId ?? "") ? "DISCONNECTED" : row.state,
+      state: agentGone(row, gone, now.getTime()) ? "DISCONNECTED" : row.state,
       cordoned: row.cordoned,
       labels: row.labels,
       taskTypes: row.taskTypes.map((t) => String(t.type)),

@@ -1,0 +1,360 @@
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
+import { and, eq, inArray, sql } from "drizzle-orm";
+import type { Clock, Logger } from "../../core/index.js";
+import type {
+  LeaseRef as LeaseRefMessage,
+  Result,
+} from "../../gen/deerflow/v1/agent_pb.js";
+import {
+  type LeaseSchema,
+  type LeaseService,
+  LeaseState,
+} from "../../gen/deerflow/v1/lease_pb.js";
+import { AttemptOutcome } from "../../gen/deerflow/v1/run_pb.js";
+import { registerAgent } from "../agents/register-agent.js";
+import {
+  fromLeaseRef,
+  toAssignment,
+  toAttemptResult,
+  toLogLines,
+} from "../agents/session-messages.js";
+import { validateHello } from "../agents/validate-hello.js";
+import { type Db, leases } from "../db/index.js";
+import type { ClaimedAssignment } from "../dispatch/claim-tasks.js";
+import type { Dispatcher } from "../dispatch/dispatcher.js";
+import {
+  acknowledgeLeases,
+  type LeaseRef,
+} from "../leases/acknowledge-lease.js";
+import { HELD_LEASE_STATES } from "../leases/lease-state.js";
+import {
+  MAX_ACQUIRE_WAIT_MS,
+  POLLING_SESSION,
+  PollingWorker,
+} from "../leases/polling-worker.js";
+import { recordResult } from "../leases/record-result.js";
+import { renewLeases } from "../leases/renew-leases.js";
+import {
+  type LeaseRow,
+  readLeases,
+  revokeLease,
+} from "../leases/revoke-lease.js";
+import { appendTaskLogs } from "../logs/append-task-logs.js";
+import { invalidArgument, requireUuid } from "./connect-errors.js";
+
+export interface LeaseServiceDeps {
+  db: Db;
+  dispatcher: Dispatcher;
+  clock: Clock;
+  logger: Logger;
+  replicaId: string;
+  ackDeadlineMs: number;
+}
+
+/** Most leases ListLeases answers with, newest first. */
+const MAX_LISTED_LEASES = 1_000;
+
+/**
+ * LeaseService: the agent's lease protocol as unary calls, for workers
+ * that cannot hold a stream (a function, a job on a batch system), plus
+ * listing and revoking leases for operators.
+ *
+ * A worker names itself in each AcquireLease (its Hello, with an
+ * agent_id it keeps), takes one assignment per call, renews the lease
+ * before its TTL runs out, and ends it with CompleteLease or FailLease.
+ * The assignment it is answered with has started: there is no
+ * acknowledgement, and an answer lost on the way is an attempt the lease
+ * expiry takes back.
+ */
+export function createLeaseService(
+  deps: LeaseServiceDeps,
+): ServiceImpl<typeof LeaseService> {
+  const now = () => new Date(deps.clock.now());
+  return {
+    async acquireLease(req, context) {
+      const hello = req.worker;
+      if (!hello) throw invalidArgument("worker", "is required");
+      if (hello.agentId === "") {
+        throw invalidArgument(
+          "worker.agent_id",
+          "is required: a polling worker names itself, and keeps the name",
+        );
+      }
+      if (hello.heldLeases.length > 0) {
+        throw invalidArgument(
+          "worker.held_leases",
+          "must be empty: a polling worker renews its leases with RenewLease",
+        );
+      }
+      if (
+        !Number.isInteger(req.waitMs) ||
+        req.waitMs < 0 ||
+        req.waitMs > MAX_ACQUIRE_WAIT_MS
+      ) {
+        throw invalidArgument(
+          "wait_ms",
+          `must be 0 to ${MAX_ACQUIRE_WAIT_MS}, got ${req.waitMs}`,
+        );
+      }
+      const { profile } = validateHello(hello);
+      const registered = await registerAgent(
+        deps.db,
+        profile,
+        { sessionId: POLLING_SESSION, replicaId: deps.replicaId },
+        [],
+        now(),
+      );
+      const full =
+        (await heldBy(deps.db, profile.agentId)) >= profile.slots ||
+        registered.cordoned;
+      const worker = new PollingWorker(
+        profile.agentId,
+        profile.taskTypes.map((t) => String(t.type)),
+        { ...profile.detectedLabels, ...profile.labels },
+        (late) => void giveBack(deps, profile.agentId, late),
+      );
+      if (!full) deps.dispatcher.add(worker);
+      let claimed: ClaimedAssignment | undefined;
+      try {
+        claimed = await worker.next(deps.clock, req.waitMs, context.signal);
+      } finally {
+        deps.dispatcher.remove(worker.sessionId);
+      }
+      if (claimed === undefined) return {};
+      if (context.signal.aborted) {
+        await giveBack(deps, profile.agentId, [claimed]);
+        return {};
+      }
+      await acknowledgeLeases(deps.db, profile.agentId, [claimed], now());
+      return {
+        assignment: toAssignment(
+          claimed,
+          deps.ackDeadlineMs,
+          hello.acceptsJsonValues,
+        ),
+      };
+    },
+
+    async renewLease(req) {
+      const ref = leaseRefOf(req.lease, "lease");
+      const holder = await holderOf(deps.db, ref, "lease");
+      const [stale] = await renewLeases(deps.db, holder, [ref], now());
+      if (stale) throw notHeld(ref, "lease");
+      const [renewed] = await readLeases(deps.db, sql`id = ${ref.leaseId}`);
+      return {
+        expiresAt: renewed
+          ? timestampFromDate(new Date(renewed.expires_at))
+          : undefined,
+      };
+    },
+
+    async completeLease(req) {
+      await endLease(deps, req.result, "complete");
+      return {};
+    },
+
+    async failLease(req) {
+      await endLease(deps, req.result, "fail");
+      return {};
+    },
+
+    async appendLogs(req) {
+      const ref = leaseRefOf(req.lease, "lease");
+      const holder = await holderOf(deps.db, ref, "lease");
+      const held = await appendTaskLogs(
+        deps.db,
+        holder,
+        ref,
+        toLogLines(req.lines, now()),
+      );
+      if (!held) throw notHeld(ref, "lease");
+      return {};
+    },
+
+    async listLeases(req) {
+      const conditions = [
+        req.agentId === "" ? undefined : sql`agent_id = ${req.agentId}`,
+        req.runId === ""
+          ? undefined
+          : sql`run_id = ${requireUuid("run_id", req.runId)}`,
+      ].filter((c) => c !== undefined);
+      const where =
+        conditions.length === 0 ? sql`true` : sql.join(conditions, sql` AND `);
+      const rows = await readLeases(deps.db, where, {
+        limit: MAX_LISTED_LEASES,
+      });
+      return { leases: rows.map(toLease) };
+    },
+
+    async revokeLease(req) {
+      const leaseId = requireUuid("lease_id", req.leaseId);
+      const outcome = await revokeLease(deps.db, leaseId, req.reason, now());
+      if ("notFound" in outcome) {
+        throw new ConnectError(`lease ${leaseId} not found`, Code.NotFound);
+      }
+      if ("notHeld" in outcome) {
+        throw new ConnectError(
+          `lease ${leaseId} is not held (it is ${outcome.notHeld.state})`,
+          Code.FailedPrecondition,
+        );
+      }
+      deps.dispatcher.queueChanged();
+      return { lease: toLease(outcome.revoked) };
+    },
+  };
+}
+
+/** Records a CompleteLease's success or a FailLease's failure. */
+async function endLease(
+  deps: LeaseServiceDeps,
+  result: Result | undefined,
+  call: "complete" | "fail",
+): Promise<void> {
+  if (!result) throw invalidArgument("result", "is required");
+  const ref = leaseRefOf(result.lease, "result.lease");
+  const outcome =
+    result.outcome === AttemptOutcome.UNSPECIFIED
+      ? call === "complete"
+        ? AttemptOutcome.SUCCESS
+        : AttemptOutcome.FAILED
+      : result.outcome;
+  if (call === "complete" && outcome !== AttemptOutcome.SUCCESS) {
+    throw invalidArgument(
+      "result.outcome",
+      `CompleteLease records a SUCCESS, not ${AttemptOutcome[outcome]}: use FailLease`,
+    );
+  }
+  if (call === "fail" && outcome === AttemptOutcome.SUCCESS) {
+    throw invalidArgument(
+      "result.outcome",
+      "FailLease records a failure, not SUCCESS: use CompleteLease",
+    );
+  }
+  const attempt = toAttemptResult(
+    { ...result, outcome },
+    ref,
+    new Date(deps.clock.now()),
+  );
+  if (!attempt) {
+    throw invalidArgument(
+      "result.outcome",
+      `${AttemptOutcome[outcome] ?? outcome} is not an outcome an attempt ends with`,
+    );
+  }
+  const holder = await holderOf(deps.db, ref, "result.lease");
+  const verdict = await recordResult(
+    deps.db,
+    holder,
+    attempt,
+    new Date(deps.clock.now()),
+  );
+  if (!verdict.accepted) {
+    throw new ConnectError(
+      `result.lease: ${ref.leaseId} was not recorded: ${verdict.reason}`,
+      Code.FailedPrecondition,
+    );
+  }
+  deps.dispatcher.queueChanged();
+}
+
+/** An assignment the call could not hand over: back to the queue. */
+async function giveBack(
+  deps: LeaseServiceDeps,
+  agentId: string,
+  assignments: readonly ClaimedAssignment[],
+): Promise<void> {
+  for (const a of assignments) {
+    try {
+      await recordResult(
+        deps.db,
+        agentId,
+        {
+          leaseId: a.leaseId,
+          fencingToken: a.fencingToken,
+          outcome: "LOST",
+          error: "the polling worker had stopped waiting",
+          retryable: true,
+          retryClass: "lost",
+          requeue: true,
+        },
+        new Date(deps.clock.now()),
+      );
+    } catch (error) {
+      // The lease's ack deadline takes it back all the same.
+      deps.logger.warn(
+        { err: error, lease_id: a.leaseId },
+        "assignment not given back",
+      );
+    }
+  }
+  deps.dispatcher.queueChanged();
+}
+
+function leaseRefOf(
+  message: LeaseRefMessage | undefined,
+  field: string,
+): LeaseRef {
+  if (!message) throw invalidArgument(field, "is required");
+  requireUuid(`${field}.lease_id`, message.leaseId);
+  return fromLeaseRef(message);
+}
+
+/** The agent that holds the lease; NotFound for a lease that never was. */
+async function holderOf(db: Db, ref: LeaseRef, field: string): Promise<string> {
+  const [row] = await db
+    .select({ agentId: leases.agentId })
+    .from(leases)
+    .where(eq(leases.id, ref.leaseId));
+  if (!row) {
+    throw new ConnectError(
+      `${field}: lease ${ref.leaseId} not found`,
+      Code.NotFound,
+    );
+  }
+  return row.agentId;
+}
+
+function notHeld(ref: LeaseRef, field: string): ConnectError {
+  return new ConnectError(
+    `${field}: lease ${ref.leaseId} (fencing token ${ref.fencingToken}) is no longer held: stop the attempt`,
+    Code.FailedPrecondition,
+  );
+}
+
+/** Leases the agent holds now. */
+async function heldBy(db: Db, agentId: string): Promise<number> {
+  const rows = await db
+    .select({ id: leases.id })
+    .from(leases)
+    .where(
+      and(
+        eq(leases.agentId, agentId),
+        inArray(leases.state, [...HELD_LEASE_STATES]),
+      ),
+    );
+  return rows.length;
+}
+
+const LEASE_STATES: Record<string, LeaseState> = {
+  GRANTED: LeaseState.GRANTED,
+  ACTIVE: LeaseState.ACTIVE,
+  RELEASED: LeaseState.RELEASED,
+  EXPIRED: LeaseState.EXPIRED,
+  REVOKED: LeaseState.REVOKED,
+};
+
+function toLease(row: LeaseRow): MessageInitShape<typeof LeaseSchema> {
+  return {
+    id: row.id,
+    fencingToken: BigInt(row.fencing_token),
+    runId: row.run_id,
+    taskId: row.task_id,
+    attempt: row.attempt,
+    agentId: row.agent_id,
+    state: LEASE_STATES[row.state] ?? LeaseState.UNSPECIFIED,
+    grantedAt: timestampFromDate(new Date(row.granted_at)),
+    expiresAt: timestampFromDate(new Date(row.expires_at)),
+  };
+}
