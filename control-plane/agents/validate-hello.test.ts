@@ -44,4 +44,27 @@ describe("validateHello", () => {
       "hello.labels.zone: holds a NUL character",
     );
   });
+
+  it("takes a UUID or an operator's name as the agent id, and refuses others", () => {
+    for (const agentId of [crypto.randomUUID(), "gpu-node-7.lab:0", ""]) {
+      expect(() => validateHello(hello({ agentId }))).not.toThrow();
+    }
+    for (const agentId of ["../../etc", "a b", "x".repeat(129), "é"]) {
+      expect(refusal({ agentId }).rawMessage).toMatch(
+        /^hello\.agent_id: must be 1 to 128 letters, digits, '\.', '_', ':' or '-', got "/,
+      );
+    }
+  });
+
+  it("bounds how many labels an agent has, and how long their values are", () => {
+    const many = Object.fromEntries(
+      Array.from({ length: 257 }, (_, i) => [`l${i}`, "x"]),
+    );
+    expect(refusal({ labels: many }).rawMessage).toBe(
+      "hello.labels: at most 256 labels and detected labels in all, got 257",
+    );
+    expect(
+      refusal({ detectedLabels: { long: "v".repeat(1_025) } }).rawMessage,
+    ).toBe("hello.labels.long: a value of at most 1024 characters, got 1025");
+  });
 });

@@ -11,6 +11,15 @@ import type { AgentProfile } from "./register-agent.js";
 
 const TYPE_PATTERN = /^[a-z][a-z0-9_-]*$/;
 
+/** An agent id: a UUID by default, or a name the operator chose. */
+const AGENT_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Labels an agent may declare and detect, together. */
+const MAX_LABELS = 256;
+
+/** The longest label value. */
+const MAX_LABEL_VALUE = 1_024;
+
 /**
  * Checks an agent's hello and turns it into a profile. Every problem is
  * reported at once, each naming its field; declared labels may not
@@ -28,7 +37,29 @@ export function validateHello(hello: Hello): {
   ) {
     problems.push(`hello.slots: must be 1..${MAX_SLOTS}, got ${hello.slots}`);
   }
+  if (hello.agentId !== "" && !AGENT_ID.test(hello.agentId)) {
+    problems.push(
+      `hello.agent_id: must be 1 to 128 letters, digits, '.', '_', ':' or '-', got ${JSON.stringify(hello.agentId.slice(0, 140))}`,
+    );
+  }
   if (hello.name.trim() === "") problems.push("hello.name: is required");
+  const labelCount =
+    Object.keys(hello.labels).length + Object.keys(hello.detectedLabels).length;
+  if (labelCount > MAX_LABELS) {
+    problems.push(
+      `hello.labels: at most ${MAX_LABELS} labels and detected labels in all, got ${labelCount}`,
+    );
+  }
+  for (const [key, value] of [
+    ...Object.entries(hello.labels),
+    ...Object.entries(hello.detectedLabels),
+  ]) {
+    if (value.length > MAX_LABEL_VALUE) {
+      problems.push(
+        `hello.labels.${key}: a value of at most ${MAX_LABEL_VALUE} characters, got ${value.length}`,
+      );
+    }
+  }
   for (const key of [
     ...Object.keys(hello.labels),
     ...Object.keys(hello.detectedLabels),
