@@ -1,6 +1,6 @@
 import { eq, like, or, sql } from "drizzle-orm";
 import { agents, type Db } from "../db/index.js";
-import { type AgentCommand, Channels } from "../notify/channels.js";
+import { type AgentCommand, notifyAgentCommand } from "../notify/channels.js";
 
 type AgentRow = typeof agents.$inferSelect;
 
@@ -88,7 +88,5 @@ export async function drainAgent(
 }
 
 async function notifyAgent(tx: Db, command: AgentCommand): Promise<void> {
-  await tx.execute(
-    sql`SELECT pg_notify(${Channels.agentCommand}, ${JSON.stringify(command)})`,
-  );
+  await notifyAgentCommand(tx, command);
 }

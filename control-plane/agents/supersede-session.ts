@@ -1,7 +1,10 @@
-import { eq, sql } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { type Logger, sessionSupersededError } from "../../core/index.js";
 import { agents, type Db } from "../db/index.js";
-import { Channels, type SessionStartedCommand } from "../notify/channels.js";
+import {
+  notifyAgentCommand,
+  type SessionStartedCommand,
+} from "../notify/channels.js";
 import type { AgentSession } from "./agent-session.js";
 
 /**
@@ -53,9 +56,7 @@ export async function notifySessionStarted(
     name: newer.name,
     peer: newer.peer,
   };
-  await db.execute(
-    sql`SELECT pg_notify(${Channels.agentCommand}, ${JSON.stringify(command)})`,
-  );
+  await notifyAgentCommand(db, command);
 }
 
 /**

@@ -1,6 +1,10 @@
 import { eq, sql } from "drizzle-orm";
 import { type Db, leases, rowsOf } from "../db/index.js";
-import { type AgentCommand, Channels } from "../notify/channels.js";
+import {
+  type AgentCommand,
+  Channels,
+  notifyAgentCommand,
+} from "../notify/channels.js";
 import { lockRun } from "../scheduler/run-lock.js";
 import { closeAttempt } from "./close-attempt.js";
 
@@ -95,9 +99,7 @@ async function expireOne(db: Db, due: DueLease, now: Date): Promise<boolean> {
       fencingToken: Number(lease.fencing_token),
       reason: "lost",
     };
-    await tx.execute(
-      sql`SELECT pg_notify(${Channels.agentCommand}, ${JSON.stringify(command)})`,
-    );
+    await notifyAgentCommand(tx, command);
     return true;
   });
 }

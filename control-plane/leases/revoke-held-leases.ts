@@ -1,6 +1,6 @@
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import { attempts, type Db, leases } from "../db/index.js";
-import { type AgentCommand, Channels } from "../notify/channels.js";
+import { type AgentCommand, notifyAgentCommand } from "../notify/channels.js";
 import { HELD_LEASE_STATES } from "./lease-state.js";
 
 /** Which held leases to take back: a run's, or one task's. */
@@ -52,8 +52,6 @@ export async function revokeHeldLeases(
       fencingToken: lease.fencingToken,
       reason: why.order,
     };
-    await tx.execute(
-      sql`SELECT pg_notify(${Channels.agentCommand}, ${JSON.stringify(command)})`,
-    );
+    await notifyAgentCommand(tx, command);
   }
 }

@@ -1,6 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
 import { type Db, rowsOf } from "../db/index.js";
-import { type AgentCommand, Channels } from "../notify/channels.js";
+import { type AgentCommand, notifyAgentCommand } from "../notify/channels.js";
 import { lockRun } from "../scheduler/run-lock.js";
 import { closeAttempt } from "./close-attempt.js";
 
@@ -74,9 +74,7 @@ export async function revokeLease(
       fencingToken: Number(lease.fencing_token),
       reason: "revoked",
     };
-    await tx.execute(
-      sql`SELECT pg_notify(${Channels.agentCommand}, ${JSON.stringify(command)})`,
-    );
+    await notifyAgentCommand(tx, command);
     const [revoked] = await readLeases(tx, sql`id = ${leaseId}`);
     return { revoked: revoked ?? lease };
   });

@@ -1,3 +1,6 @@
+import { sql } from "drizzle-orm";
+import type { Db } from "../db/index.js";
+
 /**
  * LISTEN/NOTIFY channels the replicas share. Notifications only wake
  * replicas up; the rows they point at are the truth.
@@ -40,4 +43,17 @@ export interface SessionStartedCommand {
   /** The newer session's agent name and "address:port", for the logs. */
   name: string;
   peer: string;
+}
+
+/**
+ * Sends an order to the replica that holds the agent's session, once the
+ * transaction commits (NOTIFY is delivered at commit).
+ */
+export async function notifyAgentCommand(
+  tx: Db,
+  command: AgentCommand,
+): Promise<void> {
+  await tx.execute(
+    sql`SELECT pg_notify(${Channels.agentCommand}, ${JSON.stringify(command)})`,
+  );
 }

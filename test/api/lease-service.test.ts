@@ -64,12 +64,14 @@ describe.each(testBackends())("LeaseService, on $name", (backend) => {
     await cp.close();
   });
 
+  // A call answers as soon as a task fits: the long wait only bounds a
+  // loaded machine (a retry's backoff, then its promotion, come first).
   const acquire = (
     fields: { worker?: ReturnType<typeof worker>; waitMs?: number } = {},
   ) =>
     leases.acquireLease({
       worker: fields.worker ?? worker(),
-      waitMs: fields.waitMs ?? 10_000,
+      waitMs: fields.waitMs ?? 60_000,
     });
 
   it("hands a polling worker a task; it renews, logs and completes it", async () => {
