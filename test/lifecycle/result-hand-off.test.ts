@@ -124,6 +124,14 @@ describe.each(testBackends())("hand-offs, on $name", (backend) => {
       value: { freeSlots: 1, assignmentsReceived: 1n },
     });
     expect((await waitForRun(cp.clients, warmUp)).state).toBe(RunState.SUCCESS);
+    // A session's messages are handled in order: once the heartbeat
+    // behind it is answered, the credit is in (the run's end can be seen
+    // before it is, on a loaded machine).
+    agent.send({ case: "heartbeat", value: { leases: [] } });
+    await agent.next(
+      (r) => r.message.case === "heartbeatAck",
+      "the heartbeat's answer",
+    );
 
     const runId = await startInline(cp.clients, {
       name: "eager",
