@@ -124,17 +124,18 @@ export async function startControlPlane(
     Channels.runEvent,
     Channels.taskLog,
   ]);
+  const assignmentSecrets = new AssignmentSecrets({
+    db,
+    clock,
+    logger: log,
+    resolver: secrets.resolver,
+  });
   const dispatcher = new Dispatcher({
     db,
     clock,
     logger: log,
     ...resolved,
-    secrets: new AssignmentSecrets({
-      db,
-      clock,
-      logger: log,
-      resolver: secrets.resolver,
-    }),
+    secrets: assignmentSecrets,
   });
   const leaseManager = new LeaseManager({
     db,
@@ -206,7 +207,9 @@ export async function startControlPlane(
           clock,
           logger: log,
           replicaId,
+          leaseTtlMs: resolved.leaseTtlMs,
           ackDeadlineMs: resolved.ackDeadlineMs,
+          secrets: assignmentSecrets,
         }),
       );
       router.service(SecretService, createSecretService(secrets));

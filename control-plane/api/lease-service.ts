@@ -1,7 +1,7 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { Clock, Logger } from "../../core/index.js";
 import type {
   LeaseRef as LeaseRefMessage,
@@ -14,6 +14,7 @@ import {
 } from "../../gen/deerflow/v1/lease_pb.js";
 import { AttemptOutcome } from "../../gen/deerflow/v1/run_pb.js";
 import { registerAgent } from "../agents/register-agent.js";
+import { agentGone, replicasGone } from "../agents/replicas-gone.js";
 import {
   fromLeaseRef,
   toAssignment,
@@ -21,18 +22,18 @@ import {
   toLogLines,
 } from "../agents/session-messages.js";
 import { validateHello } from "../agents/validate-hello.js";
-import { type Db, leases } from "../db/index.js";
+import { agents, type Db, leases } from "../db/index.js";
 import type { ClaimedAssignment } from "../dispatch/claim-tasks.js";
 import type { Dispatcher } from "../dispatch/dispatcher.js";
 import {
   acknowledgeLeases,
   type LeaseRef,
 } from "../leases/acknowledge-lease.js";
-import { HELD_LEASE_STATES } from "../leases/lease-state.js";
+import { RETURNED } from "../leases/close-attempt.js";
 import {
   MAX_ACQUIRE_WAIT_MS,
   POLLING_SESSION,
-  PollingWorker,
+  pollForTask,
 } from "../leases/polling-worker.js";
 import { recordResult } from "../leases/record-result.js";
 import { renewLeases } from "../leases/renew-leases.js";
@@ -42,6 +43,7 @@ import {
   revokeLease,
 } from "../leases/revoke-lease.js";
 import { appendTaskLogs } from "../logs/append-task-logs.js";
+import type { AssignmentSecrets } from "../secrets/assignment-secrets.js";
 import { invalidArgument, requireUuid } from "./connect-errors.js";
 
 export interface LeaseServiceDeps {
@@ -50,7 +52,10 @@ export interface LeaseServiceDeps {
   clock: Clock;
   logger: Logger;
   replicaId: string;
+  leaseTtlMs: number;
   ackDeadlineMs: number;
+  /** Resolves claimed tasks' secrets before they are handed over. */
+  secrets?: AssignmentSecrets | undefined;
 }
 
 /** Most leases ListLeases answers with, newest first. */
@@ -99,38 +104,42 @@ export function createLeaseService(
         );
       }
       const { profile } = validateHello(hello);
-      const registered = await registerAgent(
+      await refuseStreamingAgent(deps, profile.agentId);
+      await registerAgent(
         deps.db,
         profile,
         { sessionId: POLLING_SESSION, replicaId: deps.replicaId },
         [],
         now(),
       );
-      const full =
-        (await heldBy(deps.db, profile.agentId)) >= profile.slots ||
-        registered.cordoned;
-      const worker = new PollingWorker(
-        profile.agentId,
-        profile.taskTypes.map((t) => String(t.type)),
-        { ...profile.detectedLabels, ...profile.labels },
-        (late) => void giveBack(deps, profile.agentId, late),
+      const claimed = await pollForTask(
+        {
+          agentId: profile.agentId,
+          taskTypes: profile.taskTypes.map((t) => String(t.type)),
+          labels: { ...profile.detectedLabels, ...profile.labels },
+          slots: profile.slots,
+        },
+        req.waitMs,
+        deps,
+        context.signal,
       );
-      if (!full) deps.dispatcher.add(worker);
-      let claimed: ClaimedAssignment | undefined;
-      try {
-        claimed = await worker.next(deps.clock, req.waitMs, context.signal);
-      } finally {
-        deps.dispatcher.remove(worker.sessionId);
-      }
       if (claimed === undefined) return {};
+      const [ready] = deps.secrets
+        ? await deps.secrets.attach(profile.agentId, [claimed])
+        : [claimed];
+      // Its secrets could not be resolved: the attempt is failed for it.
+      if (ready === undefined) return {};
+      if (!context.signal.aborted) {
+        await acknowledgeLeases(deps.db, profile.agentId, [ready], now());
+      }
+      // The caller went away meanwhile: nobody has the task.
       if (context.signal.aborted) {
-        await giveBack(deps, profile.agentId, [claimed]);
+        await giveBack(deps, profile.agentId, ready);
         return {};
       }
-      await acknowledgeLeases(deps.db, profile.agentId, [claimed], now());
       return {
         assignment: toAssignment(
-          claimed,
+          ready,
           deps.ackDeadlineMs,
           hello.acceptsJsonValues,
         ),
@@ -259,37 +268,67 @@ async function endLease(
   deps.dispatcher.queueChanged();
 }
 
-/** An assignment the call could not hand over: back to the queue. */
+/**
+ * An assignment the call claimed but could not hand over (its caller went
+ * away): back to the queue, without using up an attempt or counting as
+ * one the worker would not start ({@link RETURNED}).
+ */
 async function giveBack(
   deps: LeaseServiceDeps,
   agentId: string,
-  assignments: readonly ClaimedAssignment[],
+  assignment: ClaimedAssignment,
 ): Promise<void> {
-  for (const a of assignments) {
-    try {
-      await recordResult(
-        deps.db,
-        agentId,
-        {
-          leaseId: a.leaseId,
-          fencingToken: a.fencingToken,
-          outcome: "LOST",
-          error: "the polling worker had stopped waiting",
-          retryable: true,
-          retryClass: "lost",
-          requeue: true,
-        },
-        new Date(deps.clock.now()),
-      );
-    } catch (error) {
-      // The lease's ack deadline takes it back all the same.
-      deps.logger.warn(
-        { err: error, lease_id: a.leaseId },
-        "assignment not given back",
-      );
-    }
+  try {
+    await recordResult(
+      deps.db,
+      agentId,
+      {
+        leaseId: assignment.leaseId,
+        fencingToken: assignment.fencingToken,
+        outcome: "LOST",
+        error: "the polling worker had stopped waiting",
+        retryable: true,
+        retryClass: RETURNED,
+        requeue: true,
+      },
+      new Date(deps.clock.now()),
+    );
+    deps.dispatcher.queueChanged();
+  } catch (error) {
+    // The lease's expiry takes it back all the same.
+    deps.logger.warn(
+      { err: error, lease_id: assignment.leaseId },
+      "assignment not given back",
+    );
   }
-  deps.dispatcher.queueChanged();
+}
+
+/**
+ * A polling worker may not use the id of an agent connected with a
+ * stream: its calls would overwrite that agent's record.
+ */
+async function refuseStreamingAgent(
+  deps: LeaseServiceDeps,
+  agentId: string,
+): Promise<void> {
+  const [row] = await deps.db
+    .select()
+    .from(agents)
+    .where(eq(agents.id, agentId));
+  if (
+    !row ||
+    row.sessionId === null ||
+    row.sessionId === POLLING_SESSION ||
+    row.state === "DISCONNECTED"
+  ) {
+    return;
+  }
+  const gone = await replicasGone(deps.db, [row], deps.clock.now());
+  if (agentGone(row, gone, deps.clock.now())) return;
+  throw new ConnectError(
+    `worker.agent_id: agent ${agentId} is connected with a stream; a polling worker needs an id of its own`,
+    Code.FailedPrecondition,
+  );
 }
 
 function leaseRefOf(
@@ -321,20 +360,6 @@ function notHeld(ref: LeaseRef, field: string): ConnectError {
     `${field}: lease ${ref.leaseId} (fencing token ${ref.fencingToken}) is no longer held: stop the attempt`,
     Code.FailedPrecondition,
   );
-}
-
-/** Leases the agent holds now. */
-async function heldBy(db: Db, agentId: string): Promise<number> {
-  const rows = await db
-    .select({ id: leases.id })
-    .from(leases)
-    .where(
-      and(
-        eq(leases.agentId, agentId),
-        inArray(leases.state, [...HELD_LEASE_STATES]),
-      ),
-    );
-  return rows.length;
 }
 
 const LEASE_STATES: Record<string, LeaseState> = {

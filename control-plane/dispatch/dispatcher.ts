@@ -81,6 +81,7 @@ export class Dispatcher {
   private readonly abort = new AbortController();
   private idleLoop: Promise<void> | undefined;
   private passes: Promise<void> = Promise.resolve();
+  private readonly queueListeners = new Set<() => void>();
 
   constructor(private readonly options: DispatcherOptions) {}
 
@@ -105,7 +106,17 @@ export class Dispatcher {
    */
   queueChanged(): void {
     this.queueVersion += 1;
+    for (const listener of this.queueListeners) listener();
     this.wake();
+  }
+
+  /**
+   * Calls `listener` each time tasks may have been queued (see
+   * {@link queueChanged}); returns the function that stops it.
+   */
+  onQueueChanged(listener: () => void): () => void {
+    this.queueListeners.add(listener);
+    return () => this.queueListeners.delete(listener);
   }
 
   /**

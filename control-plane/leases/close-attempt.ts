@@ -321,7 +321,15 @@ async function unstartedAttempts(tx: Db, lease: HeldLease): Promise<number> {
         eq(attempts.runId, lease.runId),
         eq(attempts.taskId, lease.taskId),
         isNull(attempts.startedAt),
+        sql`${attempts.retryClass} IS DISTINCT FROM ${RETURNED}`,
       ),
     );
   return rows.length;
 }
+
+/**
+ * The retry class of an assignment the control plane took back before
+ * anyone had it (a polling worker's call that went away): it requeues
+ * its task and is not counted against MAX_UNSTARTED_ATTEMPTS.
+ */
+export const RETURNED = "returned";

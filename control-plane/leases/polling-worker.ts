@@ -1,7 +1,13 @@
-import { randomUUID } from "node:crypto";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Clock } from "../../core/index.js";
-import type { ClaimedAssignment } from "../dispatch/claim-tasks.js";
-import type { DispatchTarget } from "../dispatch/dispatcher.js";
+import { agents, type Db, leases } from "../db/index.js";
+import {
+  type ClaimedAssignment,
+  type ClaimingAgent,
+  claimTasks,
+} from "../dispatch/claim-tasks.js";
+import type { Dispatcher } from "../dispatch/dispatcher.js";
+import { HELD_LEASE_STATES } from "./lease-state.js";
 
 /**
  * The session id a polling worker's agent row carries: it holds no
@@ -19,65 +25,88 @@ export const POLLER_SILENT_MS = 120_000;
 export const MAX_ACQUIRE_WAIT_MS = 60_000;
 
 /**
- * One AcquireLease call waiting for work, as the dispatcher sees it: an
- * agent with one free slot for as long as the call waits. The dispatcher
- * claims for it with every other agent, woken by queued tasks on any
- * replica. An assignment delivered once the call has answered (its wait
- * ran out, or the caller went away) is handed to `late`, which gives it
- * back to the queue.
+ * How often a waiting call claims again without being woken, in case a
+ * wakeup was missed (the dispatcher's idle pass does the same).
  */
-export class PollingWorker implements DispatchTarget {
-  readonly sessionId = `poll:${randomUUID()}`;
-  private received: ClaimedAssignment | undefined;
-  private answered = false;
-  private readonly arrived = new AbortController();
+const CLAIM_AGAIN_MS = 1_000;
 
-  constructor(
-    readonly agentId: string,
-    readonly taskTypes: readonly string[],
-    readonly labels: Readonly<Record<string, string>>,
-    private readonly late: (assignments: ClaimedAssignment[]) => void,
-  ) {}
+/** A polling worker, as its AcquireLease describes it. */
+export interface PollingAgent extends ClaimingAgent {
+  slots: number;
+}
 
-  accepting(): boolean {
-    return !this.answered && this.received === undefined;
-  }
+export interface PollOptions {
+  db: Db;
+  dispatcher: Dispatcher;
+  clock: Clock;
+  leaseTtlMs: number;
+  ackDeadlineMs: number;
+}
 
-  freeSlots(): number {
-    return this.accepting() ? 1 : 0;
-  }
-
-  deliver(assignments: readonly ClaimedAssignment[]): void {
-    const [first, ...rest] = assignments;
-    if (first === undefined) return;
-    if (!this.accepting()) {
-      this.late([...assignments]);
-      return;
-    }
-    this.received = first;
-    if (rest.length > 0) this.late(rest);
-    this.arrived.abort();
-  }
-
-  /**
-   * Waits until an assignment arrives, `waitMs` passes or `signal`
-   * aborts, then takes no more work. Resolves to the assignment, if any.
-   */
-  async next(
-    clock: Clock,
-    waitMs: number,
-    signal: AbortSignal | undefined,
-  ): Promise<ClaimedAssignment | undefined> {
-    const stop = () => this.arrived.abort();
-    signal?.addEventListener("abort", stop, { once: true });
+/**
+ * Claims one task for a polling worker, waiting up to `waitMs` for one
+ * to fit: claims at once, then again each time tasks may have been
+ * queued (on any replica), until one is claimed, the wait runs out or
+ * `signal` aborts.
+ */
+export async function pollForTask(
+  worker: PollingAgent,
+  waitMs: number,
+  options: PollOptions,
+  signal?: AbortSignal,
+): Promise<ClaimedAssignment | undefined> {
+  const deadline = options.clock.now() + waitMs;
+  for (;;) {
+    const woken = new AbortController();
+    const stop = options.dispatcher.onQueueChanged(() => woken.abort());
     try {
-      if (this.received === undefined && !signal?.aborted) {
-        await clock.sleep(waitMs, this.arrived.signal);
-      }
+      const claimed = await claimForPoller(worker, options);
+      if (claimed) return claimed;
+      const left = deadline - options.clock.now();
+      if (left <= 0 || signal?.aborted) return undefined;
+      const abort = () => woken.abort();
+      signal?.addEventListener("abort", abort, { once: true });
+      await options.clock.sleep(Math.min(left, CLAIM_AGAIN_MS), woken.signal);
+      signal?.removeEventListener("abort", abort);
+      if (signal?.aborted) return undefined;
     } finally {
-      signal?.removeEventListener("abort", stop);
-      this.answered = true;
+      stop();
     }
-    return this.received;
   }
+}
+
+/**
+ * One claim for a polling worker, under its agent row's lock, so that its
+ * calls (side by side, on any replica) never hold more than `slots`
+ * leases; none while it is cordoned or draining.
+ */
+async function claimForPoller(
+  worker: PollingAgent,
+  options: PollOptions,
+): Promise<ClaimedAssignment | undefined> {
+  return options.db.transaction(async (tx) => {
+    const [row] = await tx
+      .select({ state: agents.state, cordoned: agents.cordoned })
+      .from(agents)
+      .where(eq(agents.id, worker.agentId))
+      .for("update");
+    if (!row || row.cordoned || row.state === "DRAINING") return undefined;
+    const [held] = await tx
+      .select({ n: sql<number>`count(*)::int` })
+      .from(leases)
+      .where(
+        and(
+          eq(leases.agentId, worker.agentId),
+          inArray(leases.state, [...HELD_LEASE_STATES]),
+        ),
+      );
+    if ((held?.n ?? 0) >= worker.slots) return undefined;
+    const claim = await claimTasks(tx, worker, {
+      limit: 1,
+      leaseTtlMs: options.leaseTtlMs,
+      ackDeadlineMs: options.ackDeadlineMs,
+      now: new Date(options.clock.now()),
+    });
+    return claim.assignments[0];
+  });
 }

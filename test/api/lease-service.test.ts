@@ -14,6 +14,7 @@ import {
   TaskState,
 } from "../../gen/deerflow/v1/run_pb.js";
 import { startInline, waitForRun } from "../support/runs.js";
+import { openScriptedAgent } from "../support/scripted-agent.js";
 import {
   startTestControlPlane,
   type TestControlPlane,
@@ -219,6 +220,52 @@ describe.each(testBackends())("LeaseService, on $name", (backend) => {
     expect(
       (await leases.listLeases({ agentId: "nobody" })).leases,
     ).toHaveLength(0);
+  });
+
+  it("claims before it answers, even with wait_ms 0; a caller that went away leaves the task queued", async () => {
+    const gone = new AbortController();
+    const abandoned = leases.acquireLease(
+      { worker: worker(), waitMs: 60_000 },
+      { signal: gone.signal },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    gone.abort();
+    await expect(abandoned).rejects.toThrow();
+    const runId = await startInline(cp.clients, ONE_TASK);
+    const { assignment } = await acquire({ waitMs: 0 });
+    expect(assignment?.runId).toBe(runId);
+    // The first attempt: nothing was spent on the call that went away.
+    expect(assignment?.attempt).toBe(1);
+  });
+
+  it("never hands a worker more leases than its slots, whatever its calls at once", async () => {
+    const calls = Array.from({ length: 6 }, () =>
+      leases.acquireLease({ worker: worker(), waitMs: 3_000 }),
+    );
+    for (let i = 0; i < 3; i++) await startInline(cp.clients, ONE_TASK);
+    const answers = await Promise.all(calls);
+    expect(answers.filter((a) => a.assignment !== undefined)).toHaveLength(2);
+    const held = await leases.listLeases({ agentId: "poller-1" });
+    expect(
+      held.leases.filter((l) => l.state === LeaseState.ACTIVE),
+    ).toHaveLength(2);
+  });
+
+  it("refuses the id of an agent connected with a stream", async () => {
+    const streaming = await openScriptedAgent(cp.url, {
+      name: "streaming",
+      taskTypes: ["polled"],
+    });
+    try {
+      await streaming.next((r) => r.message.case === "welcome", "the welcome");
+      await expect(
+        acquire({ worker: worker({ agentId: streaming.agentId }), waitMs: 0 }),
+      ).rejects.toThrow(
+        /^\[failed_precondition\] worker\.agent_id: agent .* is connected with a stream/,
+      );
+    } finally {
+      await streaming.close();
+    }
   });
 
   it("refuses bad requests, naming the field", async () => {
