@@ -9,8 +9,13 @@ import {
 } from "../key-value.js";
 import { surviveStrayErrors } from "../survive-stray-errors.js";
 
-function collectStrings(value: string, previous: string[]): string[] {
-  return [...previous, value];
+/** A repeatable path flag: each value checked as nonEmptyPath does. */
+function collectPaths(flag: string) {
+  const path = nonEmptyPath(flag);
+  return (value: string, previous: string[]): string[] => [
+    ...previous,
+    path(value),
+  ];
 }
 
 /** The agent process: SIGTERM drains (finishes attempts), a second kills. */
@@ -45,13 +50,13 @@ export function registerAgentCommand(program: Command): void {
     .option(
       "--plugins <dir>",
       "load every plugin module or package in this folder (repeatable)",
-      collectStrings,
+      collectPaths("--plugins"),
       [],
     )
     .option(
       "--plugin <path-or-package>",
       "load one plugin: a file, a folder or an installed package (repeatable)",
-      collectStrings,
+      collectPaths("--plugin"),
       [],
     )
     .option(

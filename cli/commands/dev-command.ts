@@ -44,7 +44,7 @@ export function registerDevCommand(program: Command): void {
     )
     .option("--json", "print the finished run as JSON on stdout", false)
     .action(async (file: string | undefined, opts) => {
-      if (file) await runFile(file, opts);
+      if (file !== undefined) await runFile(nonEmptyPath("FILE")(file), opts);
       else await serve(opts);
     });
 }

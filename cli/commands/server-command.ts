@@ -48,6 +48,7 @@ export function registerServerCommand(program: Command): void {
       "--kubeconfig <file>",
       "kubeconfig for kubernetes secrets (default: KUBECONFIG, " +
         "~/.kube/config, or in-cluster)",
+      nonEmptyPath("--kubeconfig"),
     )
     .option(
       "--env-secrets <names>",

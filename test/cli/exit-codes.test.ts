@@ -25,6 +25,24 @@ describe("exit codes of command-line mistakes (README: 2 for bad flags)", () => 
       ["workflows", "get", "nightly@0x1"],
       '"nightly@0x1": expected NAME or NAME@VERSION (a version from 1)',
     ],
+    // An empty folder would be the current one: its modules run as plugins.
+    [
+      ["agent", "--plugins", ""],
+      "--plugins: expected a path, got an empty value",
+    ],
+    [
+      ["agent", "--plugin", " "],
+      "--plugin: expected a path, got an empty value",
+    ],
+    [
+      ["agent", "--state-dir", ""],
+      "--state-dir: expected a path, got an empty value",
+    ],
+    [
+      ["server", "--kubeconfig", ""],
+      "--kubeconfig: expected a path, got an empty value",
+    ],
+    [["dev", ""], "FILE: expected a path, got an empty value"],
   ])("deerflow %j exits 2 with commander's message", async (args, said) => {
     const result = await runCli(args, NOWHERE);
     expect(result.code, result.stderr).toBe(2);
