@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { resolveAgentOptions } from "./agent-options.js";
 
@@ -13,6 +14,16 @@ describe("resolveAgentOptions", () => {
       initialDelayMs: 250,
       maxDelayMs: 10_000,
     });
+  });
+
+  it("makes relative dirs absolute: attempts run in dirs of their own", () => {
+    const resolved = resolveAgentOptions({
+      serverUrl,
+      stateDir: "state",
+      workRoot: "./work",
+    });
+    expect(resolved.stateDir).toBe(join(process.cwd(), "state"));
+    expect(resolved.workRoot).toBe(join(process.cwd(), "work"));
   });
 
   it("names the option that is wrong", () => {

@@ -1,5 +1,5 @@
 import os from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { Logger } from "pino";
 import {
   type Clock,
@@ -64,8 +64,12 @@ export function resolveAgentOptions(
     name: options.name ?? os.hostname(),
     labels: { ...options.labels },
     slots: options.slots ?? os.availableParallelism(),
-    stateDir: options.stateDir ?? join(os.homedir(), ".deerflow", "agent"),
-    workRoot: options.workRoot ?? os.tmpdir(),
+    // Absolute: attempts run in their own work dirs, where a relative
+    // path (DEERFLOW_OUTPUT's) would point somewhere else.
+    stateDir: resolve(
+      options.stateDir ?? join(os.homedir(), ".deerflow", "agent"),
+    ),
+    workRoot: resolve(options.workRoot ?? os.tmpdir()),
     reconnect: {
       initialDelayMs: options.reconnect?.initialDelayMs ?? 250,
       maxDelayMs: options.reconnect?.maxDelayMs ?? 10_000,
