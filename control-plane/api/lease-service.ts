@@ -104,7 +104,17 @@ export function createLeaseService(
         );
       }
       const { profile } = validateHello(hello);
-      await refuseStreamingAgent(deps, profile.agentId);
+      const known = await refuseStreamingAgent(deps, profile.agentId);
+      if (known?.sessionId === POLLING_SESSION && known.state === "DRAINING") {
+        // Drained: no more work (registering would reset the state). It
+        // is heard from, and waits out its call rather than spin.
+        await deps.db
+          .update(agents)
+          .set({ lastHeartbeatAt: now() })
+          .where(eq(agents.id, profile.agentId));
+        await deps.clock.sleep(req.waitMs, context.signal);
+        return {};
+      }
       await registerAgent(
         deps.db,
         profile,
@@ -305,12 +315,13 @@ async function giveBack(
 
 /**
  * A polling worker may not use the id of an agent connected with a
- * stream: its calls would overwrite that agent's record.
+ * stream: its calls would overwrite that agent's record. Returns the
+ * agent's row, if it has one.
  */
 async function refuseStreamingAgent(
   deps: LeaseServiceDeps,
   agentId: string,
-): Promise<void> {
+): Promise<typeof agents.$inferSelect | undefined> {
   const [row] = await deps.db
     .select()
     .from(agents)
@@ -321,10 +332,10 @@ async function refuseStreamingAgent(
     row.sessionId === POLLING_SESSION ||
     row.state === "DISCONNECTED"
   ) {
-    return;
+    return row;
   }
   const gone = await replicasGone(deps.db, [row], deps.clock.now());
-  if (agentGone(row, gone, deps.clock.now())) return;
+  if (agentGone(row, gone, deps.clock.now())) return row;
   throw new ConnectError(
     `worker.agent_id: agent ${agentId} is connected with a stream; a polling worker needs an id of its own`,
     Code.FailedPrecondition,

@@ -251,6 +251,18 @@ describe.each(testBackends())("LeaseService, on $name", (backend) => {
     ).toHaveLength(2);
   });
 
+  it("gives a drained polling worker no more work", async () => {
+    await cp.clients.agents.drainAgent({
+      agent: "poller-1",
+      gracePeriodMs: 60_000,
+    });
+    await startInline(cp.clients, ONE_TASK);
+    const { assignment } = await acquire({ waitMs: 300 });
+    expect(assignment).toBeUndefined();
+    const { agent } = await cp.clients.agents.getAgent({ agent: "poller-1" });
+    expect(agent?.state).toBe(AgentState.DRAINING);
+  });
+
   it("refuses the id of an agent connected with a stream", async () => {
     const streaming = await openScriptedAgent(cp.url, {
       name: "streaming",
