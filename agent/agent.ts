@@ -11,7 +11,7 @@ import type {
 import type { Plugin } from "../plugin-sdk/index.js";
 import type { ResolvedAgentOptions } from "./agent-options.js";
 import { AgentSupersededError } from "./agent-superseded-error.js";
-import { withJsonValues } from "./assignment-values.js";
+import { readJsonValues } from "./assignment-values.js";
 import { Attempt } from "./attempt.js";
 import { AttemptTable } from "./attempt-table.js";
 import { Batcher } from "./batcher.js";
@@ -245,27 +245,23 @@ export class Agent implements SessionHandler {
       this.send("acknowledge", { lease });
       return;
     }
-    let assignment: Assignment;
-    try {
-      assignment = withJsonValues(received);
-    } catch (error) {
-      const reason = (error as Error).message;
-      this.parts.logger.warn(
-        { lease_id: lease.leaseId, reason },
-        "assignment rejected",
-      );
-      this.send("reject", { lease, reason });
-      return;
-    }
-    const plugin = this.parts.plugins.get(assignment.type);
-    const refusal = this.draining
-      ? "agent is draining"
-      : plugin === undefined
-        ? `task type "${assignment.type}" is not provided by this agent`
-        : this.freeSlots() < 1
-          ? "no free slot"
-          : undefined;
-    if (refusal !== undefined || plugin === undefined) {
+    const assignment = readJsonValues(received);
+    const plugin = this.parts.plugins.get(received.type);
+    const refusal =
+      typeof assignment === "string"
+        ? assignment
+        : this.draining
+          ? "agent is draining"
+          : plugin === undefined
+            ? `task type "${received.type}" is not provided by this agent`
+            : this.freeSlots() < 1
+              ? "no free slot"
+              : undefined;
+    if (
+      refusal !== undefined ||
+      plugin === undefined ||
+      typeof assignment === "string"
+    ) {
       this.parts.logger.info(
         { lease_id: lease.leaseId, reason: refusal },
         "assignment rejected",

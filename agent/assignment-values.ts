@@ -21,6 +21,18 @@ export function withJsonValues(assignment: Assignment): Assignment {
   });
 }
 
+/**
+ * {@link withJsonValues}, or why the assignment cannot be read (the
+ * reason an agent rejects it with).
+ */
+export function readJsonValues(assignment: Assignment): Assignment | string {
+  try {
+    return withJsonValues(assignment);
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
 const EMPTY = new Uint8Array(0);
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
