@@ -1,5 +1,6 @@
 import { eq, like, or, sql } from "drizzle-orm";
 import { agents, type Db } from "../db/index.js";
+import { POLLING_SESSION } from "../leases/polling-worker.js";
 import { type AgentCommand, notifyAgentCommand } from "../notify/channels.js";
 
 type AgentRow = typeof agents.$inferSelect;
@@ -50,9 +51,13 @@ export async function setCordoned(
       .update(agents)
       .set({
         cordoned,
+        // A stream's drain ends with its session; a polling worker's
+        // (it has no session to end) with an uncordon.
         state: sql`CASE
           WHEN ${agents.sessionId} IS NULL THEN 'DISCONNECTED'
-          WHEN ${agents.state} = 'DRAINING' THEN 'DRAINING'
+          WHEN ${agents.state} = 'DRAINING'
+            AND (${agents.sessionId} <> ${POLLING_SESSION} OR ${cordoned})
+            THEN 'DRAINING'
           WHEN ${cordoned} THEN 'CORDONED'
           ELSE 'CONNECTED' END`,
       })

@@ -7,6 +7,7 @@ import {
   type LeaseRef,
 } from "../leases/acknowledge-lease.js";
 import { HELD_LEASE_STATES } from "../leases/lease-state.js";
+import { POLLING_SESSION } from "../leases/polling-worker.js";
 
 /** An agent's self-description, checked. */
 export interface AgentProfile {
@@ -59,7 +60,12 @@ export async function registerAgent(
       target: agents.id,
       set: {
         ...row,
-        state: sql`CASE WHEN ${agents.cordoned} THEN 'CORDONED'
+        // A polling worker calls again and again: a drain stays until
+        // an operator uncordons it. A stream's new session starts afresh.
+        state: sql`CASE
+          WHEN ${agents.state} = 'DRAINING'
+            AND ${session.sessionId} = ${POLLING_SESSION} THEN 'DRAINING'
+          WHEN ${agents.cordoned} THEN 'CORDONED'
           ELSE 'CONNECTED' END`,
       },
     })

@@ -104,17 +104,7 @@ export function createLeaseService(
         );
       }
       const { profile } = validateHello(hello);
-      const known = await refuseStreamingAgent(deps, profile.agentId);
-      if (known?.sessionId === POLLING_SESSION && known.state === "DRAINING") {
-        // Drained: no more work (registering would reset the state). It
-        // is heard from, and waits out its call rather than spin.
-        await deps.db
-          .update(agents)
-          .set({ lastHeartbeatAt: now() })
-          .where(eq(agents.id, profile.agentId));
-        await deps.clock.sleep(req.waitMs, context.signal);
-        return {};
-      }
+      await refuseStreamingAgent(deps, profile.agentId);
       await registerAgent(
         deps.db,
         profile,
@@ -139,10 +129,9 @@ export function createLeaseService(
         : [claimed];
       // Its secrets could not be resolved: the attempt is failed for it.
       if (ready === undefined) return {};
-      if (!context.signal.aborted) {
-        await acknowledgeLeases(deps.db, profile.agentId, [ready], now());
-      }
-      // The caller went away meanwhile: nobody has the task.
+      // The caller went away meanwhile: nobody has the task. (When that
+      // goes unnoticed, the lease is not acknowledged until the worker's
+      // first call on it, so its ack deadline gives the task back.)
       if (context.signal.aborted) {
         await giveBack(deps, profile.agentId, ready);
         return {};
@@ -159,6 +148,8 @@ export function createLeaseService(
     async renewLease(req) {
       const ref = leaseRefOf(req.lease, "lease");
       const holder = await holderOf(deps.db, ref, "lease");
+      // The first call on a lease acknowledges it: its attempt runs.
+      await acknowledgeLeases(deps.db, holder, [ref], now());
       const [stale] = await renewLeases(deps.db, holder, [ref], now());
       if (stale) throw notHeld(ref, "lease");
       const [renewed] = await readLeases(deps.db, sql`id = ${ref.leaseId}`);
@@ -182,6 +173,7 @@ export function createLeaseService(
     async appendLogs(req) {
       const ref = leaseRefOf(req.lease, "lease");
       const holder = await holderOf(deps.db, ref, "lease");
+      await acknowledgeLeases(deps.db, holder, [ref], now());
       const held = await appendTaskLogs(
         deps.db,
         holder,

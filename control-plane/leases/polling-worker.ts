@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { and, eq, gt, inArray, isNull, or, sql } from "drizzle-orm";
 import type { Clock } from "../../core/index.js";
 import { agents, type Db, leases } from "../db/index.js";
 import {
@@ -91,13 +91,21 @@ async function claimForPoller(
       .where(eq(agents.id, worker.agentId))
       .for("update");
     if (!row || row.cordoned || row.state === "DRAINING") return undefined;
+    // Held leases, and revoked ones whose attempts may still run.
     const [held] = await tx
       .select({ n: sql<number>`count(*)::int` })
       .from(leases)
       .where(
         and(
           eq(leases.agentId, worker.agentId),
-          inArray(leases.state, [...HELD_LEASE_STATES]),
+          or(
+            inArray(leases.state, [...HELD_LEASE_STATES]),
+            and(
+              eq(leases.state, "REVOKED"),
+              isNull(leases.stoppedAt),
+              gt(leases.expiresAt, new Date(options.clock.now())),
+            ),
+          ),
         ),
       );
     if ((held?.n ?? 0) >= worker.slots) return undefined;

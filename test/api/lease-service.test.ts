@@ -87,11 +87,13 @@ describe.each(testBackends())("LeaseService, on $name", (backend) => {
       "polled",
     );
     const lease = assignment?.lease;
-    // Handed over is started: the task runs without an acknowledgement.
+    // Handed over, not yet known to be received: the worker's first call
+    // on the lease acknowledges it.
+    const handed = await cp.clients.runs.getRun({ runId });
+    expect(handed.run?.tasks[0]?.state).toBe(TaskState.ASSIGNED);
+    const { expiresAt } = await leases.renewLease({ lease });
     const running = await cp.clients.runs.getRun({ runId });
     expect(running.run?.tasks[0]?.state).toBe(TaskState.RUNNING);
-
-    const { expiresAt } = await leases.renewLease({ lease });
     expect(expiresAt && timestampDate(expiresAt).getTime()).toBeGreaterThan(
       Date.now(),
     );
@@ -184,6 +186,7 @@ describe.each(testBackends())("LeaseService, on $name", (backend) => {
     const runId = await startInline(cp.clients, ONE_TASK);
     const { assignment } = await acquire();
     const lease = assignment?.lease;
+    await leases.renewLease({ lease });
     const listed = await leases.listLeases({ runId });
     expect(listed.leases.map((l) => [l.id, l.state, l.agentId])).toEqual([
       [lease?.leaseId, LeaseState.ACTIVE, "poller-1"],
@@ -247,7 +250,7 @@ describe.each(testBackends())("LeaseService, on $name", (backend) => {
     expect(answers.filter((a) => a.assignment !== undefined)).toHaveLength(2);
     const held = await leases.listLeases({ agentId: "poller-1" });
     expect(
-      held.leases.filter((l) => l.state === LeaseState.ACTIVE),
+      held.leases.filter((l) => l.state === LeaseState.GRANTED),
     ).toHaveLength(2);
   });
 
@@ -261,6 +264,36 @@ describe.each(testBackends())("LeaseService, on $name", (backend) => {
     expect(assignment).toBeUndefined();
     const { agent } = await cp.clients.agents.getAgent({ agent: "poller-1" });
     expect(agent?.state).toBe(AgentState.DRAINING);
+    // It has no session whose end would end the drain: uncordon does.
+    await cp.clients.agents.uncordonAgent({ agent: "poller-1" });
+    const { assignment: back } = await acquire();
+    expect(back).toBeDefined();
+  });
+
+  it("gives back at its ack deadline a task whose worker never called back, without using up an attempt", async () => {
+    await cp.close();
+    cp = await startTestControlPlane(backend, { ackDeadlineMs: 500 });
+    leases = createClient(
+      LeaseService,
+      createGrpcTransport({ baseUrl: cp.url }),
+    );
+    await leases.acquireLease({ worker: worker(), waitMs: 0 });
+    const runId = await startInline(cp.clients, {
+      name: "lost-answer",
+      tasks: [{ id: "only", type: "polled", retries: 0 }],
+    });
+    // An answer lost on the way: the worker never hears of this lease.
+    const lost = await acquire();
+    expect(lost.assignment?.attempt).toBe(1);
+    const again = await acquire();
+    expect(again.assignment?.attempt).toBe(2);
+    await leases.completeLease({ result: { lease: again.assignment?.lease } });
+    const run = await waitForRun(cp.clients, runId);
+    expect(run.state).toBe(RunState.SUCCESS);
+    expect(run.tasks[0]?.attempts.map((a) => a.outcome)).toEqual([
+      AttemptOutcome.LOST,
+      AttemptOutcome.SUCCESS,
+    ]);
   });
 
   it("refuses the id of an agent connected with a stream", async () => {
