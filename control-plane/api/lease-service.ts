@@ -69,9 +69,9 @@ const MAX_LISTED_LEASES = 1_000;
  * A worker names itself in each AcquireLease (its Hello, with an
  * agent_id it keeps), takes one assignment per call, renews the lease
  * before its TTL runs out, and ends it with CompleteLease or FailLease.
- * The assignment it is answered with has started: there is no
- * acknowledgement, and an answer lost on the way is an attempt the lease
- * expiry takes back.
+ * Its first call on a lease acknowledges it: an answer lost on the way
+ * leaves a lease no one calls back on, which its ack deadline gives back
+ * to the queue without using up an attempt.
  */
 export function createLeaseService(
   deps: LeaseServiceDeps,
@@ -147,9 +147,7 @@ export function createLeaseService(
 
     async renewLease(req) {
       const ref = leaseRefOf(req.lease, "lease");
-      const holder = await holderOf(deps.db, ref, "lease");
-      // The first call on a lease acknowledges it: its attempt runs.
-      await acknowledgeLeases(deps.db, holder, [ref], now());
+      const holder = await acknowledgedBy(deps, ref, "lease");
       const [stale] = await renewLeases(deps.db, holder, [ref], now());
       if (stale) throw notHeld(ref, "lease");
       const [renewed] = await readLeases(deps.db, sql`id = ${ref.leaseId}`);
@@ -172,8 +170,7 @@ export function createLeaseService(
 
     async appendLogs(req) {
       const ref = leaseRefOf(req.lease, "lease");
-      const holder = await holderOf(deps.db, ref, "lease");
-      await acknowledgeLeases(deps.db, holder, [ref], now());
+      const holder = await acknowledgedBy(deps, ref, "lease");
       const held = await appendTaskLogs(
         deps.db,
         holder,
@@ -307,13 +304,12 @@ async function giveBack(
 
 /**
  * A polling worker may not use the id of an agent connected with a
- * stream: its calls would overwrite that agent's record. Returns the
- * agent's row, if it has one.
+ * stream: its calls would overwrite that agent's record.
  */
 async function refuseStreamingAgent(
   deps: LeaseServiceDeps,
   agentId: string,
-): Promise<typeof agents.$inferSelect | undefined> {
+): Promise<void> {
   const [row] = await deps.db
     .select()
     .from(agents)
@@ -324,10 +320,10 @@ async function refuseStreamingAgent(
     row.sessionId === POLLING_SESSION ||
     row.state === "DISCONNECTED"
   ) {
-    return row;
+    return;
   }
   const gone = await replicasGone(deps.db, [row], deps.clock.now());
-  if (agentGone(row, gone, deps.clock.now())) return row;
+  if (agentGone(row, gone, deps.clock.now())) return;
   throw new ConnectError(
     `worker.agent_id: agent ${agentId} is connected with a stream; a polling worker needs an id of its own`,
     Code.FailedPrecondition,
@@ -341,6 +337,20 @@ function leaseRefOf(
   if (!message) throw invalidArgument(field, "is required");
   requireUuid(`${field}.lease_id`, message.leaseId);
   return fromLeaseRef(message);
+}
+
+/**
+ * The lease's holder, having acknowledged the lease: a worker's first
+ * call on a lease says it received it, and its attempt runs.
+ */
+async function acknowledgedBy(
+  deps: LeaseServiceDeps,
+  ref: LeaseRef,
+  field: string,
+): Promise<string> {
+  const holder = await holderOf(deps.db, ref, field);
+  await acknowledgeLeases(deps.db, holder, [ref], new Date(deps.clock.now()));
+  return holder;
 }
 
 /** The agent that holds the lease; NotFound for a lease that never was. */
