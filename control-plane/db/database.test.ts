@@ -10,7 +10,12 @@ import {
   type TestDatabase,
   testBackends,
 } from "../../test/support/test-database.js";
-import { type Database, openDatabase } from "./database.js";
+import { Pipelined } from "../scheduler/pipelined.js";
+import {
+  commitFollowsStatements,
+  type Database,
+  openDatabase,
+} from "./database.js";
 import {
   eagerTransaction,
   TransactionRolledBackError,
@@ -44,6 +49,10 @@ describe("openDatabase on a PGlite data dir", () => {
     ).rejects.toThrow(
       /^data dir \/proc\/deerflow-data: cannot create it \(--data-dir\): ENOENT/,
     );
+  });
+
+  it("waits for a transaction's statements before its COMMIT", async () => {
+    expect(commitFollowsStatements((await open()).db)).toBe(false);
   });
 
   it("refuses a second opener while the first holds the dir", async () => {
@@ -167,6 +176,21 @@ describe.runIf(postgresBackend)("openDatabase on PostgreSQL", () => {
         }),
       ).rejects.toThrow(/^Failed query: INSERT INTO notes VALUES \(NULL\)/);
       expect(await bodies()).toEqual([]);
+    });
+
+    it("commits behind statements still unanswered, and keeps them", async () => {
+      expect(commitFollowsStatements(database.db)).toBe(true);
+      const { last } = await database.db.transaction(async (tx) => {
+        await tx.execute(sql`INSERT INTO notes VALUES ('a')`);
+        // Not awaited: COMMIT goes out behind it, in its round trip.
+        const writes = new Pipelined();
+        writes.send(tx.execute(sql`INSERT INTO notes VALUES ('b')`));
+        const last = writes.done();
+        last.catch(() => {});
+        return { last };
+      });
+      await last;
+      expect(await bodies()).toEqual(["a", "b"]);
     });
 
     it("refuses to commit after a statement failed unawaited", async () => {

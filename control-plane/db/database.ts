@@ -118,6 +118,7 @@ async function openPostgres(
     schema,
     casing: "snake_case",
   });
+  commitsAfterStatements.add(db);
   options.logger.info({ url: redactUrl(url) }, "database opened");
   return {
     kind: "postgres",
@@ -128,6 +129,21 @@ async function openPostgres(
     },
     close: () => client.end({ timeout: 5 }),
   };
+}
+
+/** The databases of {@link commitFollowsStatements}. */
+const commitsAfterStatements = new WeakSet<object>();
+
+/**
+ * Whether a transaction of `db` may return while statements it sent are
+ * still unanswered: its COMMIT then follows them on the connection, in
+ * their round trip, and answers ROLLBACK (thrown) if one of them failed.
+ * True on PostgreSQL. On PGlite a transaction waits for its statements
+ * first: a statement still on its way through drizzle may not have
+ * joined PGlite's queue before COMMIT does.
+ */
+export function commitFollowsStatements(db: Db): boolean {
+  return commitsAfterStatements.has(db);
 }
 
 /** Replicas starting together migrate one at a time. */

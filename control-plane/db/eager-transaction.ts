@@ -13,6 +13,10 @@ import type postgres from "postgres";
  * statement ever runs outside the transaction. A statement the callback
  * sends while that batch is in flight waits for its answer.
  *
+ * Statements go out in the order the callback sends them, so it may
+ * return while some are unanswered: COMMIT follows them, in their round
+ * trip.
+ *
  * COMMIT's answer says whether the server committed: a statement that
  * failed unawaited leaves the transaction aborted, and COMMIT then
  * answers ROLLBACK, which throws here as it does in postgres.js.
@@ -85,6 +89,8 @@ class Opening {
   readonly sql: postgres.ReservedSql;
   /** Whether BEGIN was sent (the callback sent a statement). */
   began = false;
+  /** Whether BEGIN and the first statements were answered, and succeeded. */
+  private answered = false;
   private collected: Statement[] = [];
   /** Settles with BEGIN and the first statements' batch. */
   private batch: Promise<void> | undefined;
@@ -143,7 +149,18 @@ class Opening {
       }
       return gated(statement, this.sent);
     }
-    return gated(statement, this.batch);
+    // Later statements go out in the order the callback sends them, at
+    // once (postgres.js would wait until the statement is awaited): a
+    // COMMIT sent behind statements still unanswered follows them.
+    if (this.answered) {
+      statement.execute();
+      return statement;
+    }
+    const sent = this.batch.then(() => {
+      statement.execute();
+    });
+    sent.catch(() => {});
+    return gated(statement, sent);
   }
 
   /** Sends BEGIN and the collected statements, once; their outcome. */
@@ -153,7 +170,9 @@ class Opening {
     const queries = [begin, ...this.collected] as never[];
     this.collected = [];
     const batch = this.reserved.batch(queries);
-    this.batch = Promise.resolve(batch).then(() => {});
+    this.batch = Promise.resolve(batch).then(() => {
+      this.answered = true;
+    });
     // Its error reaches the callback through its statements, and the
     // caller through opened().
     this.batch.catch(() => {});
@@ -163,8 +182,9 @@ class Opening {
 }
 
 /**
- * `statement`, run only once `gate` settles: after its batch is sent, or
- * after the batch in flight is answered (and not at all when it failed).
+ * `statement`, answered once `gate` settles: after its batch is sent, or
+ * after it was sent behind the batch in flight (and not at all when that
+ * failed).
  */
 function gated(statement: Statement, gate: Promise<void>): Statement {
   const wrapper: Statement = {

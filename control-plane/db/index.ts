@@ -5,7 +5,12 @@ export type {
   Db,
   NotificationHandler,
 } from "./database.js";
-export { openDatabase, redactUrl, rowsOf } from "./database.js";
+export {
+  commitFollowsStatements,
+  openDatabase,
+  redactUrl,
+  rowsOf,
+} from "./database.js";
 export {
   agents,
   attempts,

@@ -44,6 +44,21 @@ export class Pipelined {
     return result;
   }
 
+  /**
+   * Runs `work`, which may send more, and returns without waiting for
+   * the statements sent: the caller collects them with done(), or lets
+   * its transaction's COMMIT follow them. When `work` fails, the error
+   * thrown is chosen as around() chooses it.
+   */
+  async before<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      await this.done();
+      throw error;
+    }
+  }
+
   /** Waits for every statement sent so far. */
   async done(): Promise<void> {
     const pending = this.#pending;
