@@ -59,7 +59,7 @@ export async function settleSessionBatch(
       session.agentId,
       { acknowledgements, results: valid },
       now,
-      handOff?.claim,
+      handOff?.send,
     );
   } catch (error) {
     await handOff?.finish(false);

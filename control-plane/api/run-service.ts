@@ -131,7 +131,7 @@ export function createRunService(
             idempotencyKey: req.idempotencyKey,
           },
           new Date(clock.now()),
-          handOff?.claim,
+          handOff?.send,
         );
       } catch (error) {
         await handOff?.finish(false);

@@ -1,6 +1,7 @@
 import { type SQL, sql } from "drizzle-orm";
 import { type Db, rowsOf } from "../db/index.js";
 import { appendRunEventsFrom } from "../events/append-run-events.js";
+import { Pipelined } from "../scheduler/pipelined.js";
 import { affinityHolds } from "./affinity-holds.js";
 import {
   buildAssignments,
@@ -62,17 +63,101 @@ export async function claimTasks(
   agent: ClaimingAgent,
   options: ClaimOptions,
 ): Promise<Claim> {
+  const writes = new Pipelined();
+  const answer = await writes.around(() =>
+    sendClaim(tx, agent, options, writes),
+  );
+  const picked = await withinRunConcurrency(tx, answer.candidates);
+  if (picked.length > 0) {
+    answer.granted.push(
+      ...(await assignPicked(tx, agent.agentId, picked, options)),
+    );
+  }
+  return {
+    assignments: await buildAssignments(tx, answer.granted, options.now),
+    ...dryness(answer, picked.length, options.limit),
+  };
+}
+
+/** A claim's statement, answered: what it took and what it left. */
+export interface ClaimAnswer {
+  /** Tasks assigned and leased. */
+  granted: GrantedRow[];
+  /** Tasks of runs with a `concurrency`, found but not assigned. */
+  candidates: Candidate[];
+  /** Nothing is queued beyond what the claim found. */
+  dry: boolean;
+  now: Date;
+}
+
+/**
+ * Sends a claim's statements on `writes`, in order behind what was sent
+ * on it before, without waiting for their answer: a claim can be a
+ * transaction's last statement, the caller committing at once, COMMIT
+ * sharing the claim's round trip, and build the assignments after
+ * ({@link completeClaim}). The candidates it answers are not assigned:
+ * counting their runs' room would take statements after the answer.
+ */
+export function sendClaim(
+  tx: Db,
+  agent: ClaimingAgent,
+  options: ClaimOptions,
+  writes: Pipelined,
+): Promise<ClaimAnswer> {
   if (options.limit <= 0 || agent.taskTypes.length === 0) {
-    return {
-      assignments: [],
-      ranDry: agent.taskTypes.length === 0,
-      queueEmpty: false,
-    };
+    return Promise.resolve({
+      granted: [],
+      candidates: [],
+      // Nothing was read of the queue.
+      dry: false,
+      now: options.now,
+    });
   }
   // The planner's settings, then the claim; the settings apply first.
-  const [, read] = await Promise.all([
-    readQueueInIndexOrder(tx),
-    tx.execute(sql`
+  writes.send(tx.execute(readQueueInIndexOrder));
+  return writes.ask(tx.execute(claimStatement(agent, options))).then((read) => {
+    const rows = rowsOf<ClaimRow>(read);
+    return {
+      granted: rows.filter((r) => r.kind === "granted"),
+      candidates: rows.filter((r) => r.kind === "candidate") as Candidate[],
+      dry: rows.some((r) => r.kind === "dry"),
+      now: options.now,
+    };
+  });
+}
+
+/**
+ * The claim a {@link sendClaim} answer makes, once its transaction has
+ * committed: the assignments are built with `db`, whose reads (outputs
+ * of other tasks that templates name) see what the transaction wrote.
+ */
+export async function completeClaim(
+  db: Db,
+  answer: ClaimAnswer,
+  limit: number,
+): Promise<Claim> {
+  return {
+    assignments: await buildAssignments(db, answer.granted, answer.now),
+    ...dryness(answer, 0, limit),
+  };
+}
+
+/** A claim's ranDry and queueEmpty, once `picked` candidates were taken. */
+function dryness(
+  answer: ClaimAnswer,
+  picked: number,
+  limit: number,
+): Pick<Claim, "ranDry" | "queueEmpty"> {
+  const allTaken = picked === answer.candidates.length;
+  const found = answer.granted.length + answer.candidates.length;
+  return {
+    ranDry: found < limit && allTaken,
+    queueEmpty: answer.dry && allTaken,
+  };
+}
+
+function claimStatement(agent: ClaimingAgent, options: ClaimOptions): SQL {
+  return sql`
       WITH fit AS MATERIALIZED (
         SELECT run_id, task_id,
           (SELECT r.concurrency FROM runs r WHERE r.id = tasks.run_id)
@@ -121,24 +206,7 @@ export async function claimTasks(
         SELECT 1 FROM tasks q
         WHERE q.state = 'QUEUED' AND NOT EXISTS (
           SELECT 1 FROM fit
-          WHERE fit.run_id = q.run_id AND fit.task_id = q.task_id))`),
-  ]);
-  const rows = rowsOf<ClaimRow>(read);
-  const granted: GrantedRow[] = rows.filter((r) => r.kind === "granted");
-  const limited = rows.filter((r) => r.kind === "candidate") as Candidate[];
-  const found = granted.length + limited.length;
-  const picked = await withinRunConcurrency(tx, limited);
-  if (picked.length > 0) {
-    granted.push(...(await assignPicked(tx, agent.agentId, picked, options)));
-  }
-  const allTaken = picked.length === limited.length;
-  const ranDry = found < options.limit && allTaken;
-  const queueEmpty = rows.some((r) => r.kind === "dry") && allTaken;
-  return {
-    assignments: await buildAssignments(tx, granted, options.now),
-    ranDry,
-    queueEmpty,
-  };
+          WHERE fit.run_id = q.run_id AND fit.task_id = q.task_id))`;
 }
 
 type ClaimRow =
@@ -237,11 +305,9 @@ async function assignPicked(
  * (9 ms a claim with 3,000 queued, growing with the queue, instead of a
  * fraction of a millisecond). For the rest of the claim's transaction only.
  */
-async function readQueueInIndexOrder(tx: Db): Promise<void> {
-  await tx.execute(sql`
-    SELECT set_config('enable_sort', 'off', true),
-      set_config('enable_bitmapscan', 'off', true)`);
-}
+const readQueueInIndexOrder = sql`
+  SELECT set_config('enable_sort', 'off', true),
+    set_config('enable_bitmapscan', 'off', true)`;
 
 interface Candidate {
   run_id: string;

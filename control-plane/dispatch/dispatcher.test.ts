@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { silentLogger, systemClock } from "../../core/index.js";
 import { testBackends } from "../../test/support/test-database.js";
+import type { Db } from "../db/index.js";
+import { Pipelined } from "../scheduler/pipelined.js";
 import {
   ACK_DEADLINE_MS,
   LEASE_TTL_MS,
@@ -11,7 +13,7 @@ import {
   workflow,
 } from "../test-support.js";
 import type { ClaimedAssignment } from "./claim-tasks.js";
-import { Dispatcher, type DispatchTarget } from "./dispatcher.js";
+import { Dispatcher, type DispatchTarget, type HandOff } from "./dispatcher.js";
 
 /** An agent's session as the dispatcher sees it, keeping what it got. */
 class TestTarget implements DispatchTarget {
@@ -39,6 +41,13 @@ class TestTarget implements DispatchTarget {
   deliver(assignments: readonly ClaimedAssignment[]): void {
     this.got.push(...assignments.map((a) => a.taskId));
   }
+}
+
+/** Sends a hand-off's claim in `tx` and waits for its answer. */
+function sendIn(tx: Db, handOff: HandOff): Promise<void> {
+  const writes = new Pipelined();
+  handOff.send(tx, writes);
+  return writes.done();
 }
 
 describe.each(testBackends())("Dispatcher on $name", (backend) => {
@@ -123,13 +132,33 @@ describe.each(testBackends())("Dispatcher on $name", (backend) => {
     const { runId } = await start(t.db, workflow(task("next")));
     const handOff = d.handOff(agent);
     if (!handOff) throw new Error("expected a hand-off for a free agent");
-    await t.db.transaction((tx) => handOff.claim(tx));
+    await t.db.transaction((tx) => sendIn(tx, handOff));
     // Claimed, but not sent before the caller says its transaction ended.
     expect(agent.got).toEqual([]);
     expect(await taskStates(t.db, runId)).toEqual({ next: "ASSIGNED" });
     await handOff.finish(true);
     expect(agent.got).toEqual(["next"]);
     await d.whenIdle();
+  });
+
+  it("leaves a hand-off's tasks of a run with a concurrency to a pass", async () => {
+    const d = dispatcher();
+    const agent = new TestTarget("a", 10);
+    const { runId } = await start(t.db, {
+      ...workflow(task("limited")),
+      concurrency: 1,
+    });
+    const handOff = d.handOff(agent);
+    if (!handOff) throw new Error("expected a hand-off for a free agent");
+    await t.db.transaction((tx) => sendIn(tx, handOff));
+    await handOff.finish(true);
+    // Counting the run's room takes a statement after the claim's answer,
+    // which a hand-off does not wait for: the task stays queued.
+    expect(agent.got).toEqual([]);
+    expect(await taskStates(t.db, runId)).toEqual({ limited: "QUEUED" });
+    d.add(agent);
+    await d.whenIdle();
+    expect(agent.got).toEqual(["limited"]);
   });
 
   it("sends nothing of a hand-off whose transaction rolled back", async () => {
@@ -140,7 +169,7 @@ describe.each(testBackends())("Dispatcher on $name", (backend) => {
     if (!handOff) throw new Error("expected a hand-off for a free agent");
     await expect(
       t.db.transaction(async (tx) => {
-        await handOff.claim(tx);
+        await sendIn(tx, handOff);
         throw new Error("the result's transaction failed");
       }),
     ).rejects.toThrow("the result's transaction failed");
@@ -184,10 +213,10 @@ describe.each(testBackends())("Dispatcher on $name", (backend) => {
     const third = d.handOffToAny();
     await start(t.db, workflow(task("one"), task("two"), task("three")));
     if (!first || !second) throw new Error("expected two hand-offs");
-    await t.db.transaction((tx) => first.claim(tx));
+    await t.db.transaction((tx) => sendIn(tx, first));
     await first.finish(true);
     expect(large.got).toHaveLength(3);
-    await t.db.transaction((tx) => second.claim(tx));
+    await t.db.transaction((tx) => sendIn(tx, second));
     await second.finish(true);
     expect(small.got).toEqual([]);
     expect(third).toBeUndefined();

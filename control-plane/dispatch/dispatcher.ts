@@ -1,10 +1,15 @@
 import type { Clock, Logger } from "../../core/index.js";
 import type { Db } from "../db/index.js";
+import type { Pipelined } from "../scheduler/pipelined.js";
 import type { AssignmentSecrets } from "../secrets/assignment-secrets.js";
 import {
   type Claim,
+  type ClaimAnswer,
   type ClaimedAssignment,
+  type ClaimOptions,
   claimTasks,
+  completeClaim,
+  sendClaim,
 } from "./claim-tasks.js";
 
 /** What the dispatcher needs of one connected agent's session. */
@@ -40,10 +45,11 @@ export interface DispatcherOptions {
  */
 export interface HandOff {
   /**
-   * Claims up to the agent's free slots; call once, inside `tx`. Answers
-   * whether tasks may be left queued for other agents.
+   * Sends a claim of up to the agent's free slots on `writes`, as one of
+   * the last statements of `tx` ({@link sendClaim}); call once. The
+   * transaction must wait for `writes`, or commit behind them.
    */
-  claim(tx: Db): Promise<boolean>;
+  send(tx: Db, writes: Pipelined): void;
   /**
    * Delivers what was claimed if the transaction committed, and frees
    * the agent for other claims. Call once, after the transaction ended.
@@ -155,18 +161,26 @@ export class Dispatcher {
       return undefined;
     }
     this.claiming.add(id);
-    let made: { claim: Claim; version: number } | undefined;
+    let sent:
+      | { answer: Promise<ClaimAnswer>; limit: number; version: number }
+      | undefined;
     return {
-      claim: async (tx) => {
-        const version = this.queueVersion;
-        made = { claim: await this.claimFor(tx, target, extraSlots), version };
-        return !made.claim.queueEmpty;
+      send: (tx, writes) => {
+        const limit = target.freeSlots() + extraSlots;
+        const options = this.claimOptions(limit);
+        const answer = sendClaim(tx, target, options, writes);
+        sent = { answer, limit, version: this.queueVersion };
       },
       finish: async (committed) => {
         try {
-          if (committed && made) {
-            this.noteClaim(target, made.claim, made.version);
-            const claimed = made.claim.assignments;
+          if (committed && sent) {
+            const claim = await completeClaim(
+              this.options.db,
+              await sent.answer,
+              sent.limit,
+            );
+            this.noteClaim(target, claim, sent.version);
+            const claimed = claim.assignments;
             if (claimed.length > 0) await this.deliver(target, claimed);
           }
         } finally {
@@ -267,17 +281,17 @@ export class Dispatcher {
     }
   }
 
-  private claimFor(
-    tx: Db,
-    target: DispatchTarget,
-    extraSlots = 0,
-  ): Promise<Claim> {
-    return claimTasks(tx, target, {
-      limit: target.freeSlots() + extraSlots,
+  private claimFor(tx: Db, target: DispatchTarget): Promise<Claim> {
+    return claimTasks(tx, target, this.claimOptions(target.freeSlots()));
+  }
+
+  private claimOptions(limit: number): ClaimOptions {
+    return {
+      limit,
       leaseTtlMs: this.options.leaseTtlMs,
       ackDeadlineMs: this.options.ackDeadlineMs,
       now: new Date(this.options.clock.now()),
-    });
+    };
   }
 
   /** Remembers whether a claim made at `version` ran the queue dry. */

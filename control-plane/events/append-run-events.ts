@@ -1,6 +1,7 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/index.js";
 import { Channels } from "../notify/channels.js";
+import type { Pipelined } from "../scheduler/pipelined.js";
 
 /** One change to record in a run's history. */
 export interface RunEventInput {
@@ -78,10 +79,12 @@ export interface HeldTaskQueued {
   /** Whether the transaction has asked to notify: it queued tasks. */
   readonly asked: boolean;
   /**
-   * Sends the notification if one was asked for while held and `needed`
-   * says other agents may find something; stops holding either way.
+   * Stops holding, and sends the notification on `writes` if one was
+   * asked for. After a claim that may have taken the tasks queued
+   * (`claimed`), only if tasks are still queued once the claim ran: the
+   * statement decides, so nothing waits for the claim's answer.
    */
-  release(needed: boolean): Promise<void>;
+  release(writes: Pipelined, claimed: boolean): void;
 }
 
 /**
@@ -96,9 +99,16 @@ export function holdTaskQueued(tx: Db): HeldTaskQueued {
     get asked() {
       return held.due;
     },
-    async release(needed) {
+    release(writes, claimed) {
       heldBack.delete(tx);
-      if (held.due && needed) await notifyTaskQueued(tx);
+      if (!held.due) return;
+      writes.send(
+        claimed
+          ? tx.execute(sql`
+              SELECT pg_notify(${Channels.taskQueued}, '')
+              WHERE EXISTS (SELECT 1 FROM tasks WHERE state = 'QUEUED')`)
+          : tx.execute(sql`SELECT pg_notify(${Channels.taskQueued}, '')`),
+      );
     },
   };
 }

@@ -2,8 +2,9 @@ import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { testBackends } from "../../test/support/test-database.js";
 import { type Db, rowsOf } from "../db/index.js";
-import { type ClaimedAssignment, claimTasks } from "../dispatch/claim-tasks.js";
+import { type ClaimedAssignment, sendClaim } from "../dispatch/claim-tasks.js";
 import { Channels } from "../notify/channels.js";
+import type { Pipelined } from "../scheduler/pipelined.js";
 import {
   ACK_DEADLINE_MS,
   agent,
@@ -57,14 +58,18 @@ describe.each(testBackends())("settleLeases on $name", (backend) => {
       "agent-1",
       startedAndSucceeded(lease),
       at(2),
-      async (tx: Db) => {
-        const claim = await claimTasks(tx, agent(), {
-          limit,
-          leaseTtlMs: LEASE_TTL_MS,
-          ackDeadlineMs: ACK_DEADLINE_MS,
-          now: at(2),
-        });
-        return !claim.queueEmpty;
+      (tx: Db, writes: Pipelined) => {
+        sendClaim(
+          tx,
+          agent(),
+          {
+            limit,
+            leaseTtlMs: LEASE_TTL_MS,
+            ackDeadlineMs: ACK_DEADLINE_MS,
+            now: at(2),
+          },
+          writes,
+        );
       },
     );
     await t.db.execute(
@@ -107,6 +112,33 @@ describe.each(testBackends())("settleLeases on $name", (backend) => {
     expect(first).toBe("");
   });
 
+  it("keeps nothing of a settle whose last statement failed, and records the results alone", async () => {
+    const { runId } = await start(
+      t.db,
+      workflow(task("first"), task("second", { depends_on: ["first"] })),
+    );
+    const lease = (await claimAll(t.db, at(1))).get("first");
+    const settled = await settleLeases(
+      t.db,
+      "agent-1",
+      startedAndSucceeded(lease),
+      at(2),
+      // On PostgreSQL COMMIT follows it unanswered, and answers ROLLBACK.
+      (tx: Db, writes: Pipelined) => writes.send(tx.execute(sql`SELECT 1 / 0`)),
+    );
+    expect(settled.together).toBe(false);
+    expect(settled.held).toEqual([true]);
+    expect(settled.verdicts).toEqual([{ accepted: true, duplicate: false }]);
+    expect(await taskStates(t.db, runId)).toEqual({
+      first: "SUCCESS",
+      second: "QUEUED",
+    });
+    const events = (await history(t.db, runId)).filter((e) =>
+      e.startsWith("first"),
+    );
+    expect(events.filter((e) => e.includes("SUCCESS"))).toHaveLength(1);
+  });
+
   it("claims nothing alongside results that queued no task", async () => {
     const { runId } = await start(t.db, workflow(task("one"), task("two")));
     const lease = (await claimAll(t.db, at(1), agent())).get("one");
@@ -116,9 +148,8 @@ describe.each(testBackends())("settleLeases on $name", (backend) => {
       "agent-1",
       startedAndSucceeded(lease),
       at(2),
-      async () => {
+      () => {
         called = true;
-        return true;
       },
     );
     expect(settled.together).toBe(true);

@@ -1,4 +1,4 @@
-import type { Db } from "../db/index.js";
+import { commitFollowsStatements, type Db } from "../db/index.js";
 import { holdTaskQueued } from "../events/append-run-events.js";
 import { Pipelined } from "../scheduler/pipelined.js";
 import {
@@ -44,17 +44,20 @@ export interface SettledBatch {
  * whole, both halves are retried on their own (and each of those falls
  * back to one item at a time), without `alongside`.
  *
- * `alongside` is more work for the same transaction, after a batch whose
- * results queued tasks: the agent's session claims its next tasks there,
- * and answers whether tasks are left queued for others. Only then does
- * the transaction wake every dispatcher for the tasks the results queued.
+ * `alongside` is the last statement for the same transaction, after a
+ * batch whose results queued tasks: the agent's session claims its next
+ * tasks there (Dispatcher.handOff). It and the notification that wakes
+ * every dispatcher (sent only if tasks are left queued after the claim)
+ * go out with COMMIT, in one round trip where the database allows it
+ * ({@link commitFollowsStatements}): the claim's answer is read after
+ * the commit.
  */
 export async function settleLeases(
   db: Db,
   agentId: string,
   batch: LeaseBatch,
   now: Date,
-  alongside?: (tx: Db) => Promise<boolean>,
+  alongside?: (tx: Db, writes: Pipelined) => void,
 ): Promise<SettledBatch> {
   const { acknowledgements, results } = batch;
   const leaseIds = [
@@ -63,7 +66,7 @@ export async function settleLeases(
   ];
   if (leaseIds.length === 0) return { held: [], verdicts: [], together: false };
   try {
-    return await db.transaction(async (tx) => {
+    const settled = await db.transaction(async (tx) => {
       const hold = alongside ? holdTaskQueued(tx) : undefined;
       // The runs' locks, then the results' leases and tasks: one round
       // trip, in this order (a pipeline keeps it).
@@ -84,40 +87,37 @@ export async function settleLeases(
       // with its own finds the attempt started; the results' statements
       // follow in the same round trip.
       const pipeline = new Pipelined();
-      const acknowledged = acknowledgeIn(
-        tx,
-        agentId,
-        acknowledgements.filter((ref) => !closes(ref)),
-        now,
-        pipeline,
-      );
-      // Awaited below, once the results are in. If the transaction fails
-      // first, its error is the one thrown, and this one must not go
-      // unhandled (which would end the process).
-      acknowledged.catch(() => {});
-      const verdicts = await pipeline.around(async () => {
-        const verdicts = await recordIn(
+      const acknowledged = pipeline.ask(
+        acknowledgeIn(
           tx,
           agentId,
-          results,
+          acknowledgements.filter((ref) => !closes(ref)),
           now,
-          plain,
           pipeline,
-        );
-        // Only for tasks these results queued: a claim from the queue at
-        // large is the dispatcher's, outside the runs' locks held here.
-        // It goes out behind the advances' writes, in their round trip.
-        if (alongside && hold?.asked) await hold.release(await alongside(tx));
-        else await hold?.release(true);
-        return verdicts;
-      });
-      const heldLeft = await acknowledged;
-      let next = 0;
-      const held = acknowledgements.map(
-        (ref) => closes(ref) || (heldLeft[next++] ?? false),
+        ),
       );
-      return { held, verdicts, together: true };
+      const verdicts = await pipeline.before(() =>
+        recordIn(tx, agentId, results, now, plain, pipeline),
+      );
+      // Only for tasks these results queued: a claim from the queue at
+      // large is the dispatcher's, outside the runs' locks held here.
+      // It goes out behind the advances' writes, in their round trip.
+      const claimed = alongside !== undefined && hold?.asked === true;
+      if (claimed) alongside(tx, pipeline);
+      hold?.release(pipeline, claimed);
+      const written = pipeline.done();
+      if (!commitFollowsStatements(db)) await written;
+      // Otherwise the commit follows, and fails if a statement did.
+      else written.catch(() => {});
+      return { verdicts, acknowledged, written, closes };
     });
+    await settled.written;
+    const heldLeft = await settled.acknowledged;
+    let next = 0;
+    const held = acknowledgements.map(
+      (ref) => settled.closes(ref) || (heldLeft[next++] ?? false),
+    );
+    return { held, verdicts: settled.verdicts, together: true };
   } catch {
     return {
       held: await acknowledgeLeases(db, agentId, acknowledgements, now),

@@ -41,16 +41,16 @@ export interface StartedRun {
  * Stores a run and its tasks and queues the tasks that have no upstream,
  * all in one transaction: a run is either wholly stored or not at all.
  *
- * `alongside` is more work for the same transaction once tasks are
- * queued: the API claims the first of them for an agent there, and
- * answers whether tasks are left queued for others. Only then does the
- * transaction wake every dispatcher.
+ * `alongside` is a last statement for the same transaction once tasks
+ * are queued: the API claims the first of them for an agent there
+ * (Dispatcher.handOffToAny). The transaction then wakes every
+ * dispatcher only if tasks are left queued for others.
  */
 export async function startRun(
   db: Db,
   input: StartRunInput,
   now: Date,
-  alongside?: (tx: Db) => Promise<boolean>,
+  alongside?: (tx: Db, writes: Pipelined) => void,
 ): Promise<StartedRun> {
   return db.transaction(async (tx) => {
     const key = input.idempotencyKey || undefined;
@@ -115,8 +115,9 @@ export async function startRun(
         queued: queued.length,
         writes,
       });
-      if (alongside && hold?.asked) await hold.release(await alongside(tx));
-      else await hold?.release(true);
+      const claimed = alongside !== undefined && hold?.asked === true;
+      if (claimed) alongside(tx, writes);
+      hold?.release(writes, claimed);
       return { runId, created: true };
     });
   });
