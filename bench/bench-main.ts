@@ -34,6 +34,8 @@ options:
   --quick                 smoke sizes (proves the harness; numbers not representative)
   --repeat N              measured repetitions (default 3, quick 2)
   --warmup N              unmeasured warm-up rounds (default 1)
+  --warmup-tasks N        jobs in a throughput or peers warm-up round, for
+                          Deer Flow and each peer alike (default 5000)
   --database-url URL      server to make deerflow_bench_* databases on
                           (default postgres://postgres@127.0.0.1:5432/postgres)
   --pglite                control plane on PGlite where the scenario allows it

@@ -15,6 +15,7 @@ describe("bench options", () => {
       quick: false,
       repeat: 3,
       warmup: 1,
+      warmupTasks: 5000,
       databaseUrl: DEFAULT_DATABASE_URL,
       tasks: undefined,
       agents: 4,

@@ -22,6 +22,13 @@ export interface BenchOptions {
   /** Unmeasured warm-up rounds before them; default 1. */
   warmup: number;
   /**
+   * Jobs in each warm-up round of throughput and peers, for Deer Flow and
+   * every peer alike (capped at the N measured); default 5000 (quick:
+   * 50). A round of a few hundred leaves the processes' code still
+   * being compiled during the first measured repetition.
+   */
+  warmupTasks: number;
+  /**
    * A postgres:// URL of a user that may create databases. Each scenario
    * makes a fresh database there (deerflow_bench_...) and drops it after.
    */
@@ -94,6 +101,9 @@ export function parseBenchOptions(
     quick,
     repeat: int("--repeat", v.repeat, 1, 100) ?? (quick ? 2 : 3),
     warmup: int("--warmup", v.warmup, 0, 10) ?? 1,
+    warmupTasks:
+      int("--warmup-tasks", v["warmup-tasks"], 1, 1_000_000) ??
+      (quick ? 50 : 5000),
     databaseUrl: databaseUrl(v["database-url"] ?? DEFAULT_DATABASE_URL),
     pglite: v.pglite === true,
     tasks: intList("--tasks", v.tasks, 1, 1_000_000),
@@ -136,6 +146,7 @@ function parseRaw(argv: readonly string[]) {
       quiet: { type: "boolean" },
       repeat: text,
       warmup: text,
+      "warmup-tasks": text,
       "database-url": text,
       tasks: text,
       "chain-length": text,

@@ -79,6 +79,8 @@ async function runPeers(ctx: ScenarioContext) {
       peers: outcomes.map((o) => `${o.system}: ${o.label}`),
       versions,
       repeat: options.repeat,
+      warmup: options.warmup,
+      warmup_tasks: Math.min(options.warmupTasks, count),
     },
     metrics: peerMetrics(count, ours, outcomes),
     raw: { deerFlow: ours, peers: outcomes },
@@ -103,7 +105,9 @@ async function measureOurs(
   );
   try {
     const system = await startDeerFlow({ ...ctx, cleanup: own });
-    await timeNoopRun(system, Math.min(count, 500), timeoutMs);
+    for (let w = 0; w < ctx.options.warmup; w += 1) {
+      await timeNoopRun(system, warmupSize(ctx, count), timeoutMs);
+    }
     const rates: number[] = [];
     for (let r = 0; r < ctx.options.repeat; r += 1) {
       const sample = await timeNoopRun(system, count, timeoutMs);
@@ -143,7 +147,9 @@ async function measurePeer(
     own.defer(`${config.system.name} client`, () => client.close());
     outcome.versions = client.versions;
     await startWorkers(own, config, target);
-    await drain(client, Math.min(count, 500), timeoutMs);
+    for (let w = 0; w < ctx.options.warmup; w += 1) {
+      await drain(client, warmupSize(ctx, count), timeoutMs);
+    }
     for (let r = 0; r < ctx.options.repeat; r += 1) {
       const seconds = await drain(client, count, timeoutMs);
       outcome.tasksPerSecond.push(count / seconds);
@@ -154,6 +160,11 @@ async function measurePeer(
     await undo();
   }
   return outcome;
+}
+
+/** The jobs of a warm-up round: the same for Deer Flow and each peer. */
+function warmupSize(ctx: ScenarioContext, count: number): number {
+  return Math.min(ctx.options.warmupTasks, count);
 }
 
 async function peerTarget(

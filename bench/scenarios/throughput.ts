@@ -105,7 +105,7 @@ async function runThroughput(ctx: ScenarioContext) {
   const sizes = options.tasks ?? (options.quick ? [200] : [10_000, 50_000]);
   const timeoutMs = options.sampleTimeoutS * 1000;
   const system = await startDeerFlow(ctx);
-  const warmupSize = Math.min(options.quick ? 50 : 500, Math.min(...sizes));
+  const warmupSize = Math.min(options.warmupTasks, Math.min(...sizes));
   for (let i = 0; i < options.warmup; i += 1) {
     const w = await timeNoopRun(system, warmupSize, timeoutMs);
     progress.info("warm-up", {
@@ -164,6 +164,7 @@ async function runThroughput(ctx: ScenarioContext) {
       database: system.database.kind,
       repeat: options.repeat,
       warmup: options.warmup,
+      warmup_tasks: warmupSize,
       log_level: options.logLevel,
     },
     metrics: sizes.flatMap((size) => {
