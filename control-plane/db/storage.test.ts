@@ -1,0 +1,18 @@
+import { sql } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import { testBackends } from "../../test/support/test-database.js";
+import { useTestDatabase } from "../test-support.js";
+import { rowsOf } from "./index.js";
+
+describe.each(testBackends())("table storage on $name", (backend) => {
+  const t = useTestDatabase(backend);
+
+  it("leaves room on attempts' pages for the update that ends each one", async () => {
+    const [row] = rowsOf<{ options: string[] | null }>(
+      await t.db.execute(sql`
+        SELECT reloptions AS options FROM pg_class
+        WHERE oid = 'attempts'::regclass`),
+    );
+    expect(row?.options).toContain("fillfactor=70");
+  });
+});
