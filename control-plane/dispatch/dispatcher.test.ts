@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { silentLogger, systemClock } from "../../core/index.js";
 import { testBackends } from "../../test/support/test-database.js";
@@ -180,6 +181,27 @@ describe.each(testBackends())("Dispatcher on $name", (backend) => {
     d.add(agent);
     await d.whenIdle();
     expect(agent.got).toEqual(["kept"]);
+  });
+
+  it("survives a hand-off whose transaction failed before the claim was answered", async () => {
+    const d = dispatcher();
+    const agent = new TestTarget("a", 10);
+    const { runId } = await start(t.db, workflow(task("kept")));
+    const handOff = d.handOff(agent);
+    if (!handOff) throw new Error("expected a hand-off for a free agent");
+    await expect(
+      t.db.transaction(async (tx) => {
+        const writes = new Pipelined();
+        writes.send(tx.execute(sql`SELECT 1 / 0`));
+        handOff.send(tx, writes);
+        await writes.done();
+      }),
+    ).rejects.toThrow();
+    // The claim's own failure is not left unhandled (vitest fails the
+    // run on one), and nothing is delivered.
+    await handOff.finish(false);
+    expect(agent.got).toEqual([]);
+    expect(await taskStates(t.db, runId)).toEqual({ kept: "QUEUED" });
   });
 
   it("makes one claim at a time for an agent", async () => {

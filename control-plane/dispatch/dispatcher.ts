@@ -169,6 +169,10 @@ export class Dispatcher {
         const limit = target.freeSlots() + extraSlots;
         const options = this.claimOptions(limit);
         const answer = sendClaim(tx, target, options, writes);
+        // Read only if the transaction commits: when it fails, the claim's
+        // error is the transaction's, and must not go unhandled here
+        // (which would end the process).
+        answer.catch(() => {});
         sent = { answer, limit, version: this.queueVersion };
       },
       finish: async (committed) => {
