@@ -223,6 +223,34 @@ describe.runIf(postgresBackend)("openDatabase on PostgreSQL", () => {
     });
   });
 
+  describe("eagerTransaction on a connection closed after its reserve", () => {
+    it("fails, rather than waiting for ever on the first batch", async () => {
+      const client = postgres(created.url ?? "", {
+        max: 1,
+        onnotice: () => {},
+      });
+      const admin = postgres(created.url ?? "", { max: 1, onnotice: () => {} });
+      try {
+        // One connection: the transaction reserves the one asked here.
+        const [row] = await client`SELECT pg_backend_pid() AS pid`;
+        const attempt = eagerTransaction(client, async (tx) => {
+          // Its backend is terminated (a failover, an administrator)
+          // before the transaction's first statement goes out.
+          await admin`SELECT pg_terminate_backend(${row?.pid})`;
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          await tx`SELECT 1`;
+        });
+        await expect(attempt).rejects.toThrow();
+        // The pool connects anew.
+        const [after] = await client`SELECT 1 AS one`;
+        expect(after?.one).toBe(1);
+      } finally {
+        await admin.end();
+        await client.end();
+      }
+    });
+  });
+
   describe("eagerTransaction when BEGIN itself fails", () => {
     it("runs none of the statements sent behind it", async () => {
       const client = postgres(created.url ?? "", {

@@ -147,7 +147,7 @@ class Opening {
         // before it waits joins the batch.
         setImmediate(() => void this.flush().catch(() => {}));
       }
-      return gated(statement, this.sent);
+      return gated(statement, this.sent, () => this.batch);
     }
     // Later statements go out in the order the callback sends them, at
     // once (postgres.js would wait until the statement is awaited): a
@@ -184,9 +184,14 @@ class Opening {
 /**
  * `statement`, answered once `gate` settles: after its batch is sent, or
  * after it was sent behind the batch in flight (and not at all when that
- * failed).
+ * failed). `batch`, for a statement of the first batch, gives that
+ * batch's outcome once sent.
  */
-function gated(statement: Statement, gate: Promise<void>): Statement {
+function gated(
+  statement: Statement,
+  gate: Promise<void>,
+  batch?: () => Promise<void> | undefined,
+): Statement {
   const wrapper: Statement = {
     execute: () => wrapper,
     values: () => {
@@ -199,7 +204,22 @@ function gated(statement: Statement, gate: Promise<void>): Statement {
     },
     // biome-ignore lint/suspicious/noThenProperty: it is a query, awaited as one
     then: (fulfilled, rejected) =>
-      gate.then(() => statement).then(fulfilled, rejected),
+      gate.then(() => answerOf(statement, batch?.())).then(fulfilled, rejected),
   };
   return wrapper;
+}
+
+/**
+ * A statement's answer, or its batch's error: postgres.js (4.2.0) leaves
+ * the statements of a batch pending for ever when the batch fails at
+ * once because its connection had closed (a backend terminated between
+ * the reserve and the batch), and a transaction awaiting one would hang.
+ */
+function answerOf(
+  statement: Statement,
+  batch: Promise<void> | undefined,
+): Promise<unknown> {
+  const answer = Promise.resolve(statement);
+  if (batch === undefined) return answer;
+  return Promise.race([answer, batch.then(() => answer)]);
 }
