@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { silentLogger, systemClock } from "../../core/index.js";
 import { testBackends } from "../../test/support/test-database.js";
+import type { WorkflowDefinition } from "../../workflow/index.js";
 import type { Db } from "../db/index.js";
 import { Pipelined } from "../scheduler/pipelined.js";
 import {
@@ -66,6 +67,16 @@ describe.each(testBackends())("Dispatcher on $name", (backend) => {
     });
   }
 
+  /** A run of `definition`, and a hand-off to a free agent for it. */
+  async function handOffOf(definition: WorkflowDefinition) {
+    const d = dispatcher();
+    const agent = new TestTarget("a", 10);
+    const { runId } = await start(t.db, definition);
+    const handOff = d.handOff(agent);
+    if (!handOff) throw new Error("expected a hand-off for a free agent");
+    return { d, agent, runId, handOff };
+  }
+
   it("skips a dry agent's credits until tasks are queued again", async () => {
     const d = dispatcher();
     const agent = new TestTarget("a", 10);
@@ -128,11 +139,9 @@ describe.each(testBackends())("Dispatcher on $name", (backend) => {
   });
 
   it("delivers a claim made inside another transaction once it commits", async () => {
-    const d = dispatcher();
-    const agent = new TestTarget("a", 10);
-    const { runId } = await start(t.db, workflow(task("next")));
-    const handOff = d.handOff(agent);
-    if (!handOff) throw new Error("expected a hand-off for a free agent");
+    const { d, agent, runId, handOff } = await handOffOf(
+      workflow(task("next")),
+    );
     await t.db.transaction((tx) => sendIn(tx, handOff));
     // Claimed, but not sent before the caller says its transaction ended.
     expect(agent.got).toEqual([]);
@@ -143,14 +152,10 @@ describe.each(testBackends())("Dispatcher on $name", (backend) => {
   });
 
   it("leaves a hand-off's tasks of a run with a concurrency to a pass", async () => {
-    const d = dispatcher();
-    const agent = new TestTarget("a", 10);
-    const { runId } = await start(t.db, {
+    const { d, agent, runId, handOff } = await handOffOf({
       ...workflow(task("limited")),
       concurrency: 1,
     });
-    const handOff = d.handOff(agent);
-    if (!handOff) throw new Error("expected a hand-off for a free agent");
     await t.db.transaction((tx) => sendIn(tx, handOff));
     await handOff.finish(true);
     // Counting the run's room takes a statement after the claim's answer,
@@ -163,11 +168,9 @@ describe.each(testBackends())("Dispatcher on $name", (backend) => {
   });
 
   it("sends nothing of a hand-off whose transaction rolled back", async () => {
-    const d = dispatcher();
-    const agent = new TestTarget("a", 10);
-    const { runId } = await start(t.db, workflow(task("kept")));
-    const handOff = d.handOff(agent);
-    if (!handOff) throw new Error("expected a hand-off for a free agent");
+    const { d, agent, runId, handOff } = await handOffOf(
+      workflow(task("kept")),
+    );
     await expect(
       t.db.transaction(async (tx) => {
         await sendIn(tx, handOff);
@@ -184,11 +187,7 @@ describe.each(testBackends())("Dispatcher on $name", (backend) => {
   });
 
   it("survives a hand-off whose transaction failed before the claim was answered", async () => {
-    const d = dispatcher();
-    const agent = new TestTarget("a", 10);
-    const { runId } = await start(t.db, workflow(task("kept")));
-    const handOff = d.handOff(agent);
-    if (!handOff) throw new Error("expected a hand-off for a free agent");
+    const { agent, runId, handOff } = await handOffOf(workflow(task("kept")));
     await expect(
       t.db.transaction(async (tx) => {
         const writes = new Pipelined();
