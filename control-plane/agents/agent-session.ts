@@ -178,6 +178,7 @@ export class AgentSession implements SettlingSession {
       new Date(clock.now()),
     );
     this.cordoned = registration.cordoned;
+    if (registration.returned > 0) this.deps.dispatcher.queueChanged();
     this.send({
       case: "welcome",
       value: {
@@ -197,7 +198,11 @@ export class AgentSession implements SettlingSession {
       this.log.warn({ err: error }, "could not tell replicas of the session"),
     );
     this.log.info(
-      { slots: this.profile.slots, reattached: registration.reattached.length },
+      {
+        slots: this.profile.slots,
+        reattached: registration.reattached.length,
+        returned: registration.returned,
+      },
       "agent connected",
     );
     const reading = this.readAll(requests);

@@ -1,7 +1,8 @@
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { testBackends } from "../../test/support/test-database.js";
-import { agents, type Db, leases } from "../db/index.js";
+import { agents, attempts, type Db, leases } from "../db/index.js";
+import { POLLING_SESSION } from "../leases/polling-worker.js";
 import {
   at,
   claimAll,
@@ -50,7 +51,11 @@ describe.each(testBackends())("registerAgent on $name", (backend) => {
       [],
       at(0),
     );
-    expect(registration).toEqual({ cordoned: false, reattached: [] });
+    expect(registration).toEqual({
+      cordoned: false,
+      reattached: [],
+      returned: 0,
+    });
     expect(await agentRow(t.db)).toMatchObject({
       name: "laptop",
       labels: { team: "data", os: "linux", arch: "arm64" },
@@ -129,6 +134,49 @@ describe.each(testBackends())("registerAgent on $name", (backend) => {
       state: "RUNNING",
       startedAt: at(3),
     });
+  });
+
+  it("gives back at once an assignment the agent's new session does not list", async () => {
+    const { runId } = await start(t.db, workflow(task("lost"), task("kept")));
+    // Both granted to a session that ended; only `kept` reached the agent.
+    const granted = await claimAll(t.db, at(1));
+    const kept = granted.get("kept");
+    const ref = { leaseId: kept.leaseId, fencingToken: kept.fencingToken };
+    const registration = await registerAgent(
+      t.db,
+      profile(),
+      session("s2"),
+      [ref],
+      at(2),
+    );
+    expect(registration.reattached).toEqual([ref]);
+    expect(registration.returned).toBe(1);
+    expect(await taskRow(t.db, runId, "lost")).toMatchObject({
+      state: "QUEUED",
+      attemptCount: 1,
+      // Not counted against the task: the agent never had it.
+      maxAttempts: 2,
+    });
+    const [attempt] = await t.db
+      .select()
+      .from(attempts)
+      .where(eq(attempts.leaseId, granted.get("lost").leaseId));
+    expect(attempt).toMatchObject({ outcome: "LOST", retryClass: "returned" });
+    expect((await taskRow(t.db, runId, "kept")).state).toBe("RUNNING");
+  });
+
+  it("gives back nothing for a polling worker, which lists no leases", async () => {
+    const { runId } = await start(t.db, workflow(task("polled")));
+    await claimAll(t.db, at(1));
+    const registration = await registerAgent(
+      t.db,
+      profile(),
+      session(POLLING_SESSION),
+      [],
+      at(2),
+    );
+    expect(registration.returned).toBe(0);
+    expect((await taskRow(t.db, runId, "polled")).state).toBe("ASSIGNED");
   });
 
   it("marks the agent disconnected only for its current session", async () => {

@@ -6,8 +6,10 @@ import {
   expiresFrom,
   type LeaseRef,
 } from "../leases/acknowledge-lease.js";
+import { RETURNED } from "../leases/close-attempt.js";
 import { HELD_LEASE_STATES } from "../leases/lease-state.js";
 import { POLLING_SESSION } from "../leases/polling-worker.js";
+import { recordResults } from "../leases/record-result.js";
 
 /** An agent's self-description, checked. */
 export interface AgentProfile {
@@ -25,6 +27,8 @@ export interface Registration {
   cordoned: boolean;
   /** Held leases still granted to the agent, renewed. */
   reattached: LeaseRef[];
+  /** Assignments the agent never received, back in the queue. */
+  returned: number;
 }
 
 /**
@@ -71,7 +75,50 @@ export async function registerAgent(
     })
     .returning({ cordoned: agents.cordoned });
   const reattached = await reattach(db, profile.agentId, held, now);
-  return { cordoned: saved?.cordoned ?? false, reattached };
+  // A polling worker lists no leases: its calls are not sessions.
+  const returned =
+    session.sessionId === POLLING_SESSION
+      ? 0
+      : await returnUnreceived(db, profile.agentId, held, now);
+  return { cordoned: saved?.cordoned ?? false, reattached, returned };
+}
+
+/**
+ * Assignments granted to the agent that its hello does not list (it
+ * lists every attempt it runs and every result not yet acknowledged):
+ * sent to a session that ended before they arrived, as when a hand-off
+ * commits while the stream drops. The agent never had them, so they go
+ * back to the queue now, not at their acknowledgement deadline, without
+ * using up an attempt ({@link RETURNED}).
+ */
+async function returnUnreceived(
+  db: Db,
+  agentId: string,
+  held: readonly LeaseRef[],
+  now: Date,
+): Promise<number> {
+  const listed = new Set(held.map((h) => h.leaseId));
+  const granted = await db
+    .select({ id: leases.id, fencingToken: leases.fencingToken })
+    .from(leases)
+    .where(and(eq(leases.agentId, agentId), eq(leases.state, "GRANTED")));
+  const unreceived = granted.filter((lease) => !listed.has(lease.id));
+  if (unreceived.length === 0) return 0;
+  const verdicts = await recordResults(
+    db,
+    agentId,
+    unreceived.map((lease) => ({
+      leaseId: lease.id,
+      fencingToken: lease.fencingToken,
+      outcome: "LOST" as const,
+      error: "the assignment never reached the agent: its session ended first",
+      retryable: true,
+      retryClass: RETURNED,
+      requeue: true,
+    })),
+    now,
+  );
+  return verdicts.filter((verdict) => verdict.accepted).length;
 }
 
 async function reattach(
