@@ -17,6 +17,7 @@ import {
   describeRevision,
   formatMachine,
   type Machine,
+  type Revision,
 } from "./harness/machine.js";
 import { type Progress, stderrProgress } from "./harness/progress.js";
 import { metricsTable } from "./report/markdown-table.js";
@@ -35,7 +36,8 @@ options:
   --repeat N              measured repetitions (default 3, quick 2)
   --warmup N              unmeasured warm-up rounds (default 1)
   --warmup-tasks N        jobs in a throughput or peers warm-up round, for
-                          Deer Flow and each peer alike (default 5000)
+                          Deer Flow and each peer alike (default 5000,
+                          quick 50)
   --database-url URL      server to make deerflow_bench_* databases on
                           (default postgres://postgres@127.0.0.1:5432/postgres)
   --pglite                control plane on PGlite where the scenario allows it
@@ -79,11 +81,19 @@ export async function main(argv: readonly string[]): Promise<number> {
       !options.pglite || !scenarios.find((s) => s.name === name)?.pglite,
   );
   const machine = await machineFacts(options, needsPostgres);
+  // Read once, before any scenario writes its results into the checkout
+  // (bench/results is tracked): later scenarios would see it modified.
+  const revision = describeRevision();
   process.stdout.write(`${formatMachine(machine)}\n\n`);
   let failed = 0;
   for (const name of options.scenarios) {
     const scenario = scenarios.find((s) => s.name === name) as Scenario;
-    const ok = await runScenario(scenario, options, machine, progress, argv);
+    const ok = await runScenario(scenario, options, {
+      machine,
+      revision,
+      progress,
+      argv,
+    });
     if (!ok) failed += 1;
   }
   const skipped = await writeSummary(options.resultsDir);
@@ -125,16 +135,23 @@ export function packageVersion(name: string): string {
 
 let current: Cleanup | undefined;
 
+/** What every scenario of one command shares. */
+interface RunContext {
+  machine: Machine;
+  revision: Revision;
+  progress: Progress;
+  argv: readonly string[];
+}
+
 async function runScenario(
   scenario: Scenario,
   options: BenchOptions,
-  machine: Machine,
-  progress: Progress,
-  argv: readonly string[],
+  { machine, revision, progress, argv }: RunContext,
 ): Promise<boolean> {
   const cleanup = new Cleanup();
   current = cleanup;
   const started = performance.now();
+  const startedAt = new Date().toISOString();
   const loadAverage = os.loadavg().map((l) => Math.round(l * 100) / 100);
   progress.info("scenario starting", {
     scenario: scenario.name,
@@ -161,9 +178,9 @@ async function runScenario(
       scenario: scenario.name,
       title: scenario.title,
       description: scenario.description,
-      date: new Date().toISOString(),
+      date: startedAt,
       durationS: (performance.now() - started) / 1000,
-      revision: describeRevision(),
+      revision,
       machine: { ...machine, ...result.machine, loadAverage },
       harness: {
         quick: options.quick,

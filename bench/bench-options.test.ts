@@ -49,6 +49,14 @@ describe("bench options", () => {
       [["--repeat", "0"], "--repeat: must be between 1 and 100, got 0"],
       [["--tasks", "10,x"], '--tasks: must be a whole number, got "x"'],
       [
+        ["--warmup-tasks", "5_"],
+        '--warmup-tasks: must be a whole number, got "5_"',
+      ],
+      [
+        ["--warmup-tasks", "0"],
+        "--warmup-tasks: must be between 1 and 1000000, got 0",
+      ],
+      [
         ["--database-url", "mysql://x"],
         "--database-url: must be a postgres://",
       ],

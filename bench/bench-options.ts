@@ -192,7 +192,8 @@ function int(
 ): number | undefined {
   if (raw === undefined) return undefined;
   const value = Number(raw.replaceAll("_", ""));
-  if (!/^\d[\d_]*$/.test(raw) || !Number.isSafeInteger(value)) {
+  // Digits, optionally grouped with underscores: 50000 or 50_000.
+  if (!/^\d+(_\d+)*$/.test(raw) || !Number.isSafeInteger(value)) {
     throw new BenchUsageError(`${flag}: must be a whole number, got "${raw}"`);
   }
   if (value < min || value > max) {
