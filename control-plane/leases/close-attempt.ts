@@ -30,6 +30,23 @@ export interface HeldLease {
   agentId: string;
 }
 
+/** A lease row as SQL reads it, in the shape closeAttempt takes. */
+export function heldLeaseOf(row: {
+  id: string;
+  run_id: string;
+  task_id: string;
+  attempt: number;
+  agent_id: string;
+}): HeldLease {
+  return {
+    id: row.id,
+    runId: row.run_id,
+    taskId: row.task_id,
+    attempt: row.attempt,
+    agentId: row.agent_id,
+  };
+}
+
 /** How an attempt ended. */
 export interface AttemptEnd {
   outcome: AttemptOutcomeName;

@@ -6,7 +6,7 @@ import {
   notifyAgentCommand,
 } from "../notify/channels.js";
 import { lockRun } from "../scheduler/run-lock.js";
-import { closeAttempt } from "./close-attempt.js";
+import { closeAttempt, heldLeaseOf } from "./close-attempt.js";
 
 interface DueLease {
   id: string;
@@ -66,13 +66,7 @@ async function expireOne(db: Db, due: DueLease, now: Date): Promise<boolean> {
     const neverStarted = lease.state === "GRANTED";
     await closeAttempt(
       tx,
-      {
-        id: lease.id,
-        runId: lease.run_id,
-        taskId: lease.task_id,
-        attempt: lease.attempt,
-        agentId: lease.agent_id,
-      },
+      heldLeaseOf(lease),
       {
         outcome: "LOST",
         leaseState: neverStarted ? "REVOKED" : "EXPIRED",

@@ -2,7 +2,7 @@ import { type SQL, sql } from "drizzle-orm";
 import { type Db, rowsOf } from "../db/index.js";
 import { type AgentCommand, notifyAgentCommand } from "../notify/channels.js";
 import { lockRun } from "../scheduler/run-lock.js";
-import { closeAttempt } from "./close-attempt.js";
+import { closeAttempt, heldLeaseOf } from "./close-attempt.js";
 
 /** A lease as RevokeLease and ListLeases show it. */
 export interface LeaseRow {
@@ -50,13 +50,7 @@ export async function revokeLease(
     }
     await closeAttempt(
       tx,
-      {
-        id: lease.id,
-        runId: lease.run_id,
-        taskId: lease.task_id,
-        attempt: lease.attempt,
-        agentId: lease.agent_id,
-      },
+      heldLeaseOf(lease),
       {
         outcome: "LOST",
         leaseState: "REVOKED",
