@@ -64,6 +64,26 @@ export async function postgresVersion(adminUrl: string): Promise<string> {
   return rows[0]?.server_version ?? "unknown";
 }
 
+/**
+ * Connections the server can still open to ordinary users: its
+ * `max_connections` less the slots reserved for superusers and those in
+ * use now. A peer that opens a connection per job at once is given its
+ * share of these, or it fails with "too many clients".
+ */
+export async function freeConnections(adminUrl: string): Promise<number> {
+  const rows = await withAdmin(
+    adminUrl,
+    (sql) =>
+      sql`
+      SELECT current_setting('max_connections')::int
+        - current_setting('superuser_reserved_connections')::int
+        - (SELECT count(*)::int FROM pg_stat_activity) AS free` as Promise<
+        { free: number }[]
+      >,
+  );
+  return rows[0]?.free ?? 0;
+}
+
 async function withAdmin<T>(
   adminUrl: string,
   use: (sql: postgres.Sql) => Promise<T>,

@@ -46,7 +46,14 @@ export const graphileWorkerPeer: PeerSystem = {
     const runner = await run({
       connectionString: url(target),
       concurrency: config.concurrency,
-      maxPoolSize: config.concurrency + 2,
+      // A connection per job slot and two more, as graphile-worker
+      // advises, but no more than the server has for this process: at
+      // 4 × 256 the server's 100 would be gone. A no-op job holds no
+      // connection while it runs, so concurrency is not capped by it.
+      maxPoolSize: Math.min(
+        config.concurrency + 2,
+        target.connectionsPerProcess ?? Number.POSITIVE_INFINITY,
+      ),
       noHandleSignals: true,
       logger: quiet,
       taskList: {

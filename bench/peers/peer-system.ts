@@ -6,6 +6,11 @@ export interface PeerTarget {
   redis?: { host: string; port: number } | undefined;
   /** A queue name of this run only, so nothing else is touched. */
   queue: string;
+  /**
+   * PostgreSQL connections one worker process may open: its share of
+   * what the server has free (PostgreSQL peers).
+   */
+  connectionsPerProcess?: number | undefined;
 }
 
 /** How one peer configuration runs its workers. */

@@ -1,5 +1,8 @@
 import { fileURLToPath } from "node:url";
-import { createPostgresDatabase } from "../harness/bench-database.js";
+import {
+  createPostgresDatabase,
+  freeConnections,
+} from "../harness/bench-database.js";
 import { type Child, startChild, tsxEntry } from "../harness/child-process.js";
 import { Cleanup } from "../harness/cleanup.js";
 import { startDeerFlow } from "../harness/deer-flow-system.js";
@@ -27,6 +30,8 @@ interface PeerOutcome {
   tasksPerSecond: number[];
   versions: Record<string, string>;
   error?: string | undefined;
+  /** How the configuration had to be fitted to this machine, if it was. */
+  note?: string | undefined;
 }
 
 /** Issue 6, scenario 7. */
@@ -65,6 +70,8 @@ async function runPeers(ctx: ScenarioContext) {
       tasks_per_s: outcome.tasksPerSecond.map((v) => round(v)),
       ...(outcome.error ? { error: outcome.error } : {}),
     });
+    if (outcome.note)
+      notes.push(`${outcome.system} (${outcome.label}): ${outcome.note}`);
     if (outcome.error) {
       notes.push(
         `${outcome.system} (${outcome.label}) not measured: ${outcome.error}`,
@@ -143,6 +150,14 @@ async function measurePeer(
   };
   try {
     const target = await peerTarget(ctx, own, config);
+    const pool = target.connectionsPerProcess;
+    if (
+      config.system.name === "graphile-worker" &&
+      pool !== undefined &&
+      pool < config.worker.concurrency + 2
+    ) {
+      outcome.note = `a pool of ${pool} connections per process, not concurrency + 2: the server's free connections shared out (a no-op job holds none while it runs)`;
+    }
     const client = await config.system.connect(target);
     own.defer(`${config.system.name} client`, () => client.close());
     outcome.versions = client.versions;
@@ -176,7 +191,13 @@ async function peerTarget(
   if (config.system.name === "bullmq") return { redis: LOCAL_REDIS, queue };
   const database = await createPostgresDatabase(ctx.options.databaseUrl);
   own.defer(`database ${database.url}`, () => database.drop());
-  return { databaseUrl: database.url, queue };
+  // A few left over for the harness's own client and the peer's set-up.
+  const free = (await freeConnections(ctx.options.databaseUrl)) - 4;
+  return {
+    databaseUrl: database.url,
+    queue,
+    connectionsPerProcess: Math.max(2, Math.floor(free / config.processes)),
+  };
 }
 
 /** Starts the peer's worker processes and waits until each is ready. */
