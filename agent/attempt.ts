@@ -39,7 +39,7 @@ import { WorkDir } from "./work-dir.js";
 export type AbortReason = "timeout" | "killed" | "lost" | "stale" | "drained";
 
 /** Ends the attempt's own timer sleeps, which read no reason. */
-const SLEEP_ENDED = "sleep ended";
+const TIMERS_ENDED = "attempt finished";
 
 /** What one attempt needs from the agent. */
 export interface AttemptOptions {
@@ -73,7 +73,19 @@ const MAX_LINE_CHARS = 16_384;
  */
 export class Attempt {
   readonly lease: LeaseRef;
+  /** The plugin's signal (`ctx.signal`): aborted to stop the attempt. */
   private readonly controller = new AbortController();
+  /**
+   * Ends the attempt's own timers (its timeout, its abort grace) when it
+   * finishes: one controller for both, made only when one is started, as
+   * a busy agent runs thousands of short attempts a second and each
+   * controller and abort costs.
+   */
+  private timers: AbortController | undefined;
+  /** Resolves `abandoned`: set while the plugin runs. */
+  private abandon: (() => void) | undefined;
+  /** The abort's grace ran out (perhaps before the plugin started). */
+  private graceOver = false;
   private reason: AbortReason | undefined;
   private finished = false;
   private sequence = 0n;
@@ -108,7 +120,10 @@ export class Attempt {
     return this.reason;
   }
 
-  /** Aborts the attempt's signal. The first reason wins. */
+  /**
+   * Aborts the attempt's signal and starts its grace: a plugin still
+   * running when the grace ends is abandoned. The first reason wins.
+   */
   abort(reason: AbortReason): void {
     if (this.finished || this.reason !== undefined) return;
     this.reason = reason;
@@ -116,13 +131,21 @@ export class Attempt {
     this.controller.abort(
       new TaskAbort(reason === "drained" ? "killed" : reason),
     );
+    const timers = this.timersSignal();
+    void this.options.clock
+      .sleep(this.options.abortGraceMs, timers)
+      .then(() => {
+        if (timers.aborted) return;
+        this.graceOver = true;
+        this.abandon?.();
+      });
   }
 
   /** Runs the attempt to its end. Never rejects. */
   async run(): Promise<Result> {
     const { assignment, clock, logger } = this.options;
     const startedAtMs = clock.now();
-    const timeout = this.startTimeout(assignment.timeoutMs);
+    this.startTimeout(assignment.timeoutMs);
     logger.debug({ task_type: assignment.type }, "attempt started");
     let settled: Settled;
     try {
@@ -132,8 +155,8 @@ export class Attempt {
     } finally {
       this.finished = true;
       // A reason, so abort() does not build an AbortError (with its stack
-      // trace) that nothing reads: two per attempt add up.
-      timeout.abort(SLEEP_ENDED);
+      // trace) that nothing reads.
+      this.timers?.abort(TIMERS_ENDED);
       this.logs.flush();
       this.metrics.flush();
     }
@@ -171,14 +194,17 @@ export class Attempt {
     return result;
   }
 
-  private startTimeout(timeoutMs: number): AbortController {
-    const stop = new AbortController();
-    if (timeoutMs > 0) {
-      void this.options.clock.sleep(timeoutMs, stop.signal).then(() => {
-        if (!stop.signal.aborted) this.abort("timeout");
-      });
-    }
-    return stop;
+  private startTimeout(timeoutMs: number): void {
+    if (timeoutMs <= 0) return;
+    const timers = this.timersSignal();
+    void this.options.clock.sleep(timeoutMs, timers).then(() => {
+      if (!timers.aborted) this.abort("timeout");
+    });
+  }
+
+  private timersSignal(): AbortSignal {
+    this.timers ??= new AbortController();
+    return this.timers.signal;
   }
 
   private async execute(): Promise<Settled> {
@@ -208,32 +234,25 @@ export class Attempt {
     }
   }
 
-  /** Settles with the plugin, or `abandoned` when it outlives its abort. */
+  /**
+   * Settles with the plugin, or `abandoned` when it outlives its abort by
+   * the grace that {@link abort} starts.
+   */
   private withAbortGrace(execution: Promise<unknown>): Promise<Settled> {
-    const done = new AbortController();
     const outcome = execution.then(
       (value): Settled => ({ kind: "resolved", value }),
       (error: unknown): Settled => ({ kind: "threw", error }),
     );
     const abandoned = new Promise<Settled>((resolve) => {
-      const onAbort = () => {
-        void this.options.clock
-          .sleep(this.options.abortGraceMs, done.signal)
-          .then(() => {
-            if (!done.signal.aborted) resolve({ kind: "abandoned" });
-          });
-      };
-      const signal = this.controller.signal;
-      if (signal.aborted) onAbort();
-      else signal.addEventListener("abort", onAbort, { once: true });
+      this.abandon = () => resolve({ kind: "abandoned" });
+      if (this.graceOver) this.abandon();
     });
-    return Promise.race([outcome, abandoned]).finally(() =>
-      done.abort(SLEEP_ENDED),
-    );
+    return Promise.race([outcome, abandoned]);
   }
 
   private context(config: JsonObject, workDir: WorkDir): TaskContext {
     const { assignment } = this.options;
+    const { controller } = this;
     const params = assignment.context?.params;
     return {
       runId: assignment.runId,
@@ -252,7 +271,11 @@ export class Attempt {
         memoryBytes: Number(assignment.resources?.memoryBytes ?? 0n),
         gpuIndexes: (assignment.resources?.gpus ?? []).map((g) => g.index),
       },
-      signal: this.controller.signal,
+      // Read on demand: Node makes a controller's signal on first use, and
+      // a short task that never looks at it spares the agent one per task.
+      get signal() {
+        return controller.signal;
+      },
       log: {
         debug: (message, fields) => this.line("log", message, "debug", fields),
         info: (message, fields) => this.line("log", message, "info", fields),
