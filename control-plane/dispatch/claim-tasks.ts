@@ -199,14 +199,19 @@ function claimStatement(agent: ClaimingAgent, options: ClaimOptions): SQL {
       UNION ALL
       -- One more row when the queue holds nothing but what this claim
       -- found: then every agent's claim would come back empty. Asked
-      -- only of a claim that found fewer than it could take.
+      -- only of a claim that found fewer than it could take. What it
+      -- found is queued in this statement's snapshot too, so counting
+      -- is enough, and the count stops one past the limit: an anti-join
+      -- of the queue against fit ran for every claim (PostgreSQL checked
+      -- it before the count) and took a quarter of a full claim's time.
       SELECT 'dry', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
         NULL, NULL, NULL
-      WHERE (SELECT count(*) FROM fit) < ${options.limit} AND NOT EXISTS (
-        SELECT 1 FROM tasks q
-        WHERE q.state = 'QUEUED' AND NOT EXISTS (
-          SELECT 1 FROM fit
-          WHERE fit.run_id = q.run_id AND fit.task_id = q.task_id))`;
+      WHERE CASE WHEN (SELECT count(*) FROM fit) < ${options.limit}
+        THEN (SELECT count(*) FROM (
+            SELECT 1 FROM tasks q WHERE q.state = 'QUEUED'
+            LIMIT ${options.limit} + 1) AS queued)
+          <= (SELECT count(*) FROM fit)
+        ELSE false END`;
 }
 
 type ClaimRow =
