@@ -65,6 +65,25 @@ export async function postgresVersion(adminUrl: string): Promise<string> {
 }
 
 /**
+ * What a commit on the server means for durability: its `fsync` and
+ * `synchronous_commit` settings, as the peers scenario reports them.
+ */
+export async function postgresDurability(adminUrl: string): Promise<string> {
+  const rows = await withAdmin(
+    adminUrl,
+    (sql) =>
+      sql`
+      SELECT current_setting('fsync') AS fsync,
+        current_setting('synchronous_commit') AS synchronous_commit` as Promise<
+        { fsync: string; synchronous_commit: string }[]
+      >,
+  );
+  const { fsync = "?", synchronous_commit: commit = "?" } = rows[0] ?? {};
+  const flushed = fsync === "on" && commit !== "off";
+  return `PostgreSQL: fsync ${fsync}, synchronous_commit ${commit}${flushed ? " (a commit is on disk when it is acknowledged)" : ""}`;
+}
+
+/**
  * Connections the server can still open to ordinary users: its
  * `max_connections` less the slots reserved for superusers and those in
  * use now. A peer that opens a connection per job at once is given its

@@ -1,7 +1,7 @@
 import { Queue, Worker } from "bullmq";
 import { packageVersion } from "./package-version.js";
 import type { PeerSystem, PeerTarget } from "./peer-system.js";
-import { redisServerVersion } from "./redis-version.js";
+import { redisServerFacts } from "./redis-server.js";
 
 /** Keys of the benchmark's queues start with this, apart from anything else. */
 const PREFIX = "deerflow-bench";
@@ -50,9 +50,10 @@ export const bullmqPeer: PeerSystem = {
       prefix: PREFIX,
     });
     await queue.waitUntilReady();
-    const redis = await redisServerVersion(connection(target));
+    const redis = await redisServerFacts(connection(target));
     return {
-      versions: { bullmq: packageVersion("bullmq"), redis },
+      versions: { bullmq: packageVersion("bullmq"), redis: redis.version },
+      durability: redis.durability,
       async enqueue(count) {
         for (let done = 0; done < count; done += BULK) {
           const n = Math.min(BULK, count - done);

@@ -27,6 +27,11 @@ export interface PeerWorkerConfig {
 export interface PeerClient {
   /** The peer library's version, and its backend's where it has one. */
   readonly versions: Record<string, string>;
+  /**
+   * What its backend keeps on disk, where that differs from our
+   * PostgreSQL server's (BullMQ's Redis): a reader weighs the numbers by it.
+   */
+  readonly durability?: string;
   /** Enqueues `count` no-op jobs in as few round trips as the API allows. */
   enqueue(count: number): Promise<void>;
   /** Jobs not yet completed (waiting, running, or to be retried). */

@@ -2,6 +2,7 @@ import { fileURLToPath } from "node:url";
 import {
   createPostgresDatabase,
   freeConnections,
+  postgresDurability,
 } from "../harness/bench-database.js";
 import { type Child, startChild, tsxEntry } from "../harness/child-process.js";
 import { Cleanup } from "../harness/cleanup.js";
@@ -29,6 +30,7 @@ interface PeerOutcome {
   label: string;
   tasksPerSecond: number[];
   versions: Record<string, string>;
+  durability?: string | undefined;
   error?: string | undefined;
   /** How the configuration had to be fitted to this machine, if it was. */
   note?: string | undefined;
@@ -79,6 +81,7 @@ async function runPeers(ctx: ScenarioContext) {
     }
   }
   const versions = Object.assign({}, ...outcomes.map((o) => o.versions));
+  notes.push(...(await durabilityNotes(ctx, outcomes)));
   return {
     parameters: {
       tasks: count,
@@ -161,6 +164,7 @@ async function measurePeer(
     const client = await config.system.connect(target);
     own.defer(`${config.system.name} client`, () => client.close());
     outcome.versions = client.versions;
+    outcome.durability = client.durability;
     await startWorkers(own, config, target);
     for (let w = 0; w < ctx.options.warmup; w += 1) {
       await drain(client, warmupSize(ctx, count), timeoutMs);
@@ -175,6 +179,28 @@ async function measurePeer(
     await undo();
   }
   return outcome;
+}
+
+/**
+ * What each system keeps on disk when it counts a job done: Deer Flow
+ * and the PostgreSQL peers share one server; BullMQ says its Redis's.
+ */
+async function durabilityNotes(
+  ctx: ScenarioContext,
+  outcomes: readonly PeerOutcome[],
+): Promise<string[]> {
+  const onPostgres = outcomes
+    .filter((o) => o.durability === undefined && o.error === undefined)
+    .map((o) => o.system);
+  const notes = [
+    `Deer Flow${[...new Set(onPostgres)].map((s) => `, ${s}`).join("")}: ${await postgresDurability(ctx.options.databaseUrl)}.`,
+  ];
+  for (const o of outcomes) {
+    if (o.durability === undefined) continue;
+    const note = `${o.system}: ${o.durability}.`;
+    if (!notes.includes(note)) notes.push(note);
+  }
+  return notes;
 }
 
 /** The jobs of a warm-up round: the same for Deer Flow and each peer. */
