@@ -30,3 +30,50 @@ describe("isCompressedWithoutEncoding", () => {
     expect(isCompressedWithoutEncoding(new Error("boom"))).toBe(false);
   });
 });
+
+describe("toConnectError for a database that went away", () => {
+  /** An error as drizzle throws it: its own message, the driver's cause. */
+  function wrapped(cause: Error): Error {
+    return new Error('Failed query: select "task_types" from "agents"', {
+      cause,
+    });
+  }
+
+  function withCode(message: string, code: string): Error {
+    return Object.assign(new Error(message), { code });
+  }
+
+  it("answers unavailable, also when the driver's error is the cause", () => {
+    for (const cause of [
+      withCode("connect ECONNREFUSED 127.0.0.1:5432", "ECONNREFUSED"),
+      withCode("read ECONNRESET", "ECONNRESET"),
+      withCode("write CONNECTION_DESTROYED", "CONNECTION_DESTROYED"),
+      withCode("terminating connection due to administrator command", "57P01"),
+      withCode("the database system is starting up", "57P03"),
+      withCode("sorry, too many clients already", "53300"),
+      withCode("connection failure", "08006"),
+    ]) {
+      expect(toConnectError(cause).code, cause.message).toBe(Code.Unavailable);
+      expect(toConnectError(wrapped(cause)).code, cause.message).toBe(
+        Code.Unavailable,
+      );
+    }
+  });
+
+  it("keeps the error as the cause, for the server's log", () => {
+    const cause = withCode(
+      "connect ECONNREFUSED 127.0.0.1:5432",
+      "ECONNREFUSED",
+    );
+    const error = toConnectError(wrapped(cause));
+    expect(error.message).toBe("[unavailable] the database is unavailable");
+    expect((error.cause as Error).cause).toBe(cause);
+  });
+
+  it("leaves other failures internal", () => {
+    expect(toConnectError(wrapped(new Error("boom"))).code).toBe(Code.Internal);
+    expect(toConnectError(withCode("division by zero", "22012")).code).toBe(
+      Code.Internal,
+    );
+  });
+});

@@ -137,15 +137,47 @@ function isPeerGone(error: unknown): boolean {
   return code === "ERR_STREAM_PREMATURE_CLOSE" || code === "ABORT_ERR";
 }
 
+/** Node's and postgres.js's codes for a connection that failed or broke. */
+const CONNECTION_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EAI_AGAIN",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "CONNECT_TIMEOUT",
+]);
+
+/**
+ * SQLSTATEs of a server that is going away or not taking connections:
+ * admin_shutdown (a failover, a restart), crash_shutdown,
+ * cannot_connect_now (starting up) and too_many_connections. Class 08,
+ * connection exception, is all of that kind too.
+ */
+const UNAVAILABLE_STATES = new Set(["57P01", "57P02", "57P03", "53300"]);
+
+/**
+ * The database could not be reached or dropped the connection: worth a
+ * retry. Looks through the causes, as drizzle wraps the driver's error
+ * ("Failed query: ...", caused by "connect ECONNREFUSED").
+ */
 function isConnectionError(error: unknown): boolean {
-  const code = (error as { code?: unknown })?.code;
-  return (
-    code === "ECONNREFUSED" ||
-    code === "ECONNRESET" ||
-    code === "CONNECTION_CLOSED" ||
-    code === "CONNECTION_ENDED" ||
-    code === "CONNECT_TIMEOUT"
-  );
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === "string") {
+      if (CONNECTION_CODES.has(code) || UNAVAILABLE_STATES.has(code)) {
+        return true;
+      }
+      if (/^08[0-9A-Z]{3}$/.test(code)) return true;
+    }
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 /** InvalidArgument for a field, with the field's name first. */
