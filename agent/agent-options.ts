@@ -34,6 +34,12 @@ export interface AgentOptions {
   pluginDirs?: readonly string[];
   /** Plugin files, folders or package names (`--plugin`). */
   pluginModules?: readonly string[];
+  /**
+   * Task types this agent leaves out (`--without`): their plugins are
+   * neither probed (the docker plugin asks the local engine) nor offered.
+   * Each must be a type some loaded plugin provides.
+   */
+  withoutTypes?: readonly string[];
   /** Backoff between stream attempts. Default 250 ms up to 10 s. */
   reconnect?: Partial<ReconnectPolicy>;
   /** Default: pino to stdout at info. */

@@ -12,6 +12,7 @@ import {
 } from "../gen/deerflow/v1/agent_pb.js";
 import { AttemptOutcome } from "../gen/deerflow/v1/run_pb.js";
 import packageJson from "../package.json" with { type: "json" };
+import type { PluginFactory } from "../plugin-sdk/index.js";
 import type { AgentOptions } from "./agent-options.js";
 import {
   assignment,
@@ -86,6 +87,38 @@ describe("agent session against a stand-in control plane", () => {
     expect(hello.heldLeases).toEqual([]);
     await agent.ready;
     expect((await session.next("credit")).freeSlots).toBe(2);
+  });
+
+  it("leaves out the task types named by --without, unprobed, and refuses an unknown one", async () => {
+    let probed = false;
+    const probing: PluginFactory = (sdk) =>
+      sdk.definePlugin({
+        type: "engine",
+        version: "1.0.0",
+        configSchema: { type: "object" },
+        probe: async () => {
+          probed = true;
+          return {};
+        },
+        execute: async () => ({}),
+      });
+    await start({ plugins: [testPlugins, probing], withoutTypes: ["engine"] });
+    const session = await controlPlane.nextSession();
+    const hello = await session.welcome();
+    expect(hello.taskTypes.map((t) => t.type)).toEqual(["echo", "wait"]);
+    expect(probed).toBe(false);
+    expect(captured.records).toContainEqual(
+      expect.objectContaining({
+        msg: "task types left out",
+        task_types: ["engine"],
+      }),
+    );
+
+    await expect(
+      start({ stateDir: join(dir, "other"), withoutTypes: ["dokcer"] }),
+    ).rejects.toThrow(
+      "--without dokcer: no loaded plugin provides this task type (loaded: echo, wait)",
+    );
   });
 
   it("acks an assignment, streams its logs and delivers its result", async () => {

@@ -86,6 +86,7 @@ async function startLocked(
     agent_id: id,
   });
   const loaded = loadPlugins(await pluginEntries(options, logger));
+  leaveOut(loaded.plugins, options.withoutTypes ?? [], logger);
   reportPlugins(loaded, logger);
   const facts = await detectLabels({
     plugins: [...loaded.plugins.values()].map((entry) => entry.plugin),
@@ -119,6 +120,30 @@ async function startLocked(
     drain: (gracePeriodMs) => agent.drain(gracePeriodMs),
     close: () => agent.close(),
   };
+}
+
+/**
+ * Drops the task types the operator left out, before any plugin probes
+ * its host. A type no plugin provides is a mistake worth stopping for: a
+ * misspelt `--without dokcer` would otherwise still reach the engine.
+ */
+function leaveOut(
+  plugins: Map<string, unknown>,
+  types: readonly string[],
+  logger: Logger,
+): void {
+  for (const type of types) {
+    if (!plugins.has(type)) {
+      const known = [...plugins.keys()].sort().join(", ");
+      throw new Error(
+        `--without ${type}: no loaded plugin provides this task type (loaded: ${known})`,
+      );
+    }
+  }
+  for (const type of types) plugins.delete(type);
+  if (types.length > 0) {
+    logger.info({ task_types: [...new Set(types)] }, "task types left out");
+  }
 }
 
 /** Declared labels may add facts, never contradict probed ones (SPEC §5). */

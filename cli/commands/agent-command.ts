@@ -6,6 +6,7 @@ import {
   nonEmptyPath,
   positiveInteger,
   serverUrl,
+  UsageError,
 } from "../key-value.js";
 import { surviveStrayErrors } from "../survive-stray-errors.js";
 
@@ -16,6 +17,16 @@ function collectPaths(flag: string) {
     ...previous,
     path(value),
   ];
+}
+
+/** A repeatable flag naming task types: each a non-empty word. */
+function collectTaskTypes(flag: string) {
+  return (value: string, previous: string[]): string[] => {
+    if (value.trim() === "") {
+      throw new UsageError(`${flag}: expected a task type, got an empty value`);
+    }
+    return [...previous, value.trim()];
+  };
 }
 
 /** The agent process: SIGTERM drains (finishes attempts), a second kills. */
@@ -60,6 +71,13 @@ export function registerAgentCommand(program: Command): void {
       [],
     )
     .option(
+      "--without <type>",
+      "leave out a task type: its plugin is neither probed nor offered " +
+        "(repeatable; e.g. --without docker)",
+      collectTaskTypes("--without"),
+      [],
+    )
+    .option(
       "--drain-grace-ms <ms>",
       "on SIGTERM, how long running attempts may finish",
       positiveInteger("--drain-grace-ms"),
@@ -80,6 +98,7 @@ export function registerAgentCommand(program: Command): void {
           workRoot: opts.workDir,
           pluginDirs: opts.plugins as string[],
           pluginModules: opts.plugin as string[],
+          withoutTypes: opts.without as string[],
           logger,
         });
         let draining = false;
