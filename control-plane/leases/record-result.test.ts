@@ -90,13 +90,29 @@ describe.each(testBackends())("recordResult on $name", (backend) => {
     const task = await taskRow(t.db, runId, "a");
     const attempt = await attemptRow(t.db, lease.leaseId);
     const events = await history(t.db, runId);
-    const resent = await report(
+    const resent = await report(t.db, lease, { output: { n: 2 } }, at(9));
+    expect(resent).toEqual({ accepted: true, duplicate: true });
+    expect(await taskRow(t.db, runId, "a")).toEqual(task);
+    expect(await attemptRow(t.db, lease.leaseId)).toEqual(attempt);
+    expect(await history(t.db, runId)).toEqual(events);
+  });
+
+  it("refuses another outcome for an attempt that ended, and changes nothing", async () => {
+    const { runId, lease } = await running(t.db);
+    await report(t.db, lease, { output: { n: 1 } }, at(5));
+    const task = await taskRow(t.db, runId, "a");
+    const attempt = await attemptRow(t.db, lease.leaseId);
+    const events = await history(t.db, runId);
+    const late = await report(
       t.db,
       lease,
       failure("a different story", { output: { n: 2 } }),
       at(9),
     );
-    expect(resent).toEqual({ accepted: true, duplicate: true });
+    expect(late).toEqual({
+      accepted: false,
+      reason: "its attempt already ended SUCCESS",
+    });
     expect(await taskRow(t.db, runId, "a")).toEqual(task);
     expect(await attemptRow(t.db, lease.leaseId)).toEqual(attempt);
     expect(await history(t.db, runId)).toEqual(events);

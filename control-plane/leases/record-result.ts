@@ -211,9 +211,19 @@ async function recordOne(
     return { accepted: false, reason: "stale fencing token" };
   }
   if (lease.state === "RELEASED") {
-    return (await alreadyRecorded(tx, lease.id))
+    // The same result again (an agent resending after a reconnect, a
+    // worker retrying its call) is a duplicate; another outcome for an
+    // attempt that has ended is refused, not quietly dropped.
+    const recorded = await recordedOutcome(tx, lease.id);
+    if (recorded === undefined) {
+      return { accepted: false, reason: "lease released" };
+    }
+    return recorded === result.outcome
       ? { accepted: true, duplicate: true }
-      : { accepted: false, reason: "lease released" };
+      : {
+          accepted: false,
+          reason: `its attempt already ended ${recorded}`,
+        };
   }
   if (lease.state === "REVOKED") {
     // A user killed this attempt; the agent's result says it has
@@ -228,12 +238,16 @@ async function recordOne(
   return { accepted: true, duplicate: false };
 }
 
-async function alreadyRecorded(tx: Db, leaseId: string): Promise<boolean> {
+/** How the lease's attempt ended, if a result was recorded for it. */
+async function recordedOutcome(
+  tx: Db,
+  leaseId: string,
+): Promise<AttemptOutcomeName | undefined> {
   const [row] = await tx
     .select({ outcome: attempts.outcome })
     .from(attempts)
     .where(and(eq(attempts.leaseId, leaseId)));
-  return row?.outcome != null;
+  return row?.outcome ?? undefined;
 }
 
 function toEnd(result: AttemptResult) {

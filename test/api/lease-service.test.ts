@@ -114,6 +114,22 @@ describe.each(testBackends())("LeaseService, on $name", (backend) => {
     await leases.completeLease({ result: { lease, exitCode: 0 } });
     const again = await cp.clients.runs.getRun({ runId });
     expect(again.run?.tasks[0]?.attempts).toHaveLength(1);
+    // Another outcome for the attempt that ended is refused, not dropped.
+    const late = await leases
+      .failLease({
+        result: { lease, outcome: AttemptOutcome.FAILED, error: "late" },
+      })
+      .then(
+        () => undefined,
+        (e: unknown) => ConnectError.from(e),
+      );
+    expect(late?.code).toBe(Code.FailedPrecondition);
+    expect(late?.rawMessage).toBe(
+      `result.lease: ${lease?.leaseId} was not recorded: its attempt already ended SUCCESS`,
+    );
+    const after = await cp.clients.runs.getRun({ runId });
+    expect(after.run?.tasks[0]?.state).toBe(TaskState.SUCCESS);
+    expect(after.run?.tasks[0]?.attempts[0]?.error).toBe("");
 
     const { agents } = await cp.clients.agents.listAgents({});
     const poller = agents.find((a) => a.id === "poller-1");

@@ -168,7 +168,7 @@ describe.runIf(backend)(`session batches, on ${backend?.name}`, () => {
     expect(run?.tasks[0]?.state).toBe(TaskState.ASSIGNED);
   });
 
-  it("records a lease's results in the order sent: a success after its failure is a duplicate", async () => {
+  it("records a lease's results in the order sent: a success after its failure is refused", async () => {
     const one = await agent("ordered", 1);
     const { runId, lease } = await leaseOf(one, "ordered");
     sendBatch(one, [
@@ -191,6 +191,13 @@ describe.runIf(backend)(`session batches, on ${backend?.name}`, () => {
         },
       },
     ]);
+    const refused = await one.next(
+      (r) => r.message.case === "resultAck" && !r.message.value.accepted,
+      "the second result's refusal",
+    );
+    expect(
+      refused.message.case === "resultAck" && refused.message.value.reason,
+    ).toBe("its attempt already ended FAILED");
     const run = await waitForRun(cp.clients, runId);
     expect(run.state).toBe(RunState.FAILED);
     expect(run.tasks[0]?.error).toContain("boom");
