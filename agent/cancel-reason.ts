@@ -3,10 +3,14 @@ import type { AbortReason } from "./attempt.js";
 /**
  * The abort reason for a Cancel's reason (agent.proto names "killed",
  * "cancelled", "revoked", "stale" and "lost"):
- * - "lost": the control plane took the lease back when it expired; the
- *   attempt is recorded lost and retried elsewhere;
- * - "stale" and "revoked": the lease is no longer this agent's, so the
- *   attempt is stopped as stale and its result not sent;
+ * - "lost" and "revoked": the control plane took the lease back (it
+ *   expired, or an operator revoked it); the attempt is stopped, recorded
+ *   lost and retried by its policy. Its result is still sent: for a
+ *   revoked lease it is what tells the control plane the attempt has
+ *   stopped, so the task may run again at once instead of when the lease
+ *   would have run out;
+ * - "stale": the lease is no longer this agent's, so the attempt is
+ *   stopped and its result not sent;
  * - anything else ("killed", "cancelled", unknown): a user stopped it.
  */
 export function abortReasonOfCancel(
@@ -14,9 +18,9 @@ export function abortReasonOfCancel(
 ): Extract<AbortReason, "killed" | "lost" | "stale"> {
   switch (reason) {
     case "lost":
+    case "revoked":
       return "lost";
     case "stale":
-    case "revoked":
       return "stale";
     default:
       return "killed";
