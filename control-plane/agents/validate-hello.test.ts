@@ -65,6 +65,18 @@ describe("validateHello", () => {
     );
     expect(
       refusal({ detectedLabels: { long: "v".repeat(1_025) } }).rawMessage,
-    ).toBe("hello.labels.long: a value of at most 1024 characters, got 1025");
+    ).toBe(
+      "hello.detected_labels.long: a value of at most 1024 characters, got 1025",
+    );
+  });
+
+  it("names a bad label key without echoing all of it", () => {
+    const key = `bad key ${"k".repeat(10_000)}`;
+    expect(refusal({ labels: { [key]: "v" } }).rawMessage).toBe(
+      `hello.labels["bad key ${"k".repeat(56)}… (10008 characters)"]: not a valid label key`,
+    );
+    expect(refusal({ detectedLabels: { "a b": "v" } }).rawMessage).toBe(
+      'hello.detected_labels["a b"]: not a valid label key',
+    );
   });
 });

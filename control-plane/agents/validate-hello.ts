@@ -50,22 +50,20 @@ export function validateHello(hello: Hello): {
       `hello.labels: at most ${MAX_LABELS} labels and detected labels in all, got ${labelCount}`,
     );
   }
-  for (const [key, value] of [
-    ...Object.entries(hello.labels),
-    ...Object.entries(hello.detectedLabels),
-  ]) {
-    if (value.length > MAX_LABEL_VALUE) {
-      problems.push(
-        `hello.labels.${key}: a value of at most ${MAX_LABEL_VALUE} characters, got ${value.length}`,
-      );
+  for (const [field, labels] of [
+    ["labels", hello.labels],
+    ["detected_labels", hello.detectedLabels],
+  ] as const) {
+    for (const [key, value] of Object.entries(labels)) {
+      const where = `hello.${field}${labelPath(key)}`;
+      if (!LABEL_KEY.test(key))
+        problems.push(`${where}: not a valid label key`);
+      if (value.length > MAX_LABEL_VALUE) {
+        problems.push(
+          `${where}: a value of at most ${MAX_LABEL_VALUE} characters, got ${value.length}`,
+        );
+      }
     }
-  }
-  for (const key of [
-    ...Object.keys(hello.labels),
-    ...Object.keys(hello.detectedLabels),
-  ]) {
-    if (!LABEL_KEY.test(key))
-      problems.push(`hello.labels.${key}: not a valid label key`);
   }
   // PostgreSQL stores no NUL: refused here, naming where, rather than
   // failing the agent's registration as an internal error.
@@ -82,7 +80,7 @@ export function validateHello(hello: Hello): {
     const detected = hello.detectedLabels[key];
     if (detected !== undefined && detected !== value) {
       problems.push(
-        `hello.labels.${key}: declared "${value}" contradicts detected "${detected}"`,
+        `hello.labels${labelPath(key)}: declared "${value}" contradicts detected "${detected}"`,
       );
     }
   }
@@ -121,4 +119,20 @@ export function validateHello(hello: Hello): {
     fencingToken: Number(l.fencingToken),
   }));
   return { profile, held };
+}
+
+/** Longer keys are cut in messages: they echo what the agent sent. */
+const SHOWN_KEY_CHARS = 64;
+
+/**
+ * A label's place in a message: `.zone` for a valid key, else the key
+ * quoted, cut to its first 64 characters.
+ */
+function labelPath(key: string): string {
+  if (LABEL_KEY.test(key)) return `.${key}`;
+  const shown =
+    key.length > SHOWN_KEY_CHARS
+      ? `${key.slice(0, SHOWN_KEY_CHARS)}… (${key.length} characters)`
+      : key;
+  return `[${JSON.stringify(shown)}]`;
 }
