@@ -13,14 +13,15 @@ export interface RevokeScope {
  * Takes back held leases because a user killed their attempts: each lease
  * becomes REVOKED, its attempt KILLED, and the replica holding the agent's
  * session is told to stop the attempt. A result the agent sends later is
- * refused as stale.
+ * refused as stale. Answers, per task whose lease it took, the agent that
+ * held it, for the KILLED events to name.
  */
 export async function revokeHeldLeases(
   tx: Db,
   scope: RevokeScope,
   why: { order: "cancelled" | "killed"; error: string },
   now: Date,
-): Promise<void> {
+): Promise<Map<string, string>> {
   const revoked = await tx
     .update(leases)
     .set({ state: "REVOKED", releasedAt: now })
@@ -34,7 +35,7 @@ export async function revokeHeldLeases(
       ),
     )
     .returning();
-  if (revoked.length === 0) return;
+  if (revoked.length === 0) return new Map();
   await tx
     .update(attempts)
     .set({ outcome: "KILLED", error: why.error, finishedAt: now })
@@ -54,4 +55,5 @@ export async function revokeHeldLeases(
     };
     await notifyAgentCommand(tx, command);
   }
+  return new Map(revoked.map((lease) => [lease.taskId, lease.agentId]));
 }

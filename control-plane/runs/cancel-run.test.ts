@@ -90,19 +90,24 @@ describe.each(testBackends())("cancelRun on $name", (backend) => {
         (id) => `${id}:KILLED`,
       ),
     );
-    // Each KILLED event names the attempt it stopped; 0 where none began.
+    // Each KILLED event names the attempt it stopped (0 where none began)
+    // and the agent that was running it (none where no lease was held).
     const killed = await t.db
-      .select({ taskId: runEvents.taskId, attempt: runEvents.attempt })
+      .select({
+        taskId: runEvents.taskId,
+        attempt: runEvents.attempt,
+        agentId: runEvents.agentId,
+      })
       .from(runEvents)
       .where(and(eq(runEvents.runId, runId), eq(runEvents.state, "KILLED")));
     expect(
-      Object.fromEntries(killed.map((e) => [e.taskId, e.attempt])),
+      Object.fromEntries(killed.map((e) => [e.taskId, [e.attempt, e.agentId]])),
     ).toEqual({
-      running: 1,
-      assigned: 1,
-      retrying: 1,
-      waiting: 0,
-      blocked: 0,
+      running: [1, "agent-1"],
+      assigned: [1, "agent-2"],
+      retrying: [1, ""],
+      waiting: [0, ""],
+      blocked: [0, ""],
     });
   });
 

@@ -62,14 +62,20 @@ export async function stopRun(
         ),
       )
       .returning({ taskId: tasks.taskId, attempt: tasks.attemptCount });
-    await revokeHeldLeases(tx, { runId }, { order: "cancelled", error }, now);
-    // Each KILLED event names the attempt it stopped (0: none had begun),
-    // as a kill of one task does.
+    const holders = await revokeHeldLeases(
+      tx,
+      { runId },
+      { order: "cancelled", error },
+      now,
+    );
+    // Each KILLED event names the attempt it stopped (0: none had begun)
+    // and the agent running it, as a kill of one task does.
     const events: RunEventInput[] = killed.map((t) => ({
       runId,
       taskId: t.taskId,
       state: "KILLED",
       attempt: t.attempt,
+      agentId: holders.get(t.taskId),
       error,
     }));
     events.push({ runId, state: end.state, error });

@@ -1,7 +1,7 @@
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { testBackends } from "../../test/support/test-database.js";
-import { attempts, leases } from "../db/index.js";
+import { attempts, leases, runEvents } from "../db/index.js";
 import { Channels } from "../notify/channels.js";
 import {
   at,
@@ -57,6 +57,18 @@ describe.each(testBackends())("killTask on $name", (backend) => {
       .from(attempts)
       .where(eq(attempts.leaseId, claimed.get("a").leaseId));
     expect(attempt).toMatchObject({ outcome: "KILLED", error: "wrong input" });
+    // The KILLED event names the attempt and the agent that was running it.
+    const [killed] = await t.db
+      .select()
+      .from(runEvents)
+      .where(and(eq(runEvents.runId, runId), eq(runEvents.state, "KILLED")));
+    expect(killed).toMatchObject({
+      taskId: "a",
+      attempt: 1,
+      agentId: attempt?.agentId,
+      error: "wrong input",
+    });
+    expect(killed?.agentId).not.toBe("");
     // The agent's late result is refused.
     expect(await report(t.db, claimed.get("a"), {}, at(4))).toMatchObject({
       accepted: false,

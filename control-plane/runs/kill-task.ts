@@ -49,14 +49,17 @@ export async function killTask(
       .update(tasks)
       .set({ state: "KILLED", error, finishedAt: now })
       .where(and(eq(tasks.runId, runId), inArray(tasks.taskId, killed)));
+    const holders = new Map<string, string>();
     for (const id of killed) {
-      await revokeHeldLeases(
+      const revoked = await revokeHeldLeases(
         tx,
         { runId, taskId: id },
         { order: "killed", error },
         now,
       );
+      for (const [task, agent] of revoked) holders.set(task, agent);
     }
+    // Each KILLED event names the agent whose attempt it stopped.
     await appendRunEvents(
       tx,
       killed.map((id) => ({
@@ -64,6 +67,7 @@ export async function killTask(
         taskId: id,
         state: "KILLED" as const,
         ...(id === taskId ? { attempt: task.attempt } : {}),
+        agentId: holders.get(id),
         error,
       })),
     );
