@@ -22,7 +22,7 @@ import {
 } from "../../workflow/index.js";
 import { type Db, rowsOf, runs, tasks } from "../db/index.js";
 import type { RunEventInput } from "../events/append-run-events.js";
-import { isTerminalTaskState, type TaskStateName } from "./states.js";
+import type { TaskStateName } from "./states.js";
 import {
   insertTasks,
   queuedAtStart,
@@ -202,6 +202,19 @@ export async function finishGroups(
       .where(and(eq(tasks.runId, runId), eq(tasks.taskId, parent)))
       .for("update");
     if (group?.state !== "RUNNING") continue;
+    // Most ends leave siblings running: a lookup says so (in the words of
+    // the tasks_open_children index) before all children are read.
+    const [left] = rowsOf<{ open: boolean }>(
+      await tx.execute(sql`
+        SELECT EXISTS (
+          SELECT 1 FROM tasks
+          WHERE run_id = ${runId} AND (spec->>'parent') = ${parent}
+            AND spec ? 'parent'
+            AND state NOT IN
+              ('SUCCESS', 'FAILED', 'KILLED', 'SKIPPED', 'UPSTREAM_FAILED')
+        ) AS open`),
+    );
+    if (left?.open) continue;
     const children = rowsOf<{
       task_id: string;
       state: TaskStateName;
@@ -213,7 +226,6 @@ export async function finishGroups(
         FROM tasks
         WHERE run_id = ${runId} AND spec->>'parent' = ${parent}`),
     );
-    if (!children.every((c) => isTerminalTaskState(c.state))) continue;
     const failed = children
       .filter((c) => c.state !== "SUCCESS" && c.state !== "SKIPPED")
       .map((c) => c.task_id)
