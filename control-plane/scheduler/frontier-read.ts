@@ -43,11 +43,17 @@ export async function loadCandidates(
         NULL::int AS attempt_count
       FROM candidates
       UNION ALL
-      SELECT false, task_id, NULL, NULL, state, output, exit_code,
-        attempt_count
-      FROM tasks
-      WHERE run_id = ${runId} AND task_id IN (
-        SELECT unnest(depends_on) FROM candidates)`),
+      SELECT false, t.task_id, NULL, NULL, t.state, t.output, t.exit_code,
+        t.attempt_count
+      FROM (SELECT DISTINCT unnest(depends_on) AS id FROM candidates) AS up
+      -- A primary-key lookup per upstream task: OFFSET 0 keeps the planner
+      -- from turning it into a hash join over every task of the run, which
+      -- it picked on a young table's statistics and which made each hop
+      -- of a chain read the whole chain.
+      CROSS JOIN LATERAL (
+        SELECT task_id, state, output, exit_code, attempt_count FROM tasks
+        WHERE run_id = ${runId} AND task_id = up.id
+        OFFSET 0) AS t`),
   );
   const read: FrontierRead = { candidates: [], facts: new Map() };
   for (const row of rows) {
