@@ -3,6 +3,13 @@ import type { Db } from "../db/index.js";
 import type { LeaseRef } from "./acknowledge-lease.js";
 import { type Heartbeat, renewLeasesOfHeartbeats } from "./renew-leases.js";
 
+
+/**
+ * An agent's heartbeats keep a revoked attempt's lease until the agent
+ * reports the attempt stopped (renewLeasesOfHeartbeats).
+ */
+const UNTIL_STOPPED = { revokedUntilStopped: true };
+
 /** What a HeartbeatRecorder needs; there is one per replica. */
 export interface HeartbeatRecorderOptions {
   db: Db;
@@ -79,6 +86,7 @@ export class HeartbeatRecorder {
       const stale = await renewLeasesOfHeartbeats(
         this.options.db,
         round.map((w) => w.heartbeat),
+        UNTIL_STOPPED,
       );
       round.forEach((w, i) => {
         w.resolve(stale[i] ?? []);
@@ -98,9 +106,11 @@ export class HeartbeatRecorder {
     }
     for (const w of round) {
       try {
-        const [stale] = await renewLeasesOfHeartbeats(this.options.db, [
-          w.heartbeat,
-        ]);
+        const [stale] = await renewLeasesOfHeartbeats(
+          this.options.db,
+          [w.heartbeat],
+          UNTIL_STOPPED,
+        );
         w.resolve(stale ?? []);
       } catch (error) {
         w.reject(error);

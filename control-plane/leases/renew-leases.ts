@@ -31,6 +31,12 @@ export async function renewLeases(
  * agent). Answers, per heartbeat and in order, the leases it named that
  * were not renewed (stale).
  *
+ * With `revokedUntilStopped` (agents' sessions), a revoked lease whose
+ * attempt has not been reported stopped is renewed too, and not stale:
+ * its expiry is what keeps the task from running again beside the
+ * attempt still stopping (a process tree gets seconds to exit), and the
+ * agent keeps it to send the result that says the attempt stopped.
+ *
  * A heartbeat's data can fail the whole statement (a lease id that is
  * not a uuid): callers that must not let one agent fail the others try
  * each alone then (see HeartbeatRecorder). So can a deadlock: rows are
@@ -42,6 +48,7 @@ export async function renewLeases(
 export async function renewLeasesOfHeartbeats(
   db: Db,
   heartbeats: readonly Heartbeat[],
+  options: { revokedUntilStopped?: boolean } = {},
 ): Promise<LeaseRef[][]> {
   if (heartbeats.length === 0) return [];
   // As JSON documents: postgres.js cannot type an empty array parameter.
@@ -80,7 +87,9 @@ export async function renewLeasesOfHeartbeats(
       WHERE leases.id = named.lease_id
         AND leases.fencing_token = named.fencing_token
         AND leases.agent_id = named.agent_id
-        AND leases.state IN ('GRANTED', 'ACTIVE')
+        AND (leases.state IN ('GRANTED', 'ACTIVE') OR (
+          ${options.revokedUntilStopped === true}
+          AND leases.state = 'REVOKED' AND leases.stopped_at IS NULL))
       RETURNING leases.agent_id || ' ' || leases.id || ' ' ||
         leases.fencing_token AS key`),
   );

@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -8,6 +11,7 @@ import {
   stopAllAgents,
   waitForAgents,
 } from "../support/agent-process.js";
+import { pollUntil } from "../support/poll-until.js";
 import {
   killTrackedRunProcesses,
   processesOfRun,
@@ -80,6 +84,92 @@ describe.each(testBackends())(
       ]);
       // The first attempt's `sleep 600` was stopped, not left behind.
       expect(await processesOfRun(runId, "slow")).toEqual([]);
+    });
+  },
+);
+
+/**
+ * Attempt 1 ignores SIGTERM, so its process tree lives until the kill
+ * grace ends in a SIGKILL (5 s); attempt 2 says whether attempt 1's shell
+ * was still alive when it started.
+ */
+function stubbornThenCheck(dir: string) {
+  const pid = join(dir, "attempt-1.pid");
+  return {
+    name: "stubborn-then-check",
+    tasks: [
+      {
+        id: "slow",
+        type: "shell",
+        command:
+          `if [ \${task.attempt} -eq 1 ]; then echo $$ > ${pid}; trap '' TERM; sleep 600; fi; ` +
+          `if kill -0 "$(cat ${pid})" 2>/dev/null; then echo '{"overlap":true}'; ` +
+          `else echo '{"overlap":false}'; fi > "$DEERFLOW_OUTPUT"`,
+        retry: { max_attempts: 2, initial_delay: 0 },
+      },
+    ],
+  };
+}
+
+describe.each(testBackends())(
+  "an attempt that takes long to stop, on $name",
+  (backend) => {
+    let cp: TestControlPlane | undefined;
+    let dir: string;
+    beforeEach(async () => {
+      dir = await mkdtemp(join(tmpdir(), "deerflow-revoke-"));
+    });
+    afterEach(async () => {
+      await stopAllAgents();
+      await killTrackedRunProcesses();
+      await cp?.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    async function running(leaseTtlMs: number, heartbeatIntervalMs?: number) {
+      cp = await startTestControlPlane(backend, {
+        leaseTtlMs,
+        heartbeatIntervalMs,
+      });
+      // A free slot beside attempt 1, so nothing but the lease holds the
+      // retry back.
+      await spawnAgent({ serverUrl: cp.url, name: "holder", slots: 2 });
+      await waitForAgents(cp.clients, ["holder"]);
+      const runId = await startInline(cp.clients, stubbornThenCheck(dir));
+      trackRunProcesses(runId);
+      await waitForTaskState(cp.clients, runId, "slow", TaskState.RUNNING, 1);
+      await pollUntil(
+        async () =>
+          (await processesOfRun(runId, "slow")).length >= 2 || undefined,
+        "attempt 1's shell and sleep",
+      );
+      return { cp, runId };
+    }
+
+    it("keeps a revoked lease shorter than the stop from letting the retry run beside it", async () => {
+      // The lease (2 s) runs out long before the kill grace (5 s) does.
+      const { cp, runId } = await running(2_000);
+      const leases = createClient(
+        LeaseService,
+        createGrpcTransport({ baseUrl: cp.url }),
+      );
+      const { leases: held } = await leases.listLeases({ runId });
+      await leases.revokeLease({ leaseId: held[0]?.id });
+      const run = await waitForRunEnd(cp.clients, runId);
+      expect(run.state, run.error).toBe(RunState.SUCCESS);
+      expect(run.tasks[0]?.attempts).toHaveLength(2);
+      expect(run.tasks[0]?.output).toMatchObject({ overlap: false });
+    });
+
+    it("runs a killed task retried once its attempt has stopped, not when its lease runs out", async () => {
+      // Waiting out this lease would outlast the test; the agent names the
+      // killed lease in heartbeats while its attempt stops.
+      const { cp, runId } = await running(10 * 60_000, 500);
+      await cp.clients.runs.killTask({ runId, taskId: "slow" });
+      await cp.clients.runs.retryTask({ runId, taskId: "slow" });
+      const run = await waitForRunEnd(cp.clients, runId);
+      expect(run.state, run.error).toBe(RunState.SUCCESS);
+      expect(run.tasks[0]?.output).toMatchObject({ overlap: false });
     });
   },
 );
