@@ -365,6 +365,7 @@ export class Agent implements SessionHandler {
       this.send("credit", {
         freeSlots: this.freeSlots(),
         assignmentsReceived: BigInt(this.assignmentsReceived),
+        draining: this.draining,
       });
     });
   }

@@ -12,6 +12,7 @@ export class AgentCredit {
   private receivedAtCredit = 0;
   private resultsSinceCredit = 0;
   private sent = 0;
+  private drainingNow = false;
 
   /** Takes the agent's latest credit; it replaces every earlier one. */
   take(credit: Credit): void {
@@ -22,6 +23,12 @@ export class AgentCredit {
       Number(credit.assignmentsReceived),
     );
     this.resultsSinceCredit = 0;
+    this.drainingNow = credit.draining;
+  }
+
+  /** The agent said it is draining: it takes no new work. */
+  get draining(): boolean {
+    return this.drainingNow;
   }
 
   /** Counts assignments sent to the agent. */
@@ -42,6 +49,7 @@ export class AgentCredit {
 
   /** Slots freed by results since the latest credit, at most `slots`. */
   freedSinceCredit(slots: number): number {
+    if (this.drainingNow) return 0;
     return Math.min(this.resultsSinceCredit, slots);
   }
 }

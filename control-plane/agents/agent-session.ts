@@ -123,7 +123,12 @@ export class AgentSession implements SettlingSession {
   }
 
   accepting(): boolean {
-    return !this.cordoned && !this.draining && !this.outgoing.isClosed;
+    return (
+      !this.cordoned &&
+      !this.draining &&
+      !this.credit.draining &&
+      !this.outgoing.isClosed
+    );
   }
 
   freeSlots(): number {

@@ -3,7 +3,6 @@ import type { Db } from "../db/index.js";
 import type { LeaseRef } from "./acknowledge-lease.js";
 import { type Heartbeat, renewLeasesOfHeartbeats } from "./renew-leases.js";
 
-
 /**
  * An agent's heartbeats keep a revoked attempt's lease until the agent
  * reports the attempt stopped (renewLeasesOfHeartbeats).

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { SessionResponse } from "../../gen/deerflow/v1/agent_pb.js";
-import { TaskState } from "../../gen/deerflow/v1/run_pb.js";
+import { AttemptOutcome, TaskState } from "../../gen/deerflow/v1/run_pb.js";
 import { pollUntil } from "../support/poll-until.js";
 import { startInline } from "../support/runs.js";
 import {
@@ -71,5 +71,48 @@ describe.runIf(backend)(`agent credit, on ${backend?.name}`, () => {
     expect(winner, "the agent with no free slot got the second task").toBe(
       "idle",
     );
+  });
+
+  it("a draining agent's last result frees no slot for a hand-off: the task it queues goes elsewhere", async () => {
+    const leaving = await openScriptedAgent(cp.url, {
+      name: "leaving",
+      slots: 1,
+    });
+    agents.push(leaving);
+    leaving.send({ case: "credit", value: { freeSlots: 1 } });
+    const runId = await startInline(cp.clients, {
+      name: "drained-hand-off",
+      tasks: [
+        { id: "a", type: "shell", command: "true" },
+        { id: "b", type: "shell", command: "true", depends_on: ["a"] },
+      ],
+    });
+    const first = await leaving.next(isAssignment, "the assignment");
+    if (first.message.case !== "assignment") throw new Error("unreachable");
+    const lease = first.message.value.lease;
+    leaving.send({ case: "acknowledge", value: { lease } });
+    await waitForTaskState(cp.clients, runId, "a", TaskState.RUNNING, 1);
+    // SIGTERM: the agent says it drains, then reports its last attempt,
+    // whose success queues b in the same transaction.
+    leaving.send({
+      case: "credit",
+      value: { freeSlots: 0, assignmentsReceived: 1n, draining: true },
+    });
+    leaving.send({
+      case: "result",
+      value: { lease, outcome: AttemptOutcome.SUCCESS },
+    });
+    await leaving.next(
+      (r) => r.message.case === "resultAck",
+      "the result's acknowledgement",
+    );
+    const stays = await openScriptedAgent(cp.url, { name: "stays", slots: 1 });
+    agents.push(stays);
+    stays.send({ case: "credit", value: { freeSlots: 1 } });
+    const second = await stays.next(isAssignment, "b's assignment");
+    expect(
+      second.message.case === "assignment" && second.message.value.taskId,
+    ).toBe("b");
+    expect(leaving.received().filter(isAssignment)).toHaveLength(1);
   });
 });
