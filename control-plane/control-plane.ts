@@ -349,7 +349,9 @@ function rpcErrorMapper(
       logger.warn({ procedure, code: "internal" }, mapped.rawMessage);
     } else if (
       mapped.code === Code.Internal ||
-      mapped.code === Code.Unavailable
+      // Ours when the database failed; a ConnectError already when we
+      // said so on purpose (the control plane is stopping).
+      (mapped.code === Code.Unavailable && !(error instanceof ConnectError))
     ) {
       logger.error({ err: error, procedure }, "request failed");
     }

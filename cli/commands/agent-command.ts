@@ -29,7 +29,10 @@ function collectTaskTypes(flag: string) {
   };
 }
 
-/** The agent process: SIGTERM drains (finishes attempts), a second kills. */
+/**
+ * The agent process: SIGTERM drains (finishes attempts); a second stops
+ * every attempt's processes and exits; a third exits at once.
+ */
 export function registerAgentCommand(program: Command): void {
   program
     .command("agent")
@@ -101,15 +104,24 @@ export function registerAgentCommand(program: Command): void {
           withoutTypes: opts.without as string[],
           logger,
         });
-        let draining = false;
+        // The first signal drains; the second stops the attempts now
+        // (each process tree gets its kill grace, then SIGKILL) and
+        // exits; a third exits at once.
+        let signals = 0;
         const onSignal = (signal: NodeJS.Signals) => {
-          if (draining) process.exit(130);
-          draining = true;
-          logger.info(
-            { signal, grace_period_ms: opts.drainGraceMs },
-            "draining",
-          );
-          void agent.drain(opts.drainGraceMs);
+          signals += 1;
+          if (signals === 1) {
+            logger.info(
+              { signal, grace_period_ms: opts.drainGraceMs },
+              "draining",
+            );
+            void agent.drain(opts.drainGraceMs);
+          } else if (signals === 2) {
+            logger.warn({ signal }, "stopping every attempt now");
+            void agent.close().finally(() => process.exit(130));
+          } else {
+            process.exit(130);
+          }
         };
         process.on("SIGTERM", onSignal);
         process.on("SIGINT", onSignal);
