@@ -78,5 +78,10 @@ describe("validateHello", () => {
     expect(refusal({ detectedLabels: { "a b": "v" } }).rawMessage).toBe(
       'hello.detected_labels["a b"]: not a valid label key',
     );
+    // Cut by character, never inside one.
+    const emoji = `a${"🦌".repeat(70)}`;
+    expect(refusal({ labels: { [emoji]: "v" } }).rawMessage).toBe(
+      `hello.labels["a${"🦌".repeat(63)}… (71 characters)"]: not a valid label key`,
+    );
   });
 });

@@ -130,9 +130,11 @@ const SHOWN_KEY_CHARS = 64;
  */
 function labelPath(key: string): string {
   if (LABEL_KEY.test(key)) return `.${key}`;
+  // By code point, so a cut never splits a character in two.
+  const chars = Array.from(key);
   const shown =
-    key.length > SHOWN_KEY_CHARS
-      ? `${key.slice(0, SHOWN_KEY_CHARS)}… (${key.length} characters)`
+    chars.length > SHOWN_KEY_CHARS
+      ? `${chars.slice(0, SHOWN_KEY_CHARS).join("")}… (${chars.length} characters)`
       : key;
   return `[${JSON.stringify(shown)}]`;
 }

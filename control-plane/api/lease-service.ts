@@ -169,6 +169,7 @@ export function createLeaseService(
     },
 
     async appendLogs(req) {
+      checkLineSequences(req.lines);
       const ref = leaseRefOf(req.lease, "lease");
       const holder = await acknowledgedBy(deps, ref, "lease");
       const held = await appendTaskLogs(
@@ -395,4 +396,29 @@ function toLease(row: LeaseRow): MessageInitShape<typeof LeaseSchema> {
     grantedAt: timestampFromDate(new Date(row.granted_at)),
     expiresAt: timestampFromDate(new Date(row.expires_at)),
   };
+}
+
+/**
+ * A worker numbers its lines from 1 within an attempt, so that a resent
+ * call stores each line once: a line without a sequence (0), or one that
+ * repeats another's in the same call, would be dropped as a resend.
+ */
+function checkLineSequences(lines: readonly { sequence: bigint }[]): void {
+  const seen = new Map<bigint, number>();
+  lines.forEach((line, i) => {
+    if (line.sequence < 1n) {
+      throw invalidArgument(
+        `lines[${i}].sequence`,
+        "is required: number each attempt's lines from 1",
+      );
+    }
+    const first = seen.get(line.sequence);
+    if (first !== undefined) {
+      throw invalidArgument(
+        `lines[${i}].sequence`,
+        `${line.sequence} repeats lines[${first}]'s`,
+      );
+    }
+    seen.set(line.sequence, i);
+  });
 }

@@ -45,10 +45,15 @@ export async function killTask(
     const error = reason || "killed";
     // A group (for_each or dynamic) takes its unfinished children with it.
     const killed = [taskId, ...(await openDescendants(tx, runId, taskId))];
-    await tx
-      .update(tasks)
-      .set({ state: "KILLED", error, finishedAt: now })
-      .where(and(eq(tasks.runId, runId), inArray(tasks.taskId, killed)));
+    const attempts = new Map(
+      (
+        await tx
+          .update(tasks)
+          .set({ state: "KILLED", error, finishedAt: now })
+          .where(and(eq(tasks.runId, runId), inArray(tasks.taskId, killed)))
+          .returning({ taskId: tasks.taskId, attempt: tasks.attemptCount })
+      ).map((t) => [t.taskId, t.attempt]),
+    );
     const holders = new Map<string, string>();
     for (const id of killed) {
       const revoked = await revokeHeldLeases(
@@ -66,7 +71,7 @@ export async function killTask(
         runId,
         taskId: id,
         state: "KILLED" as const,
-        ...(id === taskId ? { attempt: task.attempt } : {}),
+        attempt: attempts.get(id) ?? 0,
         agentId: holders.get(id),
         error,
       })),

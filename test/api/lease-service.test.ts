@@ -393,6 +393,25 @@ describe.each(testBackends())("LeaseService, on $name", (backend) => {
       Code.InvalidArgument,
       /^result: is required/,
     );
+    // Lines a resend check would drop: no sequence, or one used twice.
+    const lease = { leaseId: crypto.randomUUID(), fencingToken: 1n };
+    await refused(
+      leases.appendLogs({ lease, lines: [{ message: "one" }] }),
+      Code.InvalidArgument,
+      /^lines\[0\]\.sequence: is required: number each attempt's lines from 1/,
+    );
+    await refused(
+      leases.appendLogs({
+        lease,
+        lines: [
+          { sequence: 1n, message: "one" },
+          { sequence: 2n, message: "two" },
+          { sequence: 1n, message: "three" },
+        ],
+      }),
+      Code.InvalidArgument,
+      /^lines\[2\]\.sequence: 1 repeats lines\[0\]'s/,
+    );
     await refused(
       leases.listLeases({ runId: "x" }),
       Code.InvalidArgument,
