@@ -403,13 +403,22 @@ function toLease(row: LeaseRow): MessageInitShape<typeof LeaseSchema> {
  * call stores each line once: a line without a sequence (0), or one that
  * repeats another's in the same call, would be dropped as a resend.
  */
+/** The largest sequence both JavaScript and PostgreSQL's bigint hold. */
+const MAX_SEQUENCE = BigInt(Number.MAX_SAFE_INTEGER);
+
 function checkLineSequences(lines: readonly { sequence: bigint }[]): void {
   const seen = new Map<bigint, number>();
   lines.forEach((line, i) => {
-    if (line.sequence < 1n) {
+    if (line.sequence === 0n) {
       throw invalidArgument(
         `lines[${i}].sequence`,
         "is required: number each attempt's lines from 1",
+      );
+    }
+    if (line.sequence < 1n || line.sequence > MAX_SEQUENCE) {
+      throw invalidArgument(
+        `lines[${i}].sequence`,
+        `must be from 1 to ${MAX_SEQUENCE}, not ${line.sequence}`,
       );
     }
     const first = seen.get(line.sequence);

@@ -412,6 +412,15 @@ describe.each(testBackends())("LeaseService, on $name", (backend) => {
       Code.InvalidArgument,
       /^lines\[2\]\.sequence: 1 repeats lines\[0\]'s/,
     );
+    for (const sequence of [-5n, 2n ** 60n]) {
+      await refused(
+        leases.appendLogs({ lease, lines: [{ sequence, message: "x" }] }),
+        Code.InvalidArgument,
+        new RegExp(
+          `^lines\\[0\\]\\.sequence: must be from 1 to 9007199254740991, not ${sequence}`,
+        ),
+      );
+    }
     await refused(
       leases.listLeases({ runId: "x" }),
       Code.InvalidArgument,
