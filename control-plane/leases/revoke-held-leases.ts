@@ -3,10 +3,10 @@ import { attempts, type Db, leases } from "../db/index.js";
 import { type AgentCommand, notifyAgentCommand } from "../notify/channels.js";
 import { HELD_LEASE_STATES } from "./lease-state.js";
 
-/** Which held leases to take back: a run's, or one task's. */
+/** Which held leases to take back: a run's, or some of its tasks'. */
 export interface RevokeScope {
   runId: string;
-  taskId?: string;
+  taskIds?: readonly string[];
 }
 
 /**
@@ -28,9 +28,9 @@ export async function revokeHeldLeases(
     .where(
       and(
         eq(leases.runId, scope.runId),
-        scope.taskId === undefined
+        scope.taskIds === undefined
           ? undefined
-          : eq(leases.taskId, scope.taskId),
+          : inArray(leases.taskId, [...scope.taskIds]),
         inArray(leases.state, [...HELD_LEASE_STATES]),
       ),
     )

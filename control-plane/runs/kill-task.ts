@@ -34,7 +34,7 @@ export async function killTask(
     if (!run) return { kind: "not_found" };
     const where = and(eq(tasks.runId, runId), eq(tasks.taskId, taskId));
     const [task] = await tx
-      .select({ state: tasks.state, attempt: tasks.attemptCount })
+      .select({ state: tasks.state })
       .from(tasks)
       .where(where)
       .for("update");
@@ -54,16 +54,12 @@ export async function killTask(
           .returning({ taskId: tasks.taskId, attempt: tasks.attemptCount })
       ).map((t) => [t.taskId, t.attempt]),
     );
-    const holders = new Map<string, string>();
-    for (const id of killed) {
-      const revoked = await revokeHeldLeases(
-        tx,
-        { runId, taskId: id },
-        { order: "killed", error },
-        now,
-      );
-      for (const [task, agent] of revoked) holders.set(task, agent);
-    }
+    const holders = await revokeHeldLeases(
+      tx,
+      { runId, taskIds: killed },
+      { order: "killed", error },
+      now,
+    );
     // Each KILLED event names the agent whose attempt it stopped.
     await appendRunEvents(
       tx,
