@@ -49,7 +49,6 @@ export class AgentCredit {
 
   /** Slots freed by results since the latest credit, at most `slots`. */
   freedSinceCredit(slots: number): number {
-    if (this.drainingNow) return 0;
     return Math.min(this.resultsSinceCredit, slots);
   }
 }
