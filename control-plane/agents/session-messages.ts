@@ -130,9 +130,14 @@ const LATEST_AGENT_TIME_MS = 253_402_300_799_999;
 export function toLogLines(
   lines: readonly LogLine[],
   now: Date,
+  numbering: LineNumbering = AGENT_LINES,
 ): TaskLogLine[] {
   return lines.map((l, i) => ({
-    sequence: lineSequence(l.sequence, i),
+    sequence: lineSequence(
+      l.sequence,
+      `${numbering.field}[${i}].sequence`,
+      numbering.first,
+    ),
     time: agentTime(l.time, now),
     stream: replaceNul(l.stream) || "log",
     level: replaceNul(l.level),
@@ -154,12 +159,28 @@ export function toMetricPoints(
   }));
 }
 
+/** Where a message's log lines are, and the sequence they start from. */
+export interface LineNumbering {
+  /** The lines' field, for errors: "log_chunk.lines". */
+  field: string;
+  /** The least sequence: 0 for agents; 1 where 0 means "not given". */
+  first: 0n | 1n;
+}
+
+const AGENT_LINES: LineNumbering = { field: "log_chunk.lines", first: 0n };
+
 /** A log line's sequence: a whole number JavaScript and bigint both hold. */
-function lineSequence(sequence: bigint, index: number): number {
-  if (sequence < 0n || sequence > BigInt(Number.MAX_SAFE_INTEGER)) {
+function lineSequence(sequence: bigint, field: string, first: bigint): number {
+  if (sequence === 0n && first === 1n) {
     throw invalidArgument(
-      `log_chunk.lines[${index}].sequence`,
-      `must be from 0 to ${Number.MAX_SAFE_INTEGER}, not ${sequence}`,
+      field,
+      "is required: number each attempt's lines from 1",
+    );
+  }
+  if (sequence < first || sequence > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw invalidArgument(
+      field,
+      `must be from ${first} to ${Number.MAX_SAFE_INTEGER}, not ${sequence}`,
     );
   }
   return Number(sequence);

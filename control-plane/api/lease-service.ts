@@ -17,6 +17,7 @@ import { registerAgent } from "../agents/register-agent.js";
 import { agentGone, replicasGone } from "../agents/replicas-gone.js";
 import {
   fromLeaseRef,
+  type LineNumbering,
   toAssignment,
   toAttemptResult,
   toLogLines,
@@ -169,15 +170,11 @@ export function createLeaseService(
     },
 
     async appendLogs(req) {
-      checkLineSequences(req.lines);
+      const lines = toLogLines(req.lines, now(), WORKER_LINES);
+      checkRepeatedSequences(req.lines);
       const ref = leaseRefOf(req.lease, "lease");
       const holder = await acknowledgedBy(deps, ref, "lease");
-      const held = await appendTaskLogs(
-        deps.db,
-        holder,
-        ref,
-        toLogLines(req.lines, now()),
-      );
+      const held = await appendTaskLogs(deps.db, holder, ref, lines);
       if (!held) throw notHeld(ref, "lease");
       return {};
     },
@@ -403,24 +400,12 @@ function toLease(row: LeaseRow): MessageInitShape<typeof LeaseSchema> {
  * call stores each line once: a line without a sequence (0), or one that
  * repeats another's in the same call, would be dropped as a resend.
  */
-/** The largest sequence both JavaScript and PostgreSQL's bigint hold. */
-const MAX_SEQUENCE = BigInt(Number.MAX_SAFE_INTEGER);
+const WORKER_LINES: LineNumbering = { field: "lines", first: 1n };
 
-function checkLineSequences(lines: readonly { sequence: bigint }[]): void {
+/** Refuses a line whose sequence another line of the call has already. */
+function checkRepeatedSequences(lines: readonly { sequence: bigint }[]): void {
   const seen = new Map<bigint, number>();
   lines.forEach((line, i) => {
-    if (line.sequence === 0n) {
-      throw invalidArgument(
-        `lines[${i}].sequence`,
-        "is required: number each attempt's lines from 1",
-      );
-    }
-    if (line.sequence < 1n || line.sequence > MAX_SEQUENCE) {
-      throw invalidArgument(
-        `lines[${i}].sequence`,
-        `must be from 1 to ${MAX_SEQUENCE}, not ${line.sequence}`,
-      );
-    }
     const first = seen.get(line.sequence);
     if (first !== undefined) {
       throw invalidArgument(
