@@ -122,13 +122,23 @@ const CONNECT_ES_COMPRESSED_WITHOUT_ENCODING =
 
 /** The SQLSTATE of a postgres.js or PGlite error, also when wrapped. */
 export function sqlState(error: unknown): string | undefined {
+  for (const code of codesOf(error)) {
+    if (/^[0-9A-Z]{5}$/.test(code)) return code;
+  }
+  return undefined;
+}
+
+/**
+ * The string `code`s of an error and of its causes, outermost first, as
+ * drizzle wraps the driver's error ("Failed query: ...").
+ */
+function* codesOf(error: unknown): Generator<string> {
   let current: unknown = error;
   for (let depth = 0; depth < 4 && current; depth++) {
     const code = (current as { code?: unknown }).code;
-    if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) return code;
+    if (typeof code === "string") yield code;
     current = (current as { cause?: unknown }).cause;
   }
-  return undefined;
 }
 
 /** The client went away mid-stream: normal for agents and watchers. */
@@ -163,20 +173,15 @@ const UNAVAILABLE_STATES = new Set(["57P01", "57P02", "57P03", "53300"]);
 
 /**
  * The database could not be reached or dropped the connection: worth a
- * retry. Looks through the causes, as drizzle wraps the driver's error
- * ("Failed query: ...", caused by "connect ECONNREFUSED").
+ * retry. Looks through the causes ("Failed query: ...", caused by
+ * "connect ECONNREFUSED").
  */
 function isConnectionError(error: unknown): boolean {
-  let current: unknown = error;
-  for (let depth = 0; depth < 4 && current; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === "string") {
-      if (CONNECTION_CODES.has(code) || UNAVAILABLE_STATES.has(code)) {
-        return true;
-      }
-      if (/^08[0-9A-Z]{3}$/.test(code)) return true;
+  for (const code of codesOf(error)) {
+    if (CONNECTION_CODES.has(code) || UNAVAILABLE_STATES.has(code)) {
+      return true;
     }
-    current = (current as { cause?: unknown }).cause;
+    if (/^08[0-9A-Z]{3}$/.test(code)) return true;
   }
   return false;
 }
