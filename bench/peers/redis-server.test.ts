@@ -8,11 +8,17 @@ import { redisServerFacts } from "./redis-server.js";
  */
 function configlessRedis(): Promise<Server> {
   const server = createServer((socket) => {
-    socket.on("data", () => {
-      const info = "# Server\r\nredis_version:7.2.4\r\n";
-      socket.write(`$${info.length}\r\n${info}\r\n`);
-      for (let i = 0; i < 3; i += 1) {
-        socket.write("-ERR unknown command 'CONFIG'\r\n");
+    socket.on("data", (chunk) => {
+      // Each command's name is its first bulk string: *N, $len, name.
+      for (const [, name] of chunk
+        .toString("latin1")
+        .matchAll(/\*\d+\r\n\$\d+\r\n(\w+)\r\n/g)) {
+        if (name?.toUpperCase() === "INFO") {
+          const info = "# Server\r\nredis_version:7.2.4\r\n";
+          socket.write(`$${info.length}\r\n${info}\r\n`);
+        } else {
+          socket.write(`-ERR unknown command '${name}'\r\n`);
+        }
       }
     });
   });
