@@ -82,10 +82,9 @@ export class Attempt {
    * controller and abort costs.
    */
   private timers: AbortController | undefined;
-  /** Resolves `abandoned`: set while the plugin runs. */
-  private abandon: (() => void) | undefined;
-  /** The abort's grace ran out (perhaps before the plugin started). */
-  private graceOver = false;
+  /** Settles once an abort's grace has run out (see {@link abort}). */
+  private readonly graceOver: Promise<Settled>;
+  private endGrace: () => void = () => {};
   private reason: AbortReason | undefined;
   private finished = false;
   private sequence = 0n;
@@ -98,6 +97,9 @@ export class Attempt {
   private readonly templateContext: JsonObject;
 
   constructor(private readonly options: AttemptOptions) {
+    this.graceOver = new Promise((resolve) => {
+      this.endGrace = () => resolve({ kind: "abandoned" });
+    });
     const lease = options.assignment.lease;
     if (lease === undefined) throw new Error("assignment.lease is required");
     this.lease = lease;
@@ -135,9 +137,7 @@ export class Attempt {
     void this.options.clock
       .sleep(this.options.abortGraceMs, timers)
       .then(() => {
-        if (timers.aborted) return;
-        this.graceOver = true;
-        this.abandon?.();
+        if (!timers.aborted) this.endGrace();
       });
   }
 
@@ -243,11 +243,7 @@ export class Attempt {
       (value): Settled => ({ kind: "resolved", value }),
       (error: unknown): Settled => ({ kind: "threw", error }),
     );
-    const abandoned = new Promise<Settled>((resolve) => {
-      this.abandon = () => resolve({ kind: "abandoned" });
-      if (this.graceOver) this.abandon();
-    });
-    return Promise.race([outcome, abandoned]);
+    return Promise.race([outcome, this.graceOver]);
   }
 
   private context(config: JsonObject, workDir: WorkDir): TaskContext {
