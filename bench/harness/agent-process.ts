@@ -5,7 +5,7 @@ import type { ApiClients } from "../../cli/api-clients.js";
 import { AgentState } from "../../gen/deerflow/v1/agent_pb.js";
 import { type Child, startChild } from "./child-process.js";
 import type { Cleanup } from "./cleanup.js";
-import { DEERFLOW_BIN } from "./control-plane-process.js";
+import { DEERFLOW_BIN, deerflowNodeFlags } from "./deerflow-command.js";
 import { waitFor } from "./wait-for.js";
 
 /** How to start one `deerflow agent` process. */
@@ -27,7 +27,10 @@ export interface AgentProcess {
   drain(): Promise<void>;
 }
 
-/** Starts `node bin/deerflow.js agent` with its own state directory. */
+/**
+ * Starts `bin/deerflow.js agent` (with its shebang's node flags) with its
+ * own state directory.
+ */
 export async function startAgentProcess(
   cleanup: Cleanup,
   options: AgentProcessOptions,
@@ -37,6 +40,7 @@ export async function startAgentProcess(
     rm(stateDir, { recursive: true, force: true }),
   );
   const args = [
+    ...deerflowNodeFlags(),
     ...(options.nodeArgs ?? []),
     DEERFLOW_BIN,
     "agent",

@@ -1,4 +1,3 @@
-import { fileURLToPath } from "node:url";
 import { createClient } from "@connectrpc/connect";
 import {
   createGrpcTransport,
@@ -11,13 +10,9 @@ import {
 import type { BenchDatabase } from "./bench-database.js";
 import { type Child, isRunning, startChild } from "./child-process.js";
 import type { Cleanup } from "./cleanup.js";
+import { DEERFLOW_BIN, deerflowNodeFlags } from "./deerflow-command.js";
 import { freeLoopbackPort } from "./free-port.js";
 import { sleep } from "./wait-for.js";
-
-/** The `deerflow` command of this checkout. */
-export const DEERFLOW_BIN = fileURLToPath(
-  new URL("../../bin/deerflow.js", import.meta.url),
-);
 
 /** How long a control plane may take to answer SERVING (migrations). */
 const START_TIMEOUT_MS = 60_000;
@@ -45,8 +40,8 @@ export interface ControlPlaneProcess {
 }
 
 /**
- * Starts `node bin/deerflow.js server` on a loopback port and waits until
- * its health check answers SERVING. It is stopped by `cleanup` unless
+ * Starts `bin/deerflow.js server` (with its shebang's node flags) on a
+ * loopback port and waits until its health check answers SERVING. It is stopped by `cleanup` unless
  * stopped before.
  */
 export async function startControlPlaneProcess(
@@ -55,6 +50,7 @@ export async function startControlPlaneProcess(
 ): Promise<ControlPlaneProcess> {
   const port = await freeLoopbackPort();
   const args = [
+    ...deerflowNodeFlags(),
     ...(options.nodeArgs ?? []),
     DEERFLOW_BIN,
     "server",
