@@ -39,6 +39,7 @@ import { ServerReflection as ReflectionV1 } from "../gen/grpc/reflection/v1/refl
 import { ServerReflection as ReflectionV1alpha } from "../gen/grpc/reflection/v1alpha/reflection_pb.js";
 import type { AgentSession, AgentSessionDeps } from "./agents/agent-session.js";
 import { serveAgentSession } from "./agents/serve-agent-session.js";
+import { encodeSessionResponse } from "./agents/session-response-codec.js";
 import { supersedeIfReplaced } from "./agents/supersede-session.js";
 import { createAgentService } from "./api/agent-service.js";
 import {
@@ -251,11 +252,16 @@ export async function startControlPlane(
       jsonOptions: { ignoreUnknownFields: false },
     });
     // The agents' sessions, held open by thousands of agents, skip
-    // connect-es's per-call pipeline when they can (see GrpcBidiRoute).
+    // connect-es's per-call pipeline when they can (see GrpcBidiRoute),
+    // and their assignments are written by hand.
     const sessionRoute = new GrpcBidiRoute(
       AgentService.method.session,
       (requests, peer) => serveAgentSession(requests, sessionDeps, peer),
-      { readMaxBytes: MAX_REQUEST_BYTES, toError },
+      {
+        readMaxBytes: MAX_REQUEST_BYTES,
+        toError,
+        encode: encodeSessionResponse,
+      },
     );
     const handler: NodeHandler = (req, res) => {
       if ("stream" in req && sessionRoute.accepts(req)) {
