@@ -62,6 +62,9 @@ import { RunEventHub } from "./events/run-event-hub.js";
 import { HeartbeatRecorder } from "./leases/heartbeat-recorder.js";
 import { LeaseManager } from "./leases/lease-manager.js";
 import { joinReplicas } from "./leases/replica-presence.js";
+import { DatabaseGauges } from "./metrics/database-gauges.js";
+import { MetricsRoute } from "./metrics/metrics-route.js";
+import { rpcMetrics } from "./metrics/rpc-metrics.js";
 import { type AgentCommand, Channels } from "./notify/channels.js";
 import { AssignmentSecrets, openSecrets } from "./secrets/index.js";
 import { GrpcBidiRoute } from "./server/grpc-bidi-route.js";
@@ -242,7 +245,8 @@ export async function startControlPlane(
     const connectHandler = connectNodeAdapter({
       routes,
       contextValues: peerContextValues,
-      interceptors: [errorInterceptor(toError)],
+      // rpcMetrics outermost: it counts the codes callers get.
+      interceptors: [rpcMetrics, errorInterceptor(toError)],
       shutdownSignal: shutdown.signal,
       // Definitions are capped at 8 MiB of text; leave room for framing.
       readMaxBytes: MAX_REQUEST_BYTES,
@@ -263,9 +267,18 @@ export async function startControlPlane(
         encode: encodeSessionResponse,
       },
     );
+    const metricsRoute = new MetricsRoute(
+      new DatabaseGauges({
+        db,
+        sessions: () => registry.size,
+        logger: log,
+      }),
+    );
     const handler: NodeHandler = (req, res) => {
       if ("stream" in req && sessionRoute.accepts(req)) {
         void sessionRoute.serve(req, res as Http2ServerResponse);
+      } else if (metricsRoute.accepts(req)) {
+        void metricsRoute.serve(req, res);
       } else {
         connectHandler(req, res);
       }

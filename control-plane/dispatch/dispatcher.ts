@@ -1,5 +1,6 @@
 import type { Clock, Logger } from "../../core/index.js";
 import type { Db } from "../db/index.js";
+import { leasesGranted } from "../metrics/process-metrics.js";
 import type { Pipelined } from "../scheduler/pipelined.js";
 import type { AssignmentSecrets } from "../secrets/assignment-secrets.js";
 import {
@@ -318,6 +319,8 @@ export class Dispatcher {
       { agent_id: target.agentId, count: claimed.length },
       "tasks assigned",
     );
+    // Counted here, once the claim's transaction has committed.
+    leasesGranted.inc(claimed.length);
     const secrets = this.options.secrets;
     target.deliver(
       secrets ? await secrets.attach(target.agentId, claimed) : claimed,

@@ -2,6 +2,7 @@ import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { testBackends } from "../../test/support/test-database.js";
 import { attempts, leases } from "../db/index.js";
+import { leasesExpired } from "../metrics/process-metrics.js";
 import { type AgentCommand, Channels } from "../notify/channels.js";
 import {
   ACK_DEADLINE_MS,
@@ -25,6 +26,10 @@ import { MAX_UNSTARTED_ATTEMPTS } from "./close-attempt.js";
 import { expireLeases, promoteDueRetries } from "./expire-leases.js";
 import { renewLeases } from "./renew-leases.js";
 
+/** deerflow_leases_expired_total of this process. */
+const expiredCount = async () =>
+  (await leasesExpired.get()).values[0]?.value ?? 0;
+
 /** An instant `ms` after `from`. */
 const later = (from: Date, ms: number) => new Date(from.getTime() + ms);
 
@@ -46,7 +51,10 @@ describe.each(testBackends())("expireLeases on $name", (backend) => {
     const deadline = later(at(1), LEASE_TTL_MS);
     expect(await expireLeases(t.db, deadline)).toBe(0);
 
+    const counted = await expiredCount();
     expect(await expireLeases(t.db, late)).toBe(1);
+    // What /metrics reports as deerflow_leases_expired_total.
+    expect((await expiredCount()) - counted).toBe(1);
 
     const [row] = await t.db
       .select()

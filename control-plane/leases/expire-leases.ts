@@ -1,5 +1,6 @@
 import { eq, sql } from "drizzle-orm";
 import { type Db, leases, rowsOf } from "../db/index.js";
+import { leasesExpired } from "../metrics/process-metrics.js";
 import {
   type AgentCommand,
   Channels,
@@ -36,6 +37,7 @@ export async function expireLeases(db: Db, now: Date): Promise<number> {
   for (const candidate of due) {
     if (await expireOne(db, candidate, now)) expired += 1;
   }
+  if (expired > 0) leasesExpired.inc(expired);
   return expired;
 }
 

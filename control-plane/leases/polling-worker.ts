@@ -7,6 +7,7 @@ import {
   claimTasks,
 } from "../dispatch/claim-tasks.js";
 import type { Dispatcher } from "../dispatch/dispatcher.js";
+import { leasesGranted } from "../metrics/process-metrics.js";
 import { HELD_LEASE_STATES } from "./lease-state.js";
 
 /**
@@ -61,7 +62,10 @@ export async function pollForTask(
     const stop = options.dispatcher.onQueueChanged(() => woken.abort());
     try {
       const claimed = await claimForPoller(worker, options);
-      if (claimed) return claimed;
+      if (claimed) {
+        leasesGranted.inc();
+        return claimed;
+      }
       const left = deadline - options.clock.now();
       if (left <= 0 || signal?.aborted) return undefined;
       const abort = () => woken.abort();

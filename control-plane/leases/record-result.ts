@@ -2,6 +2,7 @@ import { and, eq, isNull, sql } from "drizzle-orm";
 import type { JsonObject } from "../../plugin-sdk/index.js";
 import { attempts, type Db, leases, rowsOf } from "../db/index.js";
 import { notifyTaskQueued } from "../events/append-run-events.js";
+import { countRecorded } from "../metrics/process-metrics.js";
 import type { Pipelined } from "../scheduler/pipelined.js";
 import type { AttemptOutcomeName } from "../scheduler/states.js";
 import {
@@ -52,13 +53,13 @@ export async function recordResult(
  * Records many results of one agent in one transaction (see
  * {@link inOneTransaction}), each as {@link recordResult} would.
  */
-export function recordResults(
+export async function recordResults(
   db: Db,
   agentId: string,
   results: readonly AttemptResult[],
   now: Date,
 ): Promise<ResultVerdict[]> {
-  return inOneTransaction(
+  const verdicts = await inOneTransaction<AttemptResult, ResultVerdict>(
     db,
     results,
     (result) => result.leaseId,
@@ -70,6 +71,8 @@ export function recordResults(
       }),
     },
   );
+  countRecorded(results, verdicts);
+  return verdicts;
 }
 
 /** PostgreSQL's own words for a refused value, without the statement. */

@@ -1,5 +1,6 @@
 import { commitFollowsStatements, type Db } from "../db/index.js";
 import { holdTaskQueued } from "../events/append-run-events.js";
+import { countRecorded } from "../metrics/process-metrics.js";
 import { Pipelined } from "../scheduler/pipelined.js";
 import {
   acknowledgeIn,
@@ -112,6 +113,7 @@ export async function settleLeases(
       return { verdicts, acknowledged, written, closes };
     });
     await settled.written;
+    countRecorded(results, settled.verdicts);
     const heldLeft = await settled.acknowledged;
     let next = 0;
     const held = acknowledgements.map(

@@ -6,6 +6,7 @@ import {
   appendRunEvents,
   holdTaskQueued,
 } from "../events/append-run-events.js";
+import { runsStarted } from "../metrics/process-metrics.js";
 import { advanceRun } from "./advance-run.js";
 import { runOfSameStart } from "./idempotent-start.js";
 import { Pipelined } from "./pipelined.js";
@@ -52,7 +53,7 @@ export async function startRun(
   now: Date,
   alongside?: (tx: Db, writes: Pipelined) => void,
 ): Promise<StartedRun> {
-  return db.transaction(async (tx) => {
+  const started = await db.transaction(async (tx) => {
     const key = input.idempotencyKey || undefined;
     if (key) {
       const existing = await runOfSameStart(tx, key, input);
@@ -121,4 +122,6 @@ export async function startRun(
       return { runId, created: true };
     });
   });
+  if (started.created) runsStarted.inc();
+  return started;
 }

@@ -128,6 +128,13 @@ describe.skipIf(postgres === undefined)(
         expect(error?.code, error?.message).toBe(Code.Unavailable);
       }
 
+      // /metrics still answers, and says the database does not: its
+      // gauges are left out rather than reported stale.
+      const scrape = await (await fetch(`${cp.url}/metrics`)).text();
+      expect(scrape).toMatch(/^deerflow_database_up 0$/m);
+      expect(scrape).not.toMatch(/^deerflow_tasks\{/m);
+      expect(scrape).toMatch(/^deerflow_agent_sessions 0$/m);
+
       // A connection attempt begun during the outage may still fail the
       // first call after it, with the same retryable code; a caller that
       // retries gets through.
@@ -152,6 +159,10 @@ describe.skipIf(postgres === undefined)(
       expect(again.run?.id).toMatch(/^[0-9a-f-]{36}$/);
       const read = await cp.clients.runs.getRun({ runId: run?.id ?? "" });
       expect(read.run?.workflowName).toBe("outage");
+      const back = await (await fetch(`${cp.url}/metrics`)).text();
+      expect(back).toMatch(/^deerflow_database_up 1$/m);
+      // The runs started before and after the outage wait in the queue.
+      expect(back).toMatch(/^deerflow_tasks\{state="QUEUED"\} 2$/m);
     });
   },
 );

@@ -1,0 +1,117 @@
+import { sql } from "drizzle-orm";
+import type { Logger } from "pino";
+import { Gauge, Registry } from "prom-client";
+import type { Db } from "../db/index.js";
+import { rowsOf } from "../db/index.js";
+
+/** What the gauges read of one control plane besides its database. */
+export interface DatabaseGaugeSources {
+  db: Db;
+  /** Agent sessions open on this replica. */
+  sessions(): number;
+  logger: Logger;
+}
+
+/**
+ * Gauges of the whole system, read from the database when Prometheus
+ * scrapes: tasks not yet ended by state, runs with a task left, agents by
+ * state, leases held. Every replica reports the same numbers (take the
+ * max across replicas, not the sum), except the sessions it holds.
+ *
+ * One statement per scrape, through partial indexes that hold only open
+ * tasks and held leases, so its cost follows the queue, not the history.
+ * When the database does not answer, `deerflow_database_up` is 0 and the
+ * database's gauges are left out rather than reported stale.
+ */
+export class DatabaseGauges {
+  readonly registry = new Registry();
+  private readonly up = this.gauge(
+    "deerflow_database_up",
+    "1 when this scrape's read of the database worked, else 0.",
+  );
+  private readonly tasks = this.gauge(
+    "deerflow_tasks",
+    "Tasks not yet ended, by state (QUEUED is the queue's depth).",
+    ["state"],
+  );
+  private readonly runs = this.gauge(
+    "deerflow_runs_open",
+    "Runs with at least one task not yet ended.",
+  );
+  private readonly agents = this.gauge(
+    "deerflow_agents",
+    "Agents known to the control plane, by state.",
+    ["state"],
+  );
+  private readonly leases = this.gauge(
+    "deerflow_leases_held",
+    "Leases granted or active: attempts assigned to or running on agents and workers.",
+  );
+  private readonly sessions = this.gauge(
+    "deerflow_agent_sessions",
+    "Agent sessions open on this control-plane replica.",
+  );
+
+  constructor(private readonly sources: DatabaseGaugeSources) {}
+
+  /** Reads the database and sets every gauge; call before collecting. */
+  async refresh(): Promise<void> {
+    this.sessions.set(this.sources.sessions());
+    for (const gauge of [this.tasks, this.runs, this.agents, this.leases]) {
+      gauge.reset();
+    }
+    try {
+      const counts = await readCounts(this.sources.db);
+      for (const [state, n] of counts.tasks) this.tasks.set({ state }, n);
+      this.runs.set(counts.openRuns);
+      for (const [state, n] of counts.agents) this.agents.set({ state }, n);
+      this.leases.set(counts.heldLeases);
+      this.up.set(1);
+    } catch (error) {
+      this.sources.logger.warn(
+        { err: error },
+        "metrics: could not read the database's gauges",
+      );
+      this.up.set(0);
+    }
+  }
+
+  private gauge(name: string, help: string, labelNames: string[] = []) {
+    return new Gauge({ name, help, labelNames, registers: [this.registry] });
+  }
+}
+
+interface Counts {
+  tasks: [string, number][];
+  openRuns: number;
+  agents: [string, number][];
+  heldLeases: number;
+}
+
+async function readCounts(db: Db): Promise<Counts> {
+  const rows = rowsOf<{ kind: string; key: string | null; n: number }>(
+    await db.execute(sql`
+      SELECT 'task' AS kind, state AS key, count(*)::int AS n
+      FROM tasks
+      WHERE state NOT IN ('SUCCESS', 'FAILED', 'KILLED', 'SKIPPED', 'UPSTREAM_FAILED')
+      GROUP BY state
+      UNION ALL
+      SELECT 'runs', NULL, count(DISTINCT run_id)::int
+      FROM tasks
+      WHERE state NOT IN ('SUCCESS', 'FAILED', 'KILLED', 'SKIPPED', 'UPSTREAM_FAILED')
+      UNION ALL
+      SELECT 'agent', state, count(*)::int FROM agents GROUP BY state
+      UNION ALL
+      SELECT 'leases', NULL, count(*)::int
+      FROM leases WHERE state IN ('GRANTED', 'ACTIVE')`),
+  );
+  const counts: Counts = { tasks: [], openRuns: 0, agents: [], heldLeases: 0 };
+  for (const row of rows) {
+    if (row.kind === "task" && row.key) counts.tasks.push([row.key, row.n]);
+    else if (row.kind === "agent" && row.key)
+      counts.agents.push([row.key, row.n]);
+    else if (row.kind === "runs") counts.openRuns = row.n;
+    else if (row.kind === "leases") counts.heldLeases = row.n;
+  }
+  return counts;
+}
