@@ -1,7 +1,9 @@
 import type { Writable } from "node:stream";
-import type { Client } from "@connectrpc/connect";
+import { setTimeout as sleep } from "node:timers/promises";
+import { type Client, Code, ConnectError } from "@connectrpc/connect";
 import {
   type Run,
+  type RunEvent,
   type RunService,
   RunState,
   TaskState,
@@ -10,7 +12,10 @@ import { formatTable } from "./format-table.js";
 
 /**
  * Follows a run's events to its end, writing one line per task state
- * change, then returns the finished run.
+ * change, then returns the finished run. A control plane that goes away
+ * meanwhile (a restart, a failover, its database's outage) is waited for:
+ * the watch resumes after the last event it printed, for up to
+ * {@link RECONNECT_FOR_MS} of unavailability in a row.
  */
 export async function followRun(
   runs: Client<typeof RunService>,
@@ -21,24 +26,106 @@ export async function followRun(
   const started = Date.now();
   const stamp = () =>
     `${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s`;
-  for await (const { event } of runs.watchRun({ runId }, { signal })) {
-    if (event?.kind.case === "taskStateChanged") {
-      const t = event.kind.value;
-      const attempt = t.attempt > 0 ? ` attempt ${t.attempt}` : "";
-      const error = t.error ? `  ${firstLine(t.error)}` : "";
-      out.write(
-        `${stamp()}  ${t.taskId.padEnd(24)} ${TaskState[t.state].padEnd(15)}${attempt}${error}\n`,
-      );
-    } else if (event?.kind.case === "runStateChanged") {
-      const r = event.kind.value;
-      out.write(
-        `${stamp()}  run ${RunState[r.state]}${r.error ? `: ${r.error}` : ""}\n`,
-      );
+  const reconnect = new Reconnect(runId, out, stamp, signal);
+  let after = 0n;
+  for (;;) {
+    try {
+      const events = runs.watchRun({ runId, afterSequence: after }, { signal });
+      for await (const { event } of events) {
+        reconnect.succeeded();
+        if (event === undefined) continue;
+        after = event.sequence;
+        writeEvent(event, out, stamp);
+      }
+      break;
+    } catch (error) {
+      await reconnect.failed(error);
     }
   }
-  const { run } = await runs.getRun({ runId });
-  if (!run) throw new Error(`run ${runId} vanished`);
-  return run;
+  for (;;) {
+    try {
+      const { run } = await runs.getRun({ runId });
+      if (!run) throw new Error(`run ${runId} vanished`);
+      return run;
+    } catch (error) {
+      await reconnect.failed(error);
+    }
+  }
+}
+
+function writeEvent(event: RunEvent, out: Writable, stamp: () => string) {
+  if (event.kind.case === "taskStateChanged") {
+    const t = event.kind.value;
+    const attempt = t.attempt > 0 ? ` attempt ${t.attempt}` : "";
+    const error = t.error ? `  ${firstLine(t.error)}` : "";
+    out.write(
+      `${stamp()}  ${t.taskId.padEnd(24)} ${TaskState[t.state].padEnd(15)}${attempt}${error}\n`,
+    );
+  } else if (event.kind.case === "runStateChanged") {
+    const r = event.kind.value;
+    out.write(
+      `${stamp()}  run ${RunState[r.state]}${r.error ? `: ${r.error}` : ""}\n`,
+    );
+  }
+}
+
+/** How long a watch waits for a control plane that went away, in a row. */
+export const RECONNECT_FOR_MS = 10 * 60_000;
+/** Waits between tries, the last repeated. */
+const RECONNECT_DELAYS_MS = [250, 500, 1000, 2000, 5000];
+
+/**
+ * Decides what a failed call of a watch means: a control plane that is
+ * unavailable, or ended the stream without being asked, is tried again
+ * after a wait, said once per outage; anything else, an outage longer
+ * than {@link RECONNECT_FOR_MS}, or the caller's own abort ends the watch.
+ */
+class Reconnect {
+  private lostAt: number | undefined;
+  private tries = 0;
+
+  constructor(
+    private readonly runId: string,
+    private readonly out: Writable,
+    private readonly stamp: () => string,
+    private readonly signal: AbortSignal | undefined,
+  ) {}
+
+  succeeded(): void {
+    if (this.lostAt === undefined) return;
+    this.out.write(`${this.stamp()}  (the control plane answers again)\n`);
+    this.lostAt = undefined;
+    this.tries = 0;
+  }
+
+  async failed(error: unknown): Promise<void> {
+    const cause = ConnectError.from(error);
+    // A killed control plane's streams end as cancelled (HTTP/2 CANCEL),
+    // though nobody here cancelled them.
+    const gone =
+      cause.code === Code.Unavailable || cause.code === Code.Canceled;
+    if (this.signal?.aborted || !gone) throw error;
+    const now = Date.now();
+    if (this.lostAt === undefined) {
+      this.lostAt = now;
+      this.out.write(
+        `${this.stamp()}  (the control plane is unavailable: ${cause.rawMessage}; trying again)\n`,
+      );
+    } else if (now - this.lostAt > RECONNECT_FOR_MS) {
+      throw new Error(
+        `the control plane was unavailable for ${Math.round((now - this.lostAt) / 1000)} s ` +
+          `(${cause.rawMessage}); the run goes on without this watch: ` +
+          `follow it again with \`deerflow runs watch ${this.runId}\``,
+      );
+    }
+    const wait =
+      RECONNECT_DELAYS_MS[Math.min(this.tries, RECONNECT_DELAYS_MS.length - 1)];
+    this.tries += 1;
+    // An abort ends the wait early; the next call then fails and throws.
+    await sleep(wait ?? 5000, undefined, { signal: this.signal }).catch(
+      () => {},
+    );
+  }
 }
 
 /** Each task's final state, its agent and the error, as a table. */
