@@ -51,14 +51,53 @@ export class LeaseManager {
 
   private async run(): Promise<void> {
     const interval = this.options.sweepIntervalMs ?? 500;
+    const { clock, logger } = this.options;
+    // A database outage fails every sweep: the first failure is logged
+    // with its error, then one line a minute, then the recovery.
+    let failing:
+      | { since: number; failures: number; loggedAt: number }
+      | undefined;
     while (!this.abort.signal.aborted) {
       try {
         await this.sweep();
+        if (failing) {
+          logger.info(
+            {
+              failures: failing.failures,
+              failing_ms: clock.now() - failing.since,
+            },
+            "lease sweep works again",
+          );
+          failing = undefined;
+        }
       } catch (error) {
         if (this.abort.signal.aborted) return;
-        this.options.logger.error({ err: error }, "lease sweep failed");
+        const now = clock.now();
+        if (!failing) {
+          failing = { since: now, failures: 1, loggedAt: now };
+          logger.error(
+            { err: error },
+            "lease sweep failed (logged again once a minute while it fails)",
+          );
+        } else {
+          failing.failures += 1;
+          if (now - failing.loggedAt >= STILL_FAILING_LOG_MS) {
+            failing.loggedAt = now;
+            logger.error(
+              {
+                error: error instanceof Error ? error.message : String(error),
+                failures: failing.failures,
+                failing_ms: now - failing.since,
+              },
+              "lease sweep still failing",
+            );
+          }
+        }
       }
-      await this.options.clock.sleep(interval, this.abort.signal);
+      await clock.sleep(interval, this.abort.signal);
     }
   }
 }
+
+/** How often a sweep that keeps failing is logged again. */
+const STILL_FAILING_LOG_MS = 60_000;

@@ -70,7 +70,7 @@ describe.skipIf(postgres === undefined)(
   () => {
     let proxy: CuttableProxy;
     let cp: TestControlPlane;
-    const log = captureLogger("warn");
+    const log = captureLogger("info");
 
     beforeAll(async () => {
       const server = new URL(inject("testDatabaseUrl") ?? "");
@@ -147,6 +147,17 @@ describe.skipIf(postgres === undefined)(
       );
       expect(JSON.stringify(failed[0]?.err)).toMatch(/ECONNREFUSED|ECONNRESET/);
 
+      // The lease sweep (every 500 ms) fails throughout; it says so once,
+      // not with a stack every half second.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const sweepFailures = () =>
+        log
+          .lines()
+          .filter((line) => String(line.msg).startsWith("lease sweep"));
+      expect(sweepFailures().map((line) => line.msg)).toEqual([
+        "lease sweep failed (logged again once a minute while it fails)",
+      ]);
+
       await proxy.open();
       const again = await pollUntil(
         () =>
@@ -159,6 +170,15 @@ describe.skipIf(postgres === undefined)(
       expect(again.run?.id).toMatch(/^[0-9a-f-]{36}$/);
       const read = await cp.clients.runs.getRun({ runId: run?.id ?? "" });
       expect(read.run?.workflowName).toBe("outage");
+      await pollUntil(
+        () =>
+          sweepFailures().some((line) => line.msg === "lease sweep works again")
+            ? true
+            : undefined,
+        "the lease sweep's recovery logged",
+      );
+      const recovered = sweepFailures().at(-1);
+      expect(recovered?.failures).toBeGreaterThan(1);
       const back = await (await fetch(`${cp.url}/metrics`)).text();
       expect(back).toMatch(/^deerflow_database_up 1$/m);
       // The runs started before and after the outage wait in the queue.
