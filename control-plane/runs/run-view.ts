@@ -83,6 +83,9 @@ export function toRun(row: RunRow, counts: Record<string, number>): Run {
   });
 }
 
+/** Task ids with numbers in them compared as numbers: each[2] < each[10]. */
+const BY_INDEX = new Intl.Collator("en", { numeric: true });
+
 /** A run's tasks in definition order, each with its attempts. */
 export async function loadTasks(
   db: Db,
@@ -92,11 +95,11 @@ export async function loadTasks(
   const where = taskId
     ? and(eq(tasks.runId, runId), eq(tasks.taskId, taskId))
     : eq(tasks.runId, runId);
-  const taskRows = await db
-    .select()
-    .from(tasks)
-    .where(where)
-    .orderBy(asc(tasks.position));
+  const taskRows = await db.select().from(tasks).where(where);
+  // A group's children share its position: after it, in index order.
+  taskRows.sort(
+    (a, b) => a.position - b.position || BY_INDEX.compare(a.taskId, b.taskId),
+  );
   const attemptWhere = taskId
     ? and(eq(attempts.runId, runId), eq(attempts.taskId, taskId))
     : eq(attempts.runId, runId);

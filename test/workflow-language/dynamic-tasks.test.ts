@@ -148,6 +148,33 @@ describe.each(testBackends())(
       expect(task(empty, "after").state).toBe(TaskState.SUCCESS);
     });
 
+    it("lists a group's children after it, in index order (each[2] before each[10])", async () => {
+      const run = await waitForRun(
+        cp.clients,
+        await startInline(cp.clients, {
+          name: "ordered",
+          params: { items: Array.from({ length: 12 }, (_, i) => i) },
+          tasks: [
+            { id: "first", type: "shell", command: "true" },
+            {
+              id: "each",
+              type: "shell",
+              for_each: "${params.items}",
+              command: "true",
+            },
+            { id: "last", type: "shell", command: "true" },
+          ],
+        }),
+      );
+      expect(run.state).toBe(RunState.SUCCESS);
+      expect(run.tasks.map((t) => t.id)).toEqual([
+        "first",
+        "each",
+        ...Array.from({ length: 12 }, (_, i) => `each[${i}]`),
+        "last",
+      ]);
+    });
+
     it("fails a for_each that is not a list or exceeds the limit, naming for_each", async () => {
       const run = await waitForRun(
         cp.clients,
