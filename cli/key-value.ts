@@ -50,11 +50,19 @@ function parseTyped(flag: string, key: string, text: string): JsonValue {
  * what a person typing a count means.
  */
 export function positiveInteger(flag: string, max = MAX_INT32) {
+  return integerBetween(flag, { min: 1, max });
+}
+
+/** A whole-number flag within bounds, refused naming the flag. */
+export function integerBetween(
+  flag: string,
+  { min, max }: { min: number; max: number },
+) {
   return (raw: string): number => {
     const n = decimal(raw);
-    if (!Number.isInteger(n) || n < 1 || n > max) {
+    if (!Number.isInteger(n) || n < min || n > max) {
       throw new UsageError(
-        `${flag}: expected a whole number from 1 to ${max}, got "${raw}"`,
+        `${flag}: expected a whole number from ${min} to ${max}, got "${raw}"`,
       );
     }
     return n;

@@ -50,6 +50,11 @@ const DEFAULTS = {
   sweepIntervalMs: 500,
 };
 
+/** The bounds of the lease TTL, in milliseconds. */
+export const LEASE_TTL_MS = { min: 1000, max: 3_600_000 };
+/** The bounds of the acknowledgement deadline, in milliseconds. */
+export const ACK_DEADLINE_MS = { min: 100, max: 3_600_000 };
+
 /** Thrown at start for an option out of its bounds; names the option. */
 export class OptionError extends Error {
   override readonly name = "OptionError";
@@ -62,8 +67,8 @@ export function resolveControlPlaneOptions(
   const leaseTtlMs = bounded(
     "leaseTtlMs",
     options.leaseTtlMs ?? DEFAULTS.leaseTtlMs,
-    1000,
-    3_600_000,
+    LEASE_TTL_MS.min,
+    LEASE_TTL_MS.max,
   );
   const heartbeatIntervalMs = bounded(
     "heartbeatIntervalMs",
@@ -84,8 +89,8 @@ export function resolveControlPlaneOptions(
     ackDeadlineMs: bounded(
       "ackDeadlineMs",
       options.ackDeadlineMs ?? DEFAULTS.ackDeadlineMs,
-      100,
-      3_600_000,
+      ACK_DEADLINE_MS.min,
+      ACK_DEADLINE_MS.max,
     ),
     sweepIntervalMs: bounded(
       "sweepIntervalMs",

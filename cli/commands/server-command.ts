@@ -1,7 +1,11 @@
 import type { Command } from "commander";
+import {
+  ACK_DEADLINE_MS,
+  LEASE_TTL_MS,
+} from "../../control-plane/control-plane-options.js";
 import { createLogger } from "../../core/index.js";
 import { reportError } from "../cli-output.js";
-import { nonEmptyPath, positiveInteger } from "../key-value.js";
+import { integerBetween, nonEmptyPath } from "../key-value.js";
 import { stopOnSignals } from "../stop-on-signals.js";
 
 export function registerServerCommand(program: Command): void {
@@ -20,13 +24,13 @@ export function registerServerCommand(program: Command): void {
     .option("--database-url <url>", "PostgreSQL URL (env DATABASE_URL)")
     .option(
       "--lease-ttl-ms <ms>",
-      "lease lifetime without renewal",
-      positiveInteger("--lease-ttl-ms"),
+      "lease lifetime without renewal (default 30000)",
+      integerBetween("--lease-ttl-ms", LEASE_TTL_MS),
     )
     .option(
       "--ack-deadline-ms <ms>",
-      "time an agent has to acknowledge",
-      positiveInteger("--ack-deadline-ms"),
+      "time an agent has to acknowledge (default 30000)",
+      integerBetween("--ack-deadline-ms", ACK_DEADLINE_MS),
     )
     .option(
       "--secret-key-file <file>",

@@ -62,6 +62,17 @@ describe("exit codes of command-line mistakes (README: 2 for bad flags)", () => 
     );
   });
 
+  it("a server timing out of its bounds names the flag and exits 2", async () => {
+    const ttl = await runCli(["server", "--lease-ttl-ms", "10"]);
+    expect(ttl.code).toBe(2);
+    expect(ttl.stderr).toBe(
+      'deerflow: --lease-ttl-ms: expected a whole number from 1000 to 3600000, got "10"\n',
+    );
+    const ack = await runCli(["server", "--ack-deadline-ms", "99999999"]);
+    expect(ack.code).toBe(2);
+    expect(ack.stderr).toMatch(/^deerflow: --ack-deadline-ms: expected/);
+  });
+
   it("DEERFLOW_SERVER that is not a URL names the variable", async () => {
     const result = await runCli(["runs", "ls"], {
       DEERFLOW_SERVER: "localhost:7070",
