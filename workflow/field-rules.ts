@@ -151,6 +151,11 @@ export function stringMap(
 /** A value as it appears in messages: JSON, shortened. */
 export function show(value: unknown): string {
   if (value === undefined) return "nothing";
+  // JSON has no word for these (JSON.stringify writes null): 1e400 in a
+  // definition parses to Infinity.
+  if (typeof value === "number" && !Number.isFinite(value)) {
+    return String(value);
+  }
   const text = JSON.stringify(value as JsonValue) ?? String(value);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }

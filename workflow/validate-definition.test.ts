@@ -50,6 +50,22 @@ describe("validateDefinition: the graph", () => {
     ]);
   });
 
+  it("names a number too large for a double as Infinity, not null", () => {
+    for (const text of [
+      '{"name":"wf","tasks":[{"id":"a","type":"shell","command":"true","timeout":1e400}]}',
+      'name: wf\ntasks:\n  - {id: a, type: shell, command: "true", timeout: .inf}\n',
+    ]) {
+      const parsed = parseDefinitionText(text);
+      expect(problemsOf(parsed.document)).toEqual([
+        {
+          taskId: "a",
+          field: "timeout",
+          message: "must be a positive number of seconds, not Infinity",
+        },
+      ]);
+    }
+  });
+
   it("reports a task that depends on itself", () => {
     expect(problemsOf(workflow(echo("a", { depends_on: ["a"] })))).toEqual([
       { taskId: "a", field: "depends_on", message: "dependency cycle: a -> a" },
