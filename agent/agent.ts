@@ -9,6 +9,7 @@ import type {
   Welcome,
 } from "../gen/deerflow/v1/agent_pb.js";
 import type { Plugin } from "../plugin-sdk/index.js";
+import { resolveKillGraceMs } from "../plugins/process/kill-grace.js";
 import type { ResolvedAgentOptions } from "./agent-options.js";
 import { AgentSupersededError } from "./agent-superseded-error.js";
 import { readJsonValues } from "./assignment-values.js";
@@ -53,8 +54,22 @@ const DEFAULT_HEARTBEAT_INTERVAL_MS = 10_000;
 const DEFAULT_DRAIN_GRACE_MS = 30_000;
 /** How long a drain waits for the last results to be acknowledged. */
 const DRAIN_ACK_WAIT_MS = 30_000;
-/** How long a plugin may take to stop after its signal aborts. */
-const ABORT_GRACE_MS = 30_000;
+/**
+ * How long a plugin may take to stop after its signal aborts: 30 s, or
+ * longer when DEERFLOW_KILL_GRACE_MS gives the built-in plugins' process
+ * trees longer between SIGTERM and SIGKILL. The result of an attempt
+ * abandoned sooner would free its task for a retry while its processes
+ * still ran.
+ */
+export function attemptAbortGraceMs(
+  env: NodeJS.ProcessEnv = process.env,
+): number {
+  const killGraceMs = resolveKillGraceMs(undefined, env);
+  return Math.max(MIN_ABORT_GRACE_MS, killGraceMs + KILL_MARGIN_MS);
+}
+const MIN_ABORT_GRACE_MS = 30_000;
+/** Time after the SIGKILL for the tree to go and the plugin to return. */
+const KILL_MARGIN_MS = 5_000;
 /**
  * How long an acknowledgement waits for its attempt's result. A task
  * that ends this soon sends both in one message, and the control plane
@@ -94,6 +109,7 @@ export class Agent implements SessionHandler {
   private drained: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
   private heartbeatIntervalMs = DEFAULT_HEARTBEAT_INTERVAL_MS;
+  private readonly abortGraceMs = attemptAbortGraceMs();
 
   constructor(private readonly parts: AgentParts) {
     this.ready = new Promise((resolve, reject) => {
@@ -301,7 +317,7 @@ export class Agent implements SessionHandler {
         lease_id: lease.leaseId,
       }),
       renderConfig: this.parts.renderConfig,
-      abortGraceMs: ABORT_GRACE_MS,
+      abortGraceMs: this.abortGraceMs,
       sendLogs: (lines) => {
         if (!dropped()) this.sender.sendStreamed("logChunk", { lease, lines });
       },

@@ -7,6 +7,7 @@ import { silentLogger } from "../core/index.js";
 import { AssignmentSchema } from "../gen/deerflow/v1/agent_pb.js";
 import { AttemptOutcome } from "../gen/deerflow/v1/run_pb.js";
 import type { Plugin } from "../plugin-sdk/index.js";
+import { attemptAbortGraceMs } from "./agent.js";
 import { Attempt } from "./attempt.js";
 import { ManualClock } from "./manual-clock.js";
 import { renderTaskConfig } from "./render-task-config.js";
@@ -128,5 +129,21 @@ describe("an aborted attempt", () => {
     expect(await armed(GRACE_MS)).toBe(false);
     await clock.advance(120_000);
     expect(attempt.abortReason).toBe("stale");
+  });
+});
+
+describe("the agent's abort grace", () => {
+  it("is 30 s, or the kill grace of DEERFLOW_KILL_GRACE_MS and 5 s more", () => {
+    expect(attemptAbortGraceMs({})).toBe(30_000);
+    expect(attemptAbortGraceMs({ DEERFLOW_KILL_GRACE_MS: "20000" })).toBe(
+      30_000,
+    );
+    // A retry must not start while the old tree waits for its SIGKILL.
+    expect(attemptAbortGraceMs({ DEERFLOW_KILL_GRACE_MS: "60000" })).toBe(
+      65_000,
+    );
+    expect(() =>
+      attemptAbortGraceMs({ DEERFLOW_KILL_GRACE_MS: "soon" }),
+    ).toThrow(/DEERFLOW_KILL_GRACE_MS must be a whole number/);
   });
 });
