@@ -144,6 +144,8 @@ describe("the agent's abort grace", () => {
     );
     expect(() =>
       attemptAbortGraceMs({ DEERFLOW_KILL_GRACE_MS: "soon" }),
-    ).toThrow(/DEERFLOW_KILL_GRACE_MS must be a whole number/);
+    ).toThrow(
+      'DEERFLOW_KILL_GRACE_MS must be a whole number of milliseconds >= 0, got "soon"',
+    );
   });
 });

@@ -15,13 +15,13 @@ export function resolveKillGraceMs(
   if (option !== undefined) return checkGrace("killGraceMs", option);
   const raw = env[KILL_GRACE_ENV];
   if (raw === undefined || raw === "") return DEFAULT_KILL_GRACE_MS;
-  return checkGrace(KILL_GRACE_ENV, Number(raw));
+  return checkGrace(KILL_GRACE_ENV, Number(raw), JSON.stringify(raw));
 }
 
-function checkGrace(name: string, value: number): number {
+function checkGrace(name: string, value: number, given = String(value)) {
   if (!Number.isInteger(value) || value < 0) {
     throw new RangeError(
-      `${name} must be a whole number of milliseconds >= 0, got ${value}`,
+      `${name} must be a whole number of milliseconds >= 0, got ${given}`,
     );
   }
   return value;
