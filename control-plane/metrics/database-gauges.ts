@@ -1,8 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { Logger } from "pino";
 import { Gauge, Registry } from "prom-client";
-import type { Db } from "../db/index.js";
-import { rowsOf } from "../db/index.js";
+import { type Db, rowsOf } from "../db/index.js";
 
 /** What the gauges read of one control plane besides its database. */
 export interface DatabaseGaugeSources {
