@@ -76,96 +76,101 @@ function safeUint(value: bigint): boolean {
 
 /** A SessionResponse holding one assignment. */
 function responseOfAssignment(a: Assignment): Uint8Array {
-  const size = assignmentSize(a);
+  const size = sizeOf(assignmentFields, a);
   const out = new Writer(lenFieldSize(RESPONSE_ASSIGNMENT, size));
   out.tag(RESPONSE_ASSIGNMENT, LEN).varint(size);
-  writeAssignment(out, a);
+  assignmentFields(out, a);
   return out.done();
 }
 
-function assignmentSize(a: Assignment): number {
-  let size = 0;
-  if (a.lease !== undefined) size += lenFieldSize(1, leaseRefSize(a.lease));
-  size += stringSize(2, a.runId);
-  size += stringSize(3, a.taskId);
-  size += int32Size(4, a.attempt);
-  size += stringSize(5, a.type);
-  size += mapSize(8, a.env);
-  size += int32Size(9, a.timeoutMs);
-  size += int32Size(10, a.ackDeadlineMs);
-  size += stringSize(12, a.onAgentDisconnect);
-  size += int32Size(13, a.leaseTtlMs);
-  size += mapSize(14, a.secrets);
-  size += bytesSize(15, a.configJson);
-  size += bytesSize(16, a.contextJson);
-  return size;
-}
-
-function writeAssignment(out: Writer, a: Assignment): void {
-  if (a.lease !== undefined) {
-    out.tag(1, LEN).varint(leaseRefSize(a.lease));
-    out.string(1, a.lease.leaseId);
-    if (a.lease.fencingToken !== 0n) {
-      out.tag(2, VARINT).varint(Number(a.lease.fencingToken));
-    }
-  }
-  out.string(2, a.runId);
-  out.string(3, a.taskId);
-  out.int32(4, a.attempt);
-  out.string(5, a.type);
-  out.map(8, a.env);
-  out.int32(9, a.timeoutMs);
-  out.int32(10, a.ackDeadlineMs);
-  out.string(12, a.onAgentDisconnect);
-  out.int32(13, a.leaseTtlMs);
-  out.map(14, a.secrets);
-  out.bytes(15, a.configJson);
-  out.bytes(16, a.contextJson);
-}
-
-function leaseRefSize(lease: LeaseRef): number {
-  const token = Number(lease.fencingToken);
-  return (
-    stringSize(1, lease.leaseId) +
-    (token === 0 ? 0 : tagSize(2) + varintSize(token))
-  );
-}
-
-/** Sizes of fields as proto3 writes them: nothing for a zero value. */
-function stringSize(field: number, value: string): number {
-  if (value === "") return 0;
-  return lenFieldSize(field, Buffer.byteLength(value, "utf8"));
-}
-
-function bytesSize(field: number, value: Uint8Array): number {
-  return value.length === 0 ? 0 : lenFieldSize(field, value.length);
-}
-
-function int32Size(field: number, value: number): number {
-  if (value === 0) return 0;
-  // A negative int32 goes as its 64-bit two's complement: ten bytes.
-  return tagSize(field) + (value < 0 ? 10 : varintSize(value));
-}
-
 /**
- * A map<string, string>: an entry per own key, in the object's order (as
- * protobuf-es walks it), with its key and value always written.
+ * What a message is made of, field by field in number order, told to a
+ * sink: a {@link Sizer} to measure it, a {@link Writer} to write it. One
+ * list for both, so that the size and the bytes cannot disagree.
  */
-function mapSize(field: number, map: StringMap): number {
-  let size = 0;
-  for (const [key, value] of Object.entries(map)) {
-    size += lenFieldSize(field, entrySize(key, value));
-  }
-  return size;
+type Fields<T> = (sink: Sink, message: T) => void;
+
+function assignmentFields(sink: Sink, a: Assignment): void {
+  if (a.lease !== undefined) sink.message(1, a.lease, leaseRefFields);
+  sink.string(2, a.runId);
+  sink.string(3, a.taskId);
+  sink.int32(4, a.attempt);
+  sink.string(5, a.type);
+  sink.map(8, a.env);
+  sink.int32(9, a.timeoutMs);
+  sink.int32(10, a.ackDeadlineMs);
+  sink.string(12, a.onAgentDisconnect);
+  sink.int32(13, a.leaseTtlMs);
+  sink.map(14, a.secrets);
+  sink.bytes(15, a.configJson);
+  sink.bytes(16, a.contextJson);
+}
+
+function leaseRefFields(sink: Sink, lease: LeaseRef): void {
+  sink.string(1, lease.leaseId);
+  // An int64 below 2^53 (see handWritable): its varint is a number's.
+  sink.uint(2, Number(lease.fencingToken));
+}
+
+/** Fields as proto3 writes them: a zero value is not written at all. */
+interface Sink {
+  string(field: number, value: string): void;
+  bytes(field: number, value: Uint8Array): void;
+  int32(field: number, value: number): void;
+  uint(field: number, value: number): void;
+  /** A map<string, string>: an entry per own key, in the object's order. */
+  map(field: number, map: StringMap): void;
+  message<T>(field: number, value: T, fields: Fields<T>): void;
 }
 
 type StringMap = { [key: string]: string };
 
+function sizeOf<T>(fields: Fields<T>, message: T): number {
+  const sizer = new Sizer();
+  fields(sizer, message);
+  return sizer.size;
+}
+
+/** Adds up the bytes a message's fields take. */
+class Sizer implements Sink {
+  size = 0;
+
+  string(field: number, value: string): void {
+    if (value !== "") this.size += stringFieldSize(field, value);
+  }
+
+  bytes(field: number, value: Uint8Array): void {
+    if (value.length > 0) this.size += lenFieldSize(field, value.length);
+  }
+
+  int32(field: number, value: number): void {
+    if (value === 0) return;
+    // A negative int32 goes as its 64-bit two's complement: ten bytes.
+    this.size += tagSize(field) + (value < 0 ? 10 : varintSize(value));
+  }
+
+  uint(field: number, value: number): void {
+    if (value !== 0) this.size += tagSize(field) + varintSize(value);
+  }
+
+  map(field: number, map: StringMap): void {
+    for (const [key, value] of Object.entries(map)) {
+      this.size += lenFieldSize(field, entrySize(key, value));
+    }
+  }
+
+  message<T>(field: number, value: T, fields: Fields<T>): void {
+    this.size += lenFieldSize(field, sizeOf(fields, value));
+  }
+}
+
+/** A map entry: its key (field 1) and value (field 2), even when empty. */
 function entrySize(key: string, value: string): number {
-  return (
-    lenFieldSize(1, Buffer.byteLength(key, "utf8")) +
-    lenFieldSize(2, Buffer.byteLength(value, "utf8"))
-  );
+  return stringFieldSize(1, key) + stringFieldSize(2, value);
+}
+
+function stringFieldSize(field: number, value: string): number {
+  return lenFieldSize(field, Buffer.byteLength(value, "utf8"));
 }
 
 /** A length-delimited field: tag, length, body. */
@@ -188,7 +193,7 @@ function varintSize(value: number): number {
 }
 
 /** Writes into a buffer of the exact size, measured beforehand. */
-class Writer {
+class Writer implements Sink {
   private readonly buf: Buffer;
   private pos = 0;
 
@@ -216,13 +221,11 @@ class Writer {
   }
 
   string(field: number, value: string): void {
-    if (value === "") return;
-    this.lenString(field, value);
+    if (value !== "") this.lenString(field, value);
   }
 
   bytes(field: number, value: Uint8Array): void {
-    if (value.length === 0) return;
-    this.tag(field, LEN).varint(value.length).raw(value);
+    if (value.length > 0) this.tag(field, LEN).varint(value.length).raw(value);
   }
 
   int32(field: number, value: number): void {
@@ -244,12 +247,21 @@ class Writer {
     this.buf[this.pos++] = 0x01;
   }
 
+  uint(field: number, value: number): void {
+    if (value !== 0) this.tag(field, VARINT).varint(value);
+  }
+
   map(field: number, map: StringMap): void {
     for (const [key, value] of Object.entries(map)) {
       this.tag(field, LEN).varint(entrySize(key, value));
       this.lenString(1, key);
       this.lenString(2, value);
     }
+  }
+
+  message<T>(field: number, value: T, fields: Fields<T>): void {
+    this.tag(field, LEN).varint(sizeOf(fields, value));
+    fields(this, value);
   }
 
   /** A string field written even when empty (a map entry's key or value). */
