@@ -6,6 +6,7 @@ import {
   type RunEvent,
   type RunService,
   RunState,
+  RunView,
   TaskState,
 } from "../gen/deerflow/v1/run_pb.js";
 import { formatTable } from "./format-table.js";
@@ -21,15 +22,22 @@ export async function followRun(
   runs: Client<typeof RunService>,
   runId: string,
   out: Writable,
-  signal?: AbortSignal,
+  options: FollowOptions = {},
 ): Promise<Run> {
+  const { signal } = options;
   const started = Date.now();
   const stamp = () =>
     `${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s`;
-  const reconnect = new Reconnect(runId, out, stamp, signal);
+  const reconnect = new Reconnect(runId, out, stamp, options);
   let after = 0n;
   for (;;) {
     try {
+      // Back after an outage: a read proves it before any event would (a
+      // quiet run sends none), so the next outage is counted anew.
+      if (reconnect.lost) {
+        await runs.getRun({ runId, view: RunView.BASIC }, { signal });
+        reconnect.succeeded();
+      }
       const events = runs.watchRun({ runId, afterSequence: after }, { signal });
       for await (const { event } of events) {
         reconnect.succeeded();
@@ -44,13 +52,25 @@ export async function followRun(
   }
   for (;;) {
     try {
-      const { run } = await runs.getRun({ runId });
+      const { run } = await runs.getRun({ runId }, { signal });
       if (!run) throw new Error(`run ${runId} vanished`);
       return run;
     } catch (error) {
       await reconnect.failed(error);
     }
   }
+}
+
+export interface FollowOptions {
+  /** Stops the watch (Ctrl-C); the run goes on. */
+  signal?: AbortSignal | undefined;
+  /**
+   * The caller has reached the control plane already (it started or
+   * retried the run), so an unavailable one went away and is waited for.
+   * Otherwise (`runs watch`) a first call that finds none fails at once:
+   * a wrong --server is not an outage.
+   */
+  reached?: boolean;
 }
 
 function writeEvent(event: RunEvent, out: Writable, stamp: () => string) {
@@ -83,15 +103,25 @@ const RECONNECT_DELAYS_MS = [250, 500, 1000, 2000, 5000];
 class Reconnect {
   private lostAt: number | undefined;
   private tries = 0;
+  private reached: boolean;
+  private readonly signal: AbortSignal | undefined;
 
   constructor(
     private readonly runId: string,
     private readonly out: Writable,
     private readonly stamp: () => string,
-    private readonly signal: AbortSignal | undefined,
-  ) {}
+    options: FollowOptions,
+  ) {
+    this.reached = options.reached ?? false;
+    this.signal = options.signal;
+  }
+
+  get lost(): boolean {
+    return this.lostAt !== undefined;
+  }
 
   succeeded(): void {
+    this.reached = true;
     if (this.lostAt === undefined) return;
     this.out.write(`${this.stamp()}  (the control plane answers again)\n`);
     this.lostAt = undefined;
@@ -104,7 +134,7 @@ class Reconnect {
     // though nobody here cancelled them.
     const gone =
       cause.code === Code.Unavailable || cause.code === Code.Canceled;
-    if (this.signal?.aborted || !gone) throw error;
+    if (this.signal?.aborted || !gone || !this.reached) throw error;
     const now = Date.now();
     if (this.lostAt === undefined) {
       this.lostAt = now;

@@ -66,12 +66,10 @@ export async function submitRun(
     return ExitCode.ok;
   }
   if (created) progress.write(`run ${run.id} (${run.workflowName}) started\n`);
-  const finished = await followRun(
-    clients.runs,
-    run.id,
-    progress,
-    options.signal,
-  );
+  const finished = await followRun(clients.runs, run.id, progress, {
+    signal: options.signal,
+    reached: true,
+  });
   if (options.json) printJson(runToJson(finished));
   else progress.write(`\n${formatTaskTable(finished)}\n`);
   return finished.state === RunState.SUCCESS ? ExitCode.ok : ExitCode.failed;

@@ -89,7 +89,9 @@ export function registerRunsCommand(program: Command): void {
           `run ${runId}: ${run ? RunState[run.state] : "?"}\n`,
         );
         if (!opts.wait) return ExitCode.ok;
-        const finished = await followRun(clients.runs, runId, process.stdout);
+        const finished = await followRun(clients.runs, runId, process.stdout, {
+          reached: true,
+        });
         return finished.state === RunState.SUCCESS
           ? ExitCode.ok
           : ExitCode.failed;

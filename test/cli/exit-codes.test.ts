@@ -49,6 +49,18 @@ describe("exit codes of command-line mistakes (README: 2 for bad flags)", () => 
     expect(result.stderr).toContain(said);
   });
 
+  it("runs watch with no control plane there fails at once, as runs get does", async () => {
+    // Never reached: a wrong --server, not an outage to wait out.
+    for (const command of ["watch", "get"]) {
+      const result = await runCli(
+        ["runs", command, "00000000-0000-4000-8000-000000000000"],
+        NOWHERE,
+      );
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr).toContain("cannot reach the control plane");
+    }
+  });
+
   it("--help and --version still exit 0", async () => {
     expect((await runCli(["--version"])).code).toBe(0);
     expect((await runCli(["run", "--help"])).code).toBe(0);
