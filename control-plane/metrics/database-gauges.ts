@@ -23,60 +23,102 @@ export interface DatabaseGaugeSources {
  * database's gauges are left out rather than reported stale.
  */
 export class DatabaseGauges {
-  readonly registry = new Registry();
+  /** Reported at every scrape. */
+  private readonly always = new Registry();
+  /** Reported only when this scrape's read of the database worked. */
+  private readonly fromDatabase = new Registry();
   private readonly up = this.gauge(
+    this.always,
     "deerflow_database_up",
     "1 when this scrape's read of the database worked, else 0.",
   );
+  private readonly sessions = this.gauge(
+    this.always,
+    "deerflow_agent_sessions",
+    "Agent sessions open on this control-plane replica.",
+  );
   private readonly tasks = this.gauge(
+    this.fromDatabase,
     "deerflow_tasks",
     "Tasks not yet ended, by state (QUEUED is the queue's depth).",
     ["state"],
   );
   private readonly runs = this.gauge(
+    this.fromDatabase,
     "deerflow_runs_open",
     "Runs with at least one task not yet ended.",
   );
   private readonly agents = this.gauge(
+    this.fromDatabase,
     "deerflow_agents",
     "Agents known to the control plane, by state.",
     ["state"],
   );
   private readonly leases = this.gauge(
+    this.fromDatabase,
     "deerflow_leases_held",
     "Leases granted or active: attempts assigned to or running on agents and workers.",
-  );
-  private readonly sessions = this.gauge(
-    "deerflow_agent_sessions",
-    "Agent sessions open on this control-plane replica.",
   );
 
   constructor(private readonly sources: DatabaseGaugeSources) {}
 
-  /** Reads the database and sets every gauge; call before collecting. */
-  async refresh(): Promise<void> {
+  /**
+   * Reads the database and sets every gauge; returns the registries to
+   * report. A read that fails, or takes longer than {@link READ_TIMEOUT_MS}
+   * (a scrape must answer within Prometheus's 10 s), leaves the
+   * database's gauges out.
+   */
+  async refresh(): Promise<Registry[]> {
     this.sessions.set(this.sources.sessions());
-    for (const gauge of [this.tasks, this.runs, this.agents, this.leases]) {
-      gauge.reset();
-    }
+    for (const gauge of [this.tasks, this.agents]) gauge.reset();
     try {
-      const counts = await readCounts(this.sources.db);
+      const counts = await withTimeout(readCounts(this.sources.db));
       for (const [state, n] of counts.tasks) this.tasks.set({ state }, n);
       this.runs.set(counts.openRuns);
       for (const [state, n] of counts.agents) this.agents.set({ state }, n);
       this.leases.set(counts.heldLeases);
       this.up.set(1);
+      return [this.always, this.fromDatabase];
     } catch (error) {
       this.sources.logger.warn(
         { err: error },
         "metrics: could not read the database's gauges",
       );
       this.up.set(0);
+      return [this.always];
     }
   }
 
-  private gauge(name: string, help: string, labelNames: string[] = []) {
-    return new Gauge({ name, help, labelNames, registers: [this.registry] });
+  private gauge(
+    registry: Registry,
+    name: string,
+    help: string,
+    labelNames: string[] = [],
+  ) {
+    return new Gauge({ name, help, labelNames, registers: [registry] });
+  }
+}
+
+/** How long a scrape waits for the database's counts. */
+const READ_TIMEOUT_MS = 5_000;
+
+async function withTimeout<T>(read: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new Error(`the database did not answer within ${READ_TIMEOUT_MS} ms`),
+        ),
+      READ_TIMEOUT_MS,
+    );
+  });
+  // A read that answers after the timeout is dropped, not unhandled.
+  read.catch(() => {});
+  try {
+    return await Promise.race([read, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

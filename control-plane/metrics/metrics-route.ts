@@ -30,8 +30,8 @@ export class MetricsRoute {
       return;
     }
     try {
-      await this.gauges.refresh();
-      const registry = Registry.merge([processRegistry, this.gauges.registry]);
+      const gauges = await this.gauges.refresh();
+      const registry = Registry.merge([processRegistry, ...gauges]);
       const body = await registry.metrics();
       reply.writeHead(200, { "content-type": registry.contentType });
       reply.end(req.method === "HEAD" ? undefined : body);

@@ -132,7 +132,9 @@ describe.skipIf(postgres === undefined)(
       // gauges are left out rather than reported stale.
       const scrape = await (await fetch(`${cp.url}/metrics`)).text();
       expect(scrape).toMatch(/^deerflow_database_up 0$/m);
-      expect(scrape).not.toMatch(/^deerflow_tasks\{/m);
+      expect(scrape).not.toMatch(
+        /^deerflow_(tasks\{|runs_open |agents\{|leases_held )/m,
+      );
       expect(scrape).toMatch(/^deerflow_agent_sessions 0$/m);
 
       // A connection attempt begun during the outage may still fail the
