@@ -145,7 +145,18 @@ describe("the agent's abort grace", () => {
     expect(() =>
       attemptAbortGraceMs({ DEERFLOW_KILL_GRACE_MS: "soon" }),
     ).toThrow(
-      'DEERFLOW_KILL_GRACE_MS must be a whole number of milliseconds >= 0, got "soon"',
+      'DEERFLOW_KILL_GRACE_MS must be a whole number of milliseconds from 0 to 3600000, got "soon"',
+    );
+    // Past an hour (a timer past 2^31 ms would fire at once), and what
+    // Number() alone would have read as a number.
+    for (const raw of ["3000000000", "3600001", " ", "0x10", "1e3", "-1"]) {
+      expect(
+        () => attemptAbortGraceMs({ DEERFLOW_KILL_GRACE_MS: raw }),
+        raw,
+      ).toThrow(/DEERFLOW_KILL_GRACE_MS must be a whole number/);
+    }
+    expect(attemptAbortGraceMs({ DEERFLOW_KILL_GRACE_MS: "3600000" })).toBe(
+      3_605_000,
     );
   });
 });
