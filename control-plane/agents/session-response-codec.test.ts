@@ -177,6 +177,22 @@ describe("encodeSessionResponse", () => {
         ]),
       );
     }
+    // Numbers no int32 field holds: toBinary refuses them, and so the
+    // hand writer's caller gets the same refusal, not wrong bytes.
+    for (const attempt of [2 ** 31, 2 ** 32 + 5, 1.5, Number.NaN, Infinity]) {
+      const value = Object.assign(randomAssignment(next), { attempt });
+      const response = batch([{ case: "assignment", value }]);
+      let refused: unknown;
+      try {
+        toBinary(SessionResponseSchema, response);
+      } catch (error) {
+        refused = error;
+      }
+      expect(refused, String(attempt)).toBeInstanceOf(Error);
+      expect(() => encodeSessionResponse(response)).toThrow(
+        (refused as Error).message,
+      );
+    }
     // Fields the schema does not know, kept from a decoded message.
     const withUnknown = fromBinary(
       AssignmentSchema,
