@@ -28,8 +28,8 @@ export interface AgentProcess {
 }
 
 /**
- * Starts `bin/deerflow.js agent` (with its shebang's node flags) with its
- * own state directory.
+ * Starts `bin/deerflow.js agent` (with the node flags of
+ * `npm run deerflow`) with its own state directory.
  */
 export async function startAgentProcess(
   cleanup: Cleanup,

@@ -40,8 +40,9 @@ export interface ControlPlaneProcess {
 }
 
 /**
- * Starts `bin/deerflow.js server` (with its shebang's node flags) on a
- * loopback port and waits until its health check answers SERVING. It is stopped by `cleanup` unless
+ * Starts `bin/deerflow.js server` (with the node flags of
+ * `npm run deerflow`) on a loopback port and waits until its health
+ * check answers SERVING. It is stopped by `cleanup` unless
  * stopped before.
  */
 export async function startControlPlaneProcess(

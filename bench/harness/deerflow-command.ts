@@ -6,21 +6,27 @@ export const DEERFLOW_BIN = fileURLToPath(
   new URL("../../bin/deerflow.js", import.meta.url),
 );
 
+const PACKAGE_JSON = fileURLToPath(
+  new URL("../../package.json", import.meta.url),
+);
+
 /**
- * The node flags the command's `#!/usr/bin/env -S node FLAGS` line gives
- * it, so that the harness, which starts it with the running node, starts
- * it as a user's shell would.
+ * The node flags `npm run deerflow` starts the command with (its script
+ * is `node FLAGS bin/deerflow.js`), so that the harness, which starts it
+ * with the running node, starts it as users are told to.
  */
-export function deerflowNodeFlags(bin = DEERFLOW_BIN): string[] {
-  const first = readFileSync(bin, "utf8").split("\n", 1)[0] ?? "";
-  return nodeFlagsOfShebang(first);
+export function deerflowNodeFlags(script = "deerflow"): string[] {
+  const pkg = JSON.parse(readFileSync(PACKAGE_JSON, "utf8")) as {
+    scripts?: Record<string, string>;
+  };
+  return nodeFlagsOfScript(pkg.scripts?.[script] ?? "");
 }
 
-/** ["--max-semi-space-size=64"] of "#!/usr/bin/env -S node --max-…=64". */
-export function nodeFlagsOfShebang(line: string): string[] {
-  const match = /^#!\S*env(?:\s+-S)?\s+node(?<flags>(?:\s+\S+)*)\s*$/.exec(
-    line,
+/** ["--max-semi-space-size=64"] of "node --max-semi-space-size=64 bin/deerflow.js". */
+export function nodeFlagsOfScript(script: string): string[] {
+  const match = /^node((?:\s+--\S+)*)\s+bin\/deerflow\.js(?:\s|$)/.exec(
+    script.trim(),
   );
   if (!match) return [];
-  return match.groups?.flags?.trim().split(/\s+/).filter(Boolean) ?? [];
+  return match[1]?.trim().split(/\s+/).filter(Boolean) ?? [];
 }
