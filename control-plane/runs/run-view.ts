@@ -83,8 +83,32 @@ export function toRun(row: RunRow, counts: Record<string, number>): Run {
   });
 }
 
-/** Task ids with numbers in them compared as numbers: each[2] < each[10]. */
-const BY_INDEX = new Intl.Collator("en", { numeric: true });
+/**
+ * Task ids of one position (a group and its children): numbers compared
+ * as numbers (each[2] before each[10]), and `[` before any other
+ * character, so that a group's children follow it at once, ahead of a
+ * sibling such as each-x or each_y. Otherwise by code point.
+ */
+export function compareTaskIds(a: string, b: string): number {
+  const x = a.match(ID_PARTS) ?? [];
+  const y = b.match(ID_PARTS) ?? [];
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const p = x[i] as string;
+    const q = y[i] as string;
+    if (p === q) continue;
+    const pn = DIGITS.test(p);
+    const qn = DIGITS.test(q);
+    if (pn && qn) return Number(p) - Number(q) || p.length - q.length;
+    if (p[0] === "[" && q[0] !== "[") return -1;
+    if (q[0] === "[" && p[0] !== "[") return 1;
+    return p < q ? -1 : 1;
+  }
+  return x.length - y.length;
+}
+
+/** A run of digits, or one other character. */
+const ID_PARTS = /[0-9]+|[^0-9]/gu;
+const DIGITS = /^[0-9]/;
 
 /** A run's tasks in definition order, each with its attempts. */
 export async function loadTasks(
@@ -98,7 +122,7 @@ export async function loadTasks(
   const taskRows = await db.select().from(tasks).where(where);
   // A group's children share its position: after it, in index order.
   taskRows.sort(
-    (a, b) => a.position - b.position || BY_INDEX.compare(a.taskId, b.taskId),
+    (a, b) => a.position - b.position || compareTaskIds(a.taskId, b.taskId),
   );
   const attemptWhere = taskId
     ? and(eq(attempts.runId, runId), eq(attempts.taskId, taskId))
