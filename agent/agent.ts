@@ -9,11 +9,11 @@ import type {
   Welcome,
 } from "../gen/deerflow/v1/agent_pb.js";
 import type { Plugin } from "../plugin-sdk/index.js";
-import { resolveKillGraceMs } from "../plugins/process/kill-grace.js";
 import type { ResolvedAgentOptions } from "./agent-options.js";
 import { AgentSupersededError } from "./agent-superseded-error.js";
 import { readJsonValues } from "./assignment-values.js";
 import { Attempt } from "./attempt.js";
+import { attemptAbortGraceMs } from "./attempt-abort-grace.js";
 import { AttemptTable } from "./attempt-table.js";
 import { Batcher } from "./batcher.js";
 import type { HostFacts } from "./detect-labels.js";
@@ -54,22 +54,6 @@ const DEFAULT_HEARTBEAT_INTERVAL_MS = 10_000;
 const DEFAULT_DRAIN_GRACE_MS = 30_000;
 /** How long a drain waits for the last results to be acknowledged. */
 const DRAIN_ACK_WAIT_MS = 30_000;
-/**
- * How long a plugin may take to stop after its signal aborts: 30 s, or
- * longer when DEERFLOW_KILL_GRACE_MS gives the built-in plugins' process
- * trees longer between SIGTERM and SIGKILL. The result of an attempt
- * abandoned sooner would free its task for a retry while its processes
- * still ran.
- */
-export function attemptAbortGraceMs(
-  env: NodeJS.ProcessEnv = process.env,
-): number {
-  const killGraceMs = resolveKillGraceMs(undefined, env);
-  return Math.max(MIN_ABORT_GRACE_MS, killGraceMs + KILL_MARGIN_MS);
-}
-const MIN_ABORT_GRACE_MS = 30_000;
-/** Time after the SIGKILL for the tree to go and the plugin to return. */
-const KILL_MARGIN_MS = 5_000;
 /**
  * How long an acknowledgement waits for its attempt's result. A task
  * that ends this soon sends both in one message, and the control plane

@@ -7,8 +7,8 @@ import { silentLogger } from "../core/index.js";
 import { AssignmentSchema } from "../gen/deerflow/v1/agent_pb.js";
 import { AttemptOutcome } from "../gen/deerflow/v1/run_pb.js";
 import type { Plugin } from "../plugin-sdk/index.js";
-import { attemptAbortGraceMs } from "./agent.js";
 import { Attempt } from "./attempt.js";
+import { attemptAbortGraceMs } from "./attempt-abort-grace.js";
 import { ManualClock } from "./manual-clock.js";
 import { renderTaskConfig } from "./render-task-config.js";
 
