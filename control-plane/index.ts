@@ -1,12 +1,7 @@
 export type { ControlPlane } from "./control-plane.js";
 export { startControlPlane } from "./control-plane.js";
 export type { ControlPlaneOptions } from "./control-plane-options.js";
-export {
-  ACK_DEADLINE_MS,
-  LEASE_TTL_MS,
-  OptionError,
-  parseListen,
-} from "./control-plane-options.js";
+export { OptionError, parseListen } from "./control-plane-options.js";
 export type { Database } from "./db/index.js";
 export { openDatabase } from "./db/index.js";
 export {

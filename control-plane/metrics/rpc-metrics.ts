@@ -1,4 +1,5 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { codeToString } from "@connectrpc/connect/protocol-connect";
 import { rpcSeconds, rpcsHandled } from "./process-metrics.js";
 
 /**
@@ -9,8 +10,12 @@ import { rpcSeconds, rpcsHandled } from "./process-metrics.js";
 export const rpcMetrics: Interceptor = (next) => async (req) => {
   const method = req.method.name;
   const started = performance.now();
-  const done = (error?: unknown) =>
+  const done = (error?: unknown) => {
+    if (!req.stream) {
+      rpcSeconds.observe({ method }, (performance.now() - started) / 1000);
+    }
     rpcsHandled.inc({ method, code: codeName(error) });
+  };
   let res: Awaited<ReturnType<typeof next>>;
   try {
     res = await next(req);
@@ -19,7 +24,6 @@ export const rpcMetrics: Interceptor = (next) => async (req) => {
     throw error;
   }
   if (!res.stream) {
-    rpcSeconds.observe({ method }, (performance.now() - started) / 1000);
     done();
     return res;
   }
@@ -42,12 +46,9 @@ export const rpcMetrics: Interceptor = (next) => async (req) => {
   };
 };
 
-/** "ok", or the gRPC code's name as connect-es spells it ("not_found"). */
+/** "ok", or the code's name as the Connect protocol spells it ("not_found"). */
 function codeName(error: unknown): string {
-  if (error === undefined) return "ok";
-  const code = ConnectError.from(error).code;
-  return Code[code].replace(
-    /[A-Z]/g,
-    (c, i) => (i ? "_" : "") + c.toLowerCase(),
-  );
+  return error === undefined
+    ? "ok"
+    : codeToString(ConnectError.from(error).code);
 }
