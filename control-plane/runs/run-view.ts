@@ -90,8 +90,14 @@ export function toRun(row: RunRow, counts: Record<string, number>): Run {
  * sibling such as each-x or each_y. Otherwise by code point.
  */
 export function compareTaskIds(a: string, b: string): number {
-  const x = a.match(ID_PARTS) ?? [];
-  const y = b.match(ID_PARTS) ?? [];
+  return compareIdParts(idParts(a), idParts(b));
+}
+
+function idParts(id: string): string[] {
+  return id.match(ID_PARTS) ?? [];
+}
+
+function compareIdParts(x: string[], y: string[]): number {
   for (let i = 0; i < Math.min(x.length, y.length); i++) {
     const p = x[i] as string;
     const q = y[i] as string;
@@ -104,6 +110,23 @@ export function compareTaskIds(a: string, b: string): number {
     return p < q ? -1 : 1;
   }
   return x.length - y.length;
+}
+
+/**
+ * Rows in definition order: by position, then a group's children after
+ * it (see {@link compareTaskIds}). Each id is split once, not at every
+ * comparison: a group may hold 10,000 children.
+ */
+function inDefinitionOrder<T extends { position: number; taskId: string }>(
+  rows: T[],
+): T[] {
+  return rows
+    .map((row) => ({ row, parts: idParts(row.taskId) }))
+    .sort(
+      (a, b) =>
+        a.row.position - b.row.position || compareIdParts(a.parts, b.parts),
+    )
+    .map(({ row }) => row);
 }
 
 /** A run of digits, or one other character. */
@@ -119,10 +142,8 @@ export async function loadTasks(
   const where = taskId
     ? and(eq(tasks.runId, runId), eq(tasks.taskId, taskId))
     : eq(tasks.runId, runId);
-  const taskRows = await db.select().from(tasks).where(where);
-  // A group's children share its position: after it, in index order.
-  taskRows.sort(
-    (a, b) => a.position - b.position || compareTaskIds(a.taskId, b.taskId),
+  const taskRows = inDefinitionOrder(
+    await db.select().from(tasks).where(where),
   );
   const attemptWhere = taskId
     ? and(eq(attempts.runId, runId), eq(attempts.taskId, taskId))
