@@ -45,6 +45,11 @@ export {
 } from "./parse-template.js";
 export { referencedTasks } from "./referenced-tasks.js";
 export { renderConfig } from "./render-config.js";
+export {
+  gpuTypeMatches,
+  type ResourceRequest,
+  resourceRequest,
+} from "./resource-request.js";
 export { referencedSecrets } from "./secret-references.js";
 export {
   DEFAULT_KUBERNETES_NAMESPACE,

@@ -1,4 +1,4 @@
-import type { JsonObject } from "../plugin-sdk/index.js";
+import { type JsonObject, quantityValue } from "../plugin-sdk/index.js";
 import {
   integerAtLeast,
   isObject,
@@ -7,18 +7,15 @@ import {
   show,
   stringField,
 } from "./field-rules.js";
-
-// A Kubernetes quantity: a decimal number with an optional exponent,
-// decimal SI suffix or binary suffix ("500m", "2", "4Gi", "1.5e3").
-const QUANTITY =
-  /^\+?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+|[numkMGTPE]|[KMGTPE]i)?$/;
+import { requestAmount } from "./resource-request.js";
 
 const KNOWN = ["cpu", "memory", "gpu", "storage"];
 
 /**
  * Checks `resources` (SPEC §3): `cpu` and `memory` quantities, `gpu` a
  * count or `{count, type, memory}`, `storage` a size or `{size, type}`.
- * The value is kept as written; the dispatcher parses quantities.
+ * The value is kept as written; resourceRequest turns it into the
+ * numbers the dispatcher compares, which must stay exact integers.
  */
 export function normalizeResources(
   value: unknown,
@@ -36,7 +33,8 @@ export function normalizeResources(
   };
   for (const [key, item] of Object.entries(value)) {
     const at = `${field}.${key}`;
-    if (key === "cpu" || key === "memory") quantity(item, at, fail);
+    if (key === "cpu") quantity(item, at, fail, 1000);
+    else if (key === "memory") quantity(item, at, fail);
     else if (key === "gpu") gpu(item, at, fail);
     else if (key === "storage") storage(item, at, fail);
     else fail(at, `unknown resource "${key}" (known: ${KNOWN.join(", ")})`);
@@ -44,26 +42,45 @@ export function normalizeResources(
   return ok ? value : undefined;
 }
 
-function quantity(value: unknown, field: string, report: Report): void {
-  if (typeof value === "number" && Number.isFinite(value) && value >= 0) {
-    return;
+/** A quantity; `unit`s of it (cpu: 1000 millis a core) must count exactly. */
+function quantity(
+  value: unknown,
+  field: string,
+  report: Report,
+  unit = 1,
+): void {
+  if (quantityValue(value) === undefined) {
+    report(field, `${show(value)} is not a quantity (like "500m", "2", "4Gi")`);
+  } else if (requestAmount(value, unit) === undefined) {
+    report(field, `${show(value)} is too large to schedule`);
   }
-  if (typeof value === "string" && QUANTITY.test(value)) return;
-  report(field, `${show(value)} is not a quantity (like "500m", "2", "4Gi")`);
 }
 
+/** More GPUs than any one host has: a typo, not a request. */
+const MAX_GPUS = 1024;
+
 function gpu(value: unknown, field: string, report: Report): void {
-  if (typeof value === "string" && /^[0-9]+$/.test(value)) return;
+  if (typeof value === "string" && /^[0-9]+$/.test(value)) {
+    gpuCount(Number(value), 0, field, report);
+    return;
+  }
   if (!isObject(value)) {
-    integerAtLeast(value, 0, field, report);
+    gpuCount(value, 0, field, report);
     return;
   }
   for (const [key, item] of Object.entries(value)) {
     const at = `${field}.${key}`;
-    if (key === "count") integerAtLeast(item, 1, at, report);
+    if (key === "count") gpuCount(item, 1, at, report);
     else if (key === "type") stringField(item, at, report);
     else if (key === "memory") quantity(item, at, report);
     else report(at, `unknown field "${key}" (known: count, type, memory)`);
+  }
+}
+
+function gpuCount(value: unknown, min: number, field: string, report: Report) {
+  const count = integerAtLeast(value, min, field, report);
+  if (count !== undefined && count > MAX_GPUS) {
+    report(field, `must be at most ${MAX_GPUS}, not ${count}`);
   }
 }
 

@@ -532,4 +532,28 @@ describe("validateDefinition: task fields", () => {
       'resources.fpga: unknown resource "fpga" (known: cpu, memory, gpu, storage)',
     ]);
   });
+
+  it("refuses amounts the dispatcher could not count exactly", () => {
+    const problems = problemsOf(
+      workflow(
+        echo("a", {
+          resources: {
+            cpu: "1e13",
+            memory: "9Ei",
+            gpu: "2000",
+            storage: { size: "1e300" },
+          },
+        }),
+        echo("b", { resources: { gpu: { count: 1025 }, memory: "1e400" } }),
+      ),
+    );
+    expect(problems.map((p) => `${p.field}: ${p.message}`)).toEqual([
+      'resources.cpu: "1e13" is too large to schedule',
+      'resources.memory: "9Ei" is too large to schedule',
+      "resources.gpu: must be at most 1024, not 2000",
+      'resources.storage.size: "1e300" is too large to schedule',
+      "resources.gpu.count: must be at most 1024, not 1025",
+      'resources.memory: "1e400" is not a quantity (like "500m", "2", "4Gi")',
+    ]);
+  });
 });

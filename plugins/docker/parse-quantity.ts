@@ -1,31 +1,9 @@
 /**
- * Kubernetes-style quantities ("500m", "2", "512Mi", "1.5G", "1e3"), the
- * notation SPEC §3 uses for resources. workflow/ only checks their shape;
- * the docker plugin needs their values, so it parses them here.
+ * Quantities as the docker plugin needs them: parsed by the plugin SDK,
+ * refused with an error that names the config field.
  */
+import { quantityValue } from "../../plugin-sdk/index.js";
 import { ConfigFieldError } from "./config-field-error.js";
-
-// A decimal number, then an optional exponent or suffix.
-const QUANTITY =
-  /^\+?([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE]([+-]?[0-9]+)|([numkMGTPE]|[KMGTPE]i))?$/;
-
-const MULTIPLIERS: Readonly<Record<string, number>> = {
-  n: 1e-9,
-  u: 1e-6,
-  m: 1e-3,
-  k: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  P: 1e15,
-  E: 1e18,
-  Ki: 2 ** 10,
-  Mi: 2 ** 20,
-  Gi: 2 ** 30,
-  Ti: 2 ** 40,
-  Pi: 2 ** 50,
-  Ei: 2 ** 60,
-};
 
 /** A value that is not a quantity; `field` names where it came from. */
 export class QuantityError extends ConfigFieldError {
@@ -38,24 +16,18 @@ export class QuantityError extends ConfigFieldError {
  * non-negative number taken as it is. Throws {@link QuantityError}.
  */
 export function parseQuantity(value: unknown, field: string): number {
+  const parsed = quantityValue(value);
+  if (parsed !== undefined) return parsed;
   if (typeof value === "number") {
-    if (Number.isFinite(value) && value >= 0) return value;
     throw new QuantityError(field, `${value} is not a quantity >= 0`);
   }
   if (typeof value !== "string") {
     throw new QuantityError(field, `expected a quantity, got ${typeof value}`);
   }
-  const match = QUANTITY.exec(value.trim());
-  if (match === null) {
-    throw new QuantityError(
-      field,
-      `${JSON.stringify(value)} is not a quantity (like "500m", "2", "512Mi")`,
-    );
-  }
-  const [, digits, exponent, suffix] = match;
-  const base = Number(digits);
-  if (exponent !== undefined) return base * 10 ** Number(exponent);
-  return suffix === undefined ? base : base * (MULTIPLIERS[suffix] ?? 1);
+  throw new QuantityError(
+    field,
+    `${JSON.stringify(value)} is not a quantity (like "500m", "2", "512Mi")`,
+  );
 }
 
 /**
