@@ -1,3 +1,4 @@
+import { statfs } from "node:fs/promises";
 import os from "node:os";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
@@ -40,7 +41,31 @@ describe("detectLabels", () => {
       cpuMillis: os.availableParallelism() * 1000,
       memoryBytes: os.totalmem(),
       gpus: [h100, a100],
+      storageBytes: 0,
+      storageType: "",
     });
+  });
+
+  it("offers the free space of the work root as storage, of the declared type", async () => {
+    const facts = await detectLabels({
+      gpuProbe: async () => [],
+      logger: silent,
+      workRoot: os.tmpdir(),
+      declared: { storage_type: "ssd" },
+    });
+    const fs = await statfs(os.tmpdir());
+    // Free space moves while the test runs: within 1 GiB of a fresh read.
+    expect(
+      Math.abs(facts.resources.storageBytes - fs.bavail * fs.bsize),
+    ).toBeLessThan(2 ** 30);
+    expect(facts.resources.storageBytes).toBeGreaterThan(0);
+    expect(facts.resources.storageType).toBe("ssd");
+    const nowhere = await detectLabels({
+      gpuProbe: async () => [],
+      logger: silent,
+      workRoot: "/nonexistent/deerflow-work",
+    });
+    expect(nowhere.resources.storageBytes).toBe(0);
   });
 
   it("adds plugin probe labels but never lets them override facts", async () => {

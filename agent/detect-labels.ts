@@ -1,3 +1,4 @@
+import { statfs } from "node:fs/promises";
 import os from "node:os";
 import type { Logger } from "pino";
 import { type Plugin, PluginUnavailableError } from "../plugin-sdk/index.js";
@@ -8,6 +9,10 @@ export interface HostResources {
   cpuMillis: number;
   memoryBytes: number;
   gpus: Gpu[];
+  /** Free space where attempts get their work directories; 0 if unknown. */
+  storageBytes: number;
+  /** The declared label `storage_type` ("ssd"), or "". */
+  storageType: string;
 }
 
 /** The facts the agent probed on its host. */
@@ -33,6 +38,10 @@ export interface DetectLabelsOptions {
   gpuProbe?: GpuProbe;
   /** Where failed probes are reported. */
   logger?: Logger;
+  /** Where attempts' work directories go: its free space is `storage`. */
+  workRoot?: string;
+  /** The operator's labels: `storage_type` names the storage's class. */
+  declared?: Readonly<Record<string, string>>;
 }
 
 const PROBE_TIMEOUT_MS = 15_000;
@@ -62,7 +71,13 @@ export async function detectLabels(
   const probed = await probePlugins(options.plugins ?? [], options);
   return {
     labels: { ...probed.labels, ...host },
-    resources: { cpuMillis: cpuCount * 1000, memoryBytes, gpus },
+    resources: {
+      cpuMillis: cpuCount * 1000,
+      memoryBytes,
+      gpus,
+      storageBytes: await freeSpace(options.workRoot, options.logger),
+      storageType: options.declared?.storage_type ?? "",
+    },
     unavailable: probed.unavailable,
   };
 }
@@ -80,6 +95,21 @@ export function gpuLabels(gpus: readonly Gpu[]): Record<string, string> {
     Math.min(...gpus.map((gpu) => gpu.memoryBytes)),
   );
   return labels;
+}
+
+/** Bytes free to an unprivileged writer under `dir`; 0 when unknown. */
+async function freeSpace(
+  dir: string | undefined,
+  logger: Logger | undefined,
+): Promise<number> {
+  if (dir === undefined) return 0;
+  try {
+    const stats = await statfs(dir);
+    return stats.bavail * stats.bsize;
+  } catch (error) {
+    logger?.warn({ err: error, work_root: dir }, "free space unknown");
+    return 0;
+  }
 }
 
 async function probeGpus(

@@ -42,6 +42,8 @@ export function buildHello(input: HelloInput): SessionRequest {
             type: gpu.type,
             memoryBytes: BigInt(gpu.memoryBytes),
           })),
+          storageBytes: BigInt(resources.storageBytes),
+          storageType: resources.storageType,
         },
         slots: input.slots,
         taskTypes: [...input.plugins].map((plugin) => ({

@@ -92,6 +92,8 @@ async function startLocked(
     plugins: [...loaded.plugins.values()].map((entry) => entry.plugin),
     gpuProbe: options.gpuProbe,
     logger,
+    workRoot: resolved.workRoot,
+    declared: resolved.labels,
   });
   const plugins = new Map<string, Plugin>();
   for (const [type, { plugin }] of loaded.plugins) {

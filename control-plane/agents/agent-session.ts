@@ -13,6 +13,7 @@ import {
   type SessionResponse,
   SessionResponseSchema,
 } from "../../gen/deerflow/v1/agent_pb.js";
+import type { JsonObject } from "../../plugin-sdk/index.js";
 import type { Db } from "../db/index.js";
 import type { ClaimedAssignment } from "../dispatch/claim-tasks.js";
 import type { Dispatcher } from "../dispatch/dispatcher.js";
@@ -96,6 +97,7 @@ export class AgentSession implements SettlingSession {
   private readonly log: Logger;
   readonly taskTypes: readonly string[];
   readonly labels: Readonly<Record<string, string>>;
+  readonly resources: Readonly<JsonObject>;
 
   constructor(
     private readonly profile: AgentProfile,
@@ -107,6 +109,7 @@ export class AgentSession implements SettlingSession {
   ) {
     this.taskTypes = profile.taskTypes.map((t) => String(t.type));
     this.labels = { ...profile.detectedLabels, ...profile.labels };
+    this.resources = profile.resources;
     this.log = deps.logger.child({
       agent_id: profile.agentId,
       agent_name: profile.name,
@@ -252,6 +255,7 @@ export class AgentSession implements SettlingSession {
   private async handleBatch(batch: SessionRequest[]): Promise<void> {
     const acknowledgements: LeaseRef[] = [];
     const results: Result[] = [];
+    let resultsSeen = false;
     const creditAt = batch.findLastIndex((r) => r.message.case === "credit");
     const credit = batch[creditAt]?.message;
     if (credit?.case === "credit") this.credit.take(credit.value);
@@ -261,6 +265,7 @@ export class AgentSession implements SettlingSession {
         acknowledgements.push(fromLeaseRef(m.value.lease));
       } else if (m.case === "result" && m.value.lease) {
         results.push(m.value);
+        resultsSeen = true;
         if (i > creditAt) this.credit.resultSinceCredit();
       } else if (m.case === "credit") {
         // Taken above.
@@ -274,6 +279,7 @@ export class AgentSession implements SettlingSession {
       }
     }
     await this.settle(acknowledgements, results);
+    if (resultsSeen) this.deps.dispatcher.roomFreed(this.sessionId);
     if (credit) this.deps.dispatcher.wake();
   }
 

@@ -19,8 +19,12 @@ import {
   uuid,
 } from "drizzle-orm/pg-core";
 import type { JsonObject } from "../../plugin-sdk/index.js";
-import type { AffinityExpression } from "../../workflow/index.js";
+import type {
+  AffinityExpression,
+  ResourceRequest,
+} from "../../workflow/index.js";
 import type { AgentStateName } from "../agents/agent-state.js";
+import type { AllocatedResourcesRow } from "../dispatch/agent-resources.js";
 import type { LeaseStateName } from "../leases/lease-state.js";
 import type {
   AttemptOutcomeName,
@@ -93,6 +97,11 @@ export const tasks = pgTable(
       .notNull(),
     /** The task's affinity expressions; null when it has none. */
     affinity: jsonb().$type<AffinityExpression[]>(),
+    /**
+     * Its `resources` in base units (millicores, bytes, GPUs), parsed at
+     * StartRun; null when it asks for none, as most tasks do.
+     */
+    requests: jsonb().$type<ResourceRequest>(),
     maxAttempts: integer("max_attempts").notNull().default(1),
     attemptCount: integer("attempt_count").notNull().default(0),
     /** The fencing token of the latest lease; grows with every lease. */
@@ -118,6 +127,11 @@ export const tasks = pgTable(
       .on(t.priority.desc(), t.queuedAt, t.runId, t.taskId)
       .where(sql`state = 'QUEUED'`),
     index("tasks_waiting").on(t.notBefore).where(sql`state = 'RETRY'`),
+    // Queued tasks that ask for resources: whether a claim left any
+    // behind for want of free resources is a look among these only.
+    index("tasks_queued_requesting")
+      .on(t.runId)
+      .where(sql`state = 'QUEUED' AND requests IS NOT NULL`),
     // The tasks still waiting on upstream: each advance looks among them
     // for the dependents of what just ended, not among the whole run.
     index("tasks_created").on(t.runId).where(sql`state = 'CREATED'`),
@@ -188,6 +202,8 @@ export const leases = pgTable(
      * it replaces.
      */
     stoppedAt: at("stopped_at"),
+    /** What the attempt was allocated of the agent; null for none. */
+    resources: jsonb().$type<AllocatedResourcesRow>(),
   },
   (t) => [
     index("leases_held_by_agent")
@@ -196,6 +212,13 @@ export const leases = pgTable(
     index("leases_expiry")
       .on(t.expiresAt)
       .where(sql`state IN ('GRANTED', 'ACTIVE')`),
+    // Allocations still in use on each agent: what its claims subtract
+    // from what it has.
+    index("leases_allocated")
+      .on(t.agentId)
+      .where(
+        sql`resources IS NOT NULL AND state IN ('GRANTED', 'ACTIVE', 'REVOKED') AND stopped_at IS NULL`,
+      ),
     index("leases_revoked_running")
       .on(t.runId, t.taskId)
       .where(sql`state = 'REVOKED' AND stopped_at IS NULL`),

@@ -7,6 +7,7 @@ import {
   type TaskFacts,
   templateContext,
 } from "../scheduler/template-facts.js";
+import type { AllocatedResourcesRow } from "./agent-resources.js";
 
 /** A granted lease and what the agent needs to run its attempt. */
 export interface ClaimedAssignment {
@@ -24,6 +25,8 @@ export interface ClaimedAssignment {
   onAgentDisconnect: string;
   /** The lease's lifetime without renewal. */
   leaseTtlMs: number;
+  /** What the attempt was allocated of the agent; none for most tasks. */
+  resources?: AllocatedResourcesRow | undefined;
   /** The task's `secrets` block as stored; resolved before delivery. */
   secretsBlock?: JsonObject | undefined;
   /**
@@ -47,6 +50,8 @@ export interface GrantedRow {
   params: JsonObject;
   /** The run's start in milliseconds since the epoch, or null. */
   started_at_ms: number | string | null;
+  /** What the lease allocated, or null. */
+  resources: AllocatedResourcesRow | null;
 }
 
 /**
@@ -103,6 +108,7 @@ export async function buildAssignments(
         typeof spec.timeout === "number" ? Math.ceil(spec.timeout * 1000) : 0,
       onAgentDisconnect: String(spec.on_agent_disconnect ?? "kill"),
       leaseTtlMs: g.ttl_ms,
+      ...(g.resources ? { resources: g.resources } : {}),
       secretsBlock: spec.secrets as JsonObject | undefined,
     };
   });

@@ -104,6 +104,7 @@ describe.each(testBackends())("claimTasks on $name", (backend) => {
       ackDeadlineAt: new Date(at(1).getTime() + ACK_DEADLINE_MS),
       expiresAt: new Date(at(1).getTime() + LEASE_TTL_MS),
       releasedAt: null,
+      resources: null,
       stoppedAt: null,
     });
     const [attempt] = await t.db

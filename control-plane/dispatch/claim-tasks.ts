@@ -3,11 +3,17 @@ import { type Db, rowsOf } from "../db/index.js";
 import { appendRunEventsFrom } from "../events/append-run-events.js";
 import { Pipelined } from "../scheduler/pipelined.js";
 import { affinityHolds } from "./affinity-holds.js";
+import { agentRoomItem, requestFits } from "./agent-resources.js";
 import {
   buildAssignments,
   type ClaimedAssignment,
   type GrantedRow,
 } from "./build-assignments.js";
+import {
+  type Candidate,
+  type PickedCandidate,
+  pickCandidates,
+} from "./pick-candidates.js";
 
 export type { ClaimedAssignment } from "./build-assignments.js";
 
@@ -42,6 +48,12 @@ export interface Claim {
    * would find anything until more tasks are queued.
    */
   queueEmpty: boolean;
+  /**
+   * It found fewer than it asked for and passed over queued tasks that
+   * fit the agent but not its free resources: until its attempts free
+   * some, or more tasks are queued, a claim for it would find nothing.
+   */
+  waitsForRoom: boolean;
 }
 
 /**
@@ -67,7 +79,12 @@ export async function claimTasks(
   const answer = await writes.around(() =>
     sendClaim(tx, agent, options, writes),
   );
-  const picked = await withinRunConcurrency(tx, answer.candidates);
+  const picked = await pickCandidates(
+    tx,
+    agent.agentId,
+    answer.candidates,
+    options.now,
+  );
   if (picked.length > 0) {
     answer.granted.push(
       ...(await assignPicked(tx, agent.agentId, picked, options)),
@@ -83,10 +100,18 @@ export async function claimTasks(
 export interface ClaimAnswer {
   /** Tasks assigned and leased. */
   granted: GrantedRow[];
-  /** Tasks of runs with a `concurrency`, found but not assigned. */
+  /**
+   * Tasks of runs with a `concurrency`, or that ask for resources: found
+   * but not assigned.
+   */
   candidates: Candidate[];
   /** Nothing is queued beyond what the claim found. */
   dry: boolean;
+  /**
+   * The claim passed over queued tasks that fit the agent but not its
+   * free resources: it may find them once its attempts free some.
+   */
+  short: boolean;
   now: Date;
 }
 
@@ -110,6 +135,7 @@ export function sendClaim(
       candidates: [],
       // Nothing was read of the queue.
       dry: false,
+      short: false,
       now: options.now,
     });
   }
@@ -121,6 +147,7 @@ export function sendClaim(
       granted: rows.filter((r) => r.kind === "granted"),
       candidates: rows.filter((r) => r.kind === "candidate") as Candidate[],
       dry: rows.some((r) => r.kind === "dry"),
+      short: rows.some((r) => r.kind === "short"),
       now: options.now,
     };
   });
@@ -142,31 +169,38 @@ export async function completeClaim(
   };
 }
 
-/** A claim's ranDry and queueEmpty, once `picked` candidates were taken. */
+/** How dry a claim ran, once `picked` of its candidates were taken. */
 function dryness(
   answer: ClaimAnswer,
   picked: number,
   limit: number,
-): Pick<Claim, "ranDry" | "queueEmpty"> {
+): Pick<Claim, "ranDry" | "queueEmpty" | "waitsForRoom"> {
   const allTaken = picked === answer.candidates.length;
   const found = answer.granted.length + answer.candidates.length;
   return {
-    ranDry: found < limit && allTaken,
+    ranDry: found < limit && allTaken && !answer.short,
     queueEmpty: answer.dry && allTaken,
+    waitsForRoom: found < limit && allTaken && answer.short,
   };
 }
 
 function claimStatement(agent: ClaimingAgent, options: ClaimOptions): SQL {
+  const fits = sql`
+          type = ANY(${sql.param([...agent.taskTypes])}::text[])
+          AND node_selector <@ ${JSON.stringify(agent.labels)}::jsonb
+          AND ${affinityHolds(agent.labels)}`;
   return sql`
-      WITH fit AS MATERIALIZED (
-        SELECT run_id, task_id,
+      WITH ${agentRoomItem(agent.agentId, options.now)},
+      fit AS MATERIALIZED (
+        SELECT run_id, task_id, requests,
           (SELECT r.concurrency FROM runs r WHERE r.id = tasks.run_id)
             AS concurrency
         FROM tasks
-        WHERE state = 'QUEUED'
-          AND type = ANY(${sql.param([...agent.taskTypes])}::text[])
-          AND node_selector <@ ${JSON.stringify(agent.labels)}::jsonb
-          AND ${affinityHolds(agent.labels)}
+        WHERE state = 'QUEUED' AND ${fits}
+          -- Only what the agent has free: a task that does not fit now,
+          -- locked and dropped, would hide the tasks behind it. Read
+          -- only for a task that asks for resources.
+          AND (requests IS NULL OR ${requestFits("free")})
           -- Not while a killed attempt of the task may still be running.
           AND NOT EXISTS (
             SELECT 1 FROM leases l
@@ -187,15 +221,17 @@ function claimStatement(agent: ClaimingAgent, options: ClaimOptions): SQL {
       ),
       ${assignAndLease(
         agent.agentId,
-        sql`SELECT run_id, task_id FROM fit WHERE concurrency IS NULL`,
+        sql`SELECT run_id, task_id, NULL::jsonb AS resources FROM fit
+          WHERE concurrency IS NULL AND requests IS NULL`,
         options,
       )}
-      SELECT 'granted' AS kind, granted_rows.*, NULL::int AS concurrency
+      SELECT 'granted' AS kind, granted_rows.*, NULL::int AS concurrency,
+        NULL::jsonb AS requests
       FROM granted_rows
       UNION ALL
-      SELECT 'candidate', NULL, run_id, task_id,
-        NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, concurrency
-      FROM fit WHERE concurrency IS NOT NULL
+      SELECT 'candidate', NULL, run_id, task_id, NULL, NULL, NULL, NULL,
+        NULL, NULL, NULL, NULL, NULL, concurrency, requests
+      FROM fit WHERE concurrency IS NOT NULL OR requests IS NOT NULL
       UNION ALL
       -- One more row when the queue holds nothing but what this claim
       -- found: then every agent's claim would come back empty. Asked
@@ -205,24 +241,38 @@ function claimStatement(agent: ClaimingAgent, options: ClaimOptions): SQL {
       -- of the queue against fit ran for every claim (PostgreSQL checked
       -- it before the count) and took a quarter of a full claim's time.
       SELECT 'dry', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-        NULL, NULL, NULL
+        NULL, NULL, NULL, NULL, NULL
       WHERE CASE WHEN (SELECT count(*) FROM fit) < ${options.limit}
         THEN (SELECT count(*) FROM (
             SELECT 1 FROM tasks q WHERE q.state = 'QUEUED'
             LIMIT ${options.limit} + 1) AS queued)
           <= (SELECT count(*) FROM fit)
-        ELSE false END`;
+        ELSE false END
+      UNION ALL
+      -- And one when a claim that found fewer than it could take passed
+      -- over tasks the agent could run but has not the free resources
+      -- for now: it is not dry, and agents like it may have them. Only
+      -- queued tasks that ask for resources are looked at.
+      SELECT 'short', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+        NULL, NULL, NULL, NULL, NULL
+      WHERE (SELECT count(*) FROM fit) < ${options.limit}
+        AND EXISTS (
+          SELECT 1 FROM tasks
+          WHERE state = 'QUEUED' AND requests IS NOT NULL AND ${fits}
+            AND ${requestFits("total")} AND NOT ${requestFits("free")})`;
 }
 
 type ClaimRow =
   | ({ kind: "granted" } & GrantedRow)
   | ({ kind: "candidate" } & Candidate)
-  | { kind: "dry" };
+  | { kind: "dry" }
+  | { kind: "short" };
 
 /**
- * WITH items that assign the tasks `source` selects (run_id, task_id) to
- * the agent, grant a lease on each, record its attempt and an ASSIGNED
- * event, and end with `granted_rows`: one {@link GrantedRow} per task.
+ * WITH items that assign the tasks `source` selects (run_id, task_id,
+ * and the resources allocated to each or null) to the agent, grant a
+ * lease on each, record its attempt and an ASSIGNED event, and end with
+ * `granted_rows`: one {@link GrantedRow} per task.
  * The tasks must be QUEUED and locked by this transaction.
  */
 function assignAndLease(agentId: string, source: SQL, options: ClaimOptions) {
@@ -238,11 +288,11 @@ function assignAndLease(agentId: string, source: SQL, options: ClaimOptions) {
       FROM (${source}) AS chosen
       WHERE t.run_id = chosen.run_id AND t.task_id = chosen.task_id
       RETURNING t.run_id, t.task_id, t.type, t.spec, t.attempt_count,
-        t.fencing_token
+        t.fencing_token, chosen.resources
     ),
     granted AS MATERIALIZED (
       SELECT gen_random_uuid() AS lease_id, run_id, task_id, type, spec,
-        attempt_count AS attempt, fencing_token,
+        attempt_count AS attempt, fencing_token, resources,
         -- A keep_running task's lease lives for its lost_after.
         CASE WHEN spec->>'on_agent_disconnect' = 'keep_running'
             AND jsonb_typeof(spec->'lost_after') = 'number'
@@ -253,11 +303,12 @@ function assignAndLease(agentId: string, source: SQL, options: ClaimOptions) {
     ),
     leased AS (
       INSERT INTO leases (id, run_id, task_id, attempt, agent_id,
-        fencing_token, state, ttl_ms, granted_at, ack_deadline_at, expires_at)
+        fencing_token, state, ttl_ms, granted_at, ack_deadline_at, expires_at,
+        resources)
       SELECT lease_id, run_id, task_id, attempt, ${agentId}, fencing_token,
         'GRANTED', ttl_ms, ${at},
         ${at} + ${options.ackDeadlineMs} * interval '1 millisecond',
-        ${at} + ttl_ms * interval '1 millisecond'
+        ${at} + ttl_ms * interval '1 millisecond', resources
       FROM granted
     ),
     attempted AS (
@@ -273,7 +324,8 @@ function assignAndLease(agentId: string, source: SQL, options: ClaimOptions) {
     granted_rows AS (
       SELECT g.lease_id, g.run_id, g.task_id, g.type, g.spec, g.attempt,
         g.fencing_token, g.ttl_ms, r.workflow_name, r.params,
-        extract(epoch FROM r.started_at) * 1000 AS started_at_ms
+        extract(epoch FROM r.started_at) * 1000 AS started_at_ms,
+        g.resources
       FROM granted g
       JOIN runs r ON r.id = g.run_id
       -- Read, so that the events' notifications are sent.
@@ -281,21 +333,24 @@ function assignAndLease(agentId: string, source: SQL, options: ClaimOptions) {
     )`;
 }
 
-/** Assigns and leases candidates kept within their runs' concurrency. */
+/** Assigns and leases the candidates picked, with their allocations. */
 async function assignPicked(
   tx: Db,
   agentId: string,
-  picked: readonly Candidate[],
+  picked: readonly PickedCandidate[],
   options: ClaimOptions,
 ): Promise<GrantedRow[]> {
   return rowsOf<GrantedRow>(
     await tx.execute(sql`
       WITH ${assignAndLease(
         agentId,
-        sql`SELECT * FROM unnest(
-          ${sql.param(picked.map((c) => c.run_id))}::uuid[],
-          ${sql.param(picked.map((c) => c.task_id))}::text[]
-        ) AS p(run_id, task_id)`,
+        sql`SELECT run_id, task_id,
+            nullif(resources::jsonb, 'null'::jsonb) AS resources
+          FROM unnest(
+            ${sql.param(picked.map((c) => c.run_id))}::uuid[],
+            ${sql.param(picked.map((c) => c.task_id))}::text[],
+            ${sql.param(picked.map((c) => JSON.stringify(c.resources ?? null)))}::text[]
+          ) AS p(run_id, task_id, resources)`,
         options,
       )}
       SELECT * FROM granted_rows`),
@@ -313,54 +368,3 @@ async function assignPicked(
 const readQueueInIndexOrder = sql`
   SELECT set_config('enable_sort', 'off', true),
     set_config('enable_bitmapscan', 'off', true)`;
-
-interface Candidate {
-  run_id: string;
-  task_id: string;
-  /** The run's `concurrency`, or null without one. */
-  concurrency: number | null;
-}
-
-/**
- * Keeps, of the claimed candidates, only as many of each run as its
- * `concurrency` leaves room for: a run's attempts that hold a lease count
- * against it. Runs with a limit are locked, so two replicas claiming at
- * once cannot both fill the last slot; a run locked elsewhere (it is
- * advancing, or another claim counts it) gets nothing this time, rather
- * than waiting while this claim holds task rows the other may need.
- */
-async function withinRunConcurrency(
-  tx: Db,
-  candidates: readonly Candidate[],
-): Promise<Candidate[]> {
-  const limited = [
-    ...new Set(
-      candidates.filter((c) => c.concurrency !== null).map((c) => c.run_id),
-    ),
-  ].sort();
-  if (limited.length === 0) return [...candidates];
-  const held = rowsOf<{ run_id: string; held: number }>(
-    await tx.execute(sql`
-      WITH locked AS (
-        SELECT id FROM runs WHERE id = ANY(${sql.param(limited)}::uuid[])
-        ORDER BY id FOR UPDATE SKIP LOCKED
-      )
-      SELECT locked.id AS run_id, (
-        SELECT count(*)::int FROM leases l
-        WHERE l.run_id = locked.id AND l.state IN ('GRANTED', 'ACTIVE')
-      ) AS held
-      FROM locked`),
-  );
-  const room = new Map<string, number>();
-  for (const c of candidates) {
-    if (c.concurrency === null || room.has(c.run_id)) continue;
-    const locked = held.find((h) => h.run_id === c.run_id);
-    room.set(c.run_id, locked ? c.concurrency - locked.held : 0);
-  }
-  return candidates.filter((c) => {
-    const left = room.get(c.run_id);
-    if (left === undefined) return true;
-    room.set(c.run_id, left - 1);
-    return left > 0;
-  });
-}

@@ -3,11 +3,12 @@ import { describe, expect, it } from "vitest";
 import { silentLogger, systemClock } from "../../core/index.js";
 import { testBackends } from "../../test/support/test-database.js";
 import type { WorkflowDefinition } from "../../workflow/index.js";
-import type { Db } from "../db/index.js";
+import { agents, type Db } from "../db/index.js";
 import { Pipelined } from "../scheduler/pipelined.js";
 import {
   ACK_DEADLINE_MS,
   LEASE_TTL_MS,
+  report,
   start,
   task,
   taskStates,
@@ -22,6 +23,7 @@ class TestTarget implements DispatchTarget {
   readonly taskTypes = ["shell"];
   readonly labels = {};
   readonly got: string[] = [];
+  readonly leases: ClaimedAssignment[] = [];
 
   constructor(
     readonly sessionId: string,
@@ -42,6 +44,7 @@ class TestTarget implements DispatchTarget {
 
   deliver(assignments: readonly ClaimedAssignment[]): void {
     this.got.push(...assignments.map((a) => a.taskId));
+    this.leases.push(...assignments);
   }
 }
 
@@ -93,6 +96,65 @@ describe.each(testBackends())("Dispatcher on $name", (backend) => {
     d.queueChanged();
     await d.whenIdle();
     expect(agent.got).toEqual(["first", "second"]);
+  });
+
+  /** An agent row with one GPU, as the Hello of `target` would store it. */
+  async function withOneGpu(target: TestTarget): Promise<void> {
+    await t.db.insert(agents).values({
+      id: target.agentId,
+      name: target.agentId,
+      labels: {},
+      detectedLabels: {},
+      resources: { gpus: [{ type: "NVIDIA T4", memoryBytes: "16106127360" }] },
+      slots: 10,
+      taskTypes: [{ type: "shell" }],
+      state: "CONNECTED",
+    });
+  }
+
+  const gpuTask = (id: string) => task(id, { resources: { gpu: 1 } });
+
+  it("waits for an agent's results, not its credits, when its GPU is taken", async () => {
+    const d = dispatcher();
+    const agent = new TestTarget("a", 10);
+    await withOneGpu(agent);
+    await start(t.db, workflow(gpuTask("g1"), gpuTask("g2")));
+    d.add(agent);
+    await d.whenIdle();
+    expect(agent.got).toEqual(["g1"]);
+    // Its next claim finds g2 waiting for the GPU g1 holds.
+    d.wake();
+    await d.whenIdle();
+    const [g1] = agent.leases;
+    if (!g1) throw new Error("g1 was not delivered");
+    await report(t.db, g1, {}, new Date(), agent.agentId);
+    // A credit alone does not claim: the claim passed over g2 for want
+    // of a free GPU, and only the agent's results free one.
+    d.wake();
+    await d.whenIdle();
+    expect(agent.got).toEqual(["g1"]);
+    d.roomFreed(agent.sessionId);
+    await d.whenIdle();
+    expect(agent.got).toEqual(["g1", "g2"]);
+  });
+
+  it("does not take one agent's want of a free GPU for a like agent's", async () => {
+    const d = dispatcher();
+    const busy = new TestTarget("a", 10);
+    const idle = new TestTarget("b", 5);
+    await withOneGpu(busy);
+    await withOneGpu(idle);
+    await start(t.db, workflow(gpuTask("g1")));
+    d.add(busy);
+    await d.whenIdle();
+    expect(busy.got).toEqual(["g1"]);
+    await start(t.db, workflow(gpuTask("g2")));
+    // The busy agent has more free slots, so it claims first, and finds
+    // g2 but no free GPU; the idle agent, alike in all else, is served.
+    d.add(idle);
+    d.queueChanged();
+    await d.whenIdle();
+    expect([busy.got, idle.got]).toEqual([["g1"], ["g2"]]);
   });
 
   it("claims for dry agents too on the idle pass", async () => {

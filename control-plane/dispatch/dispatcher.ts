@@ -1,4 +1,5 @@
 import type { Clock, Logger } from "../../core/index.js";
+import type { JsonObject } from "../../plugin-sdk/index.js";
 import type { Db } from "../db/index.js";
 import { leasesGranted } from "../metrics/process-metrics.js";
 import type { Pipelined } from "../scheduler/pipelined.js";
@@ -20,6 +21,8 @@ export interface DispatchTarget {
   /** Read once per session: neither may change while it lasts. */
   readonly taskTypes: readonly string[];
   readonly labels: Readonly<Record<string, string>>;
+  /** What the agent advertised of its resources, as its row stores it. */
+  readonly resources?: Readonly<JsonObject>;
   /** Whether the agent takes new work (not cordoned, not draining). */
   accepting(): boolean;
   /** Free slots, less assignments sent and not yet acknowledged. */
@@ -66,9 +69,11 @@ export interface HandOff {
  *
  * An agent whose last claim ran the queue dry is skipped until tasks may
  * have been queued again ({@link queueChanged}): its credits alone do not
- * cost a claim that would find nothing. A claim depends only on the
- * agent's task types and labels, so within a pass one dry claim stands
- * for every agent that provides the same (thousands of identical agents
+ * cost a claim that would find nothing. One that passed over tasks only
+ * for want of free resources is skipped until then too, or until its
+ * results free some ({@link roomFreed}). A claim depends only on the
+ * agent's task types, labels and resources, so within a pass one dry
+ * claim stands for every agent that provides the same (thousands of identical agents
  * would otherwise each make an empty claim). The idle pass claims for
  * every agent, in case a change went unannounced.
  */
@@ -81,6 +86,11 @@ export class Dispatcher {
   private queueVersion = 0;
   /** Per session, the queueVersion at which its claim ran the queue dry. */
   private readonly dryAt = new Map<string, number>();
+  /**
+   * Sessions dry only for want of free resources: their next result may
+   * free some ({@link roomFreed}).
+   */
+  private readonly waitingForRoom = new Set<string>();
   /** Sessions with a claim in flight: one at a time, or slots double up. */
   private readonly claiming = new Set<string>();
   /** Reserved sessions a pass skipped: a pass is owed once they are free. */
@@ -104,6 +114,7 @@ export class Dispatcher {
   remove(sessionId: string): void {
     this.targets.delete(sessionId);
     this.dryAt.delete(sessionId);
+    this.waitingForRoom.delete(sessionId);
     this.passedBy.delete(sessionId);
   }
 
@@ -212,6 +223,18 @@ export class Dispatcher {
     return best === undefined ? undefined : this.handOff(best);
   }
 
+  /**
+   * The agent of `sessionId` reported results: what its attempts held is
+   * free again. An agent whose last claim passed over tasks for want of
+   * free resources is worth a claim again; then a pass, as {@link wake}.
+   */
+  roomFreed(sessionId: string): void {
+    if (this.waitingForRoom.delete(sessionId)) {
+      this.dryAt.delete(sessionId);
+      this.wake();
+    }
+  }
+
   /** Resolves when no pass is running (or asked for). */
   async whenIdle(): Promise<void> {
     while (this.running) await this.passes;
@@ -301,11 +324,13 @@ export class Dispatcher {
 
   /** Remembers whether a claim made at `version` ran the queue dry. */
   private noteClaim(target: DispatchTarget, claim: Claim, version: number) {
-    if (claim.ranDry) {
+    if (claim.ranDry || claim.waitsForRoom) {
       this.dryAt.set(target.sessionId, version);
     } else {
       this.dryAt.delete(target.sessionId);
     }
+    if (claim.waitsForRoom) this.waitingForRoom.add(target.sessionId);
+    else this.waitingForRoom.delete(target.sessionId);
     if (claim.queueEmpty) {
       for (const id of this.targets.keys()) this.dryAt.set(id, version);
     }
@@ -339,11 +364,15 @@ export class Dispatcher {
 
 const fitKeys = new WeakMap<DispatchTarget, string>();
 
-/** What decides which tasks fit an agent: its task types and labels. */
+/**
+ * What decides which tasks fit an agent: its task types, labels and
+ * resources. (A claim that passed over tasks for want of free resources
+ * is not dry, so what the agent has free need not be part of it.)
+ */
 function fitKey(target: DispatchTarget): string {
   let key = fitKeys.get(target);
   if (key === undefined) {
-    key = JSON.stringify([target.taskTypes, target.labels]);
+    key = JSON.stringify([target.taskTypes, target.labels, target.resources]);
     fitKeys.set(target, key);
   }
   return key;

@@ -1,8 +1,10 @@
 import { sql } from "drizzle-orm";
 import type { JsonObject } from "../../plugin-sdk/index.js";
-import type {
-  AffinityExpression,
-  TaskDefinition,
+import {
+  type AffinityExpression,
+  type ResourceRequest,
+  resourceRequest,
+  type TaskDefinition,
 } from "../../workflow/index.js";
 import type { Db } from "../db/index.js";
 import type { Pipelined } from "./pipelined.js";
@@ -24,6 +26,8 @@ export interface TaskRow {
   nodeSelector: Record<string, string>;
   /** Null when the task has no affinity expressions. */
   affinity: AffinityExpression[] | null;
+  /** Its `resources` in base units; null when it asks for none. */
+  requests: ResourceRequest | null;
   maxAttempts: number;
   createdAt: Date;
   queuedAt?: Date;
@@ -61,14 +65,16 @@ export async function insertTasks(
         row.maxAttempts,
         row.createdAt.toISOString(),
         row.queuedAt?.toISOString() ?? null,
+        row.requests,
       ]);
     const insert = tx.execute(sql`
       INSERT INTO tasks (run_id, task_id, position, name, type, state,
         depends_on, spec, priority, node_selector, affinity, max_attempts,
-        created_at, queued_at)
+        created_at, queued_at, requests)
       SELECT (r->>0)::uuid, r->>1, (r->>2)::int, r->>3, r->>4, r->>5,
         (r->>6)::text[], r->7, (r->>8)::int, r->9, nullif(r->10, 'null'::jsonb),
-        (r->>11)::int, (r->>12)::timestamptz, (r->>13)::timestamptz
+        (r->>11)::int, (r->>12)::timestamptz, (r->>13)::timestamptz,
+        nullif(r->14, 'null'::jsonb)
       FROM jsonb_array_elements(${JSON.stringify(chunk)}::jsonb) AS r`);
     if (writes) writes.send(insert);
     else await insert;
@@ -106,6 +112,7 @@ export function taskRow(
     // Stored only when there is something to check: the claim passes a
     // null at once, and most tasks have none.
     affinity: task.affinity?.length ? task.affinity : null,
+    requests: resourceRequest(task.resources),
     maxAttempts: maxAttempts(task),
     createdAt: now,
     queuedAt,
