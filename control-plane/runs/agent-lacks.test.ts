@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { resourceRequest } from "../../workflow/index.js";
+import { advertisedRoom, roomLeft } from "../dispatch/agent-resources.js";
 import {
   agentLacks,
   describeLack,
@@ -7,7 +9,17 @@ import {
   type FitTask,
 } from "./agent-lacks.js";
 
-const TASK: FitTask = { type: "shell", nodeSelector: {}, affinity: null };
+const TASK: FitTask = {
+  type: "shell",
+  nodeSelector: {},
+  affinity: null,
+  requests: null,
+};
+const ROOM = advertisedRoom({
+  cpuMillis: "4000",
+  memoryBytes: String(8 * 2 ** 30),
+  gpus: [{ type: "NVIDIA A100-SXM4-40GB", memoryBytes: String(40 * 2 ** 30) }],
+});
 const AGENT: FitAgent = {
   name: "a",
   state: "CONNECTED",
@@ -16,6 +28,8 @@ const AGENT: FitAgent = {
   taskTypes: ["shell", "http"],
   slots: 4,
   heldLeases: 1,
+  resources: ROOM,
+  freeResources: ROOM,
 };
 const RUN: FitRun = { concurrency: null, heldLeases: 0 };
 
@@ -90,6 +104,29 @@ describe("agentLacks", () => {
     expect(lacks({}, { state: "DISCONNECTED", heldLeases: 4 })).toEqual([
       "disconnected",
     ]);
+  });
+
+  it("says what an agent has too little of, in all or free now", () => {
+    const requests = resourceRequest({
+      cpu: "6",
+      gpu: { count: 1, type: "h100" },
+    });
+    expect(lacks({ requests })).toEqual([
+      "too small: asks cpu 6 (4 in all), 1 h100 gpu (0 in all)",
+    ]);
+    const fits = resourceRequest({ cpu: "1500m", memory: "6Gi", gpu: 1 });
+    const busy = roomLeft(ROOM, [
+      {
+        cpu_millis: 3000,
+        memory_bytes: 4 * 2 ** 30,
+        gpus: [{ index: 0, type: "NVIDIA A100-SXM4-40GB", memory_bytes: 0 }],
+        storage_bytes: 0,
+      },
+    ]);
+    expect(lacks({ requests: fits }, { freeResources: busy })).toEqual([
+      "resources in use: asks cpu 1500m (1 free), memory 6Gi (4Gi free), 1 gpu (0 free)",
+    ]);
+    expect(lacks({ requests: fits })).toEqual([]);
   });
 
   it("lists every lack in the fixed order", () => {

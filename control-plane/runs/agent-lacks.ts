@@ -1,5 +1,9 @@
-import type { AffinityExpression } from "../../workflow/index.js";
+import type {
+  AffinityExpression,
+  ResourceRequest,
+} from "../../workflow/index.js";
 import type { AgentStateName } from "../agents/agent-state.js";
+import { type AgentRoom, shortfalls } from "../dispatch/agent-resources.js";
 import { expressionHolds, labelOf } from "../dispatch/expression-holds.js";
 
 /** What of a queued task decides which agents it fits. */
@@ -7,6 +11,8 @@ export interface FitTask {
   type: string;
   nodeSelector: Readonly<Record<string, string>>;
   affinity: readonly AffinityExpression[] | null;
+  /** What it asks for in resources, or null. */
+  requests: ResourceRequest | null;
 }
 
 /** An agent as explain sees it: its row, and the leases it holds. */
@@ -26,6 +32,10 @@ export interface FitAgent {
    * with a free slot. Sharing credit through the agents table would fix it.
    */
   heldLeases: number;
+  /** All the agent advertised of its resources. */
+  resources: AgentRoom;
+  /** What its held allocations leave of them. */
+  freeResources: AgentRoom;
 }
 
 /** The task's run, as far as its concurrency limits a claim. */
@@ -50,13 +60,18 @@ export type Lack =
       expression: AffinityExpression;
       has: string | undefined;
     }
+  /** The agent has not enough of these at all. */
+  | { kind: "resources"; short: string[] }
   | { kind: "full"; held: number; slots: number }
+  /** The agent has them, but not free now. */
+  | { kind: "resources_busy"; short: string[] }
   | { kind: "run_concurrency"; held: number; limit: number };
 
 /**
  * Everything that keeps `agent` from taking `task`, in a fixed order:
  * disconnected; cordoned or draining; the task type; each node_selector
- * label; each affinity expression; free slots; the run's concurrency.
+ * label; each affinity expression; resources; free slots; free
+ * resources; the run's concurrency.
  * Empty when the agent fits and has room. Pure: the caller reads state.
  */
 export function agentLacks(
@@ -83,9 +98,20 @@ export function agentLacks(
       lacks.push({ kind: "affinity", expression, has });
     }
   }
+  const never = task.requests
+    ? shortfalls(task.requests, agent.resources, "in all")
+    : [];
+  if (never.length > 0) lacks.push({ kind: "resources", short: never });
   // A disconnected agent has no slots to speak of, free or full.
-  if (agent.state !== "DISCONNECTED" && agent.heldLeases >= agent.slots) {
-    lacks.push({ kind: "full", held: agent.heldLeases, slots: agent.slots });
+  if (agent.state !== "DISCONNECTED") {
+    if (agent.heldLeases >= agent.slots) {
+      lacks.push({ kind: "full", held: agent.heldLeases, slots: agent.slots });
+    }
+    const busy =
+      task.requests && never.length === 0
+        ? shortfalls(task.requests, agent.freeResources)
+        : [];
+    if (busy.length > 0) lacks.push({ kind: "resources_busy", short: busy });
   }
   if (run.concurrency !== null && run.heldLeases >= run.concurrency) {
     lacks.push({
@@ -121,8 +147,12 @@ export function describeLack(lack: Lack): string {
       return `node_selector ${lack.key}=${lack.wanted}: ${hasLabel(lack.key, lack.has)}`;
     case "affinity":
       return `affinity ${describeExpression(lack.expression)}: ${hasLabel(lack.expression.key, lack.has)}`;
+    case "resources":
+      return `too small: asks ${lack.short.join(", ")}`;
     case "full":
       return `full (${lack.held} of ${lack.slots} slots taken)`;
+    case "resources_busy":
+      return `resources in use: asks ${lack.short.join(", ")}`;
     case "run_concurrency":
       return `run concurrency limit reached (${lack.held} of ${lack.limit})`;
   }

@@ -1,6 +1,12 @@
 import { and, eq, gt, inArray, isNull, notInArray, sql } from "drizzle-orm";
 import { agentGone, replicasGone } from "../agents/replicas-gone.js";
-import { agents, type Db, leases, runs, tasks } from "../db/index.js";
+import { agents, type Db, leases, rowsOf, runs, tasks } from "../db/index.js";
+import {
+  type AllocatedResourcesRow,
+  advertisedRoom,
+  allocationHeld,
+  roomLeft,
+} from "../dispatch/agent-resources.js";
 import { HELD_LEASE_STATES } from "../leases/lease-state.js";
 import type { TaskStateName } from "../scheduler/states.js";
 import {
@@ -55,6 +61,7 @@ async function loadTask(db: Db, runId: string, taskId: string) {
       type: tasks.type,
       nodeSelector: tasks.nodeSelector,
       affinity: tasks.affinity,
+      requests: tasks.requests,
       dependsOn: tasks.dependsOn,
       attemptCount: tasks.attemptCount,
       agentId: tasks.agentId,
@@ -145,22 +152,25 @@ async function explainQueued(
   now: Date,
 ): Promise<TaskExplanation> {
   const stopping = await killedAttemptRunning(db, task, now);
-  const [rows, held, runHeld] = await Promise.all([
+  const [rows, held, runHeld, allocated] = await Promise.all([
     db.select().from(agents).orderBy(agents.name, agents.id),
     heldByAgent(db),
     heldByRun(db, task.runId),
+    task.requests ? allocatedByAgent(db, now) : new Map(),
   ]);
   const gone = await replicasGone(db, rows, now.getTime());
   const fitTask: FitTask = {
     type: task.type,
     nodeSelector: task.nodeSelector,
     affinity: task.affinity,
+    requests: task.requests,
   };
   const run: FitRun = { concurrency: task.concurrency, heldLeases: runHeld };
   const names = agentKeys(rows);
   const verdicts: AgentVerdict[] = [];
   const byName: Record<string, string> = {};
   for (const row of rows) {
+    const resources = advertisedRoom(row.resources);
     const agent: FitAgent = {
       name: names.get(row.id) ?? row.name,
       state: agentGone(row, gone, now.getTime()) ? "DISCONNECTED" : row.state,
@@ -169,6 +179,8 @@ async function explainQueued(
       taskTypes: row.taskTypes.map((t) => String(t.type)),
       slots: row.slots,
       heldLeases: held.get(row.id) ?? 0,
+      resources,
+      freeResources: roomLeft(resources, allocated.get(row.id) ?? []),
     };
     const lacks = agentLacks(fitTask, agent, run);
     verdicts.push({ name: agent.name, lacks });
@@ -237,6 +249,20 @@ async function heldByAgent(db: Db): Promise<Map<string, number>> {
     .where(inArray(leases.state, [...HELD_LEASE_STATES]))
     .groupBy(leases.agentId);
   return new Map(rows.map((r) => [r.agentId, Number(r.held)]));
+}
+
+/** Per agent, the allocations its attempts hold (see allocationHeld). */
+async function allocatedByAgent(
+  db: Db,
+  now: Date,
+): Promise<Map<string, AllocatedResourcesRow[]>> {
+  const rows = rowsOf<{ agent_id: string; held: AllocatedResourcesRow[] }>(
+    await db.execute(sql`
+      SELECT l.agent_id, jsonb_agg(l.resources) AS held FROM leases l
+      WHERE ${allocationHeld("l", now)}
+      GROUP BY l.agent_id`),
+  );
+  return new Map(rows.map((r) => [r.agent_id, r.held]));
 }
 
 async function heldByRun(db: Db, runId: string): Promise<number> {

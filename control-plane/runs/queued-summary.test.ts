@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { resourceRequest } from "../../workflow/index.js";
+import { advertisedRoom, roomLeft } from "../dispatch/agent-resources.js";
 import {
   agentLacks,
   type FitAgent,
@@ -7,7 +9,17 @@ import {
 } from "./agent-lacks.js";
 import { queuedSummary } from "./queued-summary.js";
 
-const TASK: FitTask = { type: "shell", nodeSelector: {}, affinity: null };
+const TASK: FitTask = {
+  type: "shell",
+  nodeSelector: {},
+  affinity: null,
+  requests: null,
+};
+const ROOM = advertisedRoom({
+  cpuMillis: "4000",
+  memoryBytes: String(8 * 2 ** 30),
+  gpus: [{ type: "NVIDIA A100-SXM4-40GB", memoryBytes: String(40 * 2 ** 30) }],
+});
 const RUN: FitRun = { concurrency: null, heldLeases: 0 };
 
 const agent = (name: string, more: Partial<FitAgent> = {}): FitAgent => ({
@@ -18,6 +30,8 @@ const agent = (name: string, more: Partial<FitAgent> = {}): FitAgent => ({
   taskTypes: ["shell"],
   slots: 4,
   heldLeases: 0,
+  resources: ROOM,
+  freeResources: ROOM,
   ...more,
 });
 
@@ -122,5 +136,30 @@ describe("queuedSummary", () => {
       "1 agent fits with free slots (a); it is taken when one of them " +
         "next asks for work, after higher-priority and older tasks",
     );
+  });
+  it("says when no agent that fits has the resources, or has them free", () => {
+    const requests = resourceRequest({ gpu: { count: 2, type: "a100" } });
+    expect(
+      summary([agent("small"), agent("other", { taskTypes: [] })], {
+        requests,
+      }),
+    ).toBe(
+      "no agent has the resources the task asks for among the 1 agent that " +
+        "otherwise fit (small: 2 a100 gpus (1 in all))",
+    );
+    const one = resourceRequest({ gpu: 1 });
+    const busy = roomLeft(ROOM, [
+      { cpu_millis: 0, memory_bytes: 0, gpus: ROOM.gpus, storage_bytes: 0 },
+    ]);
+    expect(
+      summary([agent("gpu", { freeResources: busy })], { requests: one }),
+    ).toBe(
+      "1 agent fits; its resources are in use by other attempts (gpu: 1 gpu (0 free))",
+    );
+    expect(
+      summary([agent("busy", { freeResources: busy }), agent("idle")], {
+        requests: one,
+      }),
+    ).toMatch(/^1 agent fits with free slots \(idle\)/);
   });
 });

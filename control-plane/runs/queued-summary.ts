@@ -57,7 +57,21 @@ export function queuedSummary(
       : `${rule} matches none of the ${count(selected.length, "agent")} ` +
           "that otherwise fit";
   }
-  return stateSummary(fitting, verdicts, run);
+  const capable = without(fitting, "resources");
+  if (capable.length === 0) {
+    return (
+      `no agent has the resources the task asks for among the ` +
+      `${count(fitting.length, "agent")} that otherwise fit ` +
+      `(${fitting.map((v) => `${v.name}: ${shortOf(v, "resources")}`).join("; ")})`
+    );
+  }
+  return stateSummary(capable, verdicts, run);
+}
+
+/** What an agent's lack of `kind` (resources) says it is short of. */
+function shortOf(verdict: AgentVerdict, kind: "resources" | "resources_busy") {
+  const lack = verdict.lacks.find((l) => l.kind === kind);
+  return lack?.kind === kind ? lack.short.join(", ") : "";
 }
 
 /** Why agents that fit the task do not take it. */
@@ -97,6 +111,14 @@ function stateSummary(
     const all = taking.length === 1 ? "it is busy" : "all are busy";
     return `${fits(taking)}; ${all} (${held} of ${slots} slots)`;
   }
+  const roomy = without(free, "resources_busy");
+  if (roomy.length === 0) {
+    const all = free.length === 1 ? "its" : "their";
+    return (
+      `${fits(free)}; ${all} resources are in use by other attempts ` +
+      `(${free.map((v) => `${v.name}: ${shortOf(v, "resources_busy")}`).join("; ")})`
+    );
+  }
   if (run.concurrency !== null && run.heldLeases >= run.concurrency) {
     return (
       `the run's concurrency limit is reached (${run.heldLeases} of ` +
@@ -104,7 +126,7 @@ function stateSummary(
     );
   }
   return (
-    `${fits(free)} with free slots (${names(free)}); it is taken when one of ` +
+    `${fits(roomy)} with free slots (${names(roomy)}); it is taken when one of ` +
     "them next asks for work, after higher-priority and older tasks"
   );
 }
