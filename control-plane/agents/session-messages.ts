@@ -17,7 +17,7 @@ import {
 import type { JsonObject } from "../../plugin-sdk/index.js";
 import { replaceNul, replaceNulIn } from "../../workflow/index.js";
 import { invalidArgument } from "../api/connect-errors.js";
-import type { AllocatedResourcesRow } from "../dispatch/agent-resources.js";
+import { allocatedResources } from "../dispatch/agent-resources.js";
 import type { ClaimedAssignment } from "../dispatch/claim-tasks.js";
 import type { LeaseRef } from "../leases/acknowledge-lease.js";
 import type { AttemptResult } from "../leases/record-result.js";
@@ -72,20 +72,6 @@ export function toAssignment(
     leaseTtlMs: a.leaseTtlMs,
     secrets: a.secrets ?? {},
     ...(a.resources ? { resources: allocatedResources(a.resources) } : {}),
-  };
-}
-
-/** An attempt's allocation as the Resources message carries it. */
-function allocatedResources(row: AllocatedResourcesRow) {
-  return {
-    cpuMillis: BigInt(row.cpu_millis),
-    memoryBytes: BigInt(row.memory_bytes),
-    gpus: row.gpus.map((gpu) => ({
-      index: gpu.index,
-      type: gpu.type,
-      memoryBytes: BigInt(gpu.memory_bytes),
-    })),
-    storageBytes: BigInt(row.storage_bytes),
   };
 }
 

@@ -168,6 +168,8 @@ export const attempts = pgTable(
     error: text().notNull().default(""),
     retryClass: text("retry_class"),
     output: jsonb().$type<JsonObject>(),
+    /** What its lease allocated of the agent, shown with the attempt. */
+    resources: jsonb().$type<AllocatedResourcesRow>(),
     assignedAt: at("assigned_at").notNull().defaultNow(),
     startedAt: at("started_at"),
     finishedAt: at("finished_at"),

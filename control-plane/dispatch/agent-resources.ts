@@ -37,6 +37,20 @@ export interface AgentRoom {
   gpus: GpuRow[];
 }
 
+/** An attempt's allocation as the Resources message carries it. */
+export function allocatedResources(row: AllocatedResourcesRow) {
+  return {
+    cpuMillis: BigInt(row.cpu_millis),
+    memoryBytes: BigInt(row.memory_bytes),
+    gpus: row.gpus.map((gpu) => ({
+      index: gpu.index,
+      type: gpu.type,
+      memoryBytes: BigInt(gpu.memory_bytes),
+    })),
+    storageBytes: BigInt(row.storage_bytes),
+  };
+}
+
 /** What an agent advertised, from its row's `resources`. */
 export function advertisedRoom(resources: JsonObject): AgentRoom {
   const gpus = Array.isArray(resources.gpus) ? resources.gpus : [];

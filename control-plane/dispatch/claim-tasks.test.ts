@@ -241,6 +241,7 @@ describe.each(testBackends())("claimTasks on $name", (backend) => {
       assignments: [],
       ranDry: true,
       queueEmpty: false,
+      waitsForRoom: false,
     });
     const gpu = agent("gpu-1", { gpu: "x" });
     const taken = await claimTasks(t.db, gpu, { ...options, limit: 2 });
@@ -282,11 +283,13 @@ describe.each(testBackends())("claimTasks on $name", (backend) => {
       assignments: [],
       ranDry: true,
       queueEmpty: false,
+      waitsForRoom: false,
     });
     expect(await claimTasks(t.db, agent(), { ...options, limit: -1 })).toEqual({
       assignments: [],
       ranDry: false,
       queueEmpty: false,
+      waitsForRoom: false,
     });
     expect(only(await claim(t.db, agent())).taskId).toBe("a");
   });

@@ -313,9 +313,9 @@ function assignAndLease(agentId: string, source: SQL, options: ClaimOptions) {
     ),
     attempted AS (
       INSERT INTO attempts (run_id, task_id, number, lease_id, fencing_token,
-        agent_id, assigned_at)
+        agent_id, assigned_at, resources)
       SELECT run_id, task_id, attempt, lease_id, fencing_token, ${agentId},
-        ${at}
+        ${at}, resources
       FROM granted
     ),
     ${appendRunEventsFrom(sql`

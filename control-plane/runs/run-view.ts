@@ -23,6 +23,7 @@ import {
   runs,
   tasks,
 } from "../db/index.js";
+import { allocatedResources } from "../dispatch/agent-resources.js";
 
 type RunRow = typeof runs.$inferSelect;
 type TaskRow = typeof tasks.$inferSelect;
@@ -204,6 +205,7 @@ function toAttempt(row: AttemptRow): Attempt {
     assignedAt: ts(row.assignedAt),
     startedAt: ts(row.startedAt),
     finishedAt: ts(row.finishedAt),
+    resources: row.resources ? allocatedResources(row.resources) : undefined,
   });
 }
 

@@ -100,6 +100,17 @@ describe.each(testBackends())(
         ]);
       }
       expect(task("h100")?.output).toMatchObject({ gpus: "x1" });
+      // GetRun shows each attempt's allocation; tasks that ask for none
+      // have none.
+      const given = (id: string) =>
+        task(id)?.attempts[0]?.resources?.gpus.map((g) => [g.index, g.type]);
+      // As the agent names them: nvidia-smi's, lower case, hyphened.
+      expect(given("h100")).toEqual([[1, "nvidia-h100-80gb-hbm3"]]);
+      expect(given("both")).toEqual([
+        [0, "nvidia-a100-sxm4-40gb"],
+        [1, "nvidia-h100-80gb-hbm3"],
+      ]);
+      expect(task("cpu-1")?.attempts[0]?.resources).toBeUndefined();
       expect(task("both")?.output).toMatchObject({ gpus: "x0,1" });
       // Either GPU has 30 GiB; it got one of them, alone.
       expect(["x0", "x1"]).toContain(task("roomy")?.output?.gpus);

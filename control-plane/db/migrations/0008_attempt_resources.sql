@@ -1,0 +1,2 @@
+-- Each attempt shows what its lease allocated of the agent (GetRun).
+ALTER TABLE "attempts" ADD COLUMN "resources" jsonb;
