@@ -29,8 +29,19 @@ interface Owner {
 }
 
 /**
+ * Leases whose attempt may still write: held, released by its own result
+ * (lines sent before it may arrive after), or revoked and still stopping
+ * (what a process says as it shuts down is part of its log; refusing it
+ * told the agent to drop the attempt, so the result that says it stopped,
+ * which frees the task and its resources, was never sent).
+ */
+const WRITING = sql`(state IN ('GRANTED', 'ACTIVE', 'RELEASED')
+  OR (state = 'REVOKED' AND stopped_at IS NULL))`;
+
+/**
  * The attempt a lease covers, when the agent is its holder (or was, up to
- * its own result). Expired and revoked leases own nothing any more.
+ * its own result or until a revoked attempt stopped). Expired leases own
+ * nothing any more.
  */
 async function leaseOwner(
   db: Db,
@@ -41,8 +52,7 @@ async function leaseOwner(
     await db.execute(sql`
       SELECT run_id, task_id, attempt FROM leases
       WHERE id = ${ref.leaseId} AND agent_id = ${agentId}
-        AND fencing_token = ${ref.fencingToken}
-        AND state IN ('GRANTED', 'ACTIVE', 'RELEASED')`),
+        AND fencing_token = ${ref.fencingToken} AND ${WRITING}`),
   );
   return owner;
 }
@@ -77,8 +87,7 @@ export async function appendTaskLogs(
       WITH owner AS (
         SELECT run_id, task_id, attempt FROM leases
         WHERE id = ${ref.leaseId} AND agent_id = ${agentId}
-          AND fencing_token = ${ref.fencingToken}
-          AND state IN ('GRANTED', 'ACTIVE', 'RELEASED')
+          AND fencing_token = ${ref.fencingToken} AND ${WRITING}
       ),
       added AS (
         INSERT INTO task_logs (run_id, task_id, attempt, sequence, time,

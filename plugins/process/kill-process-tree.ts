@@ -64,8 +64,10 @@ async function signalTree(
   signal: NodeJS.Signals,
 ): Promise<void> {
   signalProcessGroup(pgid, signal);
+  // Only those that left the group: a process signalled twice may take
+  // the second TERM for "stop now, skip the clean shutdown".
   if (marker !== undefined) {
-    signalProcesses(await findMarkedProcesses(marker), signal);
+    signalProcesses(await findMarkedProcesses(marker, undefined, pgid), signal);
   }
 }
 

@@ -97,11 +97,14 @@ export type ProcessSelector = (
  * entry). Every process an attempt starts inherits the attempt's
  * `DEERFLOW_WORK_DIR`, also one that left its process group with
  * setsid(), so this finds what a group kill alone would miss. With
- * `select`, only those it picks. Linux only; elsewhere it finds nothing.
+ * `select`, only those it picks; with `outsideGroup`, only those a signal
+ * to that group misses. Linux only; elsewhere it finds nothing.
  */
 export async function findMarkedProcesses(
   marker: string,
   select?: ProcessSelector,
+  /** Leaves out the members of this process group. */
+  outsideGroup?: number,
 ): Promise<number[]> {
   const entries = await readProcEntries();
   if (entries === undefined) return [];
@@ -118,7 +121,9 @@ export async function findMarkedProcesses(
     if (!environment.includes(marker)) continue;
     if (select !== undefined && !(await select(environment))) continue;
     const stat = await readStat(pid);
-    if (stat && stat.state !== "Z") found.push(Number(pid));
+    if (stat && stat.state !== "Z" && stat.pgid !== outsideGroup) {
+      found.push(Number(pid));
+    }
   }
   return found;
 }

@@ -161,6 +161,58 @@ describe.each(testBackends())(
       expect(run.tasks[0]?.output).toMatchObject({ overlap: false });
     });
 
+    it("keeps a stopping attempt's last log lines, and its word that it stopped", async () => {
+      // The lease outlives the test: only the agent's result after the
+      // lines can free the task. Those lines arrived while the lease was
+      // REVOKED, were refused as stale, and the agent dropped the attempt
+      // without ever saying it stopped.
+      cp = await startTestControlPlane(backend, {
+        leaseTtlMs: 10 * 60_000,
+        heartbeatIntervalMs: 500,
+      });
+      await spawnAgent({ serverUrl: cp.url, name: "holder", slots: 2 });
+      await waitForAgents(cp.clients, ["holder"]);
+      const runId = await startInline(cp.clients, {
+        name: "says-goodbye",
+        tasks: [
+          {
+            id: "slow",
+            type: "shell",
+            command:
+              "if [ ${task.attempt} -eq 1 ]; then " +
+              "trap 'echo saving checkpoint; sleep 1; echo saved; exit 0' TERM; " +
+              "echo started; sleep 600 & wait $!; fi; echo attempt=${task.attempt}",
+            retry: { max_attempts: 2, initial_delay: 0 },
+          },
+        ],
+      });
+      trackRunProcesses(runId);
+      await waitForTaskState(cp.clients, runId, "slow", TaskState.RUNNING, 1);
+      await pollUntil(async () => {
+        const { lines } = (await cp?.clients.runs.getTaskLogs({
+          runId,
+          taskId: "slow",
+        })) ?? { lines: [] };
+        return lines.some((l) => l.message === "started") || undefined;
+      }, "attempt 1 started");
+      await cp.clients.runs.killTask({ runId, taskId: "slow" });
+      await cp.clients.runs.retryTask({ runId, taskId: "slow" });
+      const run = await waitForRunEnd(cp.clients, runId);
+      expect(run.state, run.error).toBe(RunState.SUCCESS);
+      const { lines } = await cp.clients.runs.getTaskLogs({
+        runId,
+        taskId: "slow",
+        attempt: 1,
+      });
+      // With the shell's own word on its sleep, and the agent's on the stop.
+      const said = lines.map((l) => l.message);
+      expect(said.filter((m) => /^(started|saving|saved)/.test(m))).toEqual([
+        "started",
+        "saving checkpoint",
+        "saved",
+      ]);
+    });
+
     it("runs a killed task retried once its attempt has stopped, not when its lease runs out", async () => {
       // Waiting out this lease would outlast the test; the agent names the
       // killed lease in heartbeats while its attempt stops.
