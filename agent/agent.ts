@@ -17,7 +17,7 @@ import { attemptAbortGraceMs } from "./attempt-abort-grace.js";
 import { AttemptTable } from "./attempt-table.js";
 import { Batcher } from "./batcher.js";
 import type { HostFacts } from "./detect-labels.js";
-import { drainAttempts } from "./drain-attempts.js";
+import { drainAttempts, within } from "./drain-attempts.js";
 import { runHeartbeats } from "./heartbeat-loop.js";
 import { buildHello } from "./hello.js";
 import { LeaseKeeper } from "./lease-keeper.js";
@@ -52,6 +52,12 @@ export interface AgentParts {
 const DEFAULT_HEARTBEAT_INTERVAL_MS = 10_000;
 /** When drain() or a Drain names none. */
 const DEFAULT_DRAIN_GRACE_MS = 30_000;
+/** How close() ends. */
+export interface CloseOptions {
+  /** How long to wait for the last results' acknowledgement; default 0. */
+  resultWaitMs?: number;
+}
+
 /** How long a drain waits for the last results to be acknowledged. */
 const DRAIN_ACK_WAIT_MS = 30_000;
 /**
@@ -145,8 +151,8 @@ export class Agent implements SessionHandler {
   }
 
   /** Stops at once: kills running attempts and ends the session. */
-  close(): Promise<void> {
-    this.closing ??= this.runClose();
+  close(options: CloseOptions = {}): Promise<void> {
+    this.closing ??= this.runClose(options.resultWaitMs ?? 0);
     return this.closing;
   }
 
@@ -388,10 +394,14 @@ export class Agent implements SessionHandler {
     await this.close();
   }
 
-  private async runClose(): Promise<void> {
+  private async runClose(resultWaitMs: number): Promise<void> {
     this.draining = true;
     this.attempts.abortAll("drained");
     await this.attempts.allDone();
+    // Only with a stream to deliver them on: cut off, they wait in vain.
+    if (resultWaitMs > 0 && this.sender.connected && this.outbox.size > 0) {
+      await within(this.parts.clock, resultWaitMs, this.outbox.whenEmpty());
+    }
     await this.leases.stop();
     await this.loop.close();
     this.settleReady(new Error("agent closed before it was welcomed"));

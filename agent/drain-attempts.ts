@@ -51,7 +51,7 @@ export async function drainAttempts(
 }
 
 /** Waits for `done`, or `ms` on the clock, whichever comes first. */
-async function within(
+export async function within(
   clock: Clock,
   ms: number,
   done: Promise<void>,

@@ -45,11 +45,11 @@ describe("a real agent process drained by SIGTERM", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  function spawnAgent(): ChildProcess {
+  function spawnAgent(drainGraceMs = 300): ChildProcess {
     const args = [BIN, "agent", "--server", controlPlane.url];
     args.push("--name", "sigterm-agent", "--slots", "1");
     args.push("--state-dir", join(dir, "state"), "--work-dir", dir);
-    args.push("--drain-grace-ms", "300");
+    args.push("--drain-grace-ms", String(drainGraceMs));
     const child = spawn(process.execPath, args, {
       env: {
         ...process.env,
@@ -102,5 +102,36 @@ describe("a real agent process drained by SIGTERM", () => {
     expect(await exited).toBe(0);
     expect(logs).toContain("drain grace period over; killing attempts");
     expect(logs).toContain('"msg":"agent closed"');
+  });
+
+  it("tells the control plane of what a second SIGTERM stopped before it exits", async () => {
+    agent = spawnAgent(600_000);
+    const session = await controlPlane.nextSession();
+    await session.welcome();
+    await session.next("credit", (c) => c.freeSlots === 1);
+    const task = assignment("shell", { config: { command: STUBBORN_TREE } });
+    session.send({ case: "assignment", value: task });
+    await session.next("acknowledge");
+    const chunk = await session.next("logChunk", (c) =>
+      c.lines.some((l) => l.message.startsWith("started ")),
+    );
+    const line = chunk.lines.find((l) => l.message.startsWith("started "));
+    taskPids = String(line?.message).split(" ").slice(1).map(Number);
+
+    agent.kill("SIGTERM");
+    // Once the agent says it drains: two signals sent before it handles
+    // the first would arrive as one.
+    await session.next("credit", (c) => c.draining);
+    // Draining for ten minutes: the second signal stops the attempt now.
+    agent.kill("SIGTERM");
+    const result = await session.next("result");
+    expect(result.lease?.leaseId).toBe(task.lease?.leaseId);
+    expect(result.outcome).toBe(AttemptOutcome.LOST);
+    for (const pid of taskPids) expect(await isProcessAlive(pid)).toBe(false);
+    session.send({
+      case: "resultAck",
+      value: { lease: task.lease, accepted: true },
+    });
+    expect(await exited).toBe(130);
   });
 });

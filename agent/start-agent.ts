@@ -3,7 +3,7 @@ import { pino } from "pino";
 import { type DirLock, makeDir, systemClock } from "../core/index.js";
 import packageJson from "../package.json" with { type: "json" };
 import type { Plugin } from "../plugin-sdk/index.js";
-import { Agent } from "./agent.js";
+import { Agent, type CloseOptions } from "./agent.js";
 import { loadAgentId } from "./agent-id.js";
 import {
   type AgentOptions,
@@ -48,8 +48,13 @@ export interface RunningAgent {
    * the results to be acknowledged, and closes. What SIGTERM calls.
    */
   drain(gracePeriodMs?: number): Promise<void>;
-  /** Kills running attempts and ends the session now. */
-  close(): Promise<void>;
+  /**
+   * Kills running attempts and ends the session now. With
+   * `resultWaitMs`, first waits up to that long for the control plane to
+   * acknowledge the results of what it killed (what a second SIGTERM
+   * does): delivered, they spare their tasks a wait for lease expiry.
+   */
+  close(options?: CloseOptions): Promise<void>;
 }
 
 /**
@@ -120,7 +125,7 @@ async function startLocked(
     ready: agent.ready,
     closed,
     drain: (gracePeriodMs) => agent.drain(gracePeriodMs),
-    close: () => agent.close(),
+    close: (options) => agent.close(options),
   };
 }
 

@@ -10,6 +10,12 @@ import {
 } from "../key-value.js";
 import { surviveStrayErrors } from "../survive-stray-errors.js";
 
+/**
+ * How long a second signal waits for the results of the attempts it
+ * stopped to be acknowledged before the agent exits.
+ */
+const RESULT_WAIT_MS = 5_000;
+
 /** A repeatable path flag: each value checked as nonEmptyPath does. */
 function collectPaths(flag: string) {
   const path = nonEmptyPath(flag);
@@ -118,7 +124,9 @@ export function registerAgentCommand(program: Command): void {
             void agent.drain(opts.drainGraceMs);
           } else if (signals === 2) {
             logger.warn({ signal }, "stopping every attempt now");
-            void agent.close().finally(() => process.exit(130));
+            void agent
+              .close({ resultWaitMs: RESULT_WAIT_MS })
+              .finally(() => process.exit(130));
           } else {
             process.exit(130);
           }
