@@ -10,22 +10,26 @@ export type EnvironmentSource = Pick<
  * The environment of a task's process: the agent's own environment, then
  * `DEERFLOW_*` facts about the attempt, then the task's `env`, then the
  * plugin's `overrides` (its config `env` and the variables it must own).
- * Allocated GPUs are handed over as `CUDA_VISIBLE_DEVICES`; with none
- * allocated the variable is left as the agent has it.
+ *
+ * Last, the GPUs the attempt was allocated, as `CUDA_VISIBLE_DEVICES`
+ * (empty with none: a task that asked for no GPU sees none, not those
+ * allocated to others), with `CUDA_DEVICE_ORDER=PCI_BUS_ID` so CUDA
+ * numbers them as nvidia-smi does, whose indexes these are. Neither can
+ * be set by the task.
  */
 export function taskEnvironment(
   ctx: EnvironmentSource,
   overrides: Record<string, string> = {},
 ): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {
+  return {
     ...process.env,
     DEERFLOW_RUN_ID: ctx.runId,
     DEERFLOW_TASK_ID: ctx.taskId,
     DEERFLOW_ATTEMPT: String(ctx.attempt),
     DEERFLOW_WORK_DIR: ctx.workDir,
+    ...ctx.env,
+    ...overrides,
+    CUDA_VISIBLE_DEVICES: ctx.resources.gpuIndexes.join(","),
+    CUDA_DEVICE_ORDER: "PCI_BUS_ID",
   };
-  if (ctx.resources.gpuIndexes.length > 0) {
-    env.CUDA_VISIBLE_DEVICES = ctx.resources.gpuIndexes.join(",");
-  }
-  return { ...env, ...ctx.env, ...overrides };
 }

@@ -133,6 +133,20 @@ describe("shell plugin", () => {
     expect(stdout(run.lines)).toEqual(["1,3"]);
   });
 
+  it("shows a task no GPU but those it was given, numbered as nvidia-smi does", async () => {
+    const echo = 'echo "[$CUDA_VISIBLE_DEVICES] $CUDA_DEVICE_ORDER"';
+    const none = await runPlugin(shell, {
+      config: { command: echo },
+      env: { CUDA_VISIBLE_DEVICES: "0,1" },
+    });
+    expect(stdout(none.lines)).toEqual(["[] PCI_BUS_ID"]);
+    const own = await runPlugin(shell, {
+      config: { command: echo, env: { CUDA_VISIBLE_DEVICES: "0,1" } },
+      resources: { cpuMillis: 0, memoryBytes: 0, gpuIndexes: [2] },
+    });
+    expect(stdout(own.lines)).toEqual(["[2] PCI_BUS_ID"]);
+  });
+
   it("runs in working_dir, relative or absolute", async () => {
     let sub = "";
     const relative = await runPlugin(shell, {
