@@ -71,7 +71,7 @@ function gpu(value: unknown, field: string, report: Report): void {
   for (const [key, item] of Object.entries(value)) {
     const at = `${field}.${key}`;
     if (key === "count") gpuCount(item, 1, at, report);
-    else if (key === "type") stringField(item, at, report);
+    else if (key === "type") gpuType(item, at, report);
     else if (key === "memory") quantity(item, at, report);
     else report(at, `unknown field "${key}" (known: count, type, memory)`);
   }
@@ -81,6 +81,24 @@ function gpuCount(value: unknown, min: number, field: string, report: Report) {
   const count = integerAtLeast(value, min, field, report);
   if (count !== undefined && count > MAX_GPUS) {
     report(field, `must be at most ${MAX_GPUS}, not ${count}`);
+  }
+}
+
+/**
+ * A GPU model, matched by its words (gpuTypeMatches): letters and digits
+ * of ASCII, apart by spaces, "-", "_", "." or "/". One with no such word
+ * would match every GPU.
+ */
+function gpuType(value: unknown, field: string, report: Report): void {
+  const type = stringField(value, field, report);
+  if (
+    type !== undefined &&
+    !/^[A-Za-z0-9 ._/-]*[A-Za-z0-9][A-Za-z0-9 ._/-]*$/.test(type)
+  ) {
+    report(
+      field,
+      `${show(type)} is not a GPU model (letters and digits, like "h100" or "nvidia-a100-80gb")`,
+    );
   }
 }
 

@@ -224,7 +224,10 @@ export function agentRoomItem(agentId: string, now: Date): SQL {
         AS free_memory_bytes,
       coalesce((a.resources->>'storageBytes')::bigint, 0) - h.storage_bytes
         AS free_storage_bytes,
-      h.gpus AS held_gpus
+      h.gpus AS held_gpus,
+      coalesce(jsonb_array_length(a.resources->'gpus'), 0) AS total_gpu_count,
+      coalesce(jsonb_array_length(a.resources->'gpus'), 0)
+        - cardinality(h.gpus) AS free_gpu_count
     FROM agents a, LATERAL (
       SELECT
         coalesce(sum((l.resources->>'cpu_millis')::bigint), 0) AS cpu_millis,
@@ -253,8 +256,13 @@ export function requestFits(of: "free" | "total"): SQL {
     of === "free"
       ? sql`AND NOT coalesce((g->>'index')::int, 0) = ANY(r.held_gpus)`
       : sql``;
+  // Cheap tests first, in the order PostgreSQL evaluates them: the GPU
+  // count passes over most tasks that do not fit (a backlog of GPU work),
+  // before the GPUs are looked at one by one.
   return sql`(
-    (requests->>'cpu_millis')::bigint
+    (requests->>'gpu_count')::int
+      <= (SELECT ${room}gpu_count FROM agent_room)
+    AND (requests->>'cpu_millis')::bigint
       <= (SELECT ${room}cpu_millis FROM agent_room)
     AND (requests->>'memory_bytes')::bigint
       <= (SELECT ${room}memory_bytes FROM agent_room)

@@ -184,6 +184,9 @@ function dryness(
   };
 }
 
+/** Queued tasks that ask for resources a claim looks at to say "short". */
+const SHORT_LOOK_AHEAD = 100;
+
 function claimStatement(agent: ClaimingAgent, options: ClaimOptions): SQL {
   const fits = sql`
           type = ANY(${sql.param([...agent.taskTypes])}::text[])
@@ -252,14 +255,18 @@ function claimStatement(agent: ClaimingAgent, options: ClaimOptions): SQL {
       -- And one when a claim that found fewer than it could take passed
       -- over tasks the agent could run but has not the free resources
       -- for now: it is not dry, and agents like it may have them. Only
-      -- queued tasks that ask for resources are looked at.
+      -- the first of the queued tasks that ask for resources are looked
+      -- at, so a backlog no agent fits costs every claim little; past
+      -- them, an agent counted dry claims again at the idle pass.
       SELECT 'short', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
         NULL, NULL, NULL, NULL, NULL
       WHERE (SELECT count(*) FROM fit) < ${options.limit}
         AND EXISTS (
-          SELECT 1 FROM tasks
-          WHERE state = 'QUEUED' AND requests IS NOT NULL AND ${fits}
-            AND ${requestFits("total")} AND NOT ${requestFits("free")})`;
+          SELECT 1 FROM (
+            SELECT requests FROM tasks
+            WHERE state = 'QUEUED' AND requests IS NOT NULL AND ${fits}
+            LIMIT ${SHORT_LOOK_AHEAD}) AS waiting
+          WHERE ${requestFits("total")} AND NOT ${requestFits("free")})`;
 }
 
 type ClaimRow =

@@ -144,8 +144,14 @@ describe("queuedSummary", () => {
         requests,
       }),
     ).toBe(
-      "no agent has the resources the task asks for among the 1 agent that " +
-        "otherwise fit (small: 2 a100 gpus (1 in all))",
+      "no agent has the resources the task asks for among the one agent " +
+        "that otherwise fits (small: 2 a100 gpus (1 in all))",
+    );
+    const many = ["a", "b", "c", "d", "e"].map((n) => agent(n));
+    expect(summary(many, { requests })).toBe(
+      "no agent has the resources the task asks for among the 5 agents " +
+        "that otherwise fit (a: 2 a100 gpus (1 in all); b: 2 a100 gpus " +
+        "(1 in all); c: 2 a100 gpus (1 in all); and 2 more)",
     );
     const one = resourceRequest({ gpu: 1 });
     const busy = roomLeft(ROOM, [

@@ -59,13 +59,31 @@ export function queuedSummary(
   }
   const capable = without(fitting, "resources");
   if (capable.length === 0) {
+    const among =
+      fitting.length === 1
+        ? "the one agent that otherwise fits"
+        : `the ${fitting.length} agents that otherwise fit`;
     return (
-      `no agent has the resources the task asks for among the ` +
-      `${count(fitting.length, "agent")} that otherwise fit ` +
-      `(${fitting.map((v) => `${v.name}: ${shortOf(v, "resources")}`).join("; ")})`
+      `no agent has the resources the task asks for among ${among} ` +
+      `(${shortList(fitting, "resources")})`
     );
   }
   return stateSummary(capable, verdicts, run);
+}
+
+/** Agents whose name says the most shown in a sentence; then "and N more". */
+const NAMED_IN_SUMMARY = 3;
+
+/** "a: cpu 3 (2 in all); b: ...; and 5 more", of a lack's shortfalls. */
+function shortList(
+  verdicts: readonly AgentVerdict[],
+  kind: "resources" | "resources_busy",
+): string {
+  const named = verdicts
+    .slice(0, NAMED_IN_SUMMARY)
+    .map((v) => `${v.name}: ${shortOf(v, kind)}`);
+  const more = verdicts.length - named.length;
+  return [...named, ...(more > 0 ? [`and ${more} more`] : [])].join("; ");
 }
 
 /** What an agent's lack of `kind` (resources) says it is short of. */
@@ -116,7 +134,7 @@ function stateSummary(
     const all = free.length === 1 ? "its" : "their";
     return (
       `${fits(free)}; ${all} resources are in use by other attempts ` +
-      `(${free.map((v) => `${v.name}: ${shortOf(v, "resources_busy")}`).join("; ")})`
+      `(${shortList(free, "resources_busy")})`
     );
   }
   if (run.concurrency !== null && run.heldLeases >= run.concurrency) {
