@@ -64,12 +64,11 @@ describe("a real agent process drained by SIGTERM", () => {
     return child;
   }
 
-  it("kills what outlives the grace period as a whole tree, reports it LOST, then exits", async () => {
-    agent = spawnAgent();
-    let logs = "";
-    agent.stderr?.on("data", (chunk) => {
-      logs += chunk;
-    });
+  /**
+   * Welcomes the agent's session and has it run STUBBORN_TREE, once both
+   * its processes are up (their pids in taskPids).
+   */
+  async function runningStubbornTree() {
     const session = await controlPlane.nextSession();
     await session.welcome();
     await session.next("credit", (c) => c.freeSlots === 1);
@@ -81,6 +80,16 @@ describe("a real agent process drained by SIGTERM", () => {
     );
     const line = chunk.lines.find((l) => l.message.startsWith("started "));
     taskPids = String(line?.message).split(" ").slice(1).map(Number);
+    return { session, task };
+  }
+
+  it("kills what outlives the grace period as a whole tree, reports it LOST, then exits", async () => {
+    agent = spawnAgent();
+    let logs = "";
+    agent.stderr?.on("data", (chunk) => {
+      logs += chunk;
+    });
+    const { session, task } = await runningStubbornTree();
     expect(taskPids).toHaveLength(2);
 
     agent.kill("SIGTERM");
@@ -106,17 +115,7 @@ describe("a real agent process drained by SIGTERM", () => {
 
   it("tells the control plane of what a second SIGTERM stopped before it exits", async () => {
     agent = spawnAgent(600_000);
-    const session = await controlPlane.nextSession();
-    await session.welcome();
-    await session.next("credit", (c) => c.freeSlots === 1);
-    const task = assignment("shell", { config: { command: STUBBORN_TREE } });
-    session.send({ case: "assignment", value: task });
-    await session.next("acknowledge");
-    const chunk = await session.next("logChunk", (c) =>
-      c.lines.some((l) => l.message.startsWith("started ")),
-    );
-    const line = chunk.lines.find((l) => l.message.startsWith("started "));
-    taskPids = String(line?.message).split(" ").slice(1).map(Number);
+    const { session, task } = await runningStubbornTree();
 
     agent.kill("SIGTERM");
     // Once the agent says it drains: two signals sent before it handles

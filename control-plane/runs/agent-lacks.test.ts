@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { resourceRequest } from "../../workflow/index.js";
-import { advertisedRoom, roomLeft } from "../dispatch/agent-resources.js";
+import { roomLeft } from "../dispatch/agent-resources.js";
 import {
   agentLacks,
   describeLack,
@@ -8,18 +8,8 @@ import {
   type FitRun,
   type FitTask,
 } from "./agent-lacks.js";
+import { ROOM, RUN, TASK } from "./fit-test-support.js";
 
-const TASK: FitTask = {
-  type: "shell",
-  nodeSelector: {},
-  affinity: null,
-  requests: null,
-};
-const ROOM = advertisedRoom({
-  cpuMillis: "4000",
-  memoryBytes: String(8 * 2 ** 30),
-  gpus: [{ type: "NVIDIA A100-SXM4-40GB", memoryBytes: String(40 * 2 ** 30) }],
-});
 const AGENT: FitAgent = {
   name: "a",
   state: "CONNECTED",
@@ -31,7 +21,6 @@ const AGENT: FitAgent = {
   resources: ROOM,
   freeResources: ROOM,
 };
-const RUN: FitRun = { concurrency: null, heldLeases: 0 };
 
 const lacks = (
   task: Partial<FitTask>,

@@ -1,26 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { resourceRequest } from "../../workflow/index.js";
-import { advertisedRoom, roomLeft } from "../dispatch/agent-resources.js";
+import { roomLeft } from "../dispatch/agent-resources.js";
 import {
   agentLacks,
   type FitAgent,
   type FitRun,
   type FitTask,
 } from "./agent-lacks.js";
+import { ROOM, RUN, TASK } from "./fit-test-support.js";
 import { queuedSummary } from "./queued-summary.js";
-
-const TASK: FitTask = {
-  type: "shell",
-  nodeSelector: {},
-  affinity: null,
-  requests: null,
-};
-const ROOM = advertisedRoom({
-  cpuMillis: "4000",
-  memoryBytes: String(8 * 2 ** 30),
-  gpus: [{ type: "NVIDIA A100-SXM4-40GB", memoryBytes: String(40 * 2 ** 30) }],
-});
-const RUN: FitRun = { concurrency: null, heldLeases: 0 };
 
 const agent = (name: string, more: Partial<FitAgent> = {}): FitAgent => ({
   name,
