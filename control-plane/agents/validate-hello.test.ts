@@ -70,6 +70,30 @@ describe("validateHello", () => {
     );
   });
 
+  it("refuses resources the dispatcher could not count on, naming each", () => {
+    const error = refusal({
+      resources: {
+        cpuMillis: -5000n,
+        gpus: [
+          { index: 1, type: "t4", memoryBytes: 1n },
+          { index: 1, type: "t4", memoryBytes: -1n },
+          { index: -3, type: "t4" },
+        ],
+      },
+    });
+    expect(error.code).toBe(Code.InvalidArgument);
+    expect(error.rawMessage).toBe(
+      "hello.resources.cpu_millis: must be >= 0, got -5000; " +
+        "hello.resources.gpus[1].index: GPU 1 is listed twice; " +
+        "hello.resources.gpus[1].memory_bytes: must be >= 0, got -1; " +
+        "hello.resources.gpus[2].index: must be >= 0, got -3",
+    );
+    const { profile } = validateHello(
+      hello({ resources: { gpus: [{ index: 0 }, { index: 1 }] } }),
+    );
+    expect(profile.resources.gpus).toHaveLength(2);
+  });
+
   it("names a bad label key without echoing all of it", () => {
     const key = `bad key ${"k".repeat(10_000)}`;
     expect(refusal({ labels: { [key]: "v" } }).rawMessage).toBe(

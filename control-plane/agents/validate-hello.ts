@@ -95,6 +95,7 @@ export function validateHello(hello: Hello): {
     }
     seen.add(t.type);
   });
+  problems.push(...resourcesProblems(hello.resources));
   if (problems.length > 0) {
     throw new ConnectError(problems.join("; "), Code.InvalidArgument);
   }
@@ -137,4 +138,38 @@ function labelPath(key: string): string {
       ? `${chars.slice(0, SHOWN_KEY_CHARS).join("")}… (${chars.length} characters)`
       : key;
   return `[${JSON.stringify(shown)}]`;
+}
+
+/**
+ * What the dispatcher could not count on in an agent's resources: amounts
+ * below zero, and GPUs without a distinct index of their own (two GPUs
+ * named 1 would both be handed out as GPU 1).
+ */
+function resourcesProblems(resources: Hello["resources"]): string[] {
+  if (resources === undefined) return [];
+  const problems: string[] = [];
+  const amounts = {
+    cpu_millis: resources.cpuMillis,
+    memory_bytes: resources.memoryBytes,
+    storage_bytes: resources.storageBytes,
+  };
+  for (const [field, value] of Object.entries(amounts)) {
+    if (value < 0n) {
+      problems.push(`hello.resources.${field}: must be >= 0, got ${value}`);
+    }
+  }
+  const seen = new Set<number>();
+  resources.gpus.forEach((gpu, i) => {
+    const at = `hello.resources.gpus[${i}]`;
+    if (gpu.index < 0) {
+      problems.push(`${at}.index: must be >= 0, got ${gpu.index}`);
+    } else if (seen.has(gpu.index)) {
+      problems.push(`${at}.index: GPU ${gpu.index} is listed twice`);
+    }
+    seen.add(gpu.index);
+    if (gpu.memoryBytes < 0n) {
+      problems.push(`${at}.memory_bytes: must be >= 0, got ${gpu.memoryBytes}`);
+    }
+  });
+  return problems;
 }
