@@ -396,7 +396,7 @@ export class Agent implements SessionHandler {
 
   private async runClose(resultWaitMs: number): Promise<void> {
     this.draining = true;
-    this.attempts.abortAll("drained");
+    this.attempts.abortAll("closed");
     await this.attempts.allDone();
     // Only with a stream to deliver them on: cut off, they wait in vain.
     if (resultWaitMs > 0 && this.sender.connected && this.outbox.size > 0) {

@@ -90,6 +90,7 @@ function abortedResult(
     case "lost":
     case "stale":
     case "drained":
+    case "closed":
       return {
         outcome: AttemptOutcome.LOST,
         error: ABORT_MESSAGES[reason],
@@ -103,6 +104,7 @@ const ABORT_MESSAGES = {
   lost: "lease lost",
   stale: "lease stale",
   drained: "killed when the agent's drain grace period ran out",
+  closed: "killed when the agent was stopped at once (a second signal)",
 };
 
 function exitCodeOf(settled: Settled): number | undefined {

@@ -36,7 +36,14 @@ import { WorkDir } from "./work-dir.js";
  * sees "killed"; the task is not the user's to have cancelled, so the
  * result asks for a retry elsewhere).
  */
-export type AbortReason = "timeout" | "killed" | "lost" | "stale" | "drained";
+export type AbortReason =
+  | "timeout"
+  | "killed"
+  | "lost"
+  | "stale"
+  | "drained"
+  /** The agent's close(): every attempt stops now. */
+  | "closed";
 
 /** Ends the attempt's own timer sleeps, which read no reason. */
 const TIMERS_ENDED = "attempt finished";
@@ -131,7 +138,9 @@ export class Attempt {
     this.reason = reason;
     this.options.logger.info({ reason }, "attempt aborted");
     this.controller.abort(
-      new TaskAbort(reason === "drained" ? "killed" : reason),
+      new TaskAbort(
+        reason === "drained" || reason === "closed" ? "killed" : reason,
+      ),
     );
     const timers = this.timersSignal();
     void this.options.clock

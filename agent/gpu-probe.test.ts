@@ -17,7 +17,16 @@ describe("parseNvidiaSmiCsv", () => {
     ]);
   });
 
-  it("names the line it cannot read", () => {
+  it("passes over a line that is no GPU, such as a driver's warning", () => {
+    const text =
+      "WARNING: infoROM is corrupted at gpu 0000:00:04.0\n" +
+      "0, NVIDIA A100-SXM4-40GB, 40960\n";
+    expect(parseNvidiaSmiCsv(text)).toEqual([
+      { index: 0, type: "nvidia-a100-sxm4-40gb", memoryBytes: 40960 * 2 ** 20 },
+    ]);
+  });
+
+  it("names the line it cannot read when no line is a GPU", () => {
     expect(() => parseNvidiaSmiCsv("No devices were found\n")).toThrow(
       /unexpected line "No devices were found"/,
     );

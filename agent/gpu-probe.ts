@@ -30,7 +30,12 @@ export const nvidiaSmiGpuProbe: GpuProbe = () =>
       { timeout: PROBE_TIMEOUT_MS, windowsHide: true },
       (error, stdout) => {
         if (error === null) {
-          resolve(parseNvidiaSmiCsv(stdout));
+          // Thrown here, it would end the agent: no promise is around it.
+          try {
+            resolve(parseNvidiaSmiCsv(stdout));
+          } catch (parseError) {
+            reject(parseError);
+          }
         } else if ((error as NodeJS.ErrnoException).code === "ENOENT") {
           resolve([]);
         } else {
@@ -42,17 +47,21 @@ export const nvidiaSmiGpuProbe: GpuProbe = () =>
 
 /**
  * Parses `nvidia-smi --query-gpu=index,name,memory.total
- * --format=csv,noheader,nounits`: one GPU a line, memory in MiB.
+ * --format=csv,noheader,nounits`: one GPU a line, memory in MiB. Lines
+ * that are no GPU (a driver's "WARNING: infoROM is corrupted") are passed
+ * over; when no line is one, the first is named in the error.
  */
 export function parseNvidiaSmiCsv(text: string): Gpu[] {
   const gpus: Gpu[] = [];
+  let unreadable: string | undefined;
   for (const line of text.split(/\r?\n/)) {
     if (line.trim() === "") continue;
     const cells = line.split(",").map((cell) => cell.trim());
     const [index, name, memoryMib] = cells;
     const parsedIndex = Number(index);
-    if (cells.length !== 3 || !Number.isInteger(parsedIndex)) {
-      throw new Error(`nvidia-smi: unexpected line "${line}"`);
+    if (cells.length !== 3 || index === "" || !Number.isInteger(parsedIndex)) {
+      unreadable ??= line;
+      continue;
     }
     const mib = Number(memoryMib);
     gpus.push({
@@ -61,6 +70,9 @@ export function parseNvidiaSmiCsv(text: string): Gpu[] {
       // "[N/A]" on some virtual GPUs: unknown memory is recorded as 0.
       memoryBytes: Number.isFinite(mib) ? Math.round(mib * MIB) : 0,
     });
+  }
+  if (gpus.length === 0 && unreadable !== undefined) {
+    throw new Error(`nvidia-smi: unexpected line "${unreadable}"`);
   }
   return gpus;
 }

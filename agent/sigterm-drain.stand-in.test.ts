@@ -126,6 +126,9 @@ describe("a real agent process drained by SIGTERM", () => {
     const result = await session.next("result");
     expect(result.lease?.leaseId).toBe(task.lease?.leaseId);
     expect(result.outcome).toBe(AttemptOutcome.LOST);
+    expect(result.error).toBe(
+      "killed when the agent was stopped at once (a second signal)",
+    );
     for (const pid of taskPids) expect(await isProcessAlive(pid)).toBe(false);
     session.send({
       case: "resultAck",

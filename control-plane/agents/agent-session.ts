@@ -388,7 +388,10 @@ export class AgentSession implements SettlingSession {
       },
     });
     if (!verdict.accepted) {
-      this.log.warn(
+      // A killed or revoked attempt's own result is refused as a matter
+      // of course (the task ended otherwise); it still records the stop.
+      const routine = verdict.reason === "lease revoked";
+      this.log[routine ? "info" : "warn"](
         { lease_id: ref.leaseId, reason: verdict.reason },
         "result refused",
       );
