@@ -165,6 +165,53 @@ describe.each(testBackends())("registerAgent on $name", (backend) => {
     expect((await taskRow(t.db, runId, "kept")).state).toBe("RUNNING");
   });
 
+  it("ends at once a running attempt a restarted agent no longer lists", async () => {
+    const { runId } = await start(
+      t.db,
+      workflow(task("gone", { retries: 1 }), task("kept")),
+    );
+    const running = await claimAll(t.db, at(1));
+    const refs = ["gone", "kept"].map((id) => {
+      const { leaseId, fencingToken } = running.get(id);
+      return { leaseId, fencingToken };
+    });
+    await registerAgent(t.db, profile(), session("s1"), refs, at(2));
+    // Another process with its id while s1 lives: s1's attempts are its
+    // own to stop, and their leases to expire.
+    const clone = await registerAgent(
+      t.db,
+      profile(),
+      session("s2"),
+      [],
+      at(3),
+    );
+    expect(clone.returned).toBe(0);
+    expect((await taskRow(t.db, runId, "gone")).state).toBe("RUNNING");
+    await disconnectAgent(t.db, "agent-1", "s2");
+    // SIGKILLed, its session seen to end, restarted on its state dir: it
+    // runs `gone` no more (say it still held `kept`).
+    const registration = await registerAgent(
+      t.db,
+      profile(),
+      session("s3"),
+      refs.slice(1),
+      at(4),
+    );
+    expect(registration.returned).toBe(1);
+    const [attempt] = await t.db
+      .select()
+      .from(attempts)
+      .where(eq(attempts.leaseId, running.get("gone").leaseId));
+    expect(attempt).toMatchObject({
+      outcome: "LOST",
+      retryClass: "lost",
+      error: "the agent came back without the attempt: it no longer runs",
+    });
+    // Its retry policy decides: one retry left, so it waits to run again.
+    expect((await taskRow(t.db, runId, "gone")).state).toMatch(/RETRY|QUEUED/);
+    expect((await taskRow(t.db, runId, "kept")).state).toBe("RUNNING");
+  });
+
   it("gives back nothing for a polling worker, which lists no leases", async () => {
     const { runId } = await start(t.db, workflow(task("polled")));
     await claimAll(t.db, at(1));

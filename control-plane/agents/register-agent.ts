@@ -27,7 +27,10 @@ export interface Registration {
   cordoned: boolean;
   /** Held leases still granted to the agent, renewed. */
   reattached: LeaseRef[];
-  /** Assignments the agent never received, back in the queue. */
+  /**
+   * Leases the agent no longer holds, ended: assignments it never
+   * received back in the queue, attempts it no longer runs LOST.
+   */
   returned: number;
 }
 
@@ -42,6 +45,14 @@ export async function registerAgent(
   held: readonly LeaseRef[],
   now: Date,
 ): Promise<Registration> {
+  // Whether a session of the agent was live until now: then this hello
+  // may come from another process with its id, and the leases it does
+  // not list are still the older one's to stop (supersedeOlderSession).
+  const [before] = await db
+    .select({ sessionId: agents.sessionId })
+    .from(agents)
+    .where(eq(agents.id, profile.agentId));
+  const wasLive = before?.sessionId != null;
   const merged = { ...profile.detectedLabels, ...profile.labels };
   const row = {
     id: profile.agentId,
@@ -79,43 +90,73 @@ export async function registerAgent(
   const returned =
     session.sessionId === POLLING_SESSION
       ? 0
-      : await returnUnreceived(db, profile.agentId, held, now);
+      : await returnUnreceived(db, profile.agentId, held, wasLive, now);
   return { cordoned: saved?.cordoned ?? false, reattached, returned };
 }
 
 /**
- * Assignments granted to the agent that its hello does not list (it
- * lists every attempt it runs and every result not yet acknowledged):
- * sent to a session that ended before they arrived, as when a hand-off
- * commits while the stream drops. The agent never had them, so they go
- * back to the queue now, not at their acknowledgement deadline, without
- * using up an attempt ({@link RETURNED}).
+ * Leases of the agent that its hello does not list (it lists every
+ * attempt it runs and every result not yet acknowledged), ended now
+ * rather than when they expire:
+ * - assignments still GRANTED were sent to a session that ended before
+ *   they arrived, as when a hand-off commits while the stream drops. The
+ *   agent never had them, so they go back to the queue without using up
+ *   an attempt ({@link RETURNED});
+ * - attempts ACTIVE are not running any more, unless `wasLive`: the
+ *   agent came back after its session ended (a restart, which stopped
+ *   what its last run left behind), so they end LOST, and their tasks,
+ *   and what they held of the agent, are free at once. With a session
+ *   still live, the hello may be another process's with the same id;
+ *   the older one kills those attempts as it stops, and their leases
+ *   expire.
  */
 async function returnUnreceived(
   db: Db,
   agentId: string,
   held: readonly LeaseRef[],
+  wasLive: boolean,
   now: Date,
 ): Promise<number> {
   const listed = new Set(held.map((h) => h.leaseId));
-  const granted = await db
-    .select({ id: leases.id, fencingToken: leases.fencingToken })
+  const open = await db
+    .select({
+      id: leases.id,
+      fencingToken: leases.fencingToken,
+      state: leases.state,
+    })
     .from(leases)
-    .where(and(eq(leases.agentId, agentId), eq(leases.state, "GRANTED")));
-  const unreceived = granted.filter((lease) => !listed.has(lease.id));
-  if (unreceived.length === 0) return 0;
+    .where(
+      and(
+        eq(leases.agentId, agentId),
+        inArray(leases.state, wasLive ? ["GRANTED"] : [...HELD_LEASE_STATES]),
+      ),
+    );
+  const unlisted = open.filter((lease) => !listed.has(lease.id));
+  if (unlisted.length === 0) return 0;
   const verdicts = await recordResults(
     db,
     agentId,
-    unreceived.map((lease) => ({
-      leaseId: lease.id,
-      fencingToken: lease.fencingToken,
-      outcome: "LOST" as const,
-      error: "the assignment never reached the agent: its session ended first",
-      retryable: true,
-      retryClass: RETURNED,
-      requeue: true,
-    })),
+    unlisted.map((lease) =>
+      lease.state === "GRANTED"
+        ? {
+            leaseId: lease.id,
+            fencingToken: lease.fencingToken,
+            outcome: "LOST" as const,
+            error:
+              "the assignment never reached the agent: its session ended first",
+            retryable: true,
+            retryClass: RETURNED,
+            requeue: true,
+          }
+        : {
+            leaseId: lease.id,
+            fencingToken: lease.fencingToken,
+            outcome: "LOST" as const,
+            error: "the agent came back without the attempt: it no longer runs",
+            retryable: true,
+            retryClass: "lost",
+          },
+    ),
     now,
   );
   return verdicts.filter((verdict) => verdict.accepted).length;
