@@ -43,6 +43,7 @@ describe("agent messages that hold a NUL, which PostgreSQL cannot store", () => 
     const [line] = toLogLines(
       [
         create(LogLineSchema, {
+          sequence: 1n,
           message: "bin\u0000ary",
           fields: { "k\u0000": "v\u0000" },
         }),
@@ -107,7 +108,15 @@ describe("agent times and sequences no column could hold", () => {
         received,
       ),
     ).toThrow(
-      "log_chunk.lines[1].sequence: must be from 0 to 9007199254740991, not 9223372036854775807",
+      "log_chunk.lines[1].sequence: must be from 1 to 9007199254740991, not 9223372036854775807",
+    );
+  });
+
+  it("refuse a log line numbered 0, which no reader would page to", () => {
+    expect(() =>
+      toLogLines([create(LogLineSchema, { sequence: 0n })], received),
+    ).toThrow(
+      "log_chunk.lines[0].sequence: is required: number each attempt's lines from 1",
     );
   });
 });

@@ -135,11 +135,7 @@ export function toLogLines(
   numbering: LineNumbering = AGENT_LINES,
 ): TaskLogLine[] {
   return lines.map((l, i) => ({
-    sequence: lineSequence(
-      l.sequence,
-      `${numbering.field}[${i}].sequence`,
-      numbering.first,
-    ),
+    sequence: lineSequence(l.sequence, `${numbering.field}[${i}].sequence`),
     time: agentTime(l.time, now),
     stream: replaceNul(l.stream) || "log",
     level: replaceNul(l.level),
@@ -161,28 +157,29 @@ export function toMetricPoints(
   }));
 }
 
-/** Where a message's log lines are, and the sequence they start from. */
+/** Where a message's log lines are, for errors: "log_chunk.lines". */
 export interface LineNumbering {
-  /** The lines' field, for errors: "log_chunk.lines". */
   field: string;
-  /** The least sequence: 0 for agents; 1 where 0 means "not given". */
-  first: 0n | 1n;
 }
 
-const AGENT_LINES: LineNumbering = { field: "log_chunk.lines", first: 0n };
+const AGENT_LINES: LineNumbering = { field: "log_chunk.lines" };
 
-/** A log line's sequence: a whole number JavaScript and bigint both hold. */
-function lineSequence(sequence: bigint, field: string, first: bigint): number {
-  if (sequence === 0n && first === 1n) {
+/**
+ * A log line's sequence: a whole number from 1 that JavaScript and
+ * bigint both hold. Readers page from `after_sequence`, 0 meaning "from
+ * the start", so a line numbered 0 would be stored and never read.
+ */
+function lineSequence(sequence: bigint, field: string): number {
+  if (sequence === 0n) {
     throw invalidArgument(
       field,
       "is required: number each attempt's lines from 1",
     );
   }
-  if (sequence < first || sequence > BigInt(Number.MAX_SAFE_INTEGER)) {
+  if (sequence < 1n || sequence > BigInt(Number.MAX_SAFE_INTEGER)) {
     throw invalidArgument(
       field,
-      `must be from ${first} to ${Number.MAX_SAFE_INTEGER}, not ${sequence}`,
+      `must be from 1 to ${Number.MAX_SAFE_INTEGER}, not ${sequence}`,
     );
   }
   return Number(sequence);

@@ -400,7 +400,7 @@ function toLease(row: LeaseRow): MessageInitShape<typeof LeaseSchema> {
  * call stores each line once: a line without a sequence (0), or one that
  * repeats another's in the same call, would be dropped as a resend.
  */
-const WORKER_LINES: LineNumbering = { field: "lines", first: 1n };
+const WORKER_LINES: LineNumbering = { field: "lines" };
 
 /** Refuses a line whose sequence another line of the call has already. */
 function checkRepeatedSequences(lines: readonly { sequence: bigint }[]): void {
