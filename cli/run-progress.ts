@@ -9,7 +9,7 @@ import {
   RunView,
   TaskState,
 } from "../gen/deerflow/v1/run_pb.js";
-import { formatTable } from "./format-table.js";
+import { cutToWidth, formatTable } from "./format-table.js";
 
 /**
  * Follows a run's events to its end, writing one line per task state
@@ -178,10 +178,10 @@ function shortOutput(output: Record<string, unknown> | undefined): string {
   if (!output) return "";
   const { stdout: _out, stderr: _err, exit_code: _code, ...rest } = output;
   const text = Object.keys(rest).length > 0 ? JSON.stringify(rest) : "";
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+  return cutToWidth(text, 60);
 }
 
 function firstLine(text: string): string {
   const line = text.split("\n", 1)[0] ?? "";
-  return line.length > 100 ? `${line.slice(0, 97)}...` : line;
+  return cutToWidth(line, 100);
 }
