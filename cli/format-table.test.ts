@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { cutToWidth, formatTable } from "./format-table.js";
 
+const LONE_SURROGATE =
+  /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 describe("formatTable", () => {
   it("lines columns up by terminal width, wide characters included", () => {
     const table = formatTable(
@@ -37,8 +40,7 @@ describe("cutToWidth", () => {
     expect(cut).toBe("abcdefg...");
     expect(cutToWidth(`abcde${family}wxyz`, 10)).toBe(`abcde${family}...`);
     for (const text of [cut, cutToWidth("🦌".repeat(40), 9)]) {
-      // No lone surrogate survives.
-      expect(text).toBe(text.toWellFormed());
+      expect(text).not.toMatch(LONE_SURROGATE);
     }
     expect(cutToWidth("🦌".repeat(40), 9)).toBe("🦌🦌🦌...");
   });
