@@ -85,6 +85,16 @@ export const tasks = pgTable(
     taskId: text("task_id").notNull(),
     /** Index in the definition, so that views list tasks as written. */
     position: integer().notNull().default(0),
+    /**
+     * A generated task's place among the tasks its dynamic generator made,
+     * after the generator's own: [2] for the third, [2, 0] for the first
+     * that the third made in turn. Empty for tasks of the definition, and
+     * for_each children keep their parent's.
+     */
+    generatedOrder: integer("generated_order")
+      .array()
+      .notNull()
+      .default(sql`'{}'`),
     name: text().notNull().default(""),
     type: text().notNull(),
     state: text().$type<TaskStateName>().notNull(),

@@ -114,20 +114,36 @@ function compareIdParts(x: string[], y: string[]): number {
 }
 
 /**
- * Rows in definition order: by position, then a group's children after
- * it (see {@link compareTaskIds}). Each id is split once, not at every
- * comparison: a group may hold 10,000 children.
+ * Rows in definition order: by position; then a dynamic task's generated
+ * tasks after it, in the order it made them; then a group's children
+ * after it (see {@link compareTaskIds}). Each id is split once, not at
+ * every comparison: a group may hold 10,000 children.
  */
-function inDefinitionOrder<T extends { position: number; taskId: string }>(
-  rows: T[],
-): T[] {
+function inDefinitionOrder<
+  T extends {
+    position: number;
+    generatedOrder: readonly number[];
+    taskId: string;
+  },
+>(rows: T[]): T[] {
   return rows
     .map((row) => ({ row, parts: idParts(row.taskId) }))
     .sort(
       (a, b) =>
-        a.row.position - b.row.position || compareIdParts(a.parts, b.parts),
+        a.row.position - b.row.position ||
+        compareOrders(a.row.generatedOrder, b.row.generatedOrder) ||
+        compareIdParts(a.parts, b.parts),
     )
     .map(({ row }) => row);
+}
+
+/** Element by element; a prefix (the generator) first. */
+function compareOrders(x: readonly number[], y: readonly number[]): number {
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const d = (x[i] as number) - (y[i] as number);
+    if (d !== 0) return d;
+  }
+  return x.length - y.length;
 }
 
 /** A run of digits, or one other character. */

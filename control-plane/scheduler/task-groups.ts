@@ -285,7 +285,10 @@ export async function spliceGenerated(
     return { queued: [], stored: 0, toDecide: 0 };
   }
   const [parent] = await tx
-    .select({ position: tasks.position })
+    .select({
+      position: tasks.position,
+      generatedOrder: tasks.generatedOrder,
+    })
     .from(tasks)
     .where(and(eq(tasks.runId, runId), eq(tasks.taskId, String(generator.id))));
   const taken = await tx
@@ -305,12 +308,16 @@ export async function spliceGenerated(
       error: `dynamic: the run already has tasks ${taken.map((t) => t.taskId).join(", ")}`,
     };
   }
+  // Listed after the generator, in the order it made them.
   const rows = generated.tasks.map(
-    (task): TaskRow =>
+    (task, i): TaskRow =>
       taskRow(
         runId,
         task,
-        parent?.position ?? 0,
+        {
+          position: parent?.position ?? 0,
+          generatedOrder: [...(parent?.generatedOrder ?? []), i],
+        },
         now,
         queuedAtStart(task) ? now : undefined,
       ),
@@ -337,11 +344,16 @@ export async function insertChildren(
     .update(tasks)
     .set({ state: "RUNNING", startedAt: now })
     .where(and(eq(tasks.runId, runId), eq(tasks.taskId, parentId)))
-    .returning({ position: tasks.position });
+    .returning({
+      position: tasks.position,
+      generatedOrder: tasks.generatedOrder,
+    });
+  const place = {
+    position: parent?.position ?? 0,
+    generatedOrder: parent?.generatedOrder ?? [],
+  };
   await insertTasks(
     tx,
-    children.map((child) =>
-      taskRow(runId, child, parent?.position ?? 0, now, now),
-    ),
+    children.map((child) => taskRow(runId, child, place, now, now)),
   );
 }

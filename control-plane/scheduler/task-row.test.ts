@@ -28,8 +28,14 @@ describe.each(testBackends())("insertTasks on $name", (backend) => {
       retries: 2,
     };
     await insertTasks(t.db, [
-      taskRow(runId, withEverything as never, 3, at(5), at(6)),
-      taskRow(runId, task("plain") as never, 4, at(5)),
+      taskRow(
+        runId,
+        withEverything as never,
+        { position: 3, generatedOrder: [2, 0] },
+        at(5),
+        at(6),
+      ),
+      taskRow(runId, task("plain") as never, { position: 4 }, at(5)),
     ]);
     const [full] = await t.db
       .select()
@@ -38,6 +44,7 @@ describe.each(testBackends())("insertTasks on $name", (backend) => {
     expect(full).toMatchObject({
       runId,
       position: 3,
+      generatedOrder: [2, 0],
       name: "Full task",
       type: withEverything.type,
       state: "QUEUED",
@@ -60,6 +67,7 @@ describe.each(testBackends())("insertTasks on $name", (backend) => {
       affinity: null,
       queuedAt: null,
       name: "",
+      generatedOrder: [],
     });
   });
 
@@ -69,7 +77,7 @@ describe.each(testBackends())("insertTasks on $name", (backend) => {
       taskRow(
         runId,
         task(`t${i}`, { depends_on: [`t${i - 1}`] }) as never,
-        i,
+        { position: i },
         at(1),
       ),
     );

@@ -17,6 +17,8 @@ export interface TaskRow {
   runId: string;
   taskId: string;
   position: number;
+  /** Its place among generated tasks (tasks.generated_order); [] if none. */
+  generatedOrder: readonly number[];
   name: string;
   type: string;
   state: "CREATED" | "QUEUED";
@@ -66,15 +68,16 @@ export async function insertTasks(
         row.createdAt.toISOString(),
         row.queuedAt?.toISOString() ?? null,
         row.requests,
+        `{${row.generatedOrder.join(",")}}`,
       ]);
     const insert = tx.execute(sql`
       INSERT INTO tasks (run_id, task_id, position, name, type, state,
         depends_on, spec, priority, node_selector, affinity, max_attempts,
-        created_at, queued_at, requests)
+        created_at, queued_at, requests, generated_order)
       SELECT (r->>0)::uuid, r->>1, (r->>2)::int, r->>3, r->>4, r->>5,
         (r->>6)::text[], r->7, (r->>8)::int, r->9, nullif(r->10, 'null'::jsonb),
         (r->>11)::int, (r->>12)::timestamptz, (r->>13)::timestamptz,
-        nullif(r->14, 'null'::jsonb)
+        nullif(r->14, 'null'::jsonb), (r->>15)::int[]
       FROM jsonb_array_elements(${JSON.stringify(chunk)}::jsonb) AS r`);
     if (writes) writes.send(insert);
     else await insert;
@@ -87,18 +90,25 @@ function textArray(items: readonly string[]): string {
   return `{${quoted.join(",")}}`;
 }
 
+/** Where a task is listed: see tasks.position and tasks.generated_order. */
+export interface TaskPlace {
+  position: number;
+  generatedOrder?: readonly number[];
+}
+
 /** The row of a new task: CREATED, or QUEUED when given `queuedAt`. */
 export function taskRow(
   runId: string,
   task: TaskDefinition,
-  position: number,
+  place: TaskPlace,
   now: Date,
   queuedAt?: Date,
 ): TaskRow {
   return {
     runId,
     taskId: task.id,
-    position,
+    position: place.position,
+    generatedOrder: place.generatedOrder ?? [],
     name: task.name ?? "",
     type: task.type,
     state: queuedAt === undefined ? "CREATED" : "QUEUED",

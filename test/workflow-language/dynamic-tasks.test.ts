@@ -333,6 +333,52 @@ describe.each(testBackends())(
       expect(task(run, "after").state).toBe(TaskState.SUCCESS);
     });
 
+    it("lists generated tasks after their generator, in the order it made them", async () => {
+      const runId = await startInline(cp.clients, {
+        name: "generated-order",
+        tasks: [
+          {
+            id: "plan",
+            type: "noop",
+            dynamic: true,
+            output: {
+              tasks: [
+                { id: "zeta", type: "noop" },
+                { id: "fe", type: "noop", for_each: [1, 2] },
+                { id: "alpha", type: "noop" },
+                {
+                  id: "inner",
+                  type: "noop",
+                  dynamic: true,
+                  output: {
+                    tasks: [
+                      { id: "b", type: "noop" },
+                      { id: "a", type: "noop" },
+                    ],
+                  },
+                },
+              ],
+            },
+          },
+          { id: "after", type: "noop", depends_on: ["plan"] },
+        ],
+      });
+      const run = await waitForRun(cp.clients, runId);
+      expect(run.state).toBe(RunState.SUCCESS);
+      expect(run.tasks.map((t) => t.id)).toEqual([
+        "plan",
+        "plan/zeta",
+        "plan/fe",
+        "plan/fe[0]",
+        "plan/fe[1]",
+        "plan/alpha",
+        "plan/inner",
+        "plan/inner/b",
+        "plan/inner/a",
+        "after",
+      ]);
+    });
+
     it("takes a python generator's returned tasks, and succeeds with nothing to generate", async () => {
       const runId = await startInline(cp.clients, {
         name: "python-generator",
