@@ -27,6 +27,7 @@ import {
   appendMetricBatch,
   recordRejection,
 } from "./attempt-reports.js";
+import { markDraining } from "./mark-draining.js";
 import { readInBatches } from "./read-in-batches.js";
 import {
   type AgentProfile,
@@ -258,7 +259,12 @@ export class AgentSession implements SettlingSession {
     let resultsSeen = false;
     const creditAt = batch.findLastIndex((r) => r.message.case === "credit");
     const credit = batch[creditAt]?.message;
+    const wasDraining = this.credit.draining;
     if (credit?.case === "credit") this.credit.take(credit.value);
+    if (this.credit.draining && !wasDraining) {
+      this.log.info("agent draining");
+      await markDraining(this.deps.db, this.agentId, this.sessionId);
+    }
     for (const [i, request] of batch.entries()) {
       const m = request.message;
       if (m.case === "acknowledge" && m.value.lease) {
