@@ -56,13 +56,23 @@ describe("settledResult", () => {
       outcome: AttemptOutcome.KILLED,
       retryable: false,
     });
-    for (const reason of ["lost", "stale", "drained"] as const) {
+    for (const reason of [
+      "lost",
+      "stale",
+      "drained",
+      "revoked",
+      "closed",
+    ] as const) {
       expect(settledResult(resolved, reason, 0)).toMatchObject({
         outcome: AttemptOutcome.LOST,
         retryClass: "lost",
         retryable: true,
       });
     }
+    // An operator's revoke is what the control plane records LOST.
+    expect(settledResult(resolved, "revoked", 0).error).toBe(
+      "the lease was revoked",
+    );
   });
 
   it("says so when the plugin ignored its abort", () => {

@@ -90,6 +90,7 @@ function abortedResult(
     case "lost":
     case "stale":
     case "drained":
+    case "revoked":
     case "closed":
       return {
         outcome: AttemptOutcome.LOST,
@@ -104,6 +105,7 @@ const ABORT_MESSAGES = {
   lost: "lease lost",
   stale: "lease stale",
   drained: "killed when the agent's drain grace period ran out",
+  revoked: "the lease was revoked",
   closed: "killed when the agent was stopped at once (a second signal)",
 };
 

@@ -42,6 +42,8 @@ export type AbortReason =
   | "lost"
   | "stale"
   | "drained"
+  /** An operator revoked the lease: recorded LOST, the task runs again. */
+  | "revoked"
   /** The agent's close(): every attempt stops now. */
   | "closed";
 
@@ -139,7 +141,9 @@ export class Attempt {
     this.options.logger.info({ reason }, "attempt aborted");
     this.controller.abort(
       new TaskAbort(
-        reason === "drained" || reason === "closed" ? "killed" : reason,
+        reason === "drained" || reason === "closed" || reason === "revoked"
+          ? "killed"
+          : reason,
       ),
     );
     const timers = this.timersSignal();

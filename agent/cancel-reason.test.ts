@@ -5,7 +5,7 @@ describe("abortReasonOfCancel", () => {
   it("maps each Cancel reason of agent.proto to an abort reason", () => {
     expect(abortReasonOfCancel("lost")).toBe("lost");
     expect(abortReasonOfCancel("stale")).toBe("stale");
-    expect(abortReasonOfCancel("revoked")).toBe("killed");
+    expect(abortReasonOfCancel("revoked")).toBe("revoked");
     expect(abortReasonOfCancel("killed")).toBe("killed");
     expect(abortReasonOfCancel("cancelled")).toBe("killed");
   });

@@ -8,20 +8,25 @@ import type { AbortReason } from "./attempt.js";
  *   renewed;
  * - "stale": the lease is no longer this agent's, so the attempt is
  *   stopped and its result not sent;
- * - anything else ("killed", "cancelled", "revoked", unknown): a user or
- *   an operator stopped it. Its lease is renewed until its result is in,
- *   and the result, though refused, is what tells the control plane the
- *   attempt has stopped: a revoked task then runs again at once, never
- *   beside its attempt still stopping.
+ * - "revoked": an operator took the lease back; the control plane
+ *   records the attempt LOST and runs the task again, so the agent says
+ *   LOST too;
+ * - anything else ("killed", "cancelled", unknown): a user stopped it.
+ * A revoked or killed attempt's lease is renewed until its result is in,
+ * and the result, though refused, is what tells the control plane the
+ * attempt has stopped: the task then runs again at once, never beside
+ * its attempt still stopping.
  */
 export function abortReasonOfCancel(
   reason: string,
-): Extract<AbortReason, "killed" | "lost" | "stale"> {
+): Extract<AbortReason, "killed" | "revoked" | "lost" | "stale"> {
   switch (reason) {
     case "lost":
       return "lost";
     case "stale":
       return "stale";
+    case "revoked":
+      return "revoked";
     default:
       return "killed";
   }
