@@ -280,7 +280,8 @@ export function requestFits(of: "free" | "total"): SQL {
           ${taken})))`;
 }
 
-function gpuFits(gpu: GpuRow, request: ResourceRequest): boolean {
+/** Whether `gpu` is of the type and memory `request` asks for. */
+export function gpuFits(gpu: GpuRow, request: ResourceRequest): boolean {
   return (
     gpu.memory_bytes >= (request.gpu_memory_bytes ?? 0) &&
     (request.gpu_type === undefined ||

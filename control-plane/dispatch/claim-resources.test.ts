@@ -192,6 +192,65 @@ describe.each(testBackends())("claims with resources on $name", (backend) => {
     expect(next.map((a) => a.resources?.gpus[0]?.index)).toEqual([0]);
   });
 
+  it("holds what a waiting request lacks for it, not giving it to smaller tasks behind", async () => {
+    await registered(t.db, "agent-1", {
+      cpuMillis: "8000",
+      gpus: [A100, { ...A100, index: 1 }],
+    });
+    await start(
+      t.db,
+      workflow(
+        task("first", { priority: 5, resources: { gpu: 1 } }),
+        task("pair", { priority: 3, resources: { gpu: 2 } }),
+        task("small-1", { priority: 1, resources: { gpu: 1 } }),
+        task("small-2", { priority: 1, resources: { gpu: 1 } }),
+        task("cpu-only", { priority: 1, resources: { cpu: "1" } }),
+        task("plain", { priority: 1 }),
+      ),
+    );
+    const [first] = await claim(t.db, agent(), at(1), 1);
+    expect(first?.taskId).toBe("first");
+    // "pair" waits for the second GPU: the 1-GPU tasks behind it do not
+    // take it; what asks for no GPU still runs.
+    const claimOnce = (now: number) =>
+      t.db.transaction((tx) =>
+        claimTasks(tx, agent(), {
+          limit: 10,
+          leaseTtlMs: LEASE_TTL_MS,
+          ackDeadlineMs: ACK_DEADLINE_MS,
+          now: at(now),
+        }),
+      );
+    const meanwhile = await claimOnce(2);
+    expect(meanwhile.assignments.map((a) => a.taskId).sort()).toEqual([
+      "cpu-only",
+      "plain",
+    ]);
+    expect(meanwhile).toMatchObject({ ranDry: false, waitsForRoom: true });
+    if (!first) throw new Error("first was not claimed");
+    await report(t.db, first, {}, at(3));
+    const next = await claimOnce(4);
+    expect(
+      next.assignments.map((a) => [a.taskId, a.resources?.gpus.length]),
+    ).toEqual([["pair", 2]]);
+  });
+
+  it("holds for a request that an earlier task of the same claim left short", async () => {
+    await registered(t.db, "agent-1", {
+      gpus: [A100, { ...A100, index: 1 }],
+    });
+    await start(
+      t.db,
+      workflow(
+        task("one", { priority: 3, resources: { gpu: 1 } }),
+        task("pair", { priority: 2, resources: { gpu: 2 } }),
+        task("small", { priority: 1, resources: { gpu: 1 } }),
+      ),
+    );
+    const claimed = await claim(t.db, agent(), at(1));
+    expect(claimed.map((a) => a.taskId)).toEqual(["one"]);
+  });
+
   it("gives an unknown agent nothing that asks for resources", async () => {
     await start(
       t.db,

@@ -14,6 +14,10 @@ import {
   type PickedCandidate,
   pickCandidates,
 } from "./pick-candidates.js";
+import {
+  heldForWaitingRequest,
+  waitingRequestItem,
+} from "./waiting-request.js";
 
 export type { ClaimedAssignment } from "./build-assignments.js";
 
@@ -184,9 +188,6 @@ function dryness(
   };
 }
 
-/** Queued tasks that ask for resources a claim looks at to say "short". */
-const SHORT_LOOK_AHEAD = 100;
-
 function claimStatement(agent: ClaimingAgent, options: ClaimOptions): SQL {
   const fits = sql`
           type = ANY(${sql.param([...agent.taskTypes])}::text[])
@@ -194,6 +195,7 @@ function claimStatement(agent: ClaimingAgent, options: ClaimOptions): SQL {
           AND ${affinityHolds(agent.labels)}`;
   return sql`
       WITH ${agentRoomItem(agent.agentId, options.now)},
+      ${waitingRequestItem(fits)},
       fit AS MATERIALIZED (
         SELECT run_id, task_id, requests,
           (SELECT r.concurrency FROM runs r WHERE r.id = tasks.run_id)
@@ -201,9 +203,11 @@ function claimStatement(agent: ClaimingAgent, options: ClaimOptions): SQL {
         FROM tasks
         WHERE state = 'QUEUED' AND ${fits}
           -- Only what the agent has free: a task that does not fit now,
-          -- locked and dropped, would hide the tasks behind it. Read
-          -- only for a task that asks for resources.
-          AND (requests IS NULL OR ${requestFits("free")})
+          -- locked and dropped, would hide the tasks behind it; and not
+          -- what a request ahead of it waits for. Read only for a task
+          -- that asks for resources.
+          AND (requests IS NULL
+            OR (${requestFits("free")} AND NOT ${heldForWaitingRequest}))
           -- Not while a killed attempt of the task may still be running.
           AND NOT EXISTS (
             SELECT 1 FROM leases l
@@ -254,19 +258,12 @@ function claimStatement(agent: ClaimingAgent, options: ClaimOptions): SQL {
       UNION ALL
       -- And one when a claim that found fewer than it could take passed
       -- over tasks the agent could run but has not the free resources
-      -- for now: it is not dry, and agents like it may have them. Only
-      -- the first of the queued tasks that ask for resources are looked
-      -- at, so a backlog no agent fits costs every claim little; past
-      -- them, an agent counted dry claims again at the idle pass.
+      -- for now (see waiting-request.ts): it is not dry, and agents like
+      -- it may have them.
       SELECT 'short', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
         NULL, NULL, NULL, NULL, NULL
       WHERE (SELECT count(*) FROM fit) < ${options.limit}
-        AND EXISTS (
-          SELECT 1 FROM (
-            SELECT requests FROM tasks
-            WHERE state = 'QUEUED' AND requests IS NOT NULL AND ${fits}
-            LIMIT ${SHORT_LOOK_AHEAD}) AS waiting
-          WHERE ${requestFits("total")} AND NOT ${requestFits("free")})`;
+        AND EXISTS (SELECT 1 FROM waiting_request)`;
 }
 
 type ClaimRow =

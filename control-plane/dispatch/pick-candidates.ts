@@ -6,6 +6,11 @@ import {
   allocate,
   lockFreeRoom,
 } from "./agent-resources.js";
+import {
+  heldBackBy,
+  type WaitingShort,
+  waitingShort,
+} from "./waiting-request.js";
 
 /**
  * A queued task a claim found but did not assign at once: its run has a
@@ -28,7 +33,8 @@ export interface PickedCandidate extends Candidate {
 /**
  * Keeps, of the claimed candidates in claim order, those their runs'
  * `concurrency` leaves room for and the agent's free resources cover,
- * allocating each its resources (see {@link withinRunConcurrency} and
+ * short of what an earlier candidate waits for, allocating each its
+ * resources (see {@link withinRunConcurrency} and
  * {@link lockFreeRoom}).
  */
 export async function pickCandidates(
@@ -43,13 +49,20 @@ export async function pickCandidates(
     ? await lockFreeRoom(tx, agentId, now)
     : undefined;
   const picked: PickedCandidate[] = [];
+  // The first request the candidates before it left no room for: what
+  // it is short of is held for it (see waiting-request.ts).
+  let waiting: WaitingShort | undefined;
   for (const c of candidates) {
     const left = runRoom.get(c.run_id);
     if (left !== undefined && left <= 0) continue;
     let resources: AllocatedResourcesRow | undefined;
     if (c.requests !== null && free !== undefined) {
+      if (waiting !== undefined && heldBackBy(waiting, c.requests)) continue;
       resources = allocate(c.requests, free);
-      if (resources === undefined) continue;
+      if (resources === undefined) {
+        waiting ??= waitingShort(c.requests, free);
+        continue;
+      }
     }
     if (left !== undefined) runRoom.set(c.run_id, left - 1);
     picked.push({ ...c, resources });
