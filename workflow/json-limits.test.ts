@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
 import type { JsonObject } from "../plugin-sdk/index.js";
 import {
+  findNul,
   findTooDeep,
   MAX_JSON_DEPTH,
+  nulPaths,
   textNestingDepth,
 } from "./json-limits.js";
 import { parseDefinitionText } from "./parse-definition-text.js";
@@ -58,5 +60,16 @@ describe("json limits", () => {
       field: expect.stringMatching(/^params\.q/),
       message: expect.stringContaining("nested deeper"),
     });
+  });
+
+  it("lists every NUL in strings and keys, in document order", () => {
+    const value = {
+      a: ["ok", "x\u0000"],
+      "k\u0000": { deeper: "\u0000" },
+      b: { c: "\u0000y" },
+    };
+    expect(nulPaths(value)).toEqual([".a[1]", ".k\\u0000", ".b.c"]);
+    expect(findNul(value)).toBe(".a[1]");
+    expect(nulPaths({ a: "clean" })).toEqual([]);
   });
 });

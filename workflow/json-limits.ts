@@ -82,7 +82,12 @@ export function tooDeepMessage(maxDepth = MAX_JSON_DEPTH): string {
  * findTooDeep gives it ("" for the top, ".a[2]" below), or undefined.
  */
 export function findNul(value: unknown): string | undefined {
-  return findText(value, (text) => text.includes("\u0000"));
+  return textPaths(value, hasNul, 1)[0];
+}
+
+/** Every path {@link findNul} could give, in document order. */
+export function nulPaths(value: unknown): string[] {
+  return textPaths(value, hasNul);
 }
 
 /**
@@ -92,41 +97,68 @@ export function findNul(value: unknown): string | undefined {
  * findNul gives it, or undefined.
  */
 export function findLoneSurrogate(value: unknown): string | undefined {
-  return findText(value, (text) => LONE_SURROGATE.test(text));
+  return textPaths(value, hasLoneSurrogate, 1)[0];
 }
+
+/** Every path {@link findLoneSurrogate} could give, in document order. */
+export function loneSurrogatePaths(value: unknown): string[] {
+  return textPaths(value, hasLoneSurrogate);
+}
+
+const hasNul = (text: string) => text.includes("\u0000");
 
 const LONE_SURROGATE =
   /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+const hasLoneSurrogate = (text: string) => LONE_SURROGATE.test(text);
 
 /** A message naming the field, for a value with a lone surrogate. */
 export const LONE_SURROGATE_MESSAGE =
   "holds a lone UTF-16 surrogate (\\uD800 to \\uDFFF alone), which is not text";
 
-/** The path of the first string or key in `value` that `bad` accepts. */
-function findText(
+/**
+ * The paths of the strings and keys in `value` that `bad` accepts, in
+ * document order, at most `limit` of them. Iterative, so any depth is
+ * safe to walk.
+ */
+function textPaths(
   value: unknown,
   bad: (text: string) => boolean,
-): string | undefined {
+  limit = Number.POSITIVE_INFINITY,
+): string[] {
+  const found: string[] = [];
   const stack: Array<{ value: unknown; path: string }> = [{ value, path: "" }];
-  while (stack.length > 0) {
+  while (stack.length > 0 && found.length < limit) {
     const { value: item, path } = stack.pop() as (typeof stack)[number];
     if (typeof item === "string") {
-      if (bad(item)) return path;
+      if (bad(item)) found.push(path);
       continue;
     }
     if (item === null || typeof item !== "object") continue;
+    const children: Array<{ value: unknown; path: string }> = [];
     if (Array.isArray(item)) {
       item.forEach((child, i) => {
-        stack.push({ value: child, path: `${path}[${i}]` });
+        children.push({ value: child, path: `${path}[${i}]` });
       });
-      continue;
+    } else {
+      for (const [key, child] of Object.entries(item)) {
+        // A bad key is reported, not its value: it is the key to fix.
+        if (bad(key)) {
+          children.push({ value: key, path: `${path}.${escaped(key)}` });
+        } else children.push({ value: child, path: `${path}.${key}` });
+      }
     }
-    for (const [key, child] of Object.entries(item)) {
-      if (bad(key)) return `${path}.${JSON.stringify(key).slice(1, -1)}`;
-      stack.push({ value: child, path: `${path}.${key}` });
+    // Pushed last first, so that the first child is looked at first.
+    for (let i = children.length - 1; i >= 0; i--) {
+      stack.push(children[i] as (typeof children)[number]);
     }
   }
-  return undefined;
+  return found;
+}
+
+/** A key as JSON spells it inside quotes: a NUL as `\u0000`. */
+function escaped(key: string): string {
+  return JSON.stringify(key).slice(1, -1);
 }
 
 /** A message naming the field, for a value that holds a NUL. */

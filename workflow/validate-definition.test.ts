@@ -561,3 +561,41 @@ describe("validateDefinition: task fields", () => {
     ]);
   });
 });
+
+describe("validateDefinition: text PostgreSQL cannot store", () => {
+  const NUL = "holds a NUL character (\\u0000), which cannot be stored";
+
+  it("refuses a NUL in any field or key, naming each by its path", () => {
+    const problems = problemsOf(
+      {
+        ...workflow(
+          echo("a", { env: { HOME: "/tmp\u0000x" } }),
+          echo("b", { command: "echo \u0000", labels: { "k\u0000": "v" } }),
+        ),
+        defaults: { env: { LANG: "C\u0000" } },
+      },
+      { region: "eu\u0000" },
+    );
+    expect(problems).toEqual([
+      { taskId: "", field: "tasks[0].env.HOME", message: NUL },
+      { taskId: "", field: "tasks[1].command", message: NUL },
+      { taskId: "", field: "tasks[1].labels.k\\u0000", message: NUL },
+      { taskId: "", field: "defaults.env.LANG", message: NUL },
+      { taskId: "", field: "params.region", message: NUL },
+    ]);
+  });
+
+  it("refuses a lone UTF-16 surrogate, which is not text", () => {
+    const parsed = parseDefinitionText(
+      '{"name":"wf","tasks":[{"id":"a","type":"shell","command":"echo \\ud800"}]}',
+    );
+    expect(problemsOf(parsed.document)).toEqual([
+      {
+        taskId: "",
+        field: "tasks[0].command",
+        message:
+          "holds a lone UTF-16 surrogate (\\uD800 to \\uDFFF alone), which is not text",
+      },
+    ]);
+  });
+});

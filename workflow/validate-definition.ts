@@ -10,7 +10,14 @@ import {
   type Report,
   stringField,
 } from "./field-rules.js";
-import { findTooDeep, tooDeepMessage } from "./json-limits.js";
+import {
+  findTooDeep,
+  LONE_SURROGATE_MESSAGE,
+  loneSurrogatePaths,
+  NUL_MESSAGE,
+  nulPaths,
+  tooDeepMessage,
+} from "./json-limits.js";
 import { type NormalizedTask, normalizeTask } from "./normalize-task.js";
 import { parseTemplate } from "./parse-template.js";
 import { normalizeDefaults } from "./task-fields.js";
@@ -73,6 +80,10 @@ export function validateDefinition(
       report(`params${deepParams}`, tooDeepMessage());
     return { problems };
   }
+  // Also first and alone: every field of the definition is stored.
+  if (!checkStorable(document, options.params ?? {}, report)) {
+    return { problems };
+  }
   if (!isObject(document)) {
     report(
       "",
@@ -99,6 +110,35 @@ export function validateDefinition(
     tasks: tasks.map((normalized) => normalized.task),
   };
   return { definition, problems };
+}
+
+/**
+ * Whether every string and key of the document and the run's params can
+ * be stored: PostgreSQL holds no NUL and no lone UTF-16 surrogate, in
+ * text or jsonb, and a process environment no NUL. Reports each one
+ * found, by its path from the document's top ("tasks[0].env.HOME").
+ */
+function checkStorable(
+  document: unknown,
+  params: JsonObject,
+  report: Report,
+): boolean {
+  let storable = true;
+  for (const [prefix, value] of [
+    ["", document],
+    ["params", params],
+  ] as const) {
+    const at = (path: string) => (prefix + path).replace(/^\./, "");
+    for (const path of nulPaths(value)) {
+      report(at(path), NUL_MESSAGE);
+      storable = false;
+    }
+    for (const path of loneSurrogatePaths(value)) {
+      report(at(path), LONE_SURROGATE_MESSAGE);
+      storable = false;
+    }
+  }
+  return storable;
 }
 
 interface TopLevel {

@@ -8,10 +8,6 @@ import {
 import type { Definition } from "../../gen/deerflow/v1/workflow_pb.js";
 import type { JsonObject } from "../../plugin-sdk/index.js";
 import {
-  findLoneSurrogate,
-  findNul,
-  LONE_SURROGATE_MESSAGE,
-  NUL_MESSAGE,
   type Problem,
   parseDefinitionText,
   type TaskTypeCatalog,
@@ -52,33 +48,8 @@ export function checkDefinition(
         problems: [{ taskId: "", field: "definition", message: "is required" }],
       };
   }
-  // PostgreSQL stores no NUL: refused here, naming where, rather than
-  // failing the insert with an internal error.
-  const nuls = (
-    [
-      ["definition", findNul(document)],
-      ["params", findNul(params)],
-    ] as const
-  ).flatMap(([where, path]) =>
-    path === undefined
-      ? []
-      : [{ taskId: "", field: `${where}${path}`, message: NUL_MESSAGE }],
-  );
-  if (nuls.length > 0) return { ok: false, problems: nuls };
-  // Only JSON text can spell one (binary messages carry UTF-8).
-  const lone = findLoneSurrogate(document);
-  if (lone !== undefined) {
-    return {
-      ok: false,
-      problems: [
-        {
-          taskId: "",
-          field: `definition${lone}`,
-          message: LONE_SURROGATE_MESSAGE,
-        },
-      ],
-    };
-  }
+  // NULs and lone surrogates, which PostgreSQL would refuse, are among
+  // the problems validateDefinition reports, naming where.
   const result = validateDefinition(document, {
     taskTypes: catalog,
     ...(params ? { params } : {}),

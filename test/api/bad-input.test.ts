@@ -91,7 +91,7 @@ describe.each(testBackends())("bad input from grpc-js on $name", (backend) => {
     );
     expect(inDefinition.code).toBe(status.INVALID_ARGUMENT);
     expect(inDefinition.details).toMatch(
-      /^definition\.tasks\[0\]\.command: holds a NUL character/m,
+      /^tasks\[0\]\.command: holds a NUL character/m,
     );
   });
 
@@ -107,7 +107,7 @@ describe.each(testBackends())("bad input from grpc-js on $name", (backend) => {
     );
     expect(error.code).toBe(status.INVALID_ARGUMENT);
     expect(error.details).toMatch(
-      /^definition\.tasks\[0\]\.command: holds a lone UTF-16 surrogate/m,
+      /^tasks\[0\]\.command: holds a lone UTF-16 surrogate/m,
     );
   });
 

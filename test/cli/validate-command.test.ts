@@ -1,0 +1,47 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "../support/run-cli.js";
+
+/** Each CLI call starts Node and tsx: slow on two shared, busy cores. */
+const SLOW_MS = 120_000;
+
+describe("deerflow validate offline: problems naming task and field", () => {
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "deerflow-validate-"));
+  });
+
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function validate(name: string, text: string) {
+    const path = join(dir, name);
+    await writeFile(path, text);
+    const result = await runCli(["validate", path]);
+    return { ...result, lines: result.stdout.split("\n").slice(1, -1) };
+  }
+
+  it(
+    "refuses a NUL in an env value, which no process environment holds",
+    async () => {
+      const result = await validate(
+        "nul.yaml",
+        [
+          "name: v",
+          "tasks:",
+          '  - { id: a, type: shell, command: "true", env: { X: "a\\0b" } }',
+          "",
+        ].join("\n"),
+      );
+      expect(result.code).toBe(1);
+      expect(result.lines).toEqual([
+        "  tasks[0].env.X: holds a NUL character (\\u0000), which cannot be stored",
+      ]);
+    },
+    SLOW_MS,
+  );
+});
