@@ -79,6 +79,7 @@ export {
   type AffinityExpression,
   type AffinityOperator,
   type Backoff,
+  MAX_FOR_EACH_ITEMS,
   type Problem,
   type RetryClass,
   type RetryPolicy,

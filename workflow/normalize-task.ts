@@ -12,11 +12,12 @@ import {
 import { readSecretsBlock } from "./secret-sources.js";
 import { setOwn } from "./set-own.js";
 import { isDefaultable, normalizeDefaultable } from "./task-fields.js";
-import type {
-  Problem,
-  TaskDefaults,
-  TaskDefinition,
-  TaskTypeCatalog,
+import {
+  MAX_FOR_EACH_ITEMS,
+  type Problem,
+  type TaskDefaults,
+  type TaskDefinition,
+  type TaskTypeCatalog,
 } from "./workflow-definition.js";
 
 /** A task after normalization, whether or not it had problems. */
@@ -180,6 +181,13 @@ function readField(
     case "for_each":
       if (Array.isArray(value) || typeof value === "string") {
         task.for_each = value as TaskDefinition["for_each"];
+        // A run would fail the task when it expands: refused now.
+        if (Array.isArray(value) && value.length > MAX_FOR_EACH_ITEMS) {
+          report(
+            key,
+            `${value.length} items exceed the limit of ${MAX_FOR_EACH_ITEMS}`,
+          );
+        }
       } else {
         report(
           key,

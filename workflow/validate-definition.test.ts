@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseDefinitionText } from "./parse-definition-text.js";
 import { echo, problemsOf, validate, workflow } from "./test-support.js";
+import { MAX_FOR_EACH_ITEMS } from "./workflow-definition.js";
 
 describe("validateDefinition: the graph", () => {
   it("reports a cycle, an unknown dependency, a duplicate id and an unknown type together", () => {
@@ -324,6 +325,24 @@ describe("validateDefinition: shorthand", () => {
         "a dynamic: a task cannot have both for_each and dynamic",
       ],
     );
+  });
+
+  it("refuses a for_each list longer than a run would expand", () => {
+    const at = (n: number) =>
+      workflow(
+        echo("a", {
+          command: "echo ${item}",
+          for_each: Array.from({ length: n }, (_, i) => i),
+        }),
+      );
+    expect(validate(at(MAX_FOR_EACH_ITEMS)).problems).toEqual([]);
+    expect(problemsOf(at(MAX_FOR_EACH_ITEMS + 1))).toEqual([
+      {
+        taskId: "a",
+        field: "for_each",
+        message: "10001 items exceed the limit of 10000",
+      },
+    ]);
   });
 });
 

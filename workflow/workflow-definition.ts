@@ -101,6 +101,13 @@ export interface AffinityExpression {
   values?: string[];
 }
 
+/**
+ * Most children one `for_each` may expand into: a list written in the
+ * definition is refused past it at submit, one an expression gives fails
+ * the task when it expands.
+ */
+export const MAX_FOR_EACH_ITEMS = 10_000;
+
 /** One task definition of a workflow, normalized. */
 export interface TaskDefinition {
   id: string;
@@ -112,7 +119,8 @@ export interface TaskDefinition {
   /**
    * Expands the task at run time into one child per item (`id[0]`,
    * `id[1]`, ...), each reading `item` and `index`: a list, or a string
-   * that is exactly one `${expr}` evaluating to a list.
+   * that is exactly one `${expr}` evaluating to a list; at most
+   * {@link MAX_FOR_EACH_ITEMS} items.
    */
   for_each?: string | JsonValue[];
   /**

@@ -14,6 +14,7 @@ import { and, eq, inArray, sql } from "drizzle-orm";
 import type { JsonObject, JsonValue } from "../../plugin-sdk/index.js";
 import {
   evaluateExpression,
+  MAX_FOR_EACH_ITEMS,
   parseTemplate,
   type TaskDefinition,
   type TaskTypeCatalog,
@@ -29,9 +30,6 @@ import {
   type TaskRow,
   taskRow,
 } from "./task-row.js";
-
-/** Most children one for_each may expand into. */
-export const MAX_FOR_EACH_ITEMS = 10_000;
 
 /** Most tasks one dynamic task may splice into its run. */
 export const MAX_GENERATED_TASKS = 10_000;

@@ -44,4 +44,30 @@ describe("deerflow validate offline: problems naming task and field", () => {
     },
     SLOW_MS,
   );
+
+  it(
+    "refuses a for_each list past the limit a run expands",
+    async () => {
+      const items = Array.from({ length: 10_001 }, (_, i) => i);
+      const result = await validate(
+        "many.json",
+        JSON.stringify({
+          name: "v",
+          tasks: [
+            {
+              id: "a",
+              type: "shell",
+              command: "echo ${item}",
+              for_each: items,
+            },
+          ],
+        }),
+      );
+      expect(result.code).toBe(1);
+      expect(result.lines).toEqual([
+        "  task a: for_each: 10001 items exceed the limit of 10000",
+      ]);
+    },
+    SLOW_MS,
+  );
 });
