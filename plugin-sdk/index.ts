@@ -19,7 +19,7 @@ export type {
 export type { PluginFactory, PluginSdk } from "./plugin-sdk.js";
 export { definePlugin, pluginSdk } from "./plugin-sdk.js";
 export { PluginUnavailableError } from "./plugin-unavailable.js";
-export { quantityValue } from "./quantity.js";
+export { quantityOverflows, quantityValue } from "./quantity.js";
 export type { TaskAbortReason } from "./task-abort.js";
 export { TaskAbort } from "./task-abort.js";
 export type { RetryClass, TaskErrorOptions } from "./task-error.js";

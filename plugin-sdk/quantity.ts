@@ -32,17 +32,31 @@ const MULTIPLIERS: Readonly<Record<string, number>> = {
  * Undefined for anything else, so each caller words its own error.
  */
 export function quantityValue(value: unknown): number | undefined {
+  const parsed = magnitude(value);
+  return Number.isFinite(parsed) ? parsed : undefined;
+}
+
+/**
+ * Whether a value is written as a quantity whose amount no number holds:
+ * "1e400", or the Infinity that JSON's 1e400 and YAML's .inf parse to.
+ * quantityValue gives undefined for these too; this tells "too large"
+ * from "not a quantity".
+ */
+export function quantityOverflows(value: unknown): boolean {
+  return magnitude(value) === Number.POSITIVE_INFINITY;
+}
+
+/** A quantity's amount, Infinity past a double's range; else undefined. */
+function magnitude(value: unknown): number | undefined {
   if (typeof value === "number") {
-    return Number.isFinite(value) && value >= 0 ? value : undefined;
+    return value >= 0 ? value : undefined;
   }
   if (typeof value !== "string") return undefined;
   const match = QUANTITY.exec(value.trim());
   if (match === null) return undefined;
   const [, digits, exponent, suffix] = match;
   const base = Number(digits);
-  const parsed =
-    exponent !== undefined
-      ? base * 10 ** Number(exponent)
-      : base * (suffix === undefined ? 1 : (MULTIPLIERS[suffix] ?? 1));
-  return Number.isFinite(parsed) ? parsed : undefined;
+  return exponent !== undefined
+    ? base * 10 ** Number(exponent)
+    : base * (suffix === undefined ? 1 : (MULTIPLIERS[suffix] ?? 1));
 }

@@ -1,4 +1,8 @@
-import { type JsonObject, quantityValue } from "../plugin-sdk/index.js";
+import {
+  type JsonObject,
+  quantityOverflows,
+  quantityValue,
+} from "../plugin-sdk/index.js";
 import {
   integerAtLeast,
   isObject,
@@ -49,7 +53,7 @@ function quantity(
   report: Report,
   unit = 1,
 ): void {
-  if (quantityValue(value) === undefined) {
+  if (quantityValue(value) === undefined && !quantityOverflows(value)) {
     report(field, `${show(value)} is not a quantity (like "500m", "2", "4Gi")`);
   } else if (requestAmount(value, unit) === undefined) {
     report(field, `${show(value)} is too large to schedule`);

@@ -563,7 +563,9 @@ describe("validateDefinition: task fields", () => {
             storage: { size: "1e300" },
           },
         }),
-        echo("b", { resources: { gpu: { count: 1025 }, memory: "1e400" } }),
+        echo("b", {
+          resources: { gpu: { count: 1025 }, memory: "1e400", cpu: Infinity },
+        }),
         echo("c", { resources: { gpu: { type: "---" } } }),
         echo("d", { resources: { gpu: { type: "日本" } } }),
       ),
@@ -574,7 +576,8 @@ describe("validateDefinition: task fields", () => {
       "resources.gpu: must be at most 1024, not 2000",
       'resources.storage.size: "1e300" is too large to schedule',
       "resources.gpu.count: must be at most 1024, not 1025",
-      'resources.memory: "1e400" is not a quantity (like "500m", "2", "4Gi")',
+      'resources.memory: "1e400" is too large to schedule',
+      "resources.cpu: Infinity is too large to schedule",
       'resources.gpu.type: "---" is not a GPU model (letters and digits, like "h100" or "nvidia-a100-80gb")',
       'resources.gpu.type: "日本" is not a GPU model (letters and digits, like "h100" or "nvidia-a100-80gb")',
     ]);
