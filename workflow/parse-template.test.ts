@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { parseTemplate, soleExpression } from "./parse-template.js";
+import {
+  parseTemplate,
+  soleExpression,
+  writesTemplate,
+} from "./parse-template.js";
 import { TemplateError } from "./template-error.js";
 
 const sources = (text: string) =>
@@ -53,5 +57,11 @@ describe("parseTemplate", () => {
     expect(soleExpression(" ${params.n}")).toBeUndefined();
     expect(soleExpression("${a}${b}")).toBeUndefined();
     expect(soleExpression("plain")).toBeUndefined();
+  });
+
+  it("tells a template, even one never closed, from literal text", () => {
+    expect(writesTemplate("${params.n}")).toBe(true);
+    expect(writesTemplate("a ${params.x")).toBe(true);
+    expect(writesTemplate("$${not} {{ this }}")).toBe(false);
   });
 });

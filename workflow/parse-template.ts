@@ -56,6 +56,18 @@ export function hasTemplate(text: string): boolean {
   return parseTemplate(text).some((part) => part.kind === "expression");
 }
 
+/**
+ * True when the string holds a `${...}`, or a `${` never closed: either
+ * way its author meant a template. For fields that render none.
+ */
+export function writesTemplate(text: string): boolean {
+  try {
+    return hasTemplate(text);
+  } catch {
+    return true;
+  }
+}
+
 /** The expression when the whole string is exactly one `${expr}`. */
 export function soleExpression(text: string): string | undefined {
   const parts = parseTemplate(text);

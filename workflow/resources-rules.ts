@@ -11,6 +11,7 @@ import {
   show,
   stringField,
 } from "./field-rules.js";
+import { writesTemplate } from "./parse-template.js";
 import { requestAmount } from "./resource-request.js";
 
 const KNOWN = ["cpu", "memory", "gpu", "storage"];
@@ -53,11 +54,27 @@ function quantity(
   report: Report,
   unit = 1,
 ): void {
+  if (templated(value, field, report)) return;
   if (quantityValue(value) === undefined && !quantityOverflows(value)) {
     report(field, `${show(value)} is not a quantity (like "500m", "2", "4Gi")`);
   } else if (requestAmount(value, unit) === undefined) {
     report(field, `${show(value)} is too large to schedule`);
   }
+}
+
+/**
+ * Whether `value` is a template, reported: resources become the numbers
+ * a claim compares (resourceRequest) when the run starts, before any
+ * template could render, and are never rendered after.
+ */
+function templated(value: unknown, field: string, report: Report): boolean {
+  if (typeof value !== "string" || !writesTemplate(value)) return false;
+  report(
+    field,
+    "templates are not rendered in resources, which are read when the " +
+      "run starts to match the task to agents; write the value itself",
+  );
+  return true;
 }
 
 /** More GPUs than any one host has: a typo, not a request. */
@@ -82,6 +99,7 @@ function gpu(value: unknown, field: string, report: Report): void {
 }
 
 function gpuCount(value: unknown, min: number, field: string, report: Report) {
+  if (templated(value, field, report)) return;
   const count = integerAtLeast(value, min, field, report);
   if (count !== undefined && count > MAX_GPUS) {
     report(field, `must be at most ${MAX_GPUS}, not ${count}`);
@@ -94,6 +112,7 @@ function gpuCount(value: unknown, min: number, field: string, report: Report) {
  * would match every GPU.
  */
 function gpuType(value: unknown, field: string, report: Report): void {
+  if (templated(value, field, report)) return;
   const type = stringField(value, field, report);
   if (
     type !== undefined &&
@@ -114,7 +133,11 @@ function storage(value: unknown, field: string, report: Report): void {
   for (const [key, item] of Object.entries(value)) {
     const at = `${field}.${key}`;
     if (key === "size") quantity(item, at, report);
-    else if (key === "type") stringField(item, at, report);
+    else if (key === "type") storageType(item, at, report);
     else report(at, `unknown field "${key}" (known: size, type)`);
   }
+}
+
+function storageType(value: unknown, field: string, report: Report): void {
+  if (!templated(value, field, report)) stringField(value, field, report);
 }

@@ -552,6 +552,38 @@ describe("validateDefinition: task fields", () => {
     ]);
   });
 
+  it("refuses templates in resources, saying why", () => {
+    const why =
+      "templates are not rendered in resources, which are read when the " +
+      "run starts to match the task to agents; write the value itself";
+    const problems = problemsOf({
+      ...workflow(
+        echo("a", {
+          resources: {
+            cpu: "${params.cpu}",
+            gpu: { count: "${params.n}", type: "${params.t}" },
+            storage: { size: "${params.s}", type: "${params.k}" },
+          },
+        }),
+        echo("b", { resources: { gpu: "${params.n}", memory: "${1 + 1" } }),
+      ),
+      params: { cpu: "1", n: 1, t: "h100", s: "1Gi", k: "ssd" },
+      defaults: { resources: { memory: "${params.s}" } },
+    });
+    expect(problems.map((p) => `${p.taskId} ${p.field}: ${p.message}`)).toEqual(
+      [
+        ` defaults.resources.memory: ${why}`,
+        `a resources.cpu: ${why}`,
+        `a resources.gpu.count: ${why}`,
+        `a resources.gpu.type: ${why}`,
+        `a resources.storage.size: ${why}`,
+        `a resources.storage.type: ${why}`,
+        `b resources.gpu: ${why}`,
+        `b resources.memory: ${why}`,
+      ],
+    );
+  });
+
   it("refuses amounts the dispatcher could not count exactly", () => {
     const problems = problemsOf(
       workflow(

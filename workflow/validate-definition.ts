@@ -19,7 +19,7 @@ import {
   tooDeepMessage,
 } from "./json-limits.js";
 import { type NormalizedTask, normalizeTask } from "./normalize-task.js";
-import { parseTemplate } from "./parse-template.js";
+import { writesTemplate } from "./parse-template.js";
 import { normalizeDefaults } from "./task-fields.js";
 import {
   checkCondition,
@@ -302,17 +302,9 @@ function checkNoTemplates(task: TaskDefinition, report: Report): void {
     });
   });
   for (const [field, value] of literal) {
-    if (typeof value === "string" && hasTemplate(value)) {
+    if (typeof value === "string" && writesTemplate(value)) {
       report(field, "templates are not rendered here; write the value itself");
     }
-  }
-}
-
-function hasTemplate(text: string): boolean {
-  try {
-    return parseTemplate(text).some((part) => part.kind === "expression");
-  } catch {
-    return true;
   }
 }
 
