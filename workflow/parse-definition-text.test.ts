@@ -47,6 +47,7 @@ describe("parseDefinitionText", () => {
         "    labels: {tier: 01}",
         "    affinity:",
         "      - {key: rack, operator: In, values: [007, 7, 12.50]}",
+        "    resources: {gpu: {type: 1080.0, count: 02}, storage: {type: 01}}",
         "",
       ].join("\n"),
       "yaml",
@@ -68,6 +69,11 @@ describe("parseDefinitionText", () => {
           affinity: [
             { key: "rack", operator: "In", values: ["007", 7, "12.50"] },
           ],
+          // A GPU type is a model's name; a count is a number.
+          resources: {
+            gpu: { type: "1080.0", count: 2 },
+            storage: { type: 1 },
+          },
         },
       ],
     });

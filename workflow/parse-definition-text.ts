@@ -65,11 +65,11 @@ function parseYaml(text: string): ParsedDefinitionText {
 }
 
 /**
- * Label and environment values are strings; YAML reads `rack: 007` as 7,
- * `cuda: 12.0` as 12 and `id: 0x1F` as 31, which would then select
- * agents labelled "7", "12" and "31". Where a number is such a value and
- * was written otherwise than JavaScript prints it, the text as written
- * is kept.
+ * Label and environment values, and a GPU type, are strings; YAML reads
+ * `rack: 007` as 7, `cuda: 12.0` as 12 and `id: 0x1F` as 31, which would
+ * then select agents labelled "7", "12" and "31". Where a number is such
+ * a value and was written otherwise than JavaScript prints it, the text
+ * as written is kept.
  */
 function keepLabelValuesAsWritten(
   node: Node | null,
@@ -96,7 +96,10 @@ function keepLabelValuesAsWritten(
   }
 }
 
-/** Fields whose values are strings: `tasks[i].env.X`, `defaults.node_selector.X`... */
+/**
+ * Fields whose values are strings: `tasks[i].env.X`,
+ * `defaults.node_selector.X`, `tasks[i].resources.gpu.type`...
+ */
 function isLabelValue(path: readonly (string | number)[]): boolean {
   const at = path[0] === "tasks" ? path.slice(2) : path.slice(1);
   const inTask =
@@ -106,6 +109,9 @@ function isLabelValue(path: readonly (string | number)[]): boolean {
   const [field, ...rest] = at;
   if (field === "node_selector" || field === "env" || field === "labels") {
     return rest.length === 1;
+  }
+  if (field === "resources") {
+    return rest.length === 2 && rest[0] === "gpu" && rest[1] === "type";
   }
   return (
     field === "affinity" &&

@@ -1,5 +1,6 @@
 import {
   type JsonObject,
+  type JsonValue,
   quantityOverflows,
   quantityValue,
 } from "../plugin-sdk/index.js";
@@ -19,7 +20,8 @@ const KNOWN = ["cpu", "memory", "gpu", "storage"];
 /**
  * Checks `resources` (SPEC §3): `cpu` and `memory` quantities, `gpu` a
  * count or `{count, type, memory}`, `storage` a size or `{size, type}`.
- * The value is kept as written; resourceRequest turns it into the
+ * The value is kept as written, but for a GPU type written as a number,
+ * kept as its text (as labels are); resourceRequest turns it into the
  * numbers the dispatcher compares, which must stay exact integers.
  */
 export function normalizeResources(
@@ -36,15 +38,16 @@ export function normalizeResources(
     ok = false;
     report(f, message);
   };
+  const resources: JsonObject = { ...value };
   for (const [key, item] of Object.entries(value)) {
     const at = `${field}.${key}`;
     if (key === "cpu") quantity(item, at, fail, 1000);
     else if (key === "memory") quantity(item, at, fail);
-    else if (key === "gpu") gpu(item, at, fail);
+    else if (key === "gpu") resources.gpu = gpu(item, at, fail);
     else if (key === "storage") storage(item, at, fail);
     else fail(at, `unknown resource "${key}" (known: ${KNOWN.join(", ")})`);
   }
-  return ok ? value : undefined;
+  return ok ? resources : undefined;
 }
 
 /** A quantity; `unit`s of it (cpu: 1000 millis a core) must count exactly. */
@@ -80,22 +83,25 @@ function templated(value: unknown, field: string, report: Report): boolean {
 /** More GPUs than any one host has: a typo, not a request. */
 const MAX_GPUS = 1024;
 
-function gpu(value: unknown, field: string, report: Report): void {
+/** Checks `gpu`; returns it with a `type` written as a number as text. */
+function gpu(value: JsonValue, field: string, report: Report): JsonValue {
   if (typeof value === "string" && /^[0-9]+$/.test(value)) {
     gpuCount(Number(value), 0, field, report);
-    return;
+    return value;
   }
   if (!isObject(value)) {
     gpuCount(value, 0, field, report);
-    return;
+    return value;
   }
+  const checked: JsonObject = { ...value };
   for (const [key, item] of Object.entries(value)) {
     const at = `${field}.${key}`;
     if (key === "count") gpuCount(item, 1, at, report);
-    else if (key === "type") gpuType(item, at, report);
+    else if (key === "type") checked.type = gpuType(item, at, report) ?? item;
     else if (key === "memory") quantity(item, at, report);
     else report(at, `unknown field "${key}" (known: count, type, memory)`);
   }
+  return checked;
 }
 
 function gpuCount(value: unknown, min: number, field: string, report: Report) {
@@ -111,18 +117,32 @@ function gpuCount(value: unknown, min: number, field: string, report: Report) {
  * of ASCII, apart by spaces, "-", "_", "." or "/". One with no such word
  * would match every GPU.
  */
-function gpuType(value: unknown, field: string, report: Report): void {
-  if (templated(value, field, report)) return;
-  const type = stringField(value, field, report);
-  if (
-    type !== undefined &&
-    !/^[A-Za-z0-9 ._/-]*[A-Za-z0-9][A-Za-z0-9 ._/-]*$/.test(type)
-  ) {
-    report(
-      field,
-      `${show(type)} is not a GPU model (letters and digits, like "h100" or "nvidia-a100-80gb")`,
-    );
+const GPU_MODEL = /^[A-Za-z0-9 ._/-]*[A-Za-z0-9][A-Za-z0-9 ._/-]*$/;
+
+/** A GPU type; one written as a number (YAML's `type: 4090`) is its text. */
+function gpuType(
+  value: unknown,
+  field: string,
+  report: Report,
+): string | undefined {
+  if (templated(value, field, report)) return undefined;
+  if (typeof value === "number" && !Number.isFinite(value)) {
+    // Its text, "Infinity", would pass for a model's name.
+    report(field, notAModel(value));
+    return undefined;
   }
+  const type =
+    typeof value === "number"
+      ? String(value)
+      : stringField(value, field, report);
+  if (type === undefined) return undefined;
+  if (GPU_MODEL.test(type)) return type;
+  report(field, notAModel(type));
+  return undefined;
+}
+
+function notAModel(value: unknown): string {
+  return `${show(value)} is not a GPU model (letters and digits, like "h100" or "nvidia-a100-80gb")`;
 }
 
 function storage(value: unknown, field: string, report: Report): void {

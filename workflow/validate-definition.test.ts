@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseDefinitionText } from "./parse-definition-text.js";
+import { resourceRequest } from "./resource-request.js";
 import { echo, problemsOf, validate, workflow } from "./test-support.js";
 import { MAX_FOR_EACH_ITEMS } from "./workflow-definition.js";
 
@@ -549,6 +550,38 @@ describe("validateDefinition: task fields", () => {
       'resources.gpu.vendor: unknown field "vendor" (known: count, type, memory)',
       "resources.storage.type: must be a string, not a number",
       'resources.fpga: unknown resource "fpga" (known: cpu, memory, gpu, storage)',
+    ]);
+  });
+
+  it("reads a GPU type written as a number as its text, as labels", () => {
+    const { document } = parseDefinitionText(
+      [
+        "name: wf",
+        "tasks:",
+        "  - {id: a, type: shell, command: x, resources: {gpu: {type: 4090}}}",
+        "  - {id: b, type: shell, command: x, resources: {gpu: {type: 3.10}}}",
+        "",
+      ].join("\n"),
+    );
+    const { definition } = validate(document);
+    expect(definition?.tasks.map((t) => t.resources)).toEqual([
+      { gpu: { type: "4090" } },
+      { gpu: { type: "3.10" } },
+    ]);
+    // The claim matches it, as it would "4090" written as a string.
+    const request = resourceRequest(definition?.tasks[0]?.resources);
+    expect(request?.gpu_type).toBe("4090");
+    expect(
+      problemsOf(
+        workflow(echo("a", { resources: { gpu: { type: Infinity } } })),
+      ),
+    ).toEqual([
+      {
+        taskId: "a",
+        field: "resources.gpu.type",
+        message:
+          'Infinity is not a GPU model (letters and digits, like "h100" or "nvidia-a100-80gb")',
+      },
     ]);
   });
 
