@@ -85,10 +85,6 @@ const MAX_GPUS = 1024;
 
 /** Checks `gpu`; returns it with a `type` written as a number as text. */
 function gpu(value: JsonValue, field: string, report: Report): JsonValue {
-  if (typeof value === "string" && /^[0-9]+$/.test(value)) {
-    gpuCount(Number(value), 0, field, report);
-    return value;
-  }
   if (!isObject(value)) {
     gpuCount(value, 0, field, report);
     return value;
@@ -104,12 +100,28 @@ function gpu(value: JsonValue, field: string, report: Report): JsonValue {
   return checked;
 }
 
+/**
+ * A GPU count, in either form: an integer, or a quantity string of a
+ * whole number ("2", "1e1"), as Kubernetes takes nvidia.com/gpu. A
+ * fraction ("500m") is refused: GPUs are allocated whole.
+ */
 function gpuCount(value: unknown, min: number, field: string, report: Report) {
   if (templated(value, field, report)) return;
-  const count = integerAtLeast(value, min, field, report);
+  const count = integerAtLeast(wholeQuantity(value), min, field, report);
   if (count !== undefined && count > MAX_GPUS) {
     report(field, `must be at most ${MAX_GPUS}, not ${count}`);
   }
+}
+
+/** A string that is a quantity of a whole number as that number. */
+function wholeQuantity(value: unknown): unknown {
+  const parsed = typeof value === "string" ? quantityValue(value) : undefined;
+  if (parsed === undefined) return value;
+  // As requestAmount counts it: "15000000000n" is 15, float error aside.
+  const whole = Math.round(parsed);
+  const isWhole =
+    Number.isSafeInteger(whole) && Math.abs(parsed - whole) < 1e-9;
+  return isWhole ? whole : value;
 }
 
 /**

@@ -585,6 +585,35 @@ describe("validateDefinition: task fields", () => {
     ]);
   });
 
+  it("takes a GPU count as a whole-number quantity in either form", () => {
+    const { definition } = validate(
+      workflow(
+        echo("a", { resources: { gpu: { count: "2", type: "h100" } } }),
+        echo("b", { resources: { gpu: "2" } }),
+        echo("c", { resources: { gpu: { count: "1e1" } } }),
+      ),
+    );
+    expect(
+      definition?.tasks.map((t) => resourceRequest(t.resources)?.gpu_count),
+    ).toEqual([2, 2, 10]);
+    const problems = problemsOf(
+      workflow(
+        echo("a", { resources: { gpu: { count: "1.5" } } }),
+        echo("b", { resources: { gpu: "500m" } }),
+        echo("c", { resources: { gpu: { count: "0" } } }),
+        echo("d", { resources: { gpu: { count: "2k" } } }),
+      ),
+    );
+    expect(problems.map((p) => `${p.taskId} ${p.field}: ${p.message}`)).toEqual(
+      [
+        'a resources.gpu.count: must be an integer >= 1, not "1.5"',
+        'b resources.gpu: must be an integer >= 0, not "500m"',
+        "c resources.gpu.count: must be an integer >= 1, not 0",
+        "d resources.gpu.count: must be at most 1024, not 2000",
+      ],
+    );
+  });
+
   it("refuses templates in resources, saying why", () => {
     const why =
       "templates are not rendered in resources, which are read when the " +
