@@ -70,4 +70,33 @@ describe("deerflow validate offline: problems naming task and field", () => {
     },
     SLOW_MS,
   );
+
+  it(
+    "says why resources refuse a template or a huge amount, and takes a GPU as Kubernetes does",
+    async () => {
+      const result = await validate(
+        "resources.yaml",
+        [
+          "name: v",
+          "params: { m: 1Gi }",
+          "tasks:",
+          "  - id: a",
+          "    type: shell",
+          '    command: "true"',
+          '    resources: { cpu: "1e400", memory: "${params.m}" }',
+          "  - id: b",
+          "    type: shell",
+          '    command: "true"',
+          '    resources: { gpu: { type: 4090, count: "2" } }',
+          "",
+        ].join("\n"),
+      );
+      expect(result.code).toBe(1);
+      expect(result.lines).toEqual([
+        '  task a: resources.cpu: "1e400" is too large to schedule',
+        "  task a: resources.memory: templates are not rendered in resources, which are read when the run starts to match the task to agents; write the value itself",
+      ]);
+    },
+    SLOW_MS,
+  );
 });
