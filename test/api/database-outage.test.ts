@@ -1,62 +1,15 @@
-import { connect, createServer, type Server, type Socket } from "node:net";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { DefinitionSchema } from "../../gen/deerflow/v1/workflow_pb.js";
 import { captureLogger } from "../support/capture-logger.js";
+import { behindProxy, CuttableProxy } from "../support/cuttable-proxy.js";
 import { pollUntil } from "../support/poll-until.js";
 import {
   startTestControlPlane,
   type TestControlPlane,
 } from "../support/test-control-plane.js";
 import { testBackends } from "../support/test-database.js";
-
-/**
- * A TCP proxy on loopback between the control plane and PostgreSQL, so a
- * test can cut the database away (every connection reset, new ones
- * refused) and bring it back, as a failover or a network fault would.
- */
-class CuttableProxy {
-  private server: Server | undefined;
-  get isOpen(): boolean {
-    return this.server !== undefined;
-  }
-  private readonly sockets = new Set<Socket>();
-  port = 0;
-
-  constructor(private readonly target: { host: string; port: number }) {}
-
-  async open(): Promise<void> {
-    const server = createServer((client) => {
-      const upstream = connect(this.target.port, this.target.host);
-      for (const socket of [client, upstream]) {
-        this.sockets.add(socket);
-        socket.on("close", () => this.sockets.delete(socket));
-        socket.on("error", () => {
-          client.destroy();
-          upstream.destroy();
-        });
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(this.port, "127.0.0.1", resolve);
-    });
-    const address = server.address();
-    if (address === null || typeof address === "string") throw new Error();
-    this.port = address.port;
-    this.server = server;
-  }
-
-  /** Resets every connection and refuses new ones. */
-  async cut(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    for (const socket of this.sockets) socket.resetAndDestroy();
-    await new Promise((resolve) => server?.close(resolve));
-  }
-}
 
 const DEFINITION = {
   name: "outage",
@@ -80,20 +33,9 @@ describe.skipIf(postgres === undefined)(
       });
       await proxy.open();
       const backend = postgres as NonNullable<typeof postgres>;
-      // The fresh database is made directly; the control plane reaches it
-      // only through the proxy.
-      cp = await startTestControlPlane(
-        {
-          name: "postgres",
-          async create() {
-            const database = await backend.create();
-            const url = new URL(database.url ?? "");
-            url.host = `127.0.0.1:${proxy.port}`;
-            return { ...database, url: url.toString() };
-          },
-        },
-        { logger: log.logger },
-      );
+      cp = await startTestControlPlane(behindProxy(backend, proxy), {
+        logger: log.logger,
+      });
     });
 
     afterAll(async () => {
