@@ -19,7 +19,11 @@ export interface ControlPlaneOptions {
   heartbeatIntervalMs?: number;
   /** How long an agent has to acknowledge an assignment; default 30000 ms. */
   ackDeadlineMs?: number;
-  /** How often expired leases and due retries are swept; default 500 ms. */
+  /**
+   * How often expired leases and due retries are swept; default 500 ms.
+   * Health follows the sweep: NOT_SERVING from a sweep that fails, or
+   * when none answered for 10 s or 20 intervals (silentAfterMs).
+   */
   sweepIntervalMs?: number;
   /** Names this replica in logs and agent rows; default a random id. */
   replicaId?: string;

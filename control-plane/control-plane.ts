@@ -56,7 +56,13 @@ import {
   type ControlPlaneOptions,
   resolveControlPlaneOptions,
 } from "./control-plane-options.js";
-import { type Database, type Db, openDatabase } from "./db/index.js";
+import {
+  type Database,
+  DatabaseHealth,
+  type Db,
+  openDatabase,
+  silentAfterMs,
+} from "./db/index.js";
 import { Dispatcher } from "./dispatch/dispatcher.js";
 import { RunEventHub } from "./events/run-event-hub.js";
 import { HeartbeatRecorder } from "./leases/heartbeat-recorder.js";
@@ -141,11 +147,19 @@ export async function startControlPlane(
     ...resolved,
     secrets: assignmentSecrets,
   });
+  // Health follows the lease sweep, this replica's round trip to the
+  // database every sweepIntervalMs, rather than a poller of its own.
+  const databaseHealth = new DatabaseHealth({
+    clock,
+    logger: log,
+    silentAfterMs: silentAfterMs(resolved.sweepIntervalMs),
+  });
   const leaseManager = new LeaseManager({
     db,
     clock,
     logger: log,
     replicaId,
+    health: databaseHealth,
     ...resolved,
   });
   const registry = new Map<string, AgentSession>();
@@ -220,7 +234,7 @@ export async function startControlPlane(
       router.service(
         Health,
         createHealthService(
-          () => serving,
+          () => serving && databaseHealth.isUp(),
           SERVICES.map((service) => service.typeName),
         ),
       );

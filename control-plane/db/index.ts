@@ -12,6 +12,11 @@ export {
   rowsOf,
 } from "./database.js";
 export {
+  DatabaseHealth,
+  type DatabaseHealthOptions,
+  silentAfterMs,
+} from "./database-health.js";
+export {
   agents,
   attempts,
   leases,

@@ -1,5 +1,5 @@
 import type { Clock, Logger } from "../../core/index.js";
-import type { Db } from "../db/index.js";
+import type { DatabaseHealth, Db } from "../db/index.js";
 import { timeOutRuns } from "../runs/time-out-runs.js";
 import { expireLeases, promoteDueRetries } from "./expire-leases.js";
 import { markReplicaSeen } from "./replica-presence.js";
@@ -12,6 +12,8 @@ export interface LeaseManagerOptions {
   sweepIntervalMs?: number;
   /** This replica, marked seen on every sweep. */
   replicaId: string;
+  /** Told how each sweep's round trips went: health follows them. */
+  health?: DatabaseHealth | undefined;
 }
 
 /**
@@ -51,7 +53,7 @@ export class LeaseManager {
 
   private async run(): Promise<void> {
     const interval = this.options.sweepIntervalMs ?? 500;
-    const { clock, logger } = this.options;
+    const { clock, logger, health } = this.options;
     // A database outage fails every sweep: the first failure is logged
     // with its error, then one line a minute, then the recovery.
     let failing:
@@ -60,6 +62,7 @@ export class LeaseManager {
     while (!this.abort.signal.aborted) {
       try {
         await this.sweep();
+        health?.answered();
         if (failing) {
           logger.info(
             {
@@ -72,6 +75,7 @@ export class LeaseManager {
         }
       } catch (error) {
         if (this.abort.signal.aborted) return;
+        health?.failed(error);
         const now = clock.now();
         if (!failing) {
           failing = { since: now, failures: 1, loggedAt: now };
