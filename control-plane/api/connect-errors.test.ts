@@ -52,6 +52,10 @@ describe("toConnectError for a database that went away", () => {
       withCode("the database system is starting up", "57P03"),
       withCode("sorry, too many clients already", "53300"),
       withCode("connection failure", "08006"),
+      withCode(
+        "terminating connection due to idle-in-transaction timeout",
+        "25P03",
+      ),
     ]) {
       expect(toConnectError(cause).code, cause.message).toBe(Code.Unavailable);
       expect(toConnectError(wrapped(cause)).code, cause.message).toBe(
@@ -68,6 +72,23 @@ describe("toConnectError for a database that went away", () => {
     const error = toConnectError(wrapped(cause));
     expect(error.message).toBe("[unavailable] the database is unavailable");
     expect((error.cause as Error).cause).toBe(cause);
+  });
+
+  it("answers unavailable for a statement the database cancelled, saying when it timed out", () => {
+    const timedOut = toConnectError(
+      wrapped(
+        withCode("canceling statement due to statement timeout", "57014"),
+      ),
+    );
+    expect(timedOut.code).toBe(Code.Unavailable);
+    expect(timedOut.rawMessage).toBe(
+      "the database statement timed out (statement timeout)",
+    );
+    const cancelled = toConnectError(
+      withCode("canceling statement due to user request", "57014"),
+    );
+    expect(cancelled.code).toBe(Code.Unavailable);
+    expect(cancelled.rawMessage).toBe("the database cancelled the statement");
   });
 
   it("leaves other failures internal", () => {

@@ -5,11 +5,14 @@ const UNIQUE_VIOLATION = "23505";
 const INVALID_TEXT = "22P02";
 const SERIALIZATION_FAILURE = "40001";
 const DEADLOCK = "40P01";
+/** query_canceled: a statement timeout, or someone's pg_cancel_backend. */
+const QUERY_CANCELED = "57014";
 
 /**
  * The one place database and internal errors become API errors. A
  * ConnectError passes through; PostgreSQL errors map by SQLSTATE;
- * connection failures are Unavailable (the caller may retry); the rest
+ * connection failures and statements the database cancelled (a
+ * statement timeout) are Unavailable (the caller may retry); the rest
  * are Internal, with the cause kept for the server's log.
  */
 export function toConnectError(error: unknown): ConnectError {
@@ -55,6 +58,19 @@ export function toConnectError(error: unknown): ConnectError {
       return new ConnectError(
         "conflicting update; retry",
         Code.Aborted,
+        undefined,
+        undefined,
+        error,
+      );
+    case QUERY_CANCELED:
+      // Unavailable, not DeadlineExceeded: the statement's transaction
+      // rolled back, so a retry is safe, and callers that ride out a
+      // database outage (run watchers) ride this out too.
+      return new ConnectError(
+        isStatementTimeout(error)
+          ? "the database statement timed out (statement timeout)"
+          : "the database cancelled the statement",
+        Code.Unavailable,
         undefined,
         undefined,
         error,
@@ -141,6 +157,23 @@ function* codesOf(error: unknown): Generator<string> {
   }
 }
 
+/**
+ * A cancel for statement_timeout rather than an operator's: PostgreSQL
+ * says which only in its message ("canceling statement due to statement
+ * timeout"), in English unless lc_messages says otherwise.
+ */
+function isStatementTimeout(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current; depth++) {
+    const message = (current as { message?: unknown }).message;
+    if (typeof message === "string" && /statement timeout/.test(message)) {
+      return true;
+    }
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
 /** The client went away mid-stream: normal for agents and watchers. */
 function isPeerGone(error: unknown): boolean {
   const code = (error as { code?: unknown })?.code;
@@ -166,10 +199,17 @@ const CONNECTION_CODES = new Set([
 /**
  * SQLSTATEs of a server that is going away or not taking connections:
  * admin_shutdown (a failover, a restart), crash_shutdown,
- * cannot_connect_now (starting up) and too_many_connections. Class 08,
- * connection exception, is all of that kind too.
+ * cannot_connect_now (starting up) and too_many_connections; and
+ * idle_in_transaction_session_timeout, a session the server ended.
+ * Class 08, connection exception, is all of that kind too.
  */
-const UNAVAILABLE_STATES = new Set(["57P01", "57P02", "57P03", "53300"]);
+const UNAVAILABLE_STATES = new Set([
+  "57P01",
+  "57P02",
+  "57P03",
+  "53300",
+  "25P03",
+]);
 
 /**
  * The database could not be reached or dropped the connection: worth a
