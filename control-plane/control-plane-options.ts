@@ -13,6 +13,21 @@ export interface ControlPlaneOptions {
   databaseUrl?: string | undefined;
   /** PGlite's data directory; default ".deerflow/data". */
   dataDir?: string | undefined;
+  /**
+   * How long one PostgreSQL statement may run, lock waits included,
+   * before the server cancels it; default env
+   * DEERFLOW_STATEMENT_TIMEOUT_MS, else 60000 ms. 0 sends no timeout, so
+   * the role's or database's own setting applies. Migrations run without
+   * one. PGlite ignores it (see DatabaseOptions).
+   */
+  statementTimeoutMs?: number | undefined;
+  /**
+   * How long a PostgreSQL transaction may sit idle, waiting on the
+   * control plane, before the server ends its session and so frees its
+   * locks; default env DEERFLOW_IDLE_IN_TRANSACTION_TIMEOUT_MS, else
+   * 60000 ms. 0 sends none. PGlite ignores it.
+   */
+  idleInTransactionTimeoutMs?: number | undefined;
   /** How long a lease lives without renewal; default 30000 ms. */
   leaseTtlMs?: number;
   /** How often agents send heartbeats; default 5000 ms (a sixth of the TTL). */
@@ -39,6 +54,8 @@ export interface ResolvedControlPlaneOptions {
   port: number;
   databaseUrl: string | undefined;
   dataDir: string;
+  statementTimeoutMs: number;
+  idleInTransactionTimeoutMs: number;
   leaseTtlMs: number;
   heartbeatIntervalMs: number;
   ackDeadlineMs: number;
@@ -52,12 +69,26 @@ const DEFAULTS = {
   leaseTtlMs: 30_000,
   ackDeadlineMs: 30_000,
   sweepIntervalMs: 500,
+  // A 10,000-task StartRun takes under half a second: a statement still
+  // running after a minute is stuck behind a lock or a runaway plan.
+  statementTimeoutMs: 60_000,
+  idleInTransactionTimeoutMs: 60_000,
 };
 
 /** The bounds of the lease TTL, in milliseconds. */
 export const LEASE_TTL_MS = { min: 1000, max: 3_600_000 };
 /** The bounds of the acknowledgement deadline, in milliseconds. */
 export const ACK_DEADLINE_MS = { min: 100, max: 3_600_000 };
+/**
+ * The bounds of the database's statement and idle-in-transaction
+ * timeouts, in milliseconds; 0 turns one off.
+ */
+export const DATABASE_TIMEOUT_MS = { min: 0, max: 86_400_000 };
+
+/** The environment variables of the database timeouts. */
+export const STATEMENT_TIMEOUT_ENV = "DEERFLOW_STATEMENT_TIMEOUT_MS";
+export const IDLE_IN_TRANSACTION_TIMEOUT_ENV =
+  "DEERFLOW_IDLE_IN_TRANSACTION_TIMEOUT_MS";
 
 /** Thrown at start for an option out of its bounds; names the option. */
 export class OptionError extends Error {
@@ -66,6 +97,7 @@ export class OptionError extends Error {
 
 export function resolveControlPlaneOptions(
   options: ControlPlaneOptions,
+  env: NodeJS.ProcessEnv = process.env,
 ): ResolvedControlPlaneOptions {
   const { host, port } = parseListen(options.listen ?? DEFAULTS.listen);
   const leaseTtlMs = bounded(
@@ -80,14 +112,27 @@ export function resolveControlPlaneOptions(
     100,
     leaseTtlMs / 2,
   );
-  const databaseUrl =
-    options.databaseUrl ?? (process.env.DATABASE_URL || undefined);
+  const databaseUrl = options.databaseUrl ?? (env.DATABASE_URL || undefined);
   const dataDir = options.dataDir ?? DEFAULTS.dataDir;
   return {
     host,
     port,
     databaseUrl,
     dataDir,
+    statementTimeoutMs: databaseTimeout(
+      "statementTimeoutMs",
+      options.statementTimeoutMs,
+      STATEMENT_TIMEOUT_ENV,
+      env,
+      DEFAULTS.statementTimeoutMs,
+    ),
+    idleInTransactionTimeoutMs: databaseTimeout(
+      "idleInTransactionTimeoutMs",
+      options.idleInTransactionTimeoutMs,
+      IDLE_IN_TRANSACTION_TIMEOUT_ENV,
+      env,
+      DEFAULTS.idleInTransactionTimeoutMs,
+    ),
     leaseTtlMs,
     heartbeatIntervalMs,
     ackDeadlineMs: bounded(
@@ -121,6 +166,37 @@ function bounded(
     );
   }
   return value;
+}
+
+/**
+ * A database timeout from its option, else its environment variable,
+ * else its default; an unusable value names whichever it came from.
+ */
+function databaseTimeout(
+  name: string,
+  value: number | undefined,
+  envName: string,
+  env: NodeJS.ProcessEnv,
+  fallback: number,
+): number {
+  const { min, max } = DATABASE_TIMEOUT_MS;
+  const raw = env[envName];
+  const fromEnv = value === undefined && raw !== undefined && raw !== "";
+  // Digits only from the environment: "1e3" and " 5" are not what a
+  // person setting milliseconds means.
+  const n = fromEnv ? digits(raw ?? "") : value;
+  if (n === undefined) return fallback;
+  if (!Number.isInteger(n) || n < min || n > max) {
+    const what = fromEnv ? envName : name;
+    throw new OptionError(
+      `${what} must be a whole number of ms from ${min} to ${max} (0 for none), got ${fromEnv ? `"${raw}"` : n}`,
+    );
+  }
+  return n;
+}
+
+function digits(text: string): number {
+  return /^\d+$/.test(text) ? Number(text) : Number.NaN;
 }
 
 /** "HOST:PORT", "[::1]:PORT" or ":PORT". */

@@ -118,6 +118,8 @@ export async function startControlPlane(
   const database = await openDatabase({
     url: resolved.databaseUrl,
     dataDir: resolved.dataDir,
+    statementTimeoutMs: resolved.statementTimeoutMs,
+    idleInTransactionTimeoutMs: resolved.idleInTransactionTimeoutMs,
     logger: log,
   });
   const { db } = database;

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import {
   ACK_DEADLINE_MS,
+  DATABASE_TIMEOUT_MS,
   LEASE_TTL_MS,
 } from "../../control-plane/control-plane-options.js";
 import { createLogger } from "../../core/index.js";
@@ -22,6 +23,19 @@ export function registerServerCommand(program: Command): void {
       ".deerflow/data",
     )
     .option("--database-url <url>", "PostgreSQL URL (env DATABASE_URL)")
+    .option(
+      "--statement-timeout-ms <ms>",
+      "PostgreSQL cancels a statement running longer (default 60000, " +
+        "0 for none; env DEERFLOW_STATEMENT_TIMEOUT_MS; not PGlite)",
+      integerBetween("--statement-timeout-ms", DATABASE_TIMEOUT_MS),
+    )
+    .option(
+      "--idle-in-transaction-timeout-ms <ms>",
+      "PostgreSQL ends a session whose transaction idles longer (default " +
+        "60000, 0 for none; env DEERFLOW_IDLE_IN_TRANSACTION_TIMEOUT_MS; " +
+        "not PGlite)",
+      integerBetween("--idle-in-transaction-timeout-ms", DATABASE_TIMEOUT_MS),
+    )
     .option(
       "--lease-ttl-ms <ms>",
       "lease lifetime without renewal (default 30000)",
@@ -69,6 +83,8 @@ export function registerServerCommand(program: Command): void {
           listen: opts.listen,
           dataDir: opts.dataDir,
           databaseUrl: opts.databaseUrl,
+          statementTimeoutMs: opts.statementTimeoutMs,
+          idleInTransactionTimeoutMs: opts.idleInTransactionTimeoutMs,
           leaseTtlMs: opts.leaseTtlMs,
           ackDeadlineMs: opts.ackDeadlineMs,
           secrets: {

@@ -23,6 +23,23 @@ export interface DatabaseOptions {
   dataDir?: string | undefined;
   /** Connections in the PostgreSQL pool; default 10. */
   poolSize?: number | undefined;
+  /**
+   * PostgreSQL's statement_timeout on the pool's sessions, in ms; 0 or
+   * absent sends none, leaving the role's or database's setting. Lock
+   * waits count. Migrations run without one: waiting for another
+   * replica's migration, or building an index on a large table, may
+   * take as long as it takes. PGlite has no timer to cancel a statement
+   * with (a pg_sleep under its statement_timeout runs to the end), and
+   * nothing else waits on its one connection: it ignores this.
+   */
+  statementTimeoutMs?: number | undefined;
+  /**
+   * PostgreSQL's idle_in_transaction_session_timeout on the pool's
+   * sessions, in ms: a transaction left waiting on the control plane
+   * that long loses its session and its locks. 0 or absent sends none;
+   * PGlite ignores it.
+   */
+  idleInTransactionTimeoutMs?: number | undefined;
   logger: Logger;
 }
 
@@ -47,7 +64,7 @@ const MIGRATIONS = fileURLToPath(new URL("./migrations", import.meta.url));
  * Keys the advisory lock under which replicas migrate one at a time
  * (the ASCII of "deerflow" as a 64-bit number).
  */
-const MIGRATION_LOCK_KEY = 0x6465657266_6c6f77n;
+export const MIGRATION_LOCK_KEY = 0x6465657266_6c6f77n;
 
 /** Opens the database and applies pending migrations. */
 export async function openDatabase(
@@ -104,10 +121,12 @@ async function openPostgres(
   url: string,
   options: DatabaseOptions,
 ): Promise<Database> {
-  await migrateUnderLock(url, options.logger);
+  const timeouts = sessionTimeouts(options);
+  await migrateUnderLock(url, options.logger, timeouts);
   const client = postgres(url, {
     max: options.poolSize ?? 10,
     onnotice: () => {},
+    connection: timeouts,
   });
   // Behind a pooler that does not keep prepared statements across
   // transactions (PgBouncer in transaction mode before 1.21), set
@@ -119,7 +138,14 @@ async function openPostgres(
     casing: "snake_case",
   });
   commitsAfterStatements.add(db);
-  options.logger.info({ url: redactUrl(url) }, "database opened");
+  options.logger.info(
+    {
+      url: redactUrl(url),
+      statement_timeout_ms: options.statementTimeoutMs ?? 0,
+      idle_in_transaction_timeout_ms: options.idleInTransactionTimeoutMs ?? 0,
+    },
+    "database opened",
+  );
   return {
     kind: "postgres",
     db: db as unknown as Db,
@@ -146,10 +172,47 @@ export function commitFollowsStatements(db: Db): boolean {
   return commitsAfterStatements.has(db);
 }
 
-/** Replicas starting together migrate one at a time. */
-async function migrateUnderLock(url: string, logger: Logger): Promise<void> {
+/**
+ * The timeouts sent with each pool connection's startup. Only those
+ * set: a pooler that refuses unknown startup parameters (PgBouncer
+ * without them in ignore_startup_parameters) still works with both 0.
+ */
+function sessionTimeouts(options: DatabaseOptions): Record<string, number> {
+  const timeouts: Record<string, number> = {};
+  if (options.statementTimeoutMs) {
+    timeouts.statement_timeout = options.statementTimeoutMs;
+  }
+  if (options.idleInTransactionTimeoutMs) {
+    timeouts.idle_in_transaction_session_timeout =
+      options.idleInTransactionTimeoutMs;
+  }
+  return timeouts;
+}
+
+/**
+ * statement_timeout "0", not 0: postgres.js leaves out a startup
+ * parameter that is falsy, though its types ask for a number.
+ */
+const NO_STATEMENT_TIMEOUT = {
+  statement_timeout: "0" as unknown as number,
+};
+
+/**
+ * Replicas starting together migrate one at a time. When the pool gets
+ * a statement timeout, the migration's session turns it off: waiting for
+ * the lock spans another replica's whole migration.
+ */
+async function migrateUnderLock(
+  url: string,
+  logger: Logger,
+  timeouts: Record<string, number>,
+): Promise<void> {
   // One connection, so the session-level lock covers the migration.
-  const client = postgres(url, { max: 1, onnotice: () => {} });
+  const client = postgres(url, {
+    max: 1,
+    onnotice: () => {},
+    connection: "statement_timeout" in timeouts ? NO_STATEMENT_TIMEOUT : {},
+  });
   try {
     await client`SELECT pg_advisory_lock(${MIGRATION_LOCK_KEY.toString()})`;
     const db = drizzlePostgres({ client, casing: "snake_case" });

@@ -83,6 +83,21 @@ describe("exit codes of command-line mistakes (README: 2 for bad flags)", () => 
     const ack = await runCli(["server", "--ack-deadline-ms", "99999999"]);
     expect(ack.code).toBe(2);
     expect(ack.stderr).toMatch(/^deerflow: --ack-deadline-ms: expected/);
+    const statement = await runCli(["server", "--statement-timeout-ms", "-1"]);
+    expect(statement.code).toBe(2);
+    expect(statement.stderr).toBe(
+      'deerflow: --statement-timeout-ms: expected a whole number from 0 to 86400000, got "-1"\n',
+    );
+  });
+
+  it("a database timeout in the environment out of its bounds names the variable", async () => {
+    const result = await runCli(["server"], {
+      DEERFLOW_IDLE_IN_TRANSACTION_TIMEOUT_MS: "1e3",
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      'deerflow: DEERFLOW_IDLE_IN_TRANSACTION_TIMEOUT_MS must be a whole number of ms from 0 to 86400000 (0 for none), got "1e3"\n',
+    );
   });
 
   it("DEERFLOW_SERVER that is not a URL names the variable", async () => {
