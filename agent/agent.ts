@@ -1,6 +1,6 @@
 import type { ConnectError } from "@connectrpc/connect";
 import type { Logger } from "pino";
-import { type Clock, systemClock } from "../core/index.js";
+import type { Clock } from "../core/index.js";
 import type {
   Assignment,
   LeaseRef,
@@ -9,16 +9,26 @@ import type {
   Welcome,
 } from "../gen/deerflow/v1/agent_pb.js";
 import type { Plugin } from "../plugin-sdk/index.js";
+import { acknowledgementBatcher } from "./acknowledgement-batcher.js";
 import type { ResolvedAgentOptions } from "./agent-options.js";
 import { AgentSupersededError } from "./agent-superseded-error.js";
 import { readJsonValues } from "./assignment-values.js";
 import { Attempt } from "./attempt.js";
 import { attemptAbortGraceMs } from "./attempt-abort-grace.js";
 import { AttemptTable } from "./attempt-table.js";
-import { Batcher } from "./batcher.js";
+import type { Batcher } from "./batcher.js";
+import type { CloseOptions } from "./close-options.js";
 import type { HostFacts } from "./detect-labels.js";
-import { drainAttempts, within } from "./drain-attempts.js";
-import { runHeartbeats } from "./heartbeat-loop.js";
+import {
+  DEFAULT_DRAIN_GRACE_MS,
+  DRAIN_ACK_WAIT_MS,
+  drainAttempts,
+  within,
+} from "./drain-attempts.js";
+import {
+  DEFAULT_HEARTBEAT_INTERVAL_MS,
+  runHeartbeats,
+} from "./heartbeat-loop.js";
 import { buildHello } from "./hello.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import { AGENT_ID_ENV, AGENT_PID_ENV } from "./leftover-processes.js";
@@ -47,25 +57,6 @@ export interface AgentParts {
   logger: Logger;
   renderConfig: RenderTaskConfig;
 }
-
-/** When the Welcome names none. */
-const DEFAULT_HEARTBEAT_INTERVAL_MS = 10_000;
-/** When drain() or a Drain names none. */
-const DEFAULT_DRAIN_GRACE_MS = 30_000;
-/** How close() ends. */
-export interface CloseOptions {
-  /** How long to wait for the last results' acknowledgement; default 0. */
-  resultWaitMs?: number;
-}
-
-/** How long a drain waits for the last results to be acknowledged. */
-const DRAIN_ACK_WAIT_MS = 30_000;
-/**
- * How long an acknowledgement waits for its attempt's result. A task
- * that ends this soon sends both in one message, and the control plane
- * records RUNNING and the result in one transaction instead of two.
- */
-const ACK_LINGER_MS = 2;
 
 /**
  * The agent: holds the session, runs assignments as attempts in its slots,
@@ -117,16 +108,9 @@ export class Agent implements SessionHandler {
       clock: parts.clock,
       logger: parts.logger,
     });
-    this.acknowledgements = new Batcher(
-      // The system clock, as for credits: a transport delay, not a lease
-      // timing a test steps through.
-      // As many as a busy agent starts at once: a full batch goes out
-      // before the results it could have gone with.
-      { maxItems: 1_000, intervalMs: ACK_LINGER_MS, clock: systemClock },
-      (leases) => {
-        for (const lease of leases) this.send("acknowledge", { lease });
-      },
-    );
+    this.acknowledgements = acknowledgementBatcher((leases) => {
+      for (const lease of leases) this.send("acknowledge", { lease });
+    });
     this.leases = new LeaseKeeper({
       clock: parts.clock,
       logger: parts.logger,

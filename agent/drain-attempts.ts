@@ -3,6 +3,12 @@ import type { Clock } from "../core/index.js";
 import type { AttemptTable } from "./attempt-table.js";
 import type { Outbox } from "./outbox.js";
 
+/** When drain() or a Drain names none. */
+export const DEFAULT_DRAIN_GRACE_MS = 30_000;
+
+/** How long a drain waits for the last results to be acknowledged. */
+export const DRAIN_ACK_WAIT_MS = 30_000;
+
 /** What a drain waits on. */
 export interface DrainAttemptsOptions {
   clock: Clock;

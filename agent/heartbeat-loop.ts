@@ -1,5 +1,8 @@
 import type { Clock } from "../core/index.js";
 
+/** When the Welcome names none. */
+export const DEFAULT_HEARTBEAT_INTERVAL_MS = 10_000;
+
 /** When and how to beat. */
 export interface HeartbeatLoopOptions {
   clock: Clock;

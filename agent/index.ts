@@ -2,9 +2,9 @@
 
 export type { Clock } from "../core/index.js";
 export { systemClock } from "../core/index.js";
-export type { CloseOptions } from "./agent.js";
 export type { AgentOptions } from "./agent-options.js";
 export { AgentSupersededError } from "./agent-superseded-error.js";
+export type { CloseOptions } from "./close-options.js";
 export type {
   DetectLabelsOptions,
   HostFacts,

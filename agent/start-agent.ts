@@ -3,13 +3,14 @@ import { pino } from "pino";
 import { type DirLock, makeDir, systemClock } from "../core/index.js";
 import packageJson from "../package.json" with { type: "json" };
 import type { Plugin } from "../plugin-sdk/index.js";
-import { Agent, type CloseOptions } from "./agent.js";
+import { Agent } from "./agent.js";
 import { loadAgentId } from "./agent-id.js";
 import {
   type AgentOptions,
   type ResolvedAgentOptions,
   resolveAgentOptions,
 } from "./agent-options.js";
+import type { CloseOptions } from "./close-options.js";
 import { detectLabels } from "./detect-labels.js";
 import { stopLeftoverProcesses } from "./leftover-processes.js";
 import {
