@@ -1,4 +1,3 @@
-import type { MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import { eq, sql } from "drizzle-orm";
@@ -7,17 +6,12 @@ import type {
   LeaseRef as LeaseRefMessage,
   Result,
 } from "../../gen/deerflow/v1/agent_pb.js";
-import {
-  type LeaseSchema,
-  type LeaseService,
-  LeaseState,
-} from "../../gen/deerflow/v1/lease_pb.js";
+import type { LeaseService } from "../../gen/deerflow/v1/lease_pb.js";
 import { AttemptOutcome } from "../../gen/deerflow/v1/run_pb.js";
 import { registerAgent } from "../agents/register-agent.js";
 import { agentGone, replicasGone } from "../agents/replicas-gone.js";
 import {
   fromLeaseRef,
-  type LineNumbering,
   toAssignment,
   toAttemptResult,
   toLogLines,
@@ -38,14 +32,12 @@ import {
 } from "../leases/polling-worker.js";
 import { recordResult } from "../leases/record-result.js";
 import { renewLeases } from "../leases/renew-leases.js";
-import {
-  type LeaseRow,
-  readLeases,
-  revokeLease,
-} from "../leases/revoke-lease.js";
+import { readLeases, revokeLease } from "../leases/revoke-lease.js";
 import { appendTaskLogs } from "../logs/append-task-logs.js";
 import type { AssignmentSecrets } from "../secrets/assignment-secrets.js";
 import { invalidArgument, requireUuid } from "./connect-errors.js";
+import { toLease } from "./to-lease.js";
+import { checkRepeatedSequences, WORKER_LINES } from "./worker-lines.js";
 
 export interface LeaseServiceDeps {
   db: Db;
@@ -371,48 +363,4 @@ function notHeld(ref: LeaseRef, field: string): ConnectError {
     `${field}: lease ${ref.leaseId} (fencing token ${ref.fencingToken}) is no longer held: stop the attempt`,
     Code.FailedPrecondition,
   );
-}
-
-const LEASE_STATES: Record<string, LeaseState> = {
-  GRANTED: LeaseState.GRANTED,
-  ACTIVE: LeaseState.ACTIVE,
-  RELEASED: LeaseState.RELEASED,
-  EXPIRED: LeaseState.EXPIRED,
-  REVOKED: LeaseState.REVOKED,
-};
-
-function toLease(row: LeaseRow): MessageInitShape<typeof LeaseSchema> {
-  return {
-    id: row.id,
-    fencingToken: BigInt(row.fencing_token),
-    runId: row.run_id,
-    taskId: row.task_id,
-    attempt: row.attempt,
-    agentId: row.agent_id,
-    state: LEASE_STATES[row.state] ?? LeaseState.UNSPECIFIED,
-    grantedAt: timestampFromDate(new Date(row.granted_at)),
-    expiresAt: timestampFromDate(new Date(row.expires_at)),
-  };
-}
-
-/**
- * A worker numbers its lines from 1 within an attempt, so that a resent
- * call stores each line once: a line without a sequence (0), or one that
- * repeats another's in the same call, would be dropped as a resend.
- */
-const WORKER_LINES: LineNumbering = { field: "lines" };
-
-/** Refuses a line whose sequence another line of the call has already. */
-function checkRepeatedSequences(lines: readonly { sequence: bigint }[]): void {
-  const seen = new Map<bigint, number>();
-  lines.forEach((line, i) => {
-    const first = seen.get(line.sequence);
-    if (first !== undefined) {
-      throw invalidArgument(
-        `lines[${i}].sequence`,
-        `${line.sequence} repeats lines[${first}]'s`,
-      );
-    }
-    seen.set(line.sequence, i);
-  });
 }
