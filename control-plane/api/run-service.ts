@@ -1,11 +1,6 @@
 import { create } from "@bufbuild/protobuf";
-import {
-  Code,
-  ConnectError,
-  type HandlerContext,
-  type ServiceImpl,
-} from "@connectrpc/connect";
-import { and, asc, desc, eq, gt, inArray, sql } from "drizzle-orm";
+import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
+import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import type { Clock } from "../../core/index.js";
 import {
   ExplainTaskResponseSchema,
@@ -17,8 +12,6 @@ import {
   RunView,
   StartRunResponseSchema,
   TaskState,
-  type WatchRunResponse,
-  WatchRunResponseSchema,
 } from "../../gen/deerflow/v1/run_pb.js";
 import type { JsonObject } from "../../plugin-sdk/index.js";
 import {
@@ -27,7 +20,7 @@ import {
   LONE_SURROGATE_MESSAGE,
   NUL_MESSAGE,
 } from "../../workflow/index.js";
-import { type Db, runEvents, runs } from "../db/index.js";
+import { type Db, runs } from "../db/index.js";
 import type { Dispatcher } from "../dispatch/dispatcher.js";
 import type { RunEventHub } from "../events/run-event-hub.js";
 import { findTaskState } from "../logs/find-task-state.js";
@@ -38,13 +31,7 @@ import { cancelRun } from "../runs/cancel-run.js";
 import { explainTask } from "../runs/explain-task.js";
 import { killTask } from "../runs/kill-task.js";
 import { retryTasks } from "../runs/retry-tasks.js";
-import {
-  loadRun,
-  loadTasks,
-  taskCounts,
-  toRun,
-  toRunEvent,
-} from "../runs/run-view.js";
+import { loadRun, loadTasks, taskCounts, toRun } from "../runs/run-view.js";
 import { IdempotencyKeyReusedError } from "../scheduler/idempotent-start.js";
 import { type StartedRun, startRun } from "../scheduler/start-run.js";
 import type { RunStateName } from "../scheduler/states.js";
@@ -56,6 +43,8 @@ import {
 import { loadTaskTypeCatalog } from "../workflows/task-type-catalog.js";
 import { checkRequestDefinition } from "./check-request-definition.js";
 import { invalidArgument, requireUuid } from "./connect-errors.js";
+import { decodeRunPageToken, encodeRunPageToken } from "./run-page-token.js";
+import { watchRun } from "./watch-run.js";
 
 export interface RunServiceDeps {
   db: Db;
@@ -69,7 +58,6 @@ export interface RunServiceDeps {
 
 const MAX_PAGE = 500;
 const DEFAULT_PAGE = 50;
-const TERMINAL_RUN_EVENTS = new Set(["SUCCESS", "FAILED", "CANCELLED"]);
 
 /**
  * RunService: start, read, list, cancel, retry and watch runs; read,
@@ -154,7 +142,9 @@ export function createRunService(
 
     async listRuns(req) {
       const size = pageSize(req.pageSize);
-      const after = req.pageToken ? decodePageToken(req.pageToken) : undefined;
+      const after = req.pageToken
+        ? decodeRunPageToken(req.pageToken)
+        : undefined;
       const states = req.states.map((s) => RunState[s] as RunStateName);
       const rows = await db
         .select()
@@ -180,7 +170,8 @@ export function createRunService(
       const last = page.at(-1);
       return create(ListRunsResponseSchema, {
         runs: page.map((r) => toRun(r, counts.get(r.id) ?? {})),
-        nextPageToken: rows.length > size && last ? encodePageToken(last) : "",
+        nextPageToken:
+          rows.length > size && last ? encodeRunPageToken(last) : "",
       });
     },
 
@@ -287,73 +278,6 @@ export function createRunService(
   };
 }
 
-async function* watchRun(
-  deps: RunServiceDeps,
-  rawRunId: string,
-  afterSequence: number,
-  ctx: HandlerContext,
-): AsyncIterable<WatchRunResponse> {
-  const runId = requireUuid("run_id", rawRunId);
-  const subscription = deps.hub.subscribe(runId);
-  try {
-    const [run] = await deps.db
-      .select({ id: runs.id })
-      .from(runs)
-      .where(eq(runs.id, runId));
-    if (!run) throw new ConnectError(`run ${runId} not found`, Code.NotFound);
-    let after = afterSequence;
-    while (!ctx.signal.aborted) {
-      const rows = await deps.db
-        .select()
-        .from(runEvents)
-        .where(and(eq(runEvents.runId, runId), gt(runEvents.sequence, after)))
-        .orderBy(asc(runEvents.sequence))
-        .limit(500);
-      for (const row of rows) {
-        yield create(WatchRunResponseSchema, { event: toRunEvent(row) });
-        after = row.sequence;
-        if (
-          row.taskId === "" &&
-          TERMINAL_RUN_EVENTS.has(row.state) &&
-          !(await runResumedAfter(deps.db, runId, row.sequence))
-        ) {
-          return;
-        }
-      }
-      if (rows.length === 0) await subscription.changed(ctx.signal);
-    }
-    // Cut short by its deadline, a shutdown or the caller leaving: end
-    // with that error, not as a watch whose run has ended would.
-    throw ConnectError.from(ctx.signal.reason, Code.Unavailable);
-  } finally {
-    subscription.close();
-  }
-}
-
-/**
- * Whether a run's state changed again after a terminal event: a retried
- * run has FAILED in its history and goes on after it.
- */
-async function runResumedAfter(
-  db: Db,
-  runId: string,
-  sequence: number,
-): Promise<boolean> {
-  const [later] = await db
-    .select({ sequence: runEvents.sequence })
-    .from(runEvents)
-    .where(
-      and(
-        eq(runEvents.runId, runId),
-        eq(runEvents.taskId, ""),
-        gt(runEvents.sequence, sequence),
-      ),
-    )
-    .limit(1);
-  return later !== undefined;
-}
-
-/** The run and task an RPC names, checked. */
 /** The longest idempotency key, in characters. */
 const MAX_IDEMPOTENCY_KEY = 256;
 
@@ -377,6 +301,7 @@ function checkIdempotencyKey(key: string): void {
   }
 }
 
+/** The run and task an RPC names, checked. */
 function taskRef(req: { runId: string; taskId: string }) {
   const runId = requireUuid("run_id", req.runId);
   if (req.taskId === "") throw invalidArgument("task_id", "is required");
@@ -409,20 +334,4 @@ function withTasks(view: RunView): boolean {
 function pageSize(requested: number): number {
   if (requested < 0) throw invalidArgument("page_size", "must not be negative");
   return Math.min(requested || DEFAULT_PAGE, MAX_PAGE);
-}
-
-/** A page token names the last run of the page: its time and id. */
-function encodePageToken(last: { createdAt: Date; id: string }): string {
-  const text = `${last.createdAt.toISOString()}|${last.id}`;
-  return Buffer.from(text).toString("base64url");
-}
-
-function decodePageToken(token: string): { createdAt: Date; id: string } {
-  const text = Buffer.from(token, "base64url").toString();
-  const [time = "", id = ""] = text.split("|");
-  const createdAt = new Date(time);
-  if (Number.isNaN(createdAt.getTime()) || !/^[0-9a-f-]{36}$/.test(id)) {
-    throw invalidArgument("page_token", "is not a token this server issued");
-  }
-  return { createdAt, id };
 }

@@ -1,0 +1,91 @@
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
+import { and, asc, eq, gt } from "drizzle-orm";
+import {
+  type WatchRunResponse,
+  WatchRunResponseSchema,
+} from "../../gen/deerflow/v1/run_pb.js";
+import { type Db, runEvents, runs } from "../db/index.js";
+import type { RunEventHub } from "../events/run-event-hub.js";
+import { toRunEvent } from "../runs/run-view.js";
+import { requireUuid } from "./connect-errors.js";
+
+/** What WatchRun reads its events from. */
+export interface WatchRunDeps {
+  db: Db;
+  /** Wakes the watch when the run has new events. */
+  hub: RunEventHub;
+}
+
+const TERMINAL_RUN_EVENTS = new Set(["SUCCESS", "FAILED", "CANCELLED"]);
+
+/**
+ * WatchRun: streams a run's events after `afterSequence`, waiting for
+ * new ones, until the run ends (and is not retried after) or the call is
+ * cut short.
+ */
+export async function* watchRun(
+  deps: WatchRunDeps,
+  rawRunId: string,
+  afterSequence: number,
+  ctx: HandlerContext,
+): AsyncIterable<WatchRunResponse> {
+  const runId = requireUuid("run_id", rawRunId);
+  const subscription = deps.hub.subscribe(runId);
+  try {
+    const [run] = await deps.db
+      .select({ id: runs.id })
+      .from(runs)
+      .where(eq(runs.id, runId));
+    if (!run) throw new ConnectError(`run ${runId} not found`, Code.NotFound);
+    let after = afterSequence;
+    while (!ctx.signal.aborted) {
+      const rows = await deps.db
+        .select()
+        .from(runEvents)
+        .where(and(eq(runEvents.runId, runId), gt(runEvents.sequence, after)))
+        .orderBy(asc(runEvents.sequence))
+        .limit(500);
+      for (const row of rows) {
+        yield create(WatchRunResponseSchema, { event: toRunEvent(row) });
+        after = row.sequence;
+        if (
+          row.taskId === "" &&
+          TERMINAL_RUN_EVENTS.has(row.state) &&
+          !(await runResumedAfter(deps.db, runId, row.sequence))
+        ) {
+          return;
+        }
+      }
+      if (rows.length === 0) await subscription.changed(ctx.signal);
+    }
+    // Cut short by its deadline, a shutdown or the caller leaving: end
+    // with that error, not as a watch whose run has ended would.
+    throw ConnectError.from(ctx.signal.reason, Code.Unavailable);
+  } finally {
+    subscription.close();
+  }
+}
+
+/**
+ * Whether a run's state changed again after a terminal event: a retried
+ * run has FAILED in its history and goes on after it.
+ */
+async function runResumedAfter(
+  db: Db,
+  runId: string,
+  sequence: number,
+): Promise<boolean> {
+  const [later] = await db
+    .select({ sequence: runEvents.sequence })
+    .from(runEvents)
+    .where(
+      and(
+        eq(runEvents.runId, runId),
+        eq(runEvents.taskId, ""),
+        gt(runEvents.sequence, sequence),
+      ),
+    )
+    .limit(1);
+  return later !== undefined;
+}
