@@ -1,11 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Http2ServerResponse } from "node:http2";
-import {
-  Code,
-  ConnectError,
-  type ConnectRouter,
-  type Interceptor,
-} from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import {
   type Clock,
@@ -14,44 +9,13 @@ import {
   systemClock,
 } from "../core/index.js";
 import { VERSION } from "../core/version.js";
-import {
-  AgentService,
-  file_deerflow_v1_agent,
-} from "../gen/deerflow/v1/agent_pb.js";
-import {
-  file_deerflow_v1_lease,
-  LeaseService,
-} from "../gen/deerflow/v1/lease_pb.js";
-import { file_deerflow_v1_run, RunService } from "../gen/deerflow/v1/run_pb.js";
-import {
-  file_deerflow_v1_secret,
-  SecretService,
-} from "../gen/deerflow/v1/secret_pb.js";
-import {
-  file_deerflow_v1_workflow,
-  WorkflowService,
-} from "../gen/deerflow/v1/workflow_pb.js";
-import {
-  file_grpc_health_v1_health,
-  Health,
-} from "../gen/grpc/health/v1/health_pb.js";
-import { ServerReflection as ReflectionV1 } from "../gen/grpc/reflection/v1/reflection_pb.js";
-import { ServerReflection as ReflectionV1alpha } from "../gen/grpc/reflection/v1alpha/reflection_pb.js";
+import { AgentService } from "../gen/deerflow/v1/agent_pb.js";
 import type { AgentSession, AgentSessionDeps } from "./agents/agent-session.js";
 import { serveAgentSession } from "./agents/serve-agent-session.js";
 import { encodeSessionResponse } from "./agents/session-response-codec.js";
 import { supersedeIfReplaced } from "./agents/supersede-session.js";
-import { createAgentService } from "./api/agent-service.js";
-import {
-  isCompressedWithoutEncoding,
-  toConnectError,
-} from "./api/connect-errors.js";
-import { createHealthService } from "./api/health-service.js";
-import { createLeaseService } from "./api/lease-service.js";
-import { createReflectionService } from "./api/reflection-service.js";
-import { createRunService } from "./api/run-service.js";
-import { createSecretService } from "./api/secret-service.js";
-import { createWorkflowService } from "./api/workflow-service.js";
+import { apiRoutes } from "./api/api-routes.js";
+import { errorInterceptor, rpcErrorMapper } from "./api/error-interceptor.js";
 import {
   type ControlPlaneOptions,
   resolveControlPlaneOptions,
@@ -90,16 +54,6 @@ export interface ControlPlane {
 
 /** The largest request message the API reads. */
 const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
-
-const SERVICES = [
-  WorkflowService,
-  RunService,
-  AgentService,
-  LeaseService,
-  SecretService,
-  Health,
-  ReflectionV1,
-] as const;
 
 /**
  * Starts a control-plane replica: opens (and migrates) the database,
@@ -209,51 +163,21 @@ export async function startControlPlane(
       serverVersion: VERSION,
       ...resolved,
     };
-    const routes = (router: ConnectRouter) => {
-      router.service(
-        RunService,
-        createRunService({ db, clock, hub, logHub, dispatcher }),
-      );
-      router.service(
-        WorkflowService,
-        createWorkflowService(db, { logger: log }),
-      );
-      router.service(AgentService, createAgentService(sessionDeps));
-      router.service(
-        LeaseService,
-        createLeaseService({
-          db,
-          dispatcher,
-          clock,
-          logger: log,
-          replicaId,
-          leaseTtlMs: resolved.leaseTtlMs,
-          ackDeadlineMs: resolved.ackDeadlineMs,
-          secrets: assignmentSecrets,
-        }),
-      );
-      router.service(SecretService, createSecretService(secrets));
-      router.service(
-        Health,
-        createHealthService(
-          () => serving && databaseHealth.isUp(),
-          SERVICES.map((service) => service.typeName),
-        ),
-      );
-      const reflection = createReflectionService(
-        [
-          file_deerflow_v1_workflow,
-          file_deerflow_v1_run,
-          file_deerflow_v1_agent,
-          file_deerflow_v1_lease,
-          file_deerflow_v1_secret,
-          file_grpc_health_v1_health,
-        ],
-        SERVICES.map((s) => s.typeName),
-      );
-      router.service(ReflectionV1, reflection);
-      router.service(ReflectionV1alpha, reflection as never);
-    };
+    const routes = apiRoutes({
+      db,
+      clock,
+      logger: log,
+      replicaId,
+      leaseTtlMs: resolved.leaseTtlMs,
+      ackDeadlineMs: resolved.ackDeadlineMs,
+      hub,
+      logHub,
+      dispatcher,
+      sessionDeps,
+      assignmentSecrets,
+      secrets,
+      isServing: () => serving && databaseHealth.isUp(),
+    });
     // Aborted on close: open streams end with Unavailable, which clients
     // treat as "try again elsewhere", on every protocol.
     const shutdown = new AbortController();
@@ -369,52 +293,4 @@ function routeAgentCommand(
       session.drain(command.gracePeriodMs);
       return;
   }
-}
-
-/**
- * Maps an error an RPC threw to the ConnectError its caller gets, and
- * logs the ones that are our fault.
- */
-function rpcErrorMapper(
-  logger: Logger,
-): (error: unknown, procedure: string) => ConnectError {
-  return (error, procedure) => {
-    const mapped = toConnectError(error);
-    if (isCompressedWithoutEncoding(mapped)) {
-      logger.warn({ procedure, code: "internal" }, mapped.rawMessage);
-    } else if (
-      mapped.code === Code.Internal ||
-      // Ours when the database failed; a ConnectError already when we
-      // said so on purpose (the control plane is stopping).
-      (mapped.code === Code.Unavailable && !(error instanceof ConnectError))
-    ) {
-      logger.error({ err: error, procedure }, "request failed");
-    }
-    return mapped;
-  };
-}
-
-/** Maps every error an RPC throws, also mid-stream, with `map`. */
-function errorInterceptor(
-  map: (error: unknown, procedure: string) => ConnectError,
-): Interceptor {
-  return (next) => async (req) => {
-    try {
-      const res = await next(req);
-      if (!res.stream) return res;
-      const source = res.message;
-      return {
-        ...res,
-        message: (async function* () {
-          try {
-            yield* source;
-          } catch (error) {
-            throw map(error, req.method.name);
-          }
-        })(),
-      };
-    } catch (error) {
-      throw map(error, req.method.name);
-    }
-  };
 }
