@@ -10,7 +10,8 @@ import {
 } from "../core/index.js";
 import { VERSION } from "../core/version.js";
 import { AgentService } from "../gen/deerflow/v1/agent_pb.js";
-import type { AgentSession, AgentSessionDeps } from "./agents/agent-session.js";
+import type { AgentSession } from "./agents/agent-session.js";
+import type { AgentSessionDeps } from "./agents/agent-session-deps.js";
 import { serveAgentSession } from "./agents/serve-agent-session.js";
 import { encodeSessionResponse } from "./agents/session-response-codec.js";
 import { supersedeIfReplaced } from "./agents/supersede-session.js";

@@ -1,12 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import {
-  AsyncQueue,
-  type Clock,
-  type Logger,
-  sessionBatches,
-} from "../../core/index.js";
+import { AsyncQueue, type Logger, sessionBatches } from "../../core/index.js";
 import {
   type Result,
   type SessionRequest,
@@ -14,13 +9,11 @@ import {
   SessionResponseSchema,
 } from "../../gen/deerflow/v1/agent_pb.js";
 import type { JsonObject } from "../../plugin-sdk/index.js";
-import type { Db } from "../db/index.js";
 import type { ClaimedAssignment } from "../dispatch/claim-tasks.js";
-import type { Dispatcher } from "../dispatch/dispatcher.js";
 import type { LeaseRef } from "../leases/acknowledge-lease.js";
-import type { HeartbeatRecorder } from "../leases/heartbeat-recorder.js";
 import type { ResultVerdict } from "../leases/record-result.js";
 import { AgentCredit } from "./agent-credit.js";
+import type { AgentReads, AgentSessionDeps } from "./agent-session-deps.js";
 import {
   type AttemptReporting,
   appendLogChunk,
@@ -45,37 +38,12 @@ import {
 } from "./supersede-session.js";
 import { unpackBatch } from "./unpack-batch.js";
 
-/** What a session needs from the control plane around it. */
-export interface AgentSessionDeps {
-  db: Db;
-  dispatcher: Dispatcher;
-  clock: Clock;
-  logger: Logger;
-  replicaId: string;
-  leaseTtlMs: number;
-  heartbeatIntervalMs: number;
-  ackDeadlineMs: number;
-  /** Sessions on this replica by agent id, for orders from any replica. */
-  registry: Map<string, AgentSession>;
-  serverVersion: string;
-  /** Writes this replica's heartbeats, many sessions' in one statement. */
-  heartbeats: HeartbeatRecorder;
-}
-
 /** Several responses as one batch message (see Hello.accepts_batches). */
 const BATCHES = sessionBatches<SessionResponse>((messages) =>
   create(SessionResponseSchema, {
     message: { case: "batch", value: { messages } },
   }),
 );
-
-/** What an agent reads beyond the basics (see Hello). */
-export interface AgentReads {
-  /** Batches: what queues up goes out as one message. */
-  batches: boolean;
-  /** An assignment's config and context as JSON bytes. */
-  jsonValues: boolean;
-}
 
 /**
  * Most messages of one session handled as one batch (one transaction).

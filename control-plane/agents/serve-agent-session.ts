@@ -3,7 +3,8 @@ import type {
   SessionRequest,
   SessionResponse,
 } from "../../gen/deerflow/v1/agent_pb.js";
-import { AgentSession, type AgentSessionDeps } from "./agent-session.js";
+import { AgentSession } from "./agent-session.js";
+import type { AgentSessionDeps } from "./agent-session-deps.js";
 import { validateHello } from "./validate-hello.js";
 
 /**

@@ -10,7 +10,7 @@ import {
 } from "../../gen/deerflow/v1/agent_pb.js";
 import { ResourcesSchema } from "../../gen/deerflow/v1/common_pb.js";
 import { drainAgent, findAgent, setCordoned } from "../agents/agent-orders.js";
-import type { AgentSessionDeps } from "../agents/agent-session.js";
+import type { AgentSessionDeps } from "../agents/agent-session-deps.js";
 import { agentGone, replicasGone } from "../agents/replicas-gone.js";
 import { serveAgentSession } from "../agents/serve-agent-session.js";
 import { agents, type Db, leases } from "../db/index.js";

@@ -26,7 +26,7 @@ import {
 } from "../../gen/grpc/health/v1/health_pb.js";
 import { ServerReflection as ReflectionV1 } from "../../gen/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection as ReflectionV1alpha } from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
-import type { AgentSessionDeps } from "../agents/agent-session.js";
+import type { AgentSessionDeps } from "../agents/agent-session-deps.js";
 import type { Db } from "../db/index.js";
 import type { Dispatcher } from "../dispatch/dispatcher.js";
 import type { RunEventHub } from "../events/run-event-hub.js";
