@@ -156,6 +156,40 @@ function textPaths(
   return found;
 }
 
+/**
+ * Every path of a `__proto__` key in `value`, in document order. JSON and
+ * YAML keep it as data, but the protobuf messages that carry config, env
+ * and labels to agents are plain objects, where assigning it sets the
+ * prototype: the key would be lost on the way, without a word.
+ */
+export function protoKeyPaths(value: unknown): string[] {
+  const found: string[] = [];
+  const stack: Array<{ value: unknown; path: string; key?: string }> = [
+    { value, path: "" },
+  ];
+  while (stack.length > 0) {
+    const { value: item, path, key } = stack.pop() as (typeof stack)[number];
+    if (key === "__proto__") found.push(path);
+    if (item === null || typeof item !== "object") continue;
+    const children = Array.isArray(item)
+      ? item.map((child, i) => ({ value: child, path: `${path}[${i}]` }))
+      : Object.entries(item).map(([k, child]) => ({
+          value: child,
+          path: `${path}.${k}`,
+          key: k,
+        }));
+    // Pushed last first, so that the first child is looked at first.
+    for (let i = children.length - 1; i >= 0; i--) {
+      stack.push(children[i] as (typeof children)[number]);
+    }
+  }
+  return found;
+}
+
+/** A message naming the field, for a `__proto__` key. */
+export const PROTO_KEY_MESSAGE =
+  "is a key no JavaScript object keeps as data (it names the object's prototype): rename it";
+
 /** A key as JSON spells it inside quotes: a NUL as `\u0000`. */
 function escaped(key: string): string {
   return JSON.stringify(key).slice(1, -1);

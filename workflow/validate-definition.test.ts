@@ -714,4 +714,29 @@ describe("validateDefinition: text PostgreSQL cannot store", () => {
       },
     ]);
   });
+
+  it("refuses a __proto__ key, which the messages to agents would drop", () => {
+    const yaml = parseDefinitionText(
+      [
+        "name: wf",
+        "tasks:",
+        "  - id: a",
+        "    type: shell",
+        "    command: env",
+        "    env: { __proto__: x, KEPT: y }",
+        "    labels: { __proto__: z }",
+      ].join("\n"),
+    );
+    const json = parseDefinitionText(
+      '{"name":"wf","tasks":[{"id":"a","type":"shell","command":"__proto__","env":{"A":"__proto__"}}]}',
+    );
+    const message =
+      "is a key no JavaScript object keeps as data (it names the object's prototype): rename it";
+    expect(problemsOf(yaml.document)).toEqual([
+      { taskId: "", field: "tasks[0].env.__proto__", message },
+      { taskId: "", field: "tasks[0].labels.__proto__", message },
+    ]);
+    // As a value it is text like any other.
+    expect(validate(json.document).problems).toEqual([]);
+  });
 });

@@ -16,6 +16,8 @@ import {
   loneSurrogatePaths,
   NUL_MESSAGE,
   nulPaths,
+  PROTO_KEY_MESSAGE,
+  protoKeyPaths,
   tooDeepMessage,
 } from "./json-limits.js";
 import { type NormalizedTask, normalizeTask } from "./normalize-task.js";
@@ -135,6 +137,10 @@ function checkStorable(
     }
     for (const path of loneSurrogatePaths(value)) {
       report(at(path), LONE_SURROGATE_MESSAGE);
+      storable = false;
+    }
+    for (const path of protoKeyPaths(value)) {
+      report(at(path), PROTO_KEY_MESSAGE);
       storable = false;
     }
   }
