@@ -368,7 +368,12 @@ async function assignPicked(
  * few rows, reads every queued task with a bitmap scan and sorts them
  * (9 ms a claim with 3,000 queued, growing with the queue, instead of a
  * fraction of a millisecond). For the rest of the claim's transaction only.
+ *
+ * And no JIT: a sort the claim cannot do without (the waiting request's,
+ * of at most 100 rows) then costs 10^10 in the planner's eyes, far past
+ * jit_above_cost, and LLVM spent seconds compiling every claim.
  */
 const readQueueInIndexOrder = sql`
   SELECT set_config('enable_sort', 'off', true),
-    set_config('enable_bitmapscan', 'off', true)`;
+    set_config('enable_bitmapscan', 'off', true),
+    set_config('jit', 'off', true)`;
