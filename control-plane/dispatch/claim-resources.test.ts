@@ -4,6 +4,7 @@ import type { JsonObject } from "../../plugin-sdk/index.js";
 import { testBackends } from "../../test/support/test-database.js";
 import { agents, type Db, leases } from "../db/index.js";
 import { revokeLease } from "../leases/revoke-lease.js";
+import { explainTask } from "../runs/explain-task.js";
 import {
   ACK_DEADLINE_MS,
   agent,
@@ -227,6 +228,16 @@ describe.each(testBackends())("claims with resources on $name", (backend) => {
       "plain",
     ]);
     expect(meanwhile).toMatchObject({ ranDry: false, waitsForRoom: true });
+    // Explain says why "small-1" waits though a GPU is free.
+    const runId = first?.runId ?? "";
+    const small = await explainTask(t.db, runId, "small-1", at(2));
+    expect(small?.agents["agent-1"]).toBe(
+      "resources kept for task pair, queued ahead of it",
+    );
+    expect(small?.summary).toBe(
+      "1 agent fits; what it asks for is kept for tasks queued ahead " +
+        "that wait for more (agent-1: task pair)",
+    );
     if (!first) throw new Error("first was not claimed");
     await report(t.db, first, {}, at(3));
     const next = await claimOnce(4);

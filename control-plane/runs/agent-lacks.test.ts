@@ -118,6 +118,20 @@ describe("agentLacks", () => {
     expect(lacks({ requests: fits })).toEqual([]);
   });
 
+  it("says when free resources are kept for a task ahead, only of what it lacks", () => {
+    const waitingAhead = {
+      task: "task pair",
+      short: { cpu: false, memory: false, storage: false, gpu: true },
+    };
+    const gpu = resourceRequest({ gpu: 1 });
+    const cpu = resourceRequest({ cpu: "1" });
+    expect(lacks({ requests: gpu }, { waitingAhead })).toEqual([
+      "resources kept for task pair, queued ahead of it",
+    ]);
+    expect(lacks({ requests: cpu }, { waitingAhead })).toEqual([]);
+    expect(lacks({}, { waitingAhead })).toEqual([]);
+  });
+
   it("lists every lack in the fixed order", () => {
     expect(
       lacks(

@@ -5,6 +5,7 @@ import type {
 import type { AgentStateName } from "../agents/agent-state.js";
 import { type AgentRoom, shortfalls } from "../dispatch/agent-resources.js";
 import { expressionHolds, labelOf } from "../dispatch/expression-holds.js";
+import { heldBackBy, type WaitingShort } from "../dispatch/waiting-request.js";
 
 /** What of a queued task decides which agents it fits. */
 export interface FitTask {
@@ -36,6 +37,15 @@ export interface FitAgent {
   resources: AgentRoom;
   /** What its held allocations leave of them. */
   freeResources: AgentRoom;
+  /** A task ahead that it keeps resources for (see waiting-request.ts). */
+  waitingAhead?: WaitingAhead | undefined;
+}
+
+/** A queued task ahead that an agent keeps what it is short of for. */
+export interface WaitingAhead {
+  /** "task pair", or "task pair of run <id>" for another run's. */
+  task: string;
+  short: WaitingShort;
 }
 
 /** The task's run, as far as its concurrency limits a claim. */
@@ -65,13 +75,15 @@ export type Lack =
   | { kind: "full"; held: number; slots: number }
   /** The agent has them, but not free now. */
   | { kind: "resources_busy"; short: string[] }
+  /** It has them free, but keeps them for a task queued ahead. */
+  | { kind: "held_for"; task: string }
   | { kind: "run_concurrency"; held: number; limit: number };
 
 /**
  * Everything that keeps `agent` from taking `task`, in a fixed order:
  * disconnected; cordoned or draining; the task type; each node_selector
  * label; each affinity expression; resources; free slots; free
- * resources; the run's concurrency.
+ * resources, or resources kept for a task ahead; the run's concurrency.
  * Empty when the agent fits and has room. Pure: the caller reads state.
  */
 export function agentLacks(
@@ -112,6 +124,16 @@ export function agentLacks(
         ? shortfalls(task.requests, agent.freeResources)
         : [];
     if (busy.length > 0) lacks.push({ kind: "resources_busy", short: busy });
+    const ahead = agent.waitingAhead;
+    if (
+      task.requests &&
+      never.length === 0 &&
+      busy.length === 0 &&
+      ahead !== undefined &&
+      heldBackBy(ahead.short, task.requests)
+    ) {
+      lacks.push({ kind: "held_for", task: ahead.task });
+    }
   }
   if (run.concurrency !== null && run.heldLeases >= run.concurrency) {
     lacks.push({
@@ -153,6 +175,8 @@ export function describeLack(lack: Lack): string {
       return `full (${lack.held} of ${lack.slots} slots taken)`;
     case "resources_busy":
       return `resources in use: asks ${lack.short.join(", ")}`;
+    case "held_for":
+      return `resources kept for ${lack.task}, queued ahead of it`;
     case "run_concurrency":
       return `run concurrency limit reached (${lack.held} of ${lack.limit})`;
   }

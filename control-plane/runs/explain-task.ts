@@ -17,6 +17,7 @@ import {
   type FitTask,
 } from "./agent-lacks.js";
 import { type AgentVerdict, queuedSummary } from "./queued-summary.js";
+import { requestsAhead, waitingAheadOn } from "./waiting-ahead.js";
 
 /** Why a task is where it is, for `deerflow explain`. */
 export interface TaskExplanation {
@@ -62,6 +63,8 @@ async function loadTask(db: Db, runId: string, taskId: string) {
       nodeSelector: tasks.nodeSelector,
       affinity: tasks.affinity,
       requests: tasks.requests,
+      priority: tasks.priority,
+      queuedAt: tasks.queuedAt,
       dependsOn: tasks.dependsOn,
       attemptCount: tasks.attemptCount,
       agentId: tasks.agentId,
@@ -152,11 +155,12 @@ async function explainQueued(
   now: Date,
 ): Promise<TaskExplanation> {
   const stopping = await killedAttemptRunning(db, task, now);
-  const [rows, held, runHeld, allocated] = await Promise.all([
+  const [rows, held, runHeld, allocated, ahead] = await Promise.all([
     db.select().from(agents).orderBy(agents.name, agents.id),
     heldByAgent(db),
     heldByRun(db, task.runId),
     task.requests ? allocatedByAgent(db, now) : new Map(),
+    task.requests ? requestsAhead(db, task) : [],
   ]);
   const gone = await replicasGone(db, rows, now.getTime());
   const fitTask: FitTask = {
@@ -182,6 +186,7 @@ async function explainQueued(
       resources,
       freeResources: roomLeft(resources, allocated.get(row.id) ?? []),
     };
+    agent.waitingAhead = waitingAheadOn(ahead, agent, task.runId);
     const lacks = agentLacks(fitTask, agent, run);
     verdicts.push({ name: agent.name, lacks });
     byName[agent.name] =

@@ -79,11 +79,25 @@ function shortList(
   verdicts: readonly AgentVerdict[],
   kind: "resources" | "resources_busy",
 ): string {
+  return namedList(verdicts, (v) => shortOf(v, kind));
+}
+
+/** "a: what say(a) says; b: ...; and 5 more". */
+function namedList(
+  verdicts: readonly AgentVerdict[],
+  say: (verdict: AgentVerdict) => string,
+): string {
   const named = verdicts
     .slice(0, NAMED_IN_SUMMARY)
-    .map((v) => `${v.name}: ${shortOf(v, kind)}`);
+    .map((v) => `${v.name}: ${say(v)}`);
   const more = verdicts.length - named.length;
   return [...named, ...(more > 0 ? [`and ${more} more`] : [])].join("; ");
+}
+
+/** The task an agent keeps resources for, as its held_for lack names it. */
+function keptFor(verdict: AgentVerdict): string {
+  const lack = verdict.lacks.find((l) => l.kind === "held_for");
+  return lack?.kind === "held_for" ? lack.task : "";
 }
 
 /** What an agent's lack of `kind` (resources) says it is short of. */
@@ -137,6 +151,13 @@ function stateSummary(
       `(${shortList(free, "resources_busy")})`
     );
   }
+  const unheld = without(roomy, "held_for");
+  if (unheld.length === 0) {
+    return (
+      `${fits(roomy)}; what it asks for is kept for tasks queued ahead ` +
+      `that wait for more (${namedList(roomy, keptFor)})`
+    );
+  }
   if (run.concurrency !== null && run.heldLeases >= run.concurrency) {
     return (
       `the run's concurrency limit is reached (${run.heldLeases} of ` +
@@ -144,7 +165,7 @@ function stateSummary(
     );
   }
   return (
-    `${fits(roomy)} with free slots (${names(roomy)}); it is taken when one of ` +
+    `${fits(unheld)} with free slots (${names(unheld)}); it is taken when one of ` +
     "them next asks for work, after higher-priority and older tasks"
   );
 }
