@@ -1,14 +1,14 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DefinitionSchema } from "../../gen/deerflow/v1/workflow_pb.js";
 import { captureLogger } from "../support/capture-logger.js";
-import { behindProxy, CuttableProxy } from "../support/cuttable-proxy.js";
-import { pollUntil } from "../support/poll-until.js";
 import {
-  startTestControlPlane,
-  type TestControlPlane,
-} from "../support/test-control-plane.js";
+  type CuttableProxy,
+  controlPlaneBehindProxy,
+} from "../support/cuttable-proxy.js";
+import { pollUntil } from "../support/poll-until.js";
+import type { TestControlPlane } from "../support/test-control-plane.js";
 import { testBackends } from "../support/test-database.js";
 
 const DEFINITION = {
@@ -26,16 +26,10 @@ describe.skipIf(postgres === undefined)(
     const log = captureLogger("info");
 
     beforeAll(async () => {
-      const server = new URL(inject("testDatabaseUrl") ?? "");
-      proxy = new CuttableProxy({
-        host: server.hostname,
-        port: Number(server.port || 5432),
-      });
-      await proxy.open();
-      const backend = postgres as NonNullable<typeof postgres>;
-      cp = await startTestControlPlane(behindProxy(backend, proxy), {
-        logger: log.logger,
-      });
+      ({ proxy, cp } = await controlPlaneBehindProxy(
+        postgres as NonNullable<typeof postgres>,
+        { logger: log.logger },
+      ));
     });
 
     afterAll(async () => {

@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { captureLogger } from "../support/capture-logger.js";
-import { behindProxy, CuttableProxy } from "../support/cuttable-proxy.js";
-import { pollUntil } from "../support/poll-until.js";
 import {
-  startTestControlPlane,
-  type TestControlPlane,
-} from "../support/test-control-plane.js";
+  type CuttableProxy,
+  controlPlaneBehindProxy,
+} from "../support/cuttable-proxy.js";
+import { pollUntil } from "../support/poll-until.js";
+import type { TestControlPlane } from "../support/test-control-plane.js";
 import { testBackends } from "../support/test-database.js";
 import {
   type GrpcJsClient,
@@ -24,16 +24,10 @@ describe.skipIf(postgres === undefined)(
     const log = captureLogger("info");
 
     beforeAll(async () => {
-      const server = new URL(inject("testDatabaseUrl") ?? "");
-      proxy = new CuttableProxy({
-        host: server.hostname,
-        port: Number(server.port || 5432),
-      });
-      await proxy.open();
-      const backend = postgres as NonNullable<typeof postgres>;
-      cp = await startTestControlPlane(behindProxy(backend, proxy), {
-        logger: log.logger,
-      });
+      ({ proxy, cp } = await controlPlaneBehindProxy(
+        postgres as NonNullable<typeof postgres>,
+        { logger: log.logger },
+      ));
       const pkg = loadGrpcPackage(["grpc/health/v1/health.proto"]);
       health = grpcJsClient(pkg, "grpc.health.v1.Health", cp.url);
     });

@@ -1,4 +1,10 @@
 import { connect, createServer, type Server, type Socket } from "node:net";
+import { inject } from "vitest";
+import type { ControlPlaneOptions } from "../../control-plane/index.js";
+import {
+  startTestControlPlane,
+  type TestControlPlane,
+} from "./test-control-plane.js";
 import type { TestBackend } from "./test-database.js";
 
 /**
@@ -66,4 +72,22 @@ export function behindProxy(
       return { ...database, url: url.toString() };
     },
   };
+}
+
+/**
+ * A proxy to the PostgreSQL server of `TEST_DATABASE_URL`, open, and a
+ * control plane on a fresh database reached only through it.
+ */
+export async function controlPlaneBehindProxy(
+  backend: TestBackend,
+  options: ControlPlaneOptions = {},
+): Promise<{ proxy: CuttableProxy; cp: TestControlPlane }> {
+  const server = new URL(inject("testDatabaseUrl") ?? "");
+  const proxy = new CuttableProxy({
+    host: server.hostname,
+    port: Number(server.port || 5432),
+  });
+  await proxy.open();
+  const cp = await startTestControlPlane(behindProxy(backend, proxy), options);
+  return { proxy, cp };
 }
