@@ -137,10 +137,11 @@ export const tasks = pgTable(
       .on(t.priority.desc(), t.queuedAt, t.runId, t.taskId)
       .where(sql`state = 'QUEUED'`),
     index("tasks_waiting").on(t.notBefore).where(sql`state = 'RETRY'`),
-    // Queued tasks that ask for resources: whether a claim left any
-    // behind for want of free resources is a look among these only.
+    // Queued tasks that ask for resources, in claim order: a claim
+    // looks for the request it keeps resources for among the first of
+    // these (waiting-request.ts).
     index("tasks_queued_requesting")
-      .on(t.runId)
+      .on(t.priority.desc(), t.queuedAt, t.runId, t.taskId)
       .where(sql`state = 'QUEUED' AND requests IS NOT NULL`),
     // The tasks still waiting on upstream: each advance looks among them
     // for the dependents of what just ended, not among the whole run.

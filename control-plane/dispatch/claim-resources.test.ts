@@ -246,6 +246,42 @@ describe.each(testBackends())("claims with resources on $name", (backend) => {
     ).toEqual([["pair", 2]]);
   });
 
+  it("finds the waiting request in claim order, behind many it never fits", async () => {
+    await registered(t.db, "agent-1", { gpus: [A100, { ...A100, index: 1 }] });
+    const held = await start(
+      t.db,
+      workflow(task("held", { priority: 5, resources: { gpu: 1 } })),
+      at(0),
+    );
+    const [first] = await claim(t.db, agent(), at(1), 1);
+    expect(first?.taskId).toBe("held");
+    const pair = await start(
+      t.db,
+      workflow(task("pair", { priority: 3, resources: { gpu: 2 } })),
+      at(2),
+    );
+    // More than a claim looks at of requests no agent has room for,
+    // in a run whose id sorts before the pair's: not first in claim
+    // order, but first by run id.
+    const never = workflow(
+      ...Array.from({ length: 101 }, (_, i) =>
+        task(`never-${i}`, { resources: { gpu: 4 } }),
+      ),
+    );
+    for (let i = 0; ; i += 1) {
+      const run = await start(t.db, never, at(3));
+      if (run.runId < pair.runId) break;
+      if (i > 50) throw new Error("no run id sorted before the pair's");
+    }
+    await start(
+      t.db,
+      workflow(task("small", { priority: 1, resources: { gpu: 1 } })),
+      at(4),
+    );
+    expect(await claim(t.db, agent(), at(5))).toEqual([]);
+    expect(held.runId).not.toBe(pair.runId);
+  });
+
   it("holds for a request that an earlier task of the same claim left short", async () => {
     await registered(t.db, "agent-1", {
       gpus: [A100, { ...A100, index: 1 }],

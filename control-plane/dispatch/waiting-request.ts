@@ -18,9 +18,11 @@ import type { ResourceRequest } from "../../workflow/index.js";
 import { type AgentRoom, gpuFits, requestFits } from "./agent-resources.js";
 
 /**
- * Queued tasks that ask for resources a claim looks at to find the
- * waiting request, so that a backlog no agent fits costs a claim little.
- * Past them a waiting request may go unseen, and is not held for.
+ * Queued tasks that ask for resources a claim looks at, the first in
+ * claim order of those the agent's type, labels and affinity fit, to
+ * find the waiting request: a backlog no agent fits costs a claim
+ * little. Behind 100 requests the agent can never fit in all, a waiting
+ * request goes unseen, and is not held for.
  */
 export const WAITING_LOOK_AHEAD = 100;
 
@@ -50,9 +52,10 @@ export function waitingRequestItem(fits: SQL): SQL {
     FROM (
       SELECT priority, queued_at, run_id, task_id, requests FROM tasks
       WHERE state = 'QUEUED' AND requests IS NOT NULL AND ${fits}
+      ORDER BY priority DESC NULLS LAST, queued_at, run_id, task_id
       LIMIT ${WAITING_LOOK_AHEAD}) AS waiting
     WHERE ${requestFits("total")} AND NOT ${requestFits("free")}
-    ORDER BY priority DESC, queued_at, run_id, task_id
+    ORDER BY priority DESC NULLS LAST, queued_at, run_id, task_id
     LIMIT 1
   )`;
 }

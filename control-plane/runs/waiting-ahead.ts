@@ -46,7 +46,7 @@ export async function requestsAhead(
         AND (-priority, queued_at, run_id, task_id)
           < (${-place.priority}, ${place.queuedAt.toISOString()}::timestamptz,
             ${place.runId}::uuid, ${place.taskId})
-      ORDER BY priority DESC, queued_at, run_id, task_id
+      ORDER BY priority DESC NULLS LAST, queued_at, run_id, task_id
       LIMIT ${WAITING_LOOK_AHEAD}`),
   );
 }
