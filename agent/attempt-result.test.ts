@@ -126,6 +126,16 @@ describe("toJsonObject limits", () => {
     expect(Object.keys(json)).toEqual(["_error"]);
   });
 
+  it("replaces output with a __proto__ key, which the result would drop", () => {
+    const json = toJsonObject(
+      JSON.parse('{"tasks":[{"id":"a","env":{"__proto__":"x"}}]}'),
+    );
+    expect(json).toEqual({
+      _error:
+        "at .tasks[0].env.__proto__: is a key no JavaScript object keeps as data (it names the object's prototype): rename it",
+    });
+  });
+
   it("replaces output larger than the limit", () => {
     const json = toJsonObject({ blob: "x".repeat(MAX_JSON_OBJECT_BYTES) });
     expect(json._error).toMatch(/larger than/);

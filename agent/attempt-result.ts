@@ -4,6 +4,8 @@ import { AttemptOutcome } from "../gen/deerflow/v1/run_pb.js";
 import { type JsonObject, TaskError } from "../plugin-sdk/index.js";
 import {
   findTooDeep,
+  PROTO_KEY_MESSAGE,
+  protoKeyPaths,
   replaceNulIn,
   tooDeepMessage,
 } from "../workflow/index.js";
@@ -155,6 +157,10 @@ export function toJsonObject(value: unknown): JsonObject {
     const deep = findTooDeep(parsed);
     if (deep !== undefined)
       return { _error: `at ${deep || "the top"}: ${tooDeepMessage()}` };
+    // The Struct that carries an output drops such a key on the way.
+    const [protoKey] = protoKeyPaths(parsed);
+    if (protoKey !== undefined)
+      return { _error: `at ${protoKey}: ${PROTO_KEY_MESSAGE}` };
     // PostgreSQL stores no NUL; binary bytes in a stdout tail or an HTTP
     // body are kept as U+FFFD, as in log lines, not a failed attempt.
     const storable = replaceNulIn(parsed);

@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { nonEmptyPath, positiveInteger } from "./key-value.js";
+import {
+  collectKeyValues,
+  nonEmptyPath,
+  positiveInteger,
+} from "./key-value.js";
 
 describe("positiveInteger", () => {
   const slots = positiveInteger("--slots", 10_000);
@@ -38,5 +42,19 @@ describe("nonEmptyPath", () => {
         "--state-dir: expected a path, got an empty value",
       );
     }
+  });
+});
+
+describe("collectKeyValues", () => {
+  const params = collectKeyValues("--param", true);
+
+  it("keeps JSON's types and takes other text as a string", () => {
+    expect(params("n=3", params("s=a b"))).toEqual({ n: 3, s: "a b" });
+  });
+
+  it("refuses a __proto__ key anywhere in a JSON value, naming where", () => {
+    expect(() => params('p={"y":[{"__proto__":1}]}')).toThrow(
+      '--param p.y[0].__proto__: "__proto__" cannot be a key; rename it',
+    );
   });
 });

@@ -1,4 +1,5 @@
 import type { JsonObject, JsonValue } from "../plugin-sdk/index.js";
+import { protoKeyPaths } from "../workflow/index.js";
 
 /** A command-line mistake; the message names the flag. */
 export class UsageError extends Error {
@@ -32,8 +33,9 @@ export function collectKeyValues(flag: string, typed: boolean) {
  * mistake to report, not a string to pass on.
  */
 function parseTyped(flag: string, key: string, text: string): JsonValue {
+  let value: JsonValue;
   try {
-    return JSON.parse(text) as JsonValue;
+    value = JSON.parse(text) as JsonValue;
   } catch (error) {
     if (/^\s*[[{]/.test(text)) {
       throw new UsageError(
@@ -42,6 +44,14 @@ function parseTyped(flag: string, key: string, text: string): JsonValue {
     }
     return text;
   }
+  // The Struct that carries params drops such a key on the way.
+  const [protoKey] = protoKeyPaths(value);
+  if (protoKey !== undefined) {
+    throw new UsageError(
+      `${flag} ${key}${protoKey}: "__proto__" cannot be a key; rename it`,
+    );
+  }
+  return value;
 }
 
 /**

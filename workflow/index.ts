@@ -24,6 +24,8 @@ export {
   MAX_DEFINITION_TEXT,
   MAX_JSON_DEPTH,
   NUL_MESSAGE,
+  PROTO_KEY_MESSAGE,
+  protoKeyPaths,
   replaceNul,
   replaceNulIn,
   textNestingDepth,
