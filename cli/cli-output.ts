@@ -28,10 +28,22 @@ export function reportError(error: unknown, serverUrl?: string): number {
     process.stderr.write(`deerflow: ${error.rawMessage}\n`);
     return isRefusedDefinition(error) ? ExitCode.failed : ExitCode.error;
   }
-  process.stderr.write(
-    `deerflow: ${(error as Error)?.message ?? String(error)}\n`,
-  );
+  process.stderr.write(`deerflow: ${errorText(error)}\n`);
   return ExitCode.error;
+}
+
+/**
+ * An error's message for a person. drizzle wraps a driver's error as
+ * "Failed query: <statement> params: <values>", which names the
+ * statement but not the reason: the driver's own words are its cause.
+ */
+export function errorText(error: unknown): string {
+  const message = (error as Error)?.message ?? String(error);
+  const cause = (error as { cause?: unknown })?.cause;
+  if (message.startsWith("Failed query:") && cause instanceof Error) {
+    return `a database statement failed: ${cause.message}`;
+  }
+  return message;
 }
 
 /**
