@@ -12,6 +12,7 @@ import {
   type FrontierRead,
   loadCandidates,
 } from "./frontier-read.js";
+import { nameTasks } from "./name-tasks.js";
 import { Pipelined } from "./pipelined.js";
 import {
   isTerminalTaskState,
@@ -364,7 +365,7 @@ async function finishIfDone(
   const failed = counts.failed ?? [];
   const state: RunStateName = failed.length > 0 ? "FAILED" : "SUCCESS";
   const error =
-    failed.length > 0 ? `tasks did not succeed: ${failed.join(", ")}` : "";
+    failed.length > 0 ? `tasks did not succeed: ${nameTasks(failed)}` : "";
   await tx
     .update(runs)
     .set({ state, error, finishedAt: now })

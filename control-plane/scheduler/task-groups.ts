@@ -10,6 +10,7 @@
  * carry `scope` (the generator's id), under which their ids and their
  * templates' `tasks.<id>` are read.
  */
+
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { JsonObject, JsonValue } from "../../plugin-sdk/index.js";
 import {
@@ -23,6 +24,7 @@ import {
 } from "../../workflow/index.js";
 import { type Db, rowsOf, runs, tasks } from "../db/index.js";
 import type { RunEventInput } from "../events/append-run-events.js";
+import { nameTasks } from "./name-tasks.js";
 import type { TaskStateName } from "./states.js";
 import {
   insertTasks,
@@ -226,11 +228,10 @@ export async function finishGroups(
     );
     const failed = children
       .filter((c) => c.state !== "SUCCESS" && c.state !== "SKIPPED")
-      .map((c) => c.task_id)
-      .sort();
+      .map((c) => c.task_id);
     const state: TaskStateName = failed.length > 0 ? "FAILED" : "SUCCESS";
     const error =
-      failed.length > 0 ? `children did not succeed: ${failed.join(", ")}` : "";
+      failed.length > 0 ? `children did not succeed: ${nameTasks(failed)}` : "";
     const output =
       group.spec.for_each === undefined
         ? (group.output ?? {})
