@@ -7,7 +7,7 @@ import {
 } from "../../workflow/index.js";
 import { createApiClients } from "../api-clients.js";
 import { ExitCode, reportError } from "../cli-output.js";
-import { serverUrl } from "../key-value.js";
+import { serverUrl, UsageError } from "../key-value.js";
 import { readDefinitionFile } from "../read-definition-file.js";
 
 /**
@@ -19,12 +19,13 @@ export function registerValidateCommand(program: Command): void {
   program
     .command("validate")
     .description("check a workflow file and list every problem (exit 1 if any)")
-    .argument("<file>", "the workflow definition (JSON or YAML)")
+    .argument("[file]", "the workflow definition (JSON or YAML)")
     .option(
       "--server [url]",
       "validate on the control plane (knows agents' task types)",
     )
-    .action(async (file: string, opts) => {
+    .action(async (given: string | undefined, opts) => {
+      const file = fileArgument(given, opts.server);
       const url =
         opts.server === undefined
           ? undefined
@@ -49,6 +50,22 @@ export function registerValidateCommand(program: Command): void {
         process.exitCode = reportError(error, url);
       }
     });
+}
+
+/**
+ * The file to check. `--server` takes an optional URL, so in
+ * `validate --server flow.yaml` it takes the file's name as its URL:
+ * said plainly, with the order that works.
+ */
+function fileArgument(given: string | undefined, server: unknown): string {
+  if (given !== undefined) return given;
+  if (typeof server === "string" && !server.includes("://")) {
+    throw new UsageError(
+      `validate: no file given; --server took "${server}" as its URL. ` +
+        `Put the file first: deerflow validate ${server} --server`,
+    );
+  }
+  throw new UsageError("validate: missing required argument 'file'");
 }
 
 async function validateLocally(text: string): Promise<Problem[]> {

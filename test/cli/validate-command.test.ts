@@ -99,4 +99,19 @@ describe("deerflow validate offline: problems naming task and field", () => {
     },
     SLOW_MS,
   );
+
+  it(
+    "says so when --server took the file's name as its URL",
+    async () => {
+      const path = join(dir, "flow.yaml");
+      await writeFile(path, "name: v\ntasks: []\n");
+      const result = await runCli(["validate", "--server", path]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(
+        `validate: no file given; --server took "${path}" as its URL. ` +
+          `Put the file first: deerflow validate ${path} --server`,
+      );
+    },
+    SLOW_MS,
+  );
 });
