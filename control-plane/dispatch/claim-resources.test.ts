@@ -42,6 +42,18 @@ async function registered(
   });
 }
 
+/** A claim of up to 10 tasks, with its dryness (claim() gives tasks only). */
+function wholeClaim(db: Db, agentId: string, now: number) {
+  return db.transaction((tx) =>
+    claimTasks(tx, agent(agentId), {
+      limit: 10,
+      leaseTtlMs: LEASE_TTL_MS,
+      ackDeadlineMs: ACK_DEADLINE_MS,
+      now: at(now),
+    }),
+  );
+}
+
 const A100 = { type: "NVIDIA A100-SXM4-40GB", memoryBytes: String(40 * GiB) };
 const H100 = { type: "NVIDIA H100 80GB HBM3", memoryBytes: String(80 * GiB) };
 
@@ -152,15 +164,7 @@ describe.each(testBackends())("claims with resources on $name", (backend) => {
         task("two", { resources: { cpu: "2" } }),
       ),
     );
-    const claimOnce = (agentId: string) =>
-      t.db.transaction((tx) =>
-        claimTasks(tx, agent(agentId), {
-          limit: 10,
-          leaseTtlMs: LEASE_TTL_MS,
-          ackDeadlineMs: ACK_DEADLINE_MS,
-          now: at(1),
-        }),
-      );
+    const claimOnce = (agentId: string) => wholeClaim(t.db, agentId, 1);
     const first = await claimOnce("agent-1");
     expect(first.assignments.map((a) => a.taskId)).toEqual(["one"]);
     const second = await claimOnce("agent-1");
@@ -213,15 +217,7 @@ describe.each(testBackends())("claims with resources on $name", (backend) => {
     expect(first?.taskId).toBe("first");
     // "pair" waits for the second GPU: the 1-GPU tasks behind it do not
     // take it; what asks for no GPU still runs.
-    const claimOnce = (now: number) =>
-      t.db.transaction((tx) =>
-        claimTasks(tx, agent(), {
-          limit: 10,
-          leaseTtlMs: LEASE_TTL_MS,
-          ackDeadlineMs: ACK_DEADLINE_MS,
-          now: at(now),
-        }),
-      );
+    const claimOnce = (now: number) => wholeClaim(t.db, "agent-1", now);
     const meanwhile = await claimOnce(2);
     expect(meanwhile.assignments.map((a) => a.taskId).sort()).toEqual([
       "cpu-only",
