@@ -312,7 +312,16 @@ export class Attempt {
             "ctx.output: values must be an object of output fields",
           );
         }
-        Object.assign(this.output, values);
+        // Own properties, "__proto__" too: assigning that one would set
+        // the prototype, and the key would vanish unreported.
+        for (const [key, value] of Object.entries(values)) {
+          Object.defineProperty(this.output, key, {
+            value,
+            enumerable: true,
+            writable: true,
+            configurable: true,
+          });
+        }
       },
       bind: (text, field) =>
         bindTemplate(

@@ -52,4 +52,10 @@ describe("parseOutputFile", () => {
     );
     expect(() => parseOutputFile("a=1\nno equals")).toThrow(/line 2/);
   });
+
+  it("refuses a __proto__ key, which would be lost, naming the line", () => {
+    expect(() => parseOutputFile("ok=1\n__proto__=7\n")).toThrow(
+      'output file line 2: "__proto__" cannot be a key; rename it',
+    );
+  });
 });

@@ -35,6 +35,11 @@ export function parseOutputFile(text: string): JsonObject {
           `matching ${KEY_PATTERN}, got ${JSON.stringify(clip(line))}`,
       );
     }
+    if (key === "__proto__") {
+      throw new OutputFileError(
+        `output file line ${index + 1}: "__proto__" cannot be a key; rename it`,
+      );
+    }
     output[key] = scalar(line.slice(equals + 1));
   }
   return output;

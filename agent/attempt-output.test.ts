@@ -1,0 +1,67 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { create } from "@bufbuild/protobuf";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { silentLogger, systemClock } from "../core/index.js";
+import { AssignmentSchema } from "../gen/deerflow/v1/agent_pb.js";
+import type { JsonObject, Plugin } from "../plugin-sdk/index.js";
+import { Attempt } from "./attempt.js";
+import { renderTaskConfig } from "./render-task-config.js";
+
+/** A plugin that reports `values` as its output, in one ctx.output call. */
+function outputting(values: JsonObject): Plugin {
+  return {
+    type: "out",
+    version: "1.0.0",
+    configSchema: { type: "object" },
+    async execute(ctx) {
+      ctx.output(values);
+      return undefined;
+    },
+  };
+}
+
+describe("an attempt's output", () => {
+  let workRoot: string;
+
+  beforeEach(async () => {
+    workRoot = await mkdtemp(join(tmpdir(), "deerflow-output-"));
+  });
+
+  afterEach(async () => {
+    await rm(workRoot, { recursive: true, force: true });
+  });
+
+  const run = (values: JsonObject) =>
+    new Attempt({
+      assignment: create(AssignmentSchema, {
+        lease: { leaseId: "l-1", fencingToken: 1n },
+        runId: "r",
+        taskId: "t",
+        attempt: 1,
+        type: "out",
+      }),
+      plugin: outputting(values),
+      workRoot,
+      clock: systemClock,
+      logger: silentLogger(),
+      renderConfig: renderTaskConfig,
+      sendLogs: () => {},
+      sendMetrics: () => {},
+      abortGraceMs: 1000,
+    }).run();
+
+  it("says where a __proto__ key was, at the top level too", async () => {
+    const result = await run(JSON.parse('{"__proto__":{"x":1},"ok":2}'));
+    expect(result.output).toEqual({
+      _error:
+        "at .__proto__: is a key no JavaScript object keeps as data (it names the object's prototype): rename it",
+    });
+  });
+
+  it("keeps the fields of a plain output", async () => {
+    const result = await run({ ok: 2, nested: { a: [1] } });
+    expect(result.output).toEqual({ ok: 2, nested: { a: [1] } });
+  });
+});
