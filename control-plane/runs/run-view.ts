@@ -119,7 +119,7 @@ function compareIdParts(x: string[], y: string[]): number {
  * after it (see {@link compareTaskIds}). Each id is split once, not at
  * every comparison: a group may hold 10,000 children.
  */
-function inDefinitionOrder<
+export function inDefinitionOrder<
   T extends {
     position: number;
     generatedOrder: readonly number[];

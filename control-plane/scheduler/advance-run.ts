@@ -7,6 +7,7 @@ import {
   notifyTaskQueued,
   type RunEventInput,
 } from "../events/append-run-events.js";
+import { inDefinitionOrder } from "../runs/run-view.js";
 import {
   type Candidate,
   type FrontierRead,
@@ -355,14 +356,28 @@ async function finishIfDone(
       ) AS open`),
   );
   if (open?.open !== false) return undefined;
-  const [counts] = rowsOf<{ failed: string[] | null }>(
+  // A failed group's children are named by the group's own error.
+  const failedRows = rowsOf<{
+    task_id: string;
+    position: number;
+    generated_order: number[];
+  }>(
     await tx.execute(sql`
-      SELECT array_agg(task_id ORDER BY task_id) FILTER (WHERE state IN
-          ('FAILED', 'KILLED', 'UPSTREAM_FAILED')) AS failed
-      FROM tasks WHERE run_id = ${runId}`),
+      SELECT task_id, position, generated_order FROM tasks t
+      WHERE run_id = ${runId}
+        AND state IN ('FAILED', 'KILLED', 'UPSTREAM_FAILED')
+        AND NOT EXISTS (
+          SELECT 1 FROM tasks p
+          WHERE p.run_id = t.run_id AND p.task_id = t.spec->>'parent'
+            AND p.state IN ('FAILED', 'KILLED', 'UPSTREAM_FAILED'))`),
   );
-  if (!counts) return undefined;
-  const failed = counts.failed ?? [];
+  const failed = inDefinitionOrder(
+    failedRows.map((r) => ({
+      taskId: r.task_id,
+      position: r.position,
+      generatedOrder: r.generated_order,
+    })),
+  ).map((r) => r.taskId);
   const state: RunStateName = failed.length > 0 ? "FAILED" : "SUCCESS";
   const error =
     failed.length > 0 ? `tasks did not succeed: ${nameTasks(failed)}` : "";

@@ -24,6 +24,7 @@ import {
 } from "../../workflow/index.js";
 import { type Db, rowsOf, runs, tasks } from "../db/index.js";
 import type { RunEventInput } from "../events/append-run-events.js";
+import { compareTaskIds } from "../runs/run-view.js";
 import { nameTasks } from "./name-tasks.js";
 import type { TaskStateName } from "./states.js";
 import {
@@ -228,7 +229,8 @@ export async function finishGroups(
     );
     const failed = children
       .filter((c) => c.state !== "SUCCESS" && c.state !== "SKIPPED")
-      .map((c) => c.task_id);
+      .map((c) => c.task_id)
+      .sort(compareTaskIds);
     const state: TaskStateName = failed.length > 0 ? "FAILED" : "SUCCESS";
     const error =
       failed.length > 0 ? `children did not succeed: ${nameTasks(failed)}` : "";

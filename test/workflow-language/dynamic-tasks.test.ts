@@ -242,6 +242,8 @@ describe.each(testBackends())(
         "children did not succeed: each[1]",
       );
       expect(task(failed, "after").state).toBe(TaskState.UPSTREAM_FAILED);
+      // The group's error names its children; the run's, the group.
+      expect(failed.error).toBe("tasks did not succeed: each, after");
       await cp.clients.runs.retryRun({ runId });
       const retried = await waitForRun(cp.clients, runId);
       expect(retried.state).toBe(RunState.SUCCESS);
