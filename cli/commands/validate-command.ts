@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { formatProblem } from "../../control-plane/workflows/read-definition.js";
 import {
@@ -19,7 +20,10 @@ export function registerValidateCommand(program: Command): void {
   program
     .command("validate")
     .description("check a workflow file and list every problem (exit 1 if any)")
-    .argument("[file]", "the workflow definition (JSON or YAML)")
+    .argument(
+      "[file]",
+      "the workflow definition (JSON or YAML), before --server",
+    )
     .option(
       "--server [url]",
       "validate on the control plane (knows agents' task types)",
@@ -59,7 +63,7 @@ export function registerValidateCommand(program: Command): void {
  */
 function fileArgument(given: string | undefined, server: unknown): string {
   if (given !== undefined) return given;
-  if (typeof server === "string" && !server.includes("://")) {
+  if (typeof server === "string" && existsSync(server)) {
     throw new UsageError(
       `validate: no file given; --server took "${server}" as its URL. ` +
         `Put the file first: deerflow validate ${server} --server`,
