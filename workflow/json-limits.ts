@@ -117,25 +117,26 @@ export const LONE_SURROGATE_MESSAGE =
   "holds a lone UTF-16 surrogate (\\uD800 to \\uDFFF alone), which is not text";
 
 /**
- * The paths of the strings and keys in `value` that `bad` accepts, in
- * document order, at most `limit` of them. Iterative, so any depth is
- * safe to walk.
+ * The paths of the strings and keys in `value` that `bad` accepts (told
+ * which are keys), in document order, at most `limit` of them.
+ * Iterative, so any depth is safe to walk.
  */
 function textPaths(
   value: unknown,
-  bad: (text: string) => boolean,
+  bad: (text: string, isKey: boolean) => boolean,
   limit = Number.POSITIVE_INFINITY,
 ): string[] {
+  type Item = { value: unknown; path: string; isKey?: boolean };
   const found: string[] = [];
-  const stack: Array<{ value: unknown; path: string }> = [{ value, path: "" }];
+  const stack: Item[] = [{ value, path: "" }];
   while (stack.length > 0 && found.length < limit) {
-    const { value: item, path } = stack.pop() as (typeof stack)[number];
+    const { value: item, path, isKey } = stack.pop() as Item;
     if (typeof item === "string") {
-      if (bad(item)) found.push(path);
+      if (bad(item, isKey === true)) found.push(path);
       continue;
     }
     if (item === null || typeof item !== "object") continue;
-    const children: Array<{ value: unknown; path: string }> = [];
+    const children: Item[] = [];
     if (Array.isArray(item)) {
       item.forEach((child, i) => {
         children.push({ value: child, path: `${path}[${i}]` });
@@ -143,14 +144,15 @@ function textPaths(
     } else {
       for (const [key, child] of Object.entries(item)) {
         // A bad key is reported, not its value: it is the key to fix.
-        if (bad(key)) {
-          children.push({ value: key, path: `${path}.${escaped(key)}` });
+        if (bad(key, true)) {
+          const at = `${path}.${escaped(key)}`;
+          children.push({ value: key, path: at, isKey: true });
         } else children.push({ value: child, path: `${path}.${key}` });
       }
     }
     // Pushed last first, so that the first child is looked at first.
     for (let i = children.length - 1; i >= 0; i--) {
-      stack.push(children[i] as (typeof children)[number]);
+      stack.push(children[i] as Item);
     }
   }
   return found;
@@ -163,27 +165,7 @@ function textPaths(
  * prototype: the key would be lost on the way, without a word.
  */
 export function protoKeyPaths(value: unknown): string[] {
-  const found: string[] = [];
-  const stack: Array<{ value: unknown; path: string; key?: string }> = [
-    { value, path: "" },
-  ];
-  while (stack.length > 0) {
-    const { value: item, path, key } = stack.pop() as (typeof stack)[number];
-    if (key === "__proto__") found.push(path);
-    if (item === null || typeof item !== "object") continue;
-    const children = Array.isArray(item)
-      ? item.map((child, i) => ({ value: child, path: `${path}[${i}]` }))
-      : Object.entries(item).map(([k, child]) => ({
-          value: child,
-          path: `${path}.${k}`,
-          key: k,
-        }));
-    // Pushed last first, so that the first child is looked at first.
-    for (let i = children.length - 1; i >= 0; i--) {
-      stack.push(children[i] as (typeof children)[number]);
-    }
-  }
-  return found;
+  return textPaths(value, (text, isKey) => isKey && text === "__proto__");
 }
 
 /** A message naming the field, for a `__proto__` key. */
