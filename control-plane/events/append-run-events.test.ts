@@ -151,6 +151,33 @@ describe.each(testBackends())("run events on $name", (backend) => {
     ]);
   });
 
+  it("store each event's own values, whether a column varies or not", async () => {
+    const one = await start(t.db, workflow(task("a")));
+    const two = await start(t.db, workflow(task("b")));
+    const before = {
+      one: (await eventsOf(t.db, one.runId)).length,
+      two: (await eventsOf(t.db, two.runId)).length,
+    };
+    await appendRunEvents(t.db, [
+      {
+        runId: one.runId,
+        taskId: "a",
+        state: "NOTE",
+        attempt: 2,
+        agentId: "x",
+      },
+      { runId: two.runId, taskId: "b", state: "OTHER", error: "why" },
+      { runId: one.runId, state: "NOTE", attempt: 2, agentId: "y" },
+    ]);
+    expect((await eventsOf(t.db, one.runId)).slice(before.one)).toMatchObject([
+      { taskId: "a", state: "NOTE", attempt: 2, agentId: "x", error: "" },
+      { taskId: "", state: "NOTE", attempt: 2, agentId: "y", error: "" },
+    ]);
+    expect((await eventsOf(t.db, two.runId)).slice(before.two)).toMatchObject([
+      { taskId: "b", state: "OTHER", attempt: 0, agentId: "", error: "why" },
+    ]);
+  });
+
   it("notify the run's id on its channel", async () => {
     const { runId } = await start(t.db, workflow(task("a")));
     const watch = await listenFor(

@@ -97,13 +97,7 @@ export async function startRun(
     }
     const rows = input.definition.tasks.map(
       (t, i): TaskRow =>
-        taskRow(
-          runId,
-          t,
-          { position: i },
-          now,
-          queuedAtStart(t) ? now : undefined,
-        ),
+        taskRow(runId, t, { position: i }, now, queuedAtStart(t)),
     );
     await insertTasks(tx, rows, writes);
     const queued = rows.filter((r) => r.state === "QUEUED");

@@ -320,7 +320,7 @@ export async function spliceGenerated(
           generatedOrder: [...(parent?.generatedOrder ?? []), i],
         },
         now,
-        queuedAtStart(task) ? now : undefined,
+        queuedAtStart(task),
       ),
   );
   await insertTasks(tx, rows);
@@ -355,6 +355,6 @@ export async function insertChildren(
   };
   await insertTasks(
     tx,
-    children.map((child) => taskRow(runId, child, place, now, now)),
+    children.map((child) => taskRow(runId, child, place, now, true)),
   );
 }

@@ -33,9 +33,9 @@ describe.each(testBackends())("insertTasks on $name", (backend) => {
         withEverything as never,
         { position: 3, generatedOrder: [2, 0] },
         at(5),
-        at(6),
+        true,
       ),
-      taskRow(runId, task("plain") as never, { position: 4 }, at(5)),
+      taskRow(runId, task("plain") as never, { position: 4 }, at(5), false),
     ]);
     const [full] = await t.db
       .select()
@@ -54,7 +54,7 @@ describe.each(testBackends())("insertTasks on $name", (backend) => {
       affinity: withEverything.affinity,
       maxAttempts: 3,
       createdAt: at(5),
-      queuedAt: at(6),
+      queuedAt: at(5),
     });
     expect(full?.spec).toEqual(withEverything);
     const [plain] = await t.db
@@ -79,6 +79,7 @@ describe.each(testBackends())("insertTasks on $name", (backend) => {
         task(`t${i}`, { depends_on: [`t${i - 1}`] }) as never,
         { position: i },
         at(1),
+        false,
       ),
     );
     await insertTasks(t.db, many);
@@ -97,5 +98,23 @@ describe.each(testBackends())("insertTasks on $name", (backend) => {
       position: 4499,
       dependsOn: ["t4498"],
     });
+  });
+
+  it("refuses rows of two runs or two times in one call", async () => {
+    const first = await start(t.db, workflow(task("root")), at(0));
+    const second = await start(t.db, workflow(task("root")), at(0));
+    const row = (runId: string, id: string, seconds: number) =>
+      taskRow(runId, task(id) as never, { position: 0 }, at(seconds), true);
+    await expect(
+      insertTasks(t.db, [row(first.runId, "a", 1), row(second.runId, "b", 1)]),
+    ).rejects.toThrow("rows of one run, made at one time");
+    await expect(
+      insertTasks(t.db, [row(first.runId, "a", 1), row(first.runId, "b", 2)]),
+    ).rejects.toThrow("rows of one run, made at one time");
+    const stored = await t.db
+      .select({ taskId: tasks.taskId })
+      .from(tasks)
+      .where(eq(tasks.runId, first.runId));
+    expect(stored.map((r) => r.taskId)).toEqual(["root"]);
   });
 });

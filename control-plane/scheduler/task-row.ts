@@ -31,53 +31,68 @@ export interface TaskRow {
   /** Its `resources` in base units; null when it asks for none. */
   requests: ResourceRequest | null;
   maxAttempts: number;
+  /** When it was made, and queued if it is QUEUED. */
   createdAt: Date;
-  queuedAt?: Date;
 }
 
 /**
  * Stores new tasks, a chunk of rows per statement. The rows travel as one
  * JSON document per chunk rather than as a parameter per value: building
  * and sending 16 parameters for each of 10,000 tasks took most of a
- * large run's StartRun. Each row is an array in the columns' order, not an
- * object: PostgreSQL parses the document as a whole, and the keys were
- * two thirds of it. With `writes`, the chunks are sent on it without
- * waiting.
+ * large run's StartRun. Each row is an array of what differs from task to
+ * task, not an object: PostgreSQL parses the document as a whole, and the
+ * keys were two thirds of it. The run's id and the time, the same for
+ * every row (every caller stores the tasks of one run at one time), are
+ * sent once per statement, and so is the time a queued row was queued.
+ * With `writes`, the chunks are sent on it without waiting.
  */
 export async function insertTasks(
   tx: Db,
   rows: readonly TaskRow[],
   writes?: Pipelined,
 ): Promise<void> {
+  const first = rows[0];
+  if (first === undefined) return;
+  const { runId, createdAt } = first;
+  for (const row of rows) {
+    if (
+      row.runId !== runId ||
+      row.createdAt.getTime() !== createdAt.getTime()
+    ) {
+      throw new Error("insertTasks: rows of one run, made at one time");
+    }
+  }
   for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
     const chunk = rows
       .slice(i, i + INSERT_CHUNK)
       .map((row) => [
-        row.runId,
         row.taskId,
         row.position,
         row.name,
         row.type,
-        row.state,
-        textArray(row.dependsOn),
+        row.state === "QUEUED" ? 1 : 0,
+        row.dependsOn.length === 0 ? "{}" : textArray(row.dependsOn),
         row.spec,
         row.priority,
         row.nodeSelector,
         row.affinity,
         row.maxAttempts,
-        row.createdAt.toISOString(),
-        row.queuedAt?.toISOString() ?? null,
         row.requests,
-        `{${row.generatedOrder.join(",")}}`,
+        row.generatedOrder.length === 0
+          ? "{}"
+          : `{${row.generatedOrder.join(",")}}`,
       ]);
     const insert = tx.execute(sql`
       INSERT INTO tasks (run_id, task_id, position, name, type, state,
         depends_on, spec, priority, node_selector, affinity, max_attempts,
         created_at, queued_at, requests, generated_order)
-      SELECT (r->>0)::uuid, r->>1, (r->>2)::int, r->>3, r->>4, r->>5,
-        (r->>6)::text[], r->7, (r->>8)::int, r->9, nullif(r->10, 'null'::jsonb),
-        (r->>11)::int, (r->>12)::timestamptz, (r->>13)::timestamptz,
-        nullif(r->14, 'null'::jsonb), (r->>15)::int[]
+      SELECT ${runId}::uuid, r->>0, (r->>1)::int, r->>2, r->>3,
+        CASE WHEN (r->>4)::int = 1 THEN 'QUEUED' ELSE 'CREATED' END,
+        (r->>5)::text[], r->6, (r->>7)::int, r->8, nullif(r->9, 'null'::jsonb),
+        (r->>10)::int, ${createdAt.toISOString()}::timestamptz,
+        CASE WHEN (r->>4)::int = 1
+          THEN ${createdAt.toISOString()}::timestamptz END,
+        nullif(r->11, 'null'::jsonb), (r->>12)::int[]
       FROM jsonb_array_elements(${JSON.stringify(chunk)}::jsonb) AS r`);
     if (writes) writes.send(insert);
     else await insert;
@@ -96,13 +111,13 @@ export interface TaskPlace {
   generatedOrder?: readonly number[];
 }
 
-/** The row of a new task: CREATED, or QUEUED when given `queuedAt`. */
+/** The row of a new task made `now`: CREATED, or QUEUED at once. */
 export function taskRow(
   runId: string,
   task: TaskDefinition,
   place: TaskPlace,
   now: Date,
-  queuedAt?: Date,
+  queued: boolean,
 ): TaskRow {
   return {
     runId,
@@ -111,7 +126,7 @@ export function taskRow(
     generatedOrder: place.generatedOrder ?? [],
     name: task.name ?? "",
     type: task.type,
-    state: queuedAt === undefined ? "CREATED" : "QUEUED",
+    state: queued ? "QUEUED" : "CREATED",
     dependsOn: task.depends_on,
     spec: task as unknown as JsonObject,
     priority: task.priority ?? 0,
@@ -125,7 +140,6 @@ export function taskRow(
     requests: resourceRequest(task.resources),
     maxAttempts: maxAttempts(task),
     createdAt: now,
-    queuedAt,
   };
 }
 
