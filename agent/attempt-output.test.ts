@@ -64,4 +64,46 @@ describe("an attempt's output", () => {
     const result = await run({ ok: 2, nested: { a: [1] } });
     expect(result.output).toEqual({ ok: 2, nested: { a: [1] } });
   });
+
+  it("takes ctx's functions called apart from ctx", async () => {
+    const lines: string[] = [];
+    const metrics: string[] = [];
+    const attempt = new Attempt({
+      assignment: create(AssignmentSchema, {
+        lease: { leaseId: "l-2", fencingToken: 1n },
+        runId: "r",
+        taskId: "t",
+        attempt: 1,
+        type: "apart",
+      }),
+      plugin: {
+        type: "apart",
+        version: "1.0.0",
+        configSchema: { type: "object" },
+        async execute({ output, log, metrics, streams, bind }) {
+          const { info } = log;
+          const { counter } = metrics;
+          const { stdout } = streams;
+          info("hello");
+          stdout("a line");
+          counter("rows", 3);
+          output({ bound: bind("no templates").strings });
+          return undefined;
+        },
+      },
+      workRoot,
+      clock: systemClock,
+      logger: silentLogger(),
+      renderConfig: renderTaskConfig,
+      sendLogs: (sent) => lines.push(...sent.map((l) => l.message)),
+      sendMetrics: (sent) =>
+        metrics.push(...sent.map((m) => `${m.name}=${m.value}`)),
+      abortGraceMs: 1000,
+    });
+    const result = await attempt.run();
+    expect(result.error).toBe("");
+    expect(lines).toEqual(["hello", "a line"]);
+    expect(metrics).toEqual(["rows=3"]);
+    expect(result.output).toEqual({ bound: ["no templates"] });
+  });
 });
