@@ -54,18 +54,22 @@ export function findTooDeep(
   value: unknown,
   maxDepth = MAX_JSON_DEPTH,
 ): string | undefined {
-  const stack: Array<{ value: unknown; depth: number; path: string }> = [
-    { value, depth: 0, path: "" },
-  ];
+  type Deep = Place & { depth: number };
+  const stack: Deep[] = [{ value, parent: undefined, step: "", depth: 0 }];
   while (stack.length > 0) {
-    const { value: item, depth, path } = stack.pop() as (typeof stack)[number];
+    const place = stack.pop() as Deep;
+    const item = place.value;
     if (item === null || typeof item !== "object") continue;
-    if (depth >= maxDepth) return path;
-    const entries = Array.isArray(item)
-      ? item.map((v, i) => [`[${i}]`, v] as const)
-      : Object.entries(item).map(([k, v]) => [`.${k}`, v] as const);
-    for (const [step, child] of entries) {
-      stack.push({ value: child, depth: depth + 1, path: `${path}${step}` });
+    if (place.depth >= maxDepth) return pathOf(place);
+    const depth = place.depth + 1;
+    if (Array.isArray(item)) {
+      item.forEach((child, i) => {
+        stack.push({ value: child, parent: place, step: i, depth });
+      });
+    } else {
+      for (const [key, child] of Object.entries(item)) {
+        stack.push({ value: child, parent: place, step: key, depth });
+      }
     }
   }
   return undefined;
@@ -116,46 +120,75 @@ const hasLoneSurrogate = (text: string) => LONE_SURROGATE.test(text);
 export const LONE_SURROGATE_MESSAGE =
   "holds a lone UTF-16 surrogate (\\uD800 to \\uDFFF alone), which is not text";
 
+/** A place in a walked value: its parent and the step from there. */
+interface Place {
+  value: unknown;
+  parent: Place | undefined;
+  /** An index, or a key. */
+  step: number | string;
+  /** A key that was found, reported in its turn. */
+  isKey?: boolean;
+}
+
 /**
  * The paths of the strings and keys in `value` that `bad` accepts (told
- * which are keys), in document order, at most `limit` of them.
- * Iterative, so any depth is safe to walk.
+ * which are keys), in document order, at most `limit` of them. Paths are
+ * spelled only for what is found: a place knows its parent, not its
+ * path. Iterative, so any depth is safe to walk.
  */
 function textPaths(
   value: unknown,
   bad: (text: string, isKey: boolean) => boolean,
   limit = Number.POSITIVE_INFINITY,
 ): string[] {
-  type Item = { value: unknown; path: string; isKey?: boolean };
   const found: string[] = [];
-  const stack: Item[] = [{ value, path: "" }];
+  const stack: Place[] = [{ value, parent: undefined, step: "" }];
   while (stack.length > 0 && found.length < limit) {
-    const { value: item, path, isKey } = stack.pop() as Item;
+    const place = stack.pop() as Place;
+    const item = place.value;
+    if (place.isKey) {
+      found.push(keyPathOf(place));
+      continue;
+    }
     if (typeof item === "string") {
-      if (bad(item, isKey === true)) found.push(path);
+      if (bad(item, false)) found.push(pathOf(place));
       continue;
     }
     if (item === null || typeof item !== "object") continue;
-    const children: Item[] = [];
+    const children: Place[] = [];
     if (Array.isArray(item)) {
       item.forEach((child, i) => {
-        children.push({ value: child, path: `${path}[${i}]` });
+        children.push({ value: child, parent: place, step: i });
       });
     } else {
       for (const [key, child] of Object.entries(item)) {
         // A bad key is reported, not its value: it is the key to fix.
         if (bad(key, true)) {
-          const at = `${path}.${escaped(key)}`;
-          children.push({ value: key, path: at, isKey: true });
-        } else children.push({ value: child, path: `${path}.${key}` });
+          children.push({ value: key, parent: place, step: key, isKey: true });
+        } else children.push({ value: child, parent: place, step: key });
       }
     }
     // Pushed last first, so that the first child is looked at first.
     for (let i = children.length - 1; i >= 0; i--) {
-      stack.push(children[i] as Item);
+      stack.push(children[i] as Place);
     }
   }
   return found;
+}
+
+/** A place's path as findTooDeep spells it: "" for the top, ".a[2]" below. */
+function pathOf(place: Place): string {
+  const steps: string[] = [];
+  for (let at: Place | undefined = place; at?.parent; at = at.parent) {
+    steps.push(typeof at.step === "number" ? `[${at.step}]` : `.${at.step}`);
+  }
+  return steps.reverse().join("");
+}
+
+/** A reported key's path, the key as JSON spells it (a NUL as `\u0000`). */
+function keyPathOf(place: Place): string {
+  const parent = place.parent ? pathOf(place.parent) : "";
+  return `${parent}.${escaped(String(place.step))}`;
 }
 
 /**
@@ -165,8 +198,11 @@ function textPaths(
  * prototype: the key would be lost on the way, without a word.
  */
 export function protoKeyPaths(value: unknown): string[] {
-  return textPaths(value, (text, isKey) => isKey && text === "__proto__");
+  return textPaths(value, isProtoKey);
 }
+
+const isProtoKey = (text: string, isKey: boolean) =>
+  isKey && text === "__proto__";
 
 /** A message naming the field, for a `__proto__` key. */
 export const PROTO_KEY_MESSAGE =
