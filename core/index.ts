@@ -4,6 +4,12 @@ export type { Clock } from "./clock.js";
 export { systemClock } from "./clock.js";
 export type { DirLock, DirLockOptions } from "./dir-lock.js";
 export { DIR_LOCK_FILE, DirInUseError, lockDir } from "./dir-lock.js";
+export {
+  type LeaseRefShape,
+  leaseRefFields,
+  leaseRefWritable,
+  readLeaseRef,
+} from "./lease-ref-codec.js";
 export type { Logger, LoggerOptions } from "./logger.js";
 export { createLogger, silentLogger } from "./logger.js";
 export { makeDir } from "./make-dir.js";
@@ -14,6 +20,31 @@ export {
   sessionBatches,
   takePacked,
 } from "./packing.js";
+export {
+  decodeOr,
+  notHandled,
+  ProtoReader,
+  readEmptyStruct,
+  readTimestamp,
+  tagOf,
+} from "./proto-reader.js";
+export {
+  encodeAsField,
+  hasUnknown,
+  isInt32,
+  isSafeUint64,
+  LEN,
+  lenFieldSize,
+  type ProtoFields,
+  type ProtoSink,
+  ProtoSizer,
+  ProtoWriter,
+  type StringMap,
+  sizeOf,
+  tagSize,
+  VARINT,
+  varintSize,
+} from "./proto-writer.js";
 export {
   isSessionSuperseded,
   sessionSupersededError,
