@@ -13,6 +13,7 @@ import { AgentService } from "../gen/deerflow/v1/agent_pb.js";
 import type { AgentSession } from "./agents/agent-session.js";
 import type { AgentSessionDeps } from "./agents/agent-session-deps.js";
 import { serveAgentSession } from "./agents/serve-agent-session.js";
+import { decodeSessionRequest } from "./agents/session-request-decoder.js";
 import { encodeSessionResponse } from "./agents/session-response-codec.js";
 import { supersedeIfReplaced } from "./agents/supersede-session.js";
 import { apiRoutes } from "./api/api-routes.js";
@@ -198,7 +199,7 @@ export async function startControlPlane(
     });
     // The agents' sessions, held open by thousands of agents, skip
     // connect-es's per-call pipeline when they can (see GrpcBidiRoute),
-    // and their assignments are written by hand.
+    // and their hot messages are read and written by hand.
     const sessionRoute = new GrpcBidiRoute(
       AgentService.method.session,
       (requests, peer) => serveAgentSession(requests, sessionDeps, peer),
@@ -206,6 +207,7 @@ export async function startControlPlane(
         readMaxBytes: MAX_REQUEST_BYTES,
         toError,
         encode: encodeSessionResponse,
+        decode: decodeSessionRequest,
       },
     );
     const metricsRoute = new MetricsRoute(

@@ -7,6 +7,7 @@ import { gzipSync } from "node:zlib";
 import {
   type DescMessage,
   type DescMethodBiDiStreaming,
+  fromBinary,
   type MessageShape,
   toBinary,
 } from "@bufbuild/protobuf";
@@ -22,7 +23,10 @@ export type BidiImplementation<I extends DescMessage, O extends DescMessage> = (
 ) => AsyncIterable<MessageShape<O>>;
 
 /** How a GrpcBidiRoute reads, answers and reports its method's calls. */
-export interface GrpcBidiRouteOptions<O extends DescMessage> {
+export interface GrpcBidiRouteOptions<
+  I extends DescMessage,
+  O extends DescMessage,
+> {
   /** Largest request message, in bytes (connect-es's readMaxBytes). */
   readMaxBytes: number;
   /** The status a call ends with for what its implementation threw. */
@@ -32,6 +36,12 @@ export interface GrpcBidiRouteOptions<O extends DescMessage> {
    * the method's hot messages; `toBinary` when not given.
    */
   encode?(message: MessageShape<O>): Uint8Array;
+  /**
+   * A request from its bytes, exactly as `fromBinary` reads it (or
+   * refuses it) but faster for the method's hot messages; `fromBinary`
+   * when not given.
+   */
+  decode?(bytes: Uint8Array): MessageShape<I>;
 }
 
 /** Responses at least this large are compressed (connect-es's default). */
@@ -53,6 +63,7 @@ const FLAG_COMPRESSED = 0x01;
 export class GrpcBidiRoute<I extends DescMessage, O extends DescMessage> {
   readonly path: string;
   private readonly encode: (message: MessageShape<O>) => Uint8Array;
+  private readonly decode: (bytes: Uint8Array) => MessageShape<I>;
   /** Open calls, each with the way to end it (see `close`). */
   private readonly calls = new Set<(reason: ConnectError) => void>();
   private closedWith: ConnectError | undefined;
@@ -60,11 +71,13 @@ export class GrpcBidiRoute<I extends DescMessage, O extends DescMessage> {
   constructor(
     private readonly method: DescMethodBiDiStreaming<I, O>,
     private readonly implementation: BidiImplementation<I, O>,
-    private readonly options: GrpcBidiRouteOptions<O>,
+    private readonly options: GrpcBidiRouteOptions<I, O>,
   ) {
     this.path = `/${method.parent.typeName}/${method.name}`;
     this.encode =
       options.encode ?? ((message) => toBinary(method.output, message));
+    this.decode =
+      options.decode ?? ((bytes) => fromBinary(method.input, bytes));
   }
 
   /** Whether this route serves the request; if not, connect-es does. */
@@ -99,7 +112,7 @@ export class GrpcBidiRoute<I extends DescMessage, O extends DescMessage> {
   async serve(req: Http2ServerRequest, res: Http2ServerResponse) {
     const reader = new GrpcEnvelopeReader(
       req,
-      this.method.input,
+      this.decode,
       this.options.readMaxBytes,
     );
     let stoppedWith = this.closedWith;

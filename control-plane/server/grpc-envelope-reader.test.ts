@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
 import type { Http2ServerRequest } from "node:http2";
-import { create, toBinary } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { SessionRequestSchema } from "../../gen/deerflow/v1/agent_pb.js";
@@ -20,7 +20,7 @@ class FakeRequest extends EventEmitter {
 function reader(request: FakeRequest, readMaxBytes = 1024) {
   return new GrpcEnvelopeReader(
     request as unknown as Http2ServerRequest,
-    SessionRequestSchema,
+    (bytes) => fromBinary(SessionRequestSchema, bytes),
     readMaxBytes,
   );
 }

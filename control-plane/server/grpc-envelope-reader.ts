@@ -1,9 +1,5 @@
 import type { Http2ServerRequest } from "node:http2";
-import {
-  type DescMessage,
-  fromBinary,
-  type MessageShape,
-} from "@bufbuild/protobuf";
+import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { COMPRESSED_WITHOUT_ENCODING } from "../api/connect-errors.js";
 
@@ -39,7 +35,8 @@ export class GrpcEnvelopeReader<Desc extends DescMessage>
 
   constructor(
     private readonly request: Http2ServerRequest,
-    private readonly schema: Desc,
+    /** A message from its bytes, as `fromBinary` reads it or refuses it. */
+    private readonly parse: (bytes: Uint8Array) => MessageShape<Desc>,
     private readonly readMaxBytes: number,
   ) {
     request.on("data", (chunk: Buffer) => this.receive(chunk));
@@ -119,7 +116,7 @@ export class GrpcEnvelopeReader<Desc extends DescMessage>
 
   private decode(bytes: Uint8Array): MessageShape<Desc> {
     try {
-      return fromBinary(this.schema, bytes);
+      return this.parse(bytes);
     } catch (error) {
       // Spelt as connect-es spells it, so toConnectError maps it alike.
       throw new ConnectError(
