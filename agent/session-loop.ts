@@ -1,10 +1,4 @@
-import { create } from "@bufbuild/protobuf";
-import {
-  type Client,
-  Code,
-  ConnectError,
-  createClient,
-} from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
 import {
   createGrpcTransport,
   Http2SessionManager,
@@ -15,21 +9,22 @@ import {
   isSessionSuperseded,
   sessionBatches,
 } from "../core/index.js";
-import {
-  AgentService,
-  type SessionRequest,
-  SessionRequestSchema,
-  type SessionResponse,
+import type {
+  SessionRequest,
+  SessionResponse,
 } from "../gen/deerflow/v1/agent_pb.js";
 import { MessageQueue } from "./message-queue.js";
 import { type ReconnectPolicy, reconnectDelayMs } from "./reconnect-delay.js";
+import { SessionClient } from "./session-client.js";
 
 /** Several requests as one batch message (see Welcome.accepts_batches). */
-const BATCHES = sessionBatches<SessionRequest>((messages) =>
-  create(SessionRequestSchema, {
-    message: { case: "batch", value: { messages } },
-  }),
-);
+const BATCHES = sessionBatches<SessionRequest>((messages) => ({
+  $typeName: "deerflow.v1.SessionRequest",
+  message: {
+    case: "batch",
+    value: { $typeName: "deerflow.v1.SessionRequestBatch", messages },
+  },
+}));
 
 /** One open session stream, as the agent writes to it. */
 export interface SessionStream {
@@ -71,7 +66,7 @@ export interface SessionLoopOptions {
 export class SessionLoop {
   private readonly stopping = new AbortController();
   private readonly connection: Http2SessionManager;
-  private readonly client: Client<typeof AgentService>;
+  private readonly client: SessionClient;
   private loop: Promise<void> | undefined;
 
   constructor(private readonly options: SessionLoopOptions) {
@@ -88,7 +83,8 @@ export class SessionLoop {
       // gzip on every one cost both ends more CPU than the network saved.
       acceptCompression: [],
     });
-    this.client = createClient(AgentService, transport);
+    // Its hot messages are encoded and decoded by hand (see SessionClient).
+    this.client = new SessionClient(transport);
   }
 
   start(handler: SessionHandler): void {
