@@ -30,6 +30,7 @@ import {
   runHeartbeats,
 } from "./heartbeat-loop.js";
 import { buildHello } from "./hello.js";
+import { LazyChildLogger } from "./lazy-child-logger.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import { AGENT_ID_ENV, AGENT_PID_ENV } from "./leftover-processes.js";
 import { Outbox } from "./outbox.js";
@@ -284,7 +285,8 @@ export class Agent implements SessionHandler {
       plugin,
       workRoot: this.parts.options.workRoot,
       clock: this.parts.clock,
-      logger: this.parts.logger.child({
+      // Made when the attempt first logs (see LazyChildLogger).
+      logger: new LazyChildLogger(this.parts.logger, {
         run_id: assignment.runId,
         task_id: assignment.taskId,
         attempt: assignment.attempt,

@@ -1,12 +1,10 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
-import type { Logger } from "pino";
 import type { Clock } from "../core/index.js";
-import {
-  type Assignment,
-  type LeaseRef,
-  type Result,
-  ResultSchema,
+import type {
+  Assignment,
+  LeaseRef,
+  Result,
 } from "../gen/deerflow/v1/agent_pb.js";
 import {
   AttemptOutcome,
@@ -26,8 +24,10 @@ import { bindTemplate } from "../workflow/bind-template.js";
 import type { TemplateContext } from "../workflow/template-context.js";
 import { type Settled, settledResult, toJsonObject } from "./attempt-result.js";
 import { Batcher } from "./batcher.js";
+import type { AttemptLogger } from "./lazy-child-logger.js";
 import { SecretRedactor } from "./redact-secrets.js";
 import type { RenderTaskConfig } from "./render-task-config.js";
+import { resultMessage } from "./result-message.js";
 import { WorkDir } from "./work-dir.js";
 
 /**
@@ -58,7 +58,7 @@ export interface AttemptOptions {
   workRoot: string;
   clock: Clock;
   /** Scoped to the attempt (run_id, task_id, attempt, lease_id). */
-  logger: Logger;
+  logger: AttemptLogger;
   renderConfig: RenderTaskConfig;
   sendLogs(lines: LogLine[]): void;
   sendMetrics(points: MetricPoint[]): void;
@@ -189,12 +189,11 @@ export class Attempt {
         retryClass: "error",
       };
     }
-    const result = create(ResultSchema, {
+    const result = resultMessage(ended, {
       lease: this.lease,
       output: this.redactor.json(output),
-      startedAt: timestampFromMs(startedAtMs),
-      finishedAt: timestampFromMs(clock.now()),
-      ...ended,
+      startedAtMs,
+      finishedAtMs: clock.now(),
       error: this.redactor.text(ended.error ?? ""),
     });
     // A success is the common case of a busy agent and is in the run's

@@ -1,5 +1,6 @@
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import {
+  type LeaseRef,
   type SessionRequest,
   SessionRequestSchema,
 } from "../gen/deerflow/v1/agent_pb.js";
@@ -71,7 +72,62 @@ function request<C extends RequestCase>(
   kind: C,
   value: RequestValue<C>,
 ): SessionRequest {
+  const message = plainMessage(kind, value);
+  if (message !== undefined) {
+    return { $typeName: "deerflow.v1.SessionRequest", message };
+  }
   return create(SessionRequestSchema, {
     message: { case: kind, value } as RequestInit,
   });
+}
+
+/**
+ * The request's oneof as `create` would make it, for the kinds sent per
+ * task, when that takes no conversion: a value that is a message already
+ * (a result), an acknowledgement of a lease message, a credit of exact
+ * types. Undefined for the rest, which `create` makes.
+ */
+function plainMessage<C extends RequestCase>(
+  kind: C,
+  value: RequestValue<C>,
+): SessionRequest["message"] | undefined {
+  if (isMessage(value))
+    return { case: kind, value } as SessionRequest["message"];
+  if (kind === "acknowledge") {
+    const { lease } = value as RequestValue<"acknowledge">;
+    if (!isMessage(lease)) return undefined;
+    return {
+      case: "acknowledge",
+      value: { $typeName: "deerflow.v1.Acknowledge", lease: lease as LeaseRef },
+    };
+  }
+  if (kind === "credit") {
+    const c = value as RequestValue<"credit">;
+    if (
+      typeof c.freeSlots !== "number" ||
+      typeof c.assignmentsReceived !== "bigint" ||
+      typeof c.draining !== "boolean"
+    ) {
+      return undefined;
+    }
+    return {
+      case: "credit",
+      value: {
+        $typeName: "deerflow.v1.Credit",
+        freeSlots: c.freeSlots,
+        assignmentsReceived: c.assignmentsReceived,
+        draining: c.draining,
+      },
+    };
+  }
+  return undefined;
+}
+
+/** Whether `value` is a message already (create would keep it as is). */
+function isMessage(value: unknown): boolean {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as { $typeName?: unknown }).$typeName === "string"
+  );
 }

@@ -27,7 +27,11 @@ import {
   disconnectAgent,
   registerAgent,
 } from "./register-agent.js";
-import { fromLeaseRef, leaseRef, toAssignment } from "./session-messages.js";
+import {
+  assignmentMessage,
+  fromLeaseRef,
+  leaseRef,
+} from "./session-messages.js";
 import {
   type SettlingSession,
   settleSessionBatch,
@@ -39,11 +43,13 @@ import {
 import { unpackBatch } from "./unpack-batch.js";
 
 /** Several responses as one batch message (see Hello.accepts_batches). */
-const BATCHES = sessionBatches<SessionResponse>((messages) =>
-  create(SessionResponseSchema, {
-    message: { case: "batch", value: { messages } },
-  }),
-);
+const BATCHES = sessionBatches<SessionResponse>((messages) => ({
+  $typeName: "deerflow.v1.SessionResponse",
+  message: {
+    case: "batch",
+    value: { $typeName: "deerflow.v1.SessionResponseBatch", messages },
+  },
+}));
 
 /**
  * Most messages of one session handled as one batch (one transaction).
@@ -110,9 +116,17 @@ export class AgentSession implements SettlingSession {
   deliver(assignments: readonly ClaimedAssignment[]): void {
     this.credit.assigned(assignments.length);
     for (const a of assignments) {
-      this.send({
-        case: "assignment",
-        value: toAssignment(a, this.deps.ackDeadlineMs, this.reads.jsonValues),
+      // One per task: built as create() would, without its reflection.
+      this.outgoing.push({
+        $typeName: "deerflow.v1.SessionResponse",
+        message: {
+          case: "assignment",
+          value: assignmentMessage(
+            a,
+            this.deps.ackDeadlineMs,
+            this.reads.jsonValues,
+          ),
+        },
       });
     }
   }
@@ -353,12 +367,17 @@ export class AgentSession implements SettlingSession {
 
   /** Tells the agent whether its result was recorded. */
   answerResult(ref: LeaseRef, verdict: ResultVerdict): void {
-    this.send({
-      case: "resultAck",
-      value: {
-        lease: leaseRef(ref),
-        accepted: verdict.accepted,
-        reason: verdict.accepted ? "" : verdict.reason,
+    // One per task: built as create() would, without its reflection.
+    this.outgoing.push({
+      $typeName: "deerflow.v1.SessionResponse",
+      message: {
+        case: "resultAck",
+        value: {
+          $typeName: "deerflow.v1.ResultAck",
+          lease: leaseRef(ref),
+          accepted: verdict.accepted,
+          reason: verdict.accepted ? "" : verdict.reason,
+        },
       },
     });
     if (!verdict.accepted) {

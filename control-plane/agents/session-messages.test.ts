@@ -1,12 +1,20 @@
 import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
-import { ResultSchema } from "../../gen/deerflow/v1/agent_pb.js";
+import {
+  AssignmentSchema,
+  LeaseRefSchema,
+  ResultSchema,
+} from "../../gen/deerflow/v1/agent_pb.js";
 import {
   AttemptOutcome,
   LogLineSchema,
   MetricPointSchema,
 } from "../../gen/deerflow/v1/run_pb.js";
+import type { ClaimedAssignment } from "../dispatch/claim-tasks.js";
 import {
+  assignmentMessage,
+  leaseRef,
+  toAssignment,
   toAttemptResult,
   toLogLines,
   toMetricPoints,
@@ -117,6 +125,52 @@ describe("agent times and sequences no column could hold", () => {
       toLogLines([create(LogLineSchema, { sequence: 0n })], received),
     ).toThrow(
       "log_chunk.lines[0].sequence: is required: number each attempt's lines from 1",
+    );
+  });
+});
+
+describe("assignmentMessage", () => {
+  const claimed: ClaimedAssignment = {
+    leaseId: "lease-1",
+    fencingToken: 2 ** 40,
+    runId: "run-1",
+    taskId: "task-1",
+    attempt: 2,
+    type: "noop",
+    config: { sleep_ms: 5, nested: { list: [1, "ü", null] } },
+    context: { params: {} },
+    env: { A: "1", "": "" },
+    timeoutMs: 0,
+    onAgentDisconnect: "kill",
+    leaseTtlMs: 30_000,
+  };
+  const variants: ClaimedAssignment[] = [
+    claimed,
+    { ...claimed, secrets: { TOKEN: "s" }, env: {} },
+    {
+      ...claimed,
+      resources: {
+        cpu_millis: 500,
+        memory_bytes: 2 ** 33,
+        gpus: [{ index: 0, type: "a100", memory_bytes: 1 }],
+        storage_bytes: 0,
+      },
+    } as ClaimedAssignment,
+  ];
+
+  it("is the message create() makes, with Structs or with JSON", () => {
+    for (const a of variants) {
+      for (const json of [false, true]) {
+        expect(assignmentMessage(a, 10_000, json)).toStrictEqual(
+          create(AssignmentSchema, toAssignment(a, 10_000, json)),
+        );
+      }
+    }
+  });
+
+  it("names its lease as create() would", () => {
+    expect(leaseRef({ leaseId: "l", fencingToken: 3 })).toStrictEqual(
+      create(LeaseRefSchema, { leaseId: "l", fencingToken: 3n }),
     );
   });
 });

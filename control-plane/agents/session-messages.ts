@@ -5,8 +5,9 @@
 import { create } from "@bufbuild/protobuf";
 import { type Timestamp, timestampDate } from "@bufbuild/protobuf/wkt";
 import {
+  type Assignment,
+  AssignmentSchema,
   type LeaseRef as LeaseRefMessage,
-  LeaseRefSchema,
   type Result,
 } from "../../gen/deerflow/v1/agent_pb.js";
 import {
@@ -32,11 +33,13 @@ const OUTCOMES: Partial<Record<AttemptOutcome, AttemptOutcomeName>> = {
   [AttemptOutcome.KILLED]: "KILLED",
 };
 
+/** The LeaseRef message, as `create` makes it, without its reflection. */
 export function leaseRef(ref: LeaseRef): LeaseRefMessage {
-  return create(LeaseRefSchema, {
+  return {
+    $typeName: "deerflow.v1.LeaseRef",
     leaseId: ref.leaseId,
     fencingToken: BigInt(ref.fencingToken),
-  });
+  };
 }
 
 export function fromLeaseRef(message: LeaseRefMessage): LeaseRef {
@@ -73,6 +76,43 @@ export function toAssignment(
     secrets: a.secrets ?? {},
     ...(a.resources ? { resources: allocatedResources(a.resources) } : {}),
   };
+}
+
+/**
+ * {@link toAssignment} as the Assignment message `create` makes of it.
+ * One per task, so the common case (no resources) is built as a plain
+ * object of the same shape, without create's reflection; a test compares
+ * the two.
+ */
+export function assignmentMessage(
+  a: ClaimedAssignment,
+  ackDeadlineMs: number,
+  jsonValues = false,
+): Assignment {
+  if (a.resources) {
+    return create(AssignmentSchema, toAssignment(a, ackDeadlineMs, jsonValues));
+  }
+  const message: Assignment = {
+    $typeName: "deerflow.v1.Assignment",
+    lease: leaseRef(a),
+    runId: a.runId,
+    taskId: a.taskId,
+    attempt: a.attempt,
+    type: a.type,
+    env: a.env,
+    timeoutMs: a.timeoutMs,
+    ackDeadlineMs,
+    onAgentDisconnect: a.onAgentDisconnect,
+    leaseTtlMs: a.leaseTtlMs,
+    secrets: a.secrets ?? {},
+    configJson: jsonValues ? jsonBytes(a.config) : new Uint8Array(0),
+    contextJson: jsonValues ? jsonBytes(a.context) : new Uint8Array(0),
+  };
+  if (!jsonValues) {
+    message.config = a.config;
+    message.context = a.context;
+  }
+  return message;
 }
 
 const utf8 = new TextEncoder();
