@@ -13,6 +13,14 @@
  * a view of the bytes that this code decodes. The transport reads the
  * method for nothing else but its path and kind, which are the real
  * method's, so the bytes on the wire are as before.
+ *
+ * One difference remains: a response broken at its top level (a bad tag,
+ * a length past its end) now fails in the transport's parse as an Empty,
+ * still as Internal "parse binary: ...", but the message may name another
+ * fault than a SessionResponse parse would (for example "premature EOF"
+ * for "illegal tag: field no 0 wire type 3"). The session loop only logs
+ * it and reconnects. Making it exact would take a transport that hands
+ * over the raw bytes, which connect-node does not offer.
  */
 import { type DescMethod, fromBinary } from "@bufbuild/protobuf";
 import { type Empty, EmptySchema } from "@bufbuild/protobuf/wkt";
