@@ -32,7 +32,7 @@ import {
 import { buildHello } from "./hello.js";
 import { LazyChildLogger } from "./lazy-child-logger.js";
 import { LeaseKeeper } from "./lease-keeper.js";
-import { AGENT_ID_ENV, AGENT_PID_ENV } from "./leftover-processes.js";
+import { withAgentMarks } from "./leftover-processes.js";
 import { Outbox } from "./outbox.js";
 import type { RenderTaskConfig } from "./render-task-config.js";
 import {
@@ -270,18 +270,9 @@ export class Agent implements SessionHandler {
     lease: LeaseRef,
     plugin: Plugin,
   ): void {
-    const dropped = () => this.attempts.get(lease.leaseId)?.dropped === true;
+    const agent = this;
     const attempt = new Attempt({
-      // Every process the attempt starts carries the agent's id, so a
-      // restarted agent can find what a killed one left running.
-      // (Object.assign: an object literal that starts with a spread and
-      // goes on takes microseconds in V8.)
-      assignment: Object.assign({}, assignment, {
-        env: Object.assign({}, assignment.env, {
-          [AGENT_ID_ENV]: this.parts.id,
-          [AGENT_PID_ENV]: String(process.pid),
-        }),
-      }),
+      assignment: withAgentMarks(assignment, this.parts.id),
       plugin,
       workRoot: this.parts.options.workRoot,
       clock: this.parts.clock,
@@ -294,12 +285,16 @@ export class Agent implements SessionHandler {
       }),
       renderConfig: this.parts.renderConfig,
       abortGraceMs: this.abortGraceMs,
-      sendLogs: (lines) => {
-        if (!dropped()) this.sender.sendStreamed("logChunk", { lease, lines });
+      // Methods, not named arrows, which tsx renames one by one (see
+      // Attempt's context).
+      sendLogs(lines) {
+        if (!agent.attempts.get(lease.leaseId)?.dropped) {
+          agent.sender.sendStreamed("logChunk", { lease, lines });
+        }
       },
-      sendMetrics: (points) => {
-        if (!dropped()) {
-          this.sender.sendStreamed("metricBatch", { lease, points });
+      sendMetrics(points) {
+        if (!agent.attempts.get(lease.leaseId)?.dropped) {
+          agent.sender.sendStreamed("metricBatch", { lease, points });
         }
       },
     });
@@ -310,8 +305,10 @@ export class Agent implements SessionHandler {
         // A result never goes ahead of its acknowledgement: this lease's
         // goes with it, and the control plane records both as one
         // transition. The others linger on for their own results.
-        const own = (held: LeaseRef) => held.leaseId === lease.leaseId;
-        for (const held of this.acknowledgements.take(own)) {
+        const own = this.acknowledgements.take(
+          (held) => held.leaseId === lease.leaseId,
+        );
+        for (const held of own) {
           this.send("acknowledge", { lease: held });
         }
         this.send("result", result);

@@ -9,6 +9,24 @@ export const AGENT_ID_ENV = "DEERFLOW_AGENT_ID";
 /** Beside it: the pid of the agent process that started the attempt. */
 export const AGENT_PID_ENV = "DEERFLOW_AGENT_PID";
 
+/**
+ * The assignment with the agent's marks added to its env: every process
+ * the attempt starts carries them, so a restarted agent can find what a
+ * killed one left running. (Object.assign: an object literal that starts
+ * with a spread and goes on takes microseconds in V8.)
+ */
+export function withAgentMarks<T extends { env: Record<string, string> }>(
+  assignment: T,
+  agentId: string,
+): T {
+  return Object.assign({}, assignment, {
+    env: Object.assign({}, assignment.env, {
+      [AGENT_ID_ENV]: agentId,
+      [AGENT_PID_ENV]: String(process.pid),
+    }),
+  });
+}
+
 /** TERM, then KILL after this long. */
 const LEFTOVER_GRACE_MS = 5_000;
 
