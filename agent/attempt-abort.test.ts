@@ -6,7 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { silentLogger } from "../core/index.js";
 import { AssignmentSchema } from "../gen/deerflow/v1/agent_pb.js";
 import { AttemptOutcome } from "../gen/deerflow/v1/run_pb.js";
-import type { Plugin } from "../plugin-sdk/index.js";
+import { type Plugin, pluginSdk } from "../plugin-sdk/index.js";
+import { noopPlugin } from "../plugins/noop/index.js";
 import { Attempt } from "./attempt.js";
 import { attemptAbortGraceMs } from "./attempt-abort-grace.js";
 import { ManualClock } from "./manual-clock.js";
@@ -102,6 +103,15 @@ describe("an aborted attempt", () => {
     await clock.advance(GRACE_MS);
     expect(await attempt.run()).toMatchObject({
       error: "killed; the plugin did not stop in time",
+    });
+  });
+
+  it("ends as its abort says when the plugin then resolves (noop without a wait)", async () => {
+    const attempt = attemptOf(noopPlugin(pluginSdk) as Plugin);
+    attempt.abort("killed");
+    expect(await attempt.run()).toMatchObject({
+      outcome: AttemptOutcome.KILLED,
+      error: "killed",
     });
   });
 

@@ -38,8 +38,13 @@ async function executeNoop(
   if (output !== undefined && !isObject(output)) {
     throw new sdk.NonRetryableError("output: must be an object");
   }
-  if (sleepMs > 0) await sleep(sleepMs, ctx.signal);
-  if (ctx.signal.aborted) throw abortError(sdk, ctx.signal, "noop");
+  if (sleepMs > 0) {
+    await sleep(sleepMs, ctx.signal);
+    if (ctx.signal.aborted) throw abortError(sdk, ctx.signal, "noop");
+  }
+  // Without a wait, the signal is not read: the agent makes it on first
+  // use, and an attempt aborted before it ran ends as its abort says
+  // (killed, timed out, lost) whatever execute returns.
   if (output !== undefined) ctx.output(output);
   return {};
 }
