@@ -140,6 +140,10 @@ export class GrpcBidiRoute<I extends DescMessage, O extends DescMessage> {
       }
     } catch (error) {
       status = stoppedWith ?? this.options.toError(error, this.method.name);
+      // The implementation may wait for the requests to end before it
+      // returns (an agent session does): end them, or a response that
+      // failed to encode would leave the call open, answering nothing.
+      reader.abort(status);
     } finally {
       this.calls.delete(stop);
       await responses.return?.().catch(() => {});
