@@ -168,6 +168,44 @@ describe.runIf(backend)(`session batches, on ${backend?.name}`, () => {
     expect(run?.tasks[0]?.state).toBe(TaskState.ASSIGNED);
   });
 
+  it("refuses a lease id that is no UUID, in any message, naming the field", async () => {
+    const one = await agent("bad-id", 1);
+    one.send({
+      case: "heartbeat",
+      value: { leases: [{ leaseId: "abc", fencingToken: 1n }] },
+    });
+    await expect(
+      one.next(() => false, "the session's end", 10_000),
+    ).rejects.toThrow(
+      'message.heartbeat.leases[0].lease_id: "abc" is not a valid id',
+    );
+  });
+
+  it("refuses a fencing token no lease has, and takes nothing of its batch", async () => {
+    const one = await agent("bad-token", 1);
+    const { runId, lease } = await leaseOf(one, "bad-token");
+    const forged = {
+      leaseId: lease?.leaseId ?? "",
+      fencingToken: 2n ** 63n - 1n,
+    };
+    sendBatch(one, [
+      { message: { case: "acknowledge", value: { lease } } },
+      {
+        message: {
+          case: "result",
+          value: { lease: forged, outcome: AttemptOutcome.SUCCESS },
+        },
+      },
+    ]);
+    await expect(
+      one.next(() => false, "the session's end", 10_000),
+    ).rejects.toThrow(
+      "message.batch.messages[1].result.lease.fencing_token: must be from 0 to 9007199254740991, not 9223372036854775807",
+    );
+    const { run } = await cp.clients.runs.getRun({ runId });
+    expect(run?.tasks[0]?.state).toBe(TaskState.ASSIGNED);
+  });
+
   it("records a lease's results in the order sent: a success after its failure is refused", async () => {
     const one = await agent("ordered", 1);
     const { runId, lease } = await leaseOf(one, "ordered");
