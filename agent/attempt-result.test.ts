@@ -2,7 +2,10 @@ import { describe, expect, it } from "vitest";
 import { AttemptOutcome } from "../gen/deerflow/v1/run_pb.js";
 import { NonRetryableError, TaskError } from "../plugin-sdk/index.js";
 import {
+  cutError,
+  MAX_ERROR_CHARS,
   MAX_JSON_OBJECT_BYTES,
+  MAX_STRUCT_BYTES,
   settledResult,
   toJsonObject,
 } from "./attempt-result.js";
@@ -139,5 +142,58 @@ describe("toJsonObject limits", () => {
   it("replaces output larger than the limit", () => {
     const json = toJsonObject({ blob: "x".repeat(MAX_JSON_OBJECT_BYTES) });
     expect(json._error).toMatch(/larger than/);
+  });
+});
+
+describe("what a Result can carry", () => {
+  it("replaces output over the limit in UTF-8 bytes, not UTF-16 units", () => {
+    // A third of the limit in characters, each three bytes in UTF-8.
+    const wide = "€".repeat(Math.ceil(MAX_JSON_OBJECT_BYTES / 3) + 10);
+    expect(toJsonObject({ wide })._error).toBe(
+      `larger than ${MAX_JSON_OBJECT_BYTES} bytes as JSON`,
+    );
+  });
+
+  it("replaces output whose Struct would be too large, though its JSON is not", () => {
+    // Two bytes of JSON per number; eleven as a Struct's value.
+    const numbers = new Array(900_000).fill(0);
+    expect(toJsonObject({ numbers })._error).toBe(
+      `larger than ${MAX_STRUCT_BYTES} bytes as a Struct`,
+    );
+    expect(toJsonObject({ numbers: numbers.slice(0, 1000) })).toEqual({
+      numbers: numbers.slice(0, 1000),
+    });
+  });
+
+  it("cuts a long error, saying how long it was, never inside a surrogate pair", () => {
+    expect(cutError("short")).toBe("short");
+    const long = "E".repeat(MAX_ERROR_CHARS + 5);
+    expect(cutError(long)).toBe(
+      `${"E".repeat(MAX_ERROR_CHARS)}… (cut: ${MAX_ERROR_CHARS + 5} characters in all)`,
+    );
+    const pair = `${"E".repeat(MAX_ERROR_CHARS - 1)}🦌tail`;
+    expect(
+      cutError(pair).startsWith(`${"E".repeat(MAX_ERROR_CHARS - 1)}…`),
+    ).toBe(true);
+  });
+
+  it("fails a success whose exit code is no 32-bit integer, naming it", () => {
+    for (const exitCode of [2 ** 40, -(2 ** 31) - 1, 1.5, "1"]) {
+      expect(
+        settledResult({ kind: "resolved", value: { exitCode } }, undefined, 0),
+      ).toEqual({
+        outcome: AttemptOutcome.FAILED,
+        error: `exitCode: must be a whole number from -2147483648 to 2147483647, not ${exitCode}`,
+        retryable: false,
+        retryClass: "error",
+      });
+    }
+    expect(
+      settledResult(
+        { kind: "resolved", value: { exitCode: -(2 ** 31) } },
+        undefined,
+        0,
+      ),
+    ).toEqual({ outcome: AttemptOutcome.SUCCESS, exitCode: -(2 ** 31) });
   });
 });

@@ -1,4 +1,5 @@
-import type { MessageInitShape } from "@bufbuild/protobuf";
+import { fromJson, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
+import { StructSchema } from "@bufbuild/protobuf/wkt";
 import type { ResultSchema } from "../gen/deerflow/v1/agent_pb.js";
 import { AttemptOutcome } from "../gen/deerflow/v1/run_pb.js";
 import { type JsonObject, TaskError } from "../plugin-sdk/index.js";
@@ -67,8 +68,23 @@ export function settledResult(
       retryAfterMs: retryAfterOf(taskError),
     };
   }
+  if (settled.kind === "resolved" && exitCode === undefined) {
+    const returned = (settled.value as { exitCode?: unknown } | undefined)
+      ?.exitCode;
+    if (returned !== undefined && returned !== null) {
+      return {
+        outcome: AttemptOutcome.FAILED,
+        error: `exitCode: must be a whole number from ${INT32_MIN} to ${INT32_MAX}, not ${String(returned).slice(0, 100)}`,
+        retryable: false,
+        retryClass: "error",
+      };
+    }
+  }
   return { outcome: AttemptOutcome.SUCCESS, exitCode };
 }
+
+const INT32_MIN = -(2 ** 31);
+const INT32_MAX = 2 ** 31 - 1;
 
 function abortedResult(
   reason: AbortReason,
@@ -122,8 +138,31 @@ function exitCodeOf(settled: Settled): number | undefined {
   return undefined;
 }
 
+/** An exit code the Result can carry (an int32), or undefined. */
 function integerOrUndefined(value: unknown): number | undefined {
-  return Number.isInteger(value) ? (value as number) : undefined;
+  return Number.isInteger(value) &&
+    (value as number) >= INT32_MIN &&
+    (value as number) <= INT32_MAX
+    ? (value as number)
+    : undefined;
+}
+
+/** Longest error text a Result carries, in UTF-16 code units. */
+export const MAX_ERROR_CHARS = 65_536;
+
+/**
+ * An error text cut to {@link MAX_ERROR_CHARS}, saying how long it was:
+ * an attempt's error is shown in tables and stored three times (task,
+ * attempt, event), and a plugin that threw megabytes made a Result
+ * larger than a request may be, which the agent could never send.
+ */
+export function cutError(text: string): string {
+  if (text.length <= MAX_ERROR_CHARS) return text;
+  let end = MAX_ERROR_CHARS;
+  // Never half a surrogate pair: PostgreSQL refuses a lone one.
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
+  return `${text.slice(0, end)}… (cut: ${text.length} characters in all)`;
 }
 
 /** Retry-After as the wire carries it: whole milliseconds, 0 for none. */
@@ -137,8 +176,21 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Largest output or log fields object sent, as JSON text. */
+/** Largest output object sent, in bytes of JSON text (UTF-8). */
 export const MAX_JSON_OBJECT_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Largest output object sent, in bytes as the Struct a Result carries
+ * it in. A Struct is larger than its JSON (a list of small numbers five
+ * times), and a Result must stay well under the control plane's 16 MiB
+ * request limit, or the agent could never send it.
+ */
+export const MAX_STRUCT_BYTES = 8 * 1024 * 1024;
+
+/** Outputs smaller than this as JSON are well under MAX_STRUCT_BYTES. */
+const STRUCT_CHECK_FROM_BYTES = 256 * 1024;
+/** JSON texts this short are measured by their length alone. */
+const SHORT_JSON_CHARS = 64 * 1024;
 
 /**
  * A plugin's output or log fields as plain JSON. Values JSON cannot carry
@@ -147,11 +199,18 @@ export const MAX_JSON_OBJECT_BYTES = 4 * 1024 * 1024;
  * nested too deep for the control plane to accept, becomes `{}` with the
  * reason under `_error`, so one bad value never breaks the stream.
  */
-export function toJsonObject(value: unknown): JsonObject {
+export function toJsonObject(
+  value: unknown,
+  maxBytes = MAX_JSON_OBJECT_BYTES,
+): JsonObject {
   try {
     const text = JSON.stringify(value ?? {});
-    if (text.length > MAX_JSON_OBJECT_BYTES) {
-      return { _error: `larger than ${MAX_JSON_OBJECT_BYTES} bytes as JSON` };
+    // Counted in UTF-8 only when it could matter: a text of n UTF-16
+    // units is at most 3n bytes, far under both limits when short.
+    const bytes =
+      text.length <= SHORT_JSON_CHARS ? text.length : Buffer.byteLength(text);
+    if (bytes > maxBytes) {
+      return { _error: `larger than ${maxBytes} bytes as JSON` };
     }
     const parsed: unknown = JSON.parse(text);
     const deep = findTooDeep(parsed);
@@ -164,12 +223,26 @@ export function toJsonObject(value: unknown): JsonObject {
     // PostgreSQL stores no NUL; binary bytes in a stdout tail or an HTTP
     // body are kept as U+FFFD, as in log lines, not a failed attempt.
     const storable = replaceNulIn(parsed);
-    return typeof storable === "object" &&
-      storable !== null &&
-      !Array.isArray(storable)
-      ? (storable as JsonObject)
-      : {};
+    if (
+      typeof storable !== "object" ||
+      storable === null ||
+      Array.isArray(storable)
+    ) {
+      return {};
+    }
+    if (
+      bytes > STRUCT_CHECK_FROM_BYTES &&
+      structBytes(storable as JsonObject) > MAX_STRUCT_BYTES
+    ) {
+      return { _error: `larger than ${MAX_STRUCT_BYTES} bytes as a Struct` };
+    }
+    return storable as JsonObject;
   } catch (error) {
     return { _error: `not JSON: ${messageOf(error)}` };
   }
+}
+
+/** The size of a JSON object as a google.protobuf.Struct. */
+function structBytes(value: JsonObject): number {
+  return toBinary(StructSchema, fromJson(StructSchema, value)).length;
 }

@@ -20,9 +20,13 @@ import {
   TaskAbort,
   type TaskContext,
 } from "../plugin-sdk/index.js";
-import { bindTemplate } from "../workflow/bind-template.js";
-import type { TemplateContext } from "../workflow/template-context.js";
-import { type Settled, settledResult, toJsonObject } from "./attempt-result.js";
+import { taskContext } from "./attempt-context.js";
+import {
+  cutError,
+  type Settled,
+  settledResult,
+  toJsonObject,
+} from "./attempt-result.js";
 import { Batcher } from "./batcher.js";
 import type { AttemptLogger } from "./lazy-child-logger.js";
 import { SecretRedactor } from "./redact-secrets.js";
@@ -74,6 +78,11 @@ const BATCH_MAX_ITEMS = 100;
 const BATCH_INTERVAL_MS = 200;
 /** Longer lines are cut: one line must not make a message too large. */
 const MAX_LINE_CHARS = 16_384;
+/**
+ * Larger fields of a log line are replaced by their `_error`: a chunk of
+ * BATCH_MAX_ITEMS lines must stay well under a request's 16 MiB.
+ */
+const MAX_LOG_FIELDS_BYTES = 8 * 1024;
 
 /**
  * One attempt of a task on this agent: renders its config, runs the
@@ -83,7 +92,7 @@ const MAX_LINE_CHARS = 16_384;
 export class Attempt {
   readonly lease: LeaseRef;
   /** The plugin's signal (`ctx.signal`): aborted to stop the attempt. */
-  private readonly controller = new AbortController();
+  readonly controller = new AbortController();
   /**
    * Ends the attempt's own timers (its timeout, its abort grace) when it
    * finishes: one controller for both, made only when one is started, as
@@ -103,7 +112,7 @@ export class Attempt {
   /** Hides the attempt's secret values in all it sends. */
   private readonly redactor: SecretRedactor;
   /** What templates read: the assignment's context and the secrets. */
-  private readonly templateContext: JsonObject;
+  readonly templateContext: JsonObject;
 
   constructor(private readonly options: AttemptOptions) {
     this.graceOver = new Promise((resolve) => {
@@ -194,7 +203,7 @@ export class Attempt {
       output: this.redactor.json(output),
       startedAtMs,
       finishedAtMs: clock.now(),
-      error: this.redactor.text(ended.error ?? ""),
+      error: cutError(this.redactor.text(ended.error ?? "")),
     });
     // A success is the common case of a busy agent and is in the run's
     // history anyway; the other outcomes are what operators look for.
@@ -259,83 +268,11 @@ export class Attempt {
   }
 
   private context(config: JsonObject, workDir: WorkDir): TaskContext {
-    const { assignment } = this.options;
-    const { controller } = this;
-    const attempt = this;
-    const params = assignment.context?.params;
-    return {
-      runId: assignment.runId,
-      taskId: assignment.taskId,
-      attempt: assignment.attempt,
-      config,
-      params: isJsonObject(params) ? params : {},
-      env: { ...assignment.env },
-      // Resolved by the control plane at dispatch (SPEC §3).
-      secrets: { ...assignment.secrets },
-      get workDir() {
-        return workDir.path;
-      },
-      resources: {
-        cpuMillis: Number(assignment.resources?.cpuMillis ?? 0n),
-        memoryBytes: Number(assignment.resources?.memoryBytes ?? 0n),
-        gpuIndexes: (assignment.resources?.gpus ?? []).map((g) => g.index),
-      },
-      // Read on demand: Node makes a controller's signal on first use, and
-      // a short task that never looks at it spares the agent one per task.
-      get signal() {
-        return controller.signal;
-      },
-      // Methods, not arrow functions: under tsx each named arrow made
-      // here is renamed by a defineProperty call (esbuild's keepNames),
-      // a tenth of a busy agent's time; `attempt` keeps them unbound-safe.
-      log: {
-        debug(message, fields) {
-          attempt.line("log", message, "debug", fields);
-        },
-        info(message, fields) {
-          attempt.line("log", message, "info", fields);
-        },
-        warn(message, fields) {
-          attempt.line("log", message, "warn", fields);
-        },
-        error(message, fields) {
-          attempt.line("log", message, "error", fields);
-        },
-      },
-      metrics: {
-        counter(name, increment = 1, labels) {
-          attempt.point("counter", name, increment, labels);
-        },
-        gauge(name, value, labels) {
-          attempt.point("gauge", name, value, labels);
-        },
-        timer(name, ms, labels) {
-          attempt.point("timer", name, ms, labels);
-        },
-      },
-      streams: {
-        stdout(line) {
-          attempt.line("stdout", line);
-        },
-        stderr(line) {
-          attempt.line("stderr", line);
-        },
-      },
-      output(values) {
-        attempt.addOutput(values);
-      },
-      bind(text, field) {
-        return bindTemplate(
-          text,
-          attempt.templateContext as unknown as TemplateContext,
-          field,
-        );
-      },
-    };
+    return taskContext(this, this.options.assignment, config, workDir);
   }
 
   /** ctx.output: adds the plugin's output fields. */
-  private addOutput(values: JsonObject): void {
+  addOutput(values: JsonObject): void {
     if (
       typeof values !== "object" ||
       values === null ||
@@ -357,7 +294,7 @@ export class Attempt {
     }
   }
 
-  private line(
+  line(
     stream: "stdout" | "stderr" | "log",
     message: string,
     level = "",
@@ -376,12 +313,12 @@ export class Attempt {
         fields:
           fields === undefined
             ? undefined
-            : this.redactor.json(toJsonObject(fields)),
+            : this.redactor.json(toJsonObject(fields, MAX_LOG_FIELDS_BYTES)),
       }),
     );
   }
 
-  private point(
+  point(
     kind: "counter" | "gauge" | "timer",
     name: string,
     value: number,
@@ -398,8 +335,4 @@ export class Attempt {
       }),
     );
   }
-}
-
-function isJsonObject(value: unknown): value is JsonObject {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
