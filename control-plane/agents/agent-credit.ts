@@ -14,9 +14,12 @@ export class AgentCredit {
   private sent = 0;
   private drainingNow = false;
 
-  /** Takes the agent's latest credit; it replaces every earlier one. */
-  take(credit: Credit): void {
-    this.free = Math.max(0, credit.freeSlots);
+  /**
+   * Takes the agent's latest credit; it replaces every earlier one. An
+   * agent has no more free slots than the `slots` its hello gave.
+   */
+  take(credit: Credit, slots: number): void {
+    this.free = Math.min(slots, Math.max(0, credit.freeSlots));
     // An agent cannot have received more than was sent.
     this.receivedAtCredit = Math.min(
       this.sent,

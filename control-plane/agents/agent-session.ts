@@ -242,7 +242,9 @@ export class AgentSession implements SettlingSession {
     const creditAt = batch.findLastIndex((r) => r.message.case === "credit");
     const credit = batch[creditAt]?.message;
     const wasDraining = this.credit.draining;
-    if (credit?.case === "credit") this.credit.take(credit.value);
+    if (credit?.case === "credit") {
+      this.credit.take(credit.value, this.profile.slots);
+    }
     if (this.credit.draining && !wasDraining) {
       this.log.info("agent draining");
       await markDraining(this.deps.db, this.agentId, this.sessionId);
@@ -321,7 +323,7 @@ export class AgentSession implements SettlingSession {
     const m = request.message;
     switch (m.case) {
       case "credit":
-        this.credit.take(m.value);
+        this.credit.take(m.value, this.profile.slots);
         this.deps.dispatcher.wake();
         return;
       case "heartbeat": {

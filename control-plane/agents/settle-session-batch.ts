@@ -2,6 +2,7 @@ import type {
   LeaseRef as LeaseRefMessage,
   Result,
 } from "../../gen/deerflow/v1/agent_pb.js";
+import { AttemptOutcome } from "../../gen/deerflow/v1/run_pb.js";
 import type { Db } from "../db/index.js";
 import type { Dispatcher, DispatchTarget } from "../dispatch/dispatcher.js";
 import type { LeaseRef } from "../leases/acknowledge-lease.js";
@@ -45,7 +46,7 @@ export async function settleSessionBatch(
   if (acknowledgements.length === 0 && results.length === 0) return;
   const recorded = results.map((result) => {
     const ref = fromLeaseRef(result.lease as LeaseRefMessage);
-    return { ref, recorded: toAttemptResult(result, ref, now) };
+    return { ref, result, recorded: toAttemptResult(result, ref, now) };
   });
   const valid = recorded.flatMap((r) => (r.recorded ? [r.recorded] : []));
   const handOff =
@@ -70,14 +71,22 @@ export async function settleSessionBatch(
     if (!held[i]) session.cancel(ref, "stale");
   });
   let next = 0;
-  for (const { ref, recorded: one } of recorded) {
+  for (const { ref, result, recorded: one } of recorded) {
     const verdict = one
       ? (verdicts[next++] ?? {
           accepted: false as const,
           reason: "not recorded",
         })
-      : { accepted: false as const, reason: "result.outcome: must be set" };
+      : { accepted: false as const, reason: outcomeProblem(result) };
     session.answerResult(ref, verdict);
   }
   await handOff?.finish(together);
+}
+
+/** Why a result's outcome cannot be recorded (toAttemptResult refused it). */
+function outcomeProblem(result: Result): string {
+  if (result.outcome === AttemptOutcome.UNSPECIFIED) {
+    return "result.outcome: must be set";
+  }
+  return `result.outcome: must be SUCCESS, FAILED, TIMED_OUT, LOST or KILLED, not ${result.outcome}`;
 }

@@ -206,6 +206,24 @@ describe.runIf(backend)(`session batches, on ${backend?.name}`, () => {
     expect(run?.tasks[0]?.state).toBe(TaskState.ASSIGNED);
   });
 
+  it("refuses a result of no known outcome, saying which outcomes there are", async () => {
+    const one = await agent("odd-outcome", 1);
+    const { lease } = await leaseOf(one, "odd-outcome");
+    one.send({
+      case: "result",
+      value: { lease, outcome: 99 as AttemptOutcome },
+    });
+    const answer = await one.next(
+      (r) => r.message.case === "resultAck",
+      "the result's answer",
+    );
+    expect(answer.message.value).toMatchObject({
+      accepted: false,
+      reason:
+        "result.outcome: must be SUCCESS, FAILED, TIMED_OUT, LOST or KILLED, not 99",
+    });
+  });
+
   it("records a lease's results in the order sent: a success after its failure is refused", async () => {
     const one = await agent("ordered", 1);
     const { runId, lease } = await leaseOf(one, "ordered");
