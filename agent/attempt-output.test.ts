@@ -5,6 +5,7 @@ import { create } from "@bufbuild/protobuf";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { silentLogger, systemClock } from "../core/index.js";
 import { AssignmentSchema } from "../gen/deerflow/v1/agent_pb.js";
+import { AttemptOutcome } from "../gen/deerflow/v1/run_pb.js";
 import type { JsonObject, Plugin } from "../plugin-sdk/index.js";
 import { Attempt } from "./attempt.js";
 import { renderTaskConfig } from "./render-task-config.js";
@@ -105,5 +106,84 @@ describe("an attempt's output", () => {
     expect(lines).toEqual(["hello", "a line"]);
     expect(metrics).toEqual(["rows=3"]);
     expect(result.output).toEqual({ bound: ["no templates"] });
+  });
+
+  it("reports even when what the plugin returned cannot be read", async () => {
+    const attempt = new Attempt({
+      assignment: create(AssignmentSchema, {
+        lease: { leaseId: "l-3", fencingToken: 1n },
+        runId: "r",
+        taskId: "t",
+        attempt: 1,
+        type: "getter",
+      }),
+      plugin: {
+        type: "getter",
+        version: "1.0.0",
+        configSchema: { type: "object" },
+        async execute() {
+          return {
+            get exitCode(): number {
+              throw new Error("getter boom");
+            },
+          };
+        },
+      },
+      workRoot,
+      clock: systemClock,
+      logger: silentLogger(),
+      renderConfig: renderTaskConfig,
+      sendLogs: () => {},
+      sendMetrics: () => {},
+      abortGraceMs: 1000,
+    });
+    expect(await attempt.run()).toMatchObject({
+      outcome: AttemptOutcome.FAILED,
+      error: "the plugin's result could not be read: Error: getter boom",
+    });
+  });
+
+  it("bounds a metric's name, writes its labels as text and refuses a value that is no number", async () => {
+    const points: { name: string; labels: Record<string, string> }[] = [];
+    let refused = "";
+    const attempt = new Attempt({
+      assignment: create(AssignmentSchema, {
+        lease: { leaseId: "l-4", fencingToken: 1n },
+        runId: "r",
+        taskId: "t",
+        attempt: 1,
+        type: "metrics",
+      }),
+      plugin: {
+        type: "metrics",
+        version: "1.0.0",
+        configSchema: { type: "object" },
+        async execute(ctx) {
+          ctx.metrics.counter("M".repeat(1000), 1, {
+            n: 1 as unknown as string,
+          });
+          try {
+            ctx.metrics.gauge("g", "abc" as unknown as number);
+          } catch (error) {
+            refused = (error as Error).message;
+          }
+          return undefined;
+        },
+      },
+      workRoot,
+      clock: systemClock,
+      logger: silentLogger(),
+      renderConfig: renderTaskConfig,
+      sendLogs: () => {},
+      sendMetrics: (sent) => points.push(...sent),
+      abortGraceMs: 1000,
+    });
+    await attempt.run();
+    expect(points).toMatchObject([
+      { name: `${"M".repeat(256)}…`, labels: { n: "1" } },
+    ]);
+    expect(refused).toBe(
+      "ctx.metrics.gauge: the value must be a finite number, not abc",
+    );
   });
 });

@@ -183,7 +183,9 @@ describe("what a Result can carry", () => {
         settledResult({ kind: "resolved", value: { exitCode } }, undefined, 0),
       ).toEqual({
         outcome: AttemptOutcome.FAILED,
-        error: `exitCode: must be a whole number from -2147483648 to 2147483647, not ${exitCode}`,
+        error: `exitCode: must be a whole number from -2147483648 to 2147483647, not ${
+          typeof exitCode === "string" ? `"${exitCode}"` : exitCode
+        }`,
         retryable: false,
         retryClass: "error",
       });
@@ -195,5 +197,17 @@ describe("what a Result can carry", () => {
         0,
       ),
     ).toEqual({ outcome: AttemptOutcome.SUCCESS, exitCode: -(2 ** 31) });
+  });
+
+  it("reads any thrown value as text, and cuts a retry class", () => {
+    const numbered = new Error("x");
+    (numbered as unknown as { message: unknown }).message = 12345;
+    const odd = Object.create(null);
+    const huge = new TaskError("rc", { retryClass: "R".repeat(100_000) });
+    const failed = (error: unknown) =>
+      settledResult({ kind: "threw", error }, undefined, 0);
+    expect(failed(numbered).error).toBe("12345");
+    expect(failed(odd).error).toBe("(a value that cannot be shown as text)");
+    expect(failed(huge).retryClass).toBe(`${"R".repeat(256)}…`);
   });
 });

@@ -64,7 +64,10 @@ export function settledResult(
       exitCode,
       error: messageOf(error),
       retryable: taskError?.retryable ?? true,
-      retryClass: taskError?.retryClass ?? "error",
+      retryClass: cutText(
+        textOf(taskError?.retryClass ?? "error"),
+        MAX_RETRY_CLASS_CHARS,
+      ),
       retryAfterMs: retryAfterOf(taskError),
     };
   }
@@ -74,13 +77,20 @@ export function settledResult(
     if (returned !== undefined && returned !== null) {
       return {
         outcome: AttemptOutcome.FAILED,
-        error: `exitCode: must be a whole number from ${INT32_MIN} to ${INT32_MAX}, not ${String(returned).slice(0, 100)}`,
+        error: `exitCode: must be a whole number from ${INT32_MIN} to ${INT32_MAX}, not ${shown(returned)}`,
         retryable: false,
         retryClass: "error",
       };
     }
   }
   return { outcome: AttemptOutcome.SUCCESS, exitCode };
+}
+
+/** A returned value as the error names it: a string quoted, cut short. */
+function shown(value: unknown): string {
+  const text =
+    typeof value === "string" ? JSON.stringify(value) : textOf(value);
+  return cutText(text, 100);
 }
 
 const INT32_MIN = -(2 ** 31);
@@ -158,11 +168,8 @@ export const MAX_ERROR_CHARS = 65_536;
  */
 export function cutError(text: string): string {
   if (text.length <= MAX_ERROR_CHARS) return text;
-  let end = MAX_ERROR_CHARS;
   // Never half a surrogate pair: PostgreSQL refuses a lone one.
-  const last = text.charCodeAt(end - 1);
-  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
-  return `${text.slice(0, end)}… (cut: ${text.length} characters in all)`;
+  return `${cutText(text, MAX_ERROR_CHARS)} (cut: ${text.length} characters in all)`;
 }
 
 /** Retry-After as the wire carries it: whole milliseconds, 0 for none. */
@@ -173,8 +180,37 @@ function retryAfterOf(error: TaskError | undefined): number {
 }
 
 function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  try {
+    return textOf(error instanceof Error ? error.message : error);
+  } catch (unreadable) {
+    return `the plugin threw something unreadable: ${textOf(unreadable)}`;
+  }
 }
+
+/**
+ * A plugin's value as text, whatever it is: a number, an object without
+ * a prototype, one whose toString throws.
+ */
+export function textOf(value: unknown): string {
+  if (typeof value === "string") return value;
+  try {
+    return String(value);
+  } catch {
+    return "(a value that cannot be shown as text)";
+  }
+}
+
+/** `text` cut to `max` UTF-16 units, never inside a surrogate pair. */
+export function cutText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = max;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
+  return `${text.slice(0, end)}…`;
+}
+
+/** Longest retry class a Result carries ("error", "5xx", "429", ...). */
+const MAX_RETRY_CLASS_CHARS = 256;
 
 /** Largest output object sent, in bytes of JSON text (UTF-8). */
 export const MAX_JSON_OBJECT_BYTES = 4 * 1024 * 1024;

@@ -23,8 +23,10 @@ import {
 import { taskContext } from "./attempt-context.js";
 import {
   cutError,
+  cutText,
   type Settled,
   settledResult,
+  textOf,
   toJsonObject,
 } from "./attempt-result.js";
 import { Batcher } from "./batcher.js";
@@ -83,6 +85,21 @@ const MAX_LINE_CHARS = 16_384;
  * BATCH_MAX_ITEMS lines must stay well under a request's 16 MiB.
  */
 const MAX_LOG_FIELDS_BYTES = 8 * 1024;
+/** Longer metric names are cut. */
+const MAX_METRIC_NAME_CHARS = 256;
+
+/**
+ * A metric point's labels as text keys and values; labels larger than a
+ * log line's fields may be are replaced by their `_error`.
+ */
+function metricLabels(labels: unknown): Record<string, string> {
+  const json = toJsonObject(labels, MAX_LOG_FIELDS_BYTES);
+  const text: Record<string, string> = {};
+  for (const [key, value] of Object.entries(json)) {
+    text[key] = typeof value === "string" ? value : JSON.stringify(value);
+  }
+  return text;
+}
 
 /**
  * One attempt of a task on this agent: renders its config, runs the
@@ -182,29 +199,7 @@ export class Attempt {
       this.logs.flush();
       this.metrics.flush();
     }
-    let ended = settledResult(settled, this.reason, assignment.timeoutMs);
-    const output = toJsonObject(this.output);
-    if (
-      ended.outcome === AttemptOutcome.SUCCESS &&
-      typeof output._error === "string"
-    ) {
-      // An output the control plane cannot store fails the attempt: a
-      // dependent reading it would otherwise fail later, far from here.
-      ended = {
-        outcome: AttemptOutcome.FAILED,
-        exitCode: ended.exitCode,
-        error: `output: ${output._error}`,
-        retryable: false,
-        retryClass: "error",
-      };
-    }
-    const result = resultMessage(ended, {
-      lease: this.lease,
-      output: this.redactor.json(output),
-      startedAtMs,
-      finishedAtMs: clock.now(),
-      error: cutError(this.redactor.text(ended.error ?? "")),
-    });
+    const result = this.resultOf(settled, startedAtMs);
     // A success is the common case of a busy agent and is in the run's
     // history anyway; the other outcomes are what operators look for.
     const level = result.outcome === AttemptOutcome.SUCCESS ? "debug" : "info";
@@ -213,6 +208,59 @@ export class Attempt {
       "attempt finished",
     );
     return result;
+  }
+
+  /**
+   * The attempt's Result. Whatever the plugin left (an error whose message
+   * is no string, a getter that throws), this returns one: an attempt
+   * that ended must report, or its task and its slot stay taken.
+   */
+  private resultOf(settled: Settled, startedAtMs: number): Result {
+    const { assignment, clock } = this.options;
+    try {
+      let ended = settledResult(settled, this.reason, assignment.timeoutMs);
+      const output = toJsonObject(this.output);
+      if (
+        ended.outcome === AttemptOutcome.SUCCESS &&
+        typeof output._error === "string"
+      ) {
+        // An output the control plane cannot store fails the attempt: a
+        // dependent reading it would otherwise fail later, far from here.
+        ended = {
+          outcome: AttemptOutcome.FAILED,
+          exitCode: ended.exitCode,
+          error: `output: ${output._error}`,
+          retryable: false,
+          retryClass: "error",
+        };
+      }
+      return resultMessage(ended, {
+        lease: this.lease,
+        output: this.redactor.json(output),
+        startedAtMs,
+        finishedAtMs: clock.now(),
+        error: cutError(this.redactor.text(ended.error ?? "")),
+      });
+    } catch (error) {
+      return resultMessage(
+        {
+          outcome: AttemptOutcome.FAILED,
+          retryable: false,
+          retryClass: "error",
+        },
+        {
+          lease: this.lease,
+          output: {},
+          startedAtMs,
+          finishedAtMs: clock.now(),
+          error: cutError(
+            this.redactor.text(
+              `the plugin's result could not be read: ${textOf(error)}`,
+            ),
+          ),
+        },
+      );
+    }
   }
 
   private startTimeout(timeoutMs: number): void {
@@ -324,13 +372,21 @@ export class Attempt {
     value: number,
     labels: Labels = {},
   ): void {
+    const number = typeof value === "bigint" ? Number(value) : value;
+    if (typeof number !== "number" || !Number.isFinite(number)) {
+      throw new TypeError(
+        `ctx.metrics.${kind}: the value must be a finite number, not ${textOf(value)}`,
+      );
+    }
     this.metrics.push(
       create(MetricPointSchema, {
         attempt: this.options.assignment.attempt,
-        name: this.redactor.text(name),
+        // Bounded like a log line's, so a batch stays well under a
+        // request's limit; labels are text, as the message carries them.
+        name: this.redactor.text(cutText(textOf(name), MAX_METRIC_NAME_CHARS)),
         kind,
-        value,
-        labels: this.redactor.json(labels),
+        value: number,
+        labels: this.redactor.json(metricLabels(labels)),
         time: timestampFromMs(this.options.clock.now()),
       }),
     );
