@@ -169,7 +169,7 @@ describe("what a Result can carry", () => {
     expect(cutError("short")).toBe("short");
     const long = "E".repeat(MAX_ERROR_CHARS + 5);
     expect(cutError(long)).toBe(
-      `${"E".repeat(MAX_ERROR_CHARS)}… (cut: ${MAX_ERROR_CHARS + 5} characters in all)`,
+      `${"E".repeat(MAX_ERROR_CHARS - 1)}… (cut: ${MAX_ERROR_CHARS + 5} characters in all)`,
     );
     const pair = `${"E".repeat(MAX_ERROR_CHARS - 1)}🦌tail`;
     expect(
@@ -208,6 +208,24 @@ describe("what a Result can carry", () => {
       settledResult({ kind: "threw", error }, undefined, 0);
     expect(failed(numbered).error).toBe("12345");
     expect(failed(odd).error).toBe("(a value that cannot be shown as text)");
-    expect(failed(huge).retryClass).toBe(`${"R".repeat(256)}…`);
+    expect(failed(huge).retryClass).toBe(`${"R".repeat(255)}…`);
+  });
+
+  it("sends retryable as a boolean, whatever the plugin set", () => {
+    const withRetryable = (retryable: unknown) => {
+      const error = new TaskError("x");
+      Object.defineProperty(error, "retryable", { value: retryable });
+      return settledResult({ kind: "threw", error }, undefined, 0).retryable;
+    };
+    expect(withRetryable(false)).toBe(false);
+    expect(withRetryable(true)).toBe(true);
+    expect(withRetryable("false")).toBe(true);
+    expect(
+      withRetryable({
+        get x() {
+          throw new Error("g");
+        },
+      }),
+    ).toBe(true);
   });
 });

@@ -63,7 +63,9 @@ export function settledResult(
       outcome: AttemptOutcome.FAILED,
       exitCode,
       error: messageOf(error),
-      retryable: taskError?.retryable ?? true,
+      // Strictly a boolean: a plugin's other value (a string, an object
+      // with getters) would otherwise travel in the Result.
+      retryable: taskError?.retryable !== false,
       retryClass: cutText(
         textOf(taskError?.retryClass ?? "error"),
         MAX_RETRY_CLASS_CHARS,
@@ -200,10 +202,13 @@ export function textOf(value: unknown): string {
   }
 }
 
-/** `text` cut to `max` UTF-16 units, never inside a surrogate pair. */
+/**
+ * `text` cut to at most `max` UTF-16 units, an ellipsis included, never
+ * inside a surrogate pair.
+ */
 export function cutText(text: string, max: number): string {
   if (text.length <= max) return text;
-  let end = max;
+  let end = max - 1;
   const last = text.charCodeAt(end - 1);
   if (last >= 0xd800 && last <= 0xdbff) end -= 1;
   return `${text.slice(0, end)}…`;

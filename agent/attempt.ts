@@ -357,7 +357,7 @@ export class Attempt {
         stream,
         level,
         // Redacted before the cut, which could halve a value.
-        message: this.redactor.text(String(message)).slice(0, MAX_LINE_CHARS),
+        message: cutText(this.redactor.text(String(message)), MAX_LINE_CHARS),
         fields:
           fields === undefined
             ? undefined

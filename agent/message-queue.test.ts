@@ -51,4 +51,25 @@ describe("MessageQueue", () => {
     queue.end();
     expect(await iterator.next()).toEqual({ value: undefined, done: true });
   });
+
+  it("keeps its reader when an item cannot be weighed, sending that item alone", async () => {
+    const queue = new MessageQueue<number[]>();
+    queue.packing = {
+      pack: (items) => items.flat(),
+      weigh: (item) => {
+        if (item[0] === 2) throw new Error("a getter threw");
+        return 1;
+      },
+      maxBytes: 100,
+      maxItems: 100,
+    };
+    const iterator = queue[Symbol.asyncIterator]();
+    const waiting = iterator.next();
+    queue.push([1]);
+    queue.push([2]);
+    queue.push([3]);
+    expect(await waiting).toEqual({ value: [1], done: false });
+    expect(await iterator.next()).toEqual({ value: [2], done: false });
+    expect(await iterator.next()).toEqual({ value: [3], done: false });
+  });
 });

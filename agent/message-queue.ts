@@ -83,6 +83,13 @@ export class MessageQueue<T> implements AsyncIterable<T> {
   }
 
   private take(): T {
-    return takePacked(this.items, this.packing);
+    try {
+      return takePacked(this.items, this.packing);
+    } catch {
+      // An item that cannot be weighed (a value with a getter that
+      // throws) goes alone: the reader must never be lost to one item,
+      // or the stream would send nothing more, still open.
+      return this.items.shift() as T;
+    }
   }
 }
