@@ -7,7 +7,7 @@ import { silentLogger, systemClock } from "../core/index.js";
 import { AssignmentSchema } from "../gen/deerflow/v1/agent_pb.js";
 import { AttemptOutcome } from "../gen/deerflow/v1/run_pb.js";
 import type { JsonObject, Plugin } from "../plugin-sdk/index.js";
-import { Attempt } from "./attempt.js";
+import { Attempt, type AttemptOptions } from "./attempt.js";
 import { renderTaskConfig } from "./render-task-config.js";
 
 /** A plugin that reports `values` as its output, in one ctx.output call. */
@@ -34,24 +34,32 @@ describe("an attempt's output", () => {
     await rm(workRoot, { recursive: true, force: true });
   });
 
-  const run = (values: JsonObject) =>
+  /** An attempt of `plugin`, sending its logs and metrics to `sent`. */
+  const attemptOf = (
+    plugin: Plugin,
+    sent: Pick<AttemptOptions, "sendLogs" | "sendMetrics"> = {
+      sendLogs: () => {},
+      sendMetrics: () => {},
+    },
+  ) =>
     new Attempt({
       assignment: create(AssignmentSchema, {
         lease: { leaseId: "l-1", fencingToken: 1n },
         runId: "r",
         taskId: "t",
         attempt: 1,
-        type: "out",
+        type: plugin.type,
       }),
-      plugin: outputting(values),
+      plugin,
       workRoot,
       clock: systemClock,
       logger: silentLogger(),
       renderConfig: renderTaskConfig,
-      sendLogs: () => {},
-      sendMetrics: () => {},
       abortGraceMs: 1000,
-    }).run();
+      ...sent,
+    });
+
+  const run = (values: JsonObject) => attemptOf(outputting(values)).run();
 
   it("says where a __proto__ key was, at the top level too", async () => {
     const result = await run(JSON.parse('{"__proto__":{"x":1},"ok":2}'));
@@ -69,15 +77,8 @@ describe("an attempt's output", () => {
   it("takes ctx's functions called apart from ctx", async () => {
     const lines: string[] = [];
     const metrics: string[] = [];
-    const attempt = new Attempt({
-      assignment: create(AssignmentSchema, {
-        lease: { leaseId: "l-2", fencingToken: 1n },
-        runId: "r",
-        taskId: "t",
-        attempt: 1,
-        type: "apart",
-      }),
-      plugin: {
+    const attempt = attemptOf(
+      {
         type: "apart",
         version: "1.0.0",
         configSchema: { type: "object" },
@@ -92,15 +93,12 @@ describe("an attempt's output", () => {
           return undefined;
         },
       },
-      workRoot,
-      clock: systemClock,
-      logger: silentLogger(),
-      renderConfig: renderTaskConfig,
-      sendLogs: (sent) => lines.push(...sent.map((l) => l.message)),
-      sendMetrics: (sent) =>
-        metrics.push(...sent.map((m) => `${m.name}=${m.value}`)),
-      abortGraceMs: 1000,
-    });
+      {
+        sendLogs: (sent) => lines.push(...sent.map((l) => l.message)),
+        sendMetrics: (sent) =>
+          metrics.push(...sent.map((m) => `${m.name}=${m.value}`)),
+      },
+    );
     const result = await attempt.run();
     expect(result.error).toBe("");
     expect(lines).toEqual(["hello", "a line"]);
@@ -109,33 +107,17 @@ describe("an attempt's output", () => {
   });
 
   it("reports even when what the plugin returned cannot be read", async () => {
-    const attempt = new Attempt({
-      assignment: create(AssignmentSchema, {
-        lease: { leaseId: "l-3", fencingToken: 1n },
-        runId: "r",
-        taskId: "t",
-        attempt: 1,
-        type: "getter",
-      }),
-      plugin: {
-        type: "getter",
-        version: "1.0.0",
-        configSchema: { type: "object" },
-        async execute() {
-          return {
-            get exitCode(): number {
-              throw new Error("getter boom");
-            },
-          };
-        },
+    const attempt = attemptOf({
+      type: "getter",
+      version: "1.0.0",
+      configSchema: { type: "object" },
+      async execute() {
+        return {
+          get exitCode(): number {
+            throw new Error("getter boom");
+          },
+        };
       },
-      workRoot,
-      clock: systemClock,
-      logger: silentLogger(),
-      renderConfig: renderTaskConfig,
-      sendLogs: () => {},
-      sendMetrics: () => {},
-      abortGraceMs: 1000,
     });
     expect(await attempt.run()).toMatchObject({
       outcome: AttemptOutcome.FAILED,
@@ -146,15 +128,8 @@ describe("an attempt's output", () => {
   it("bounds a metric's name, writes its labels as text and refuses a value that is no number", async () => {
     const points: { name: string; labels: Record<string, string> }[] = [];
     let refused = "";
-    const attempt = new Attempt({
-      assignment: create(AssignmentSchema, {
-        lease: { leaseId: "l-4", fencingToken: 1n },
-        runId: "r",
-        taskId: "t",
-        attempt: 1,
-        type: "metrics",
-      }),
-      plugin: {
+    const attempt = attemptOf(
+      {
         type: "metrics",
         version: "1.0.0",
         configSchema: { type: "object" },
@@ -170,14 +145,11 @@ describe("an attempt's output", () => {
           return undefined;
         },
       },
-      workRoot,
-      clock: systemClock,
-      logger: silentLogger(),
-      renderConfig: renderTaskConfig,
-      sendLogs: () => {},
-      sendMetrics: (sent) => points.push(...sent),
-      abortGraceMs: 1000,
-    });
+      {
+        sendLogs: () => {},
+        sendMetrics: (sent) => points.push(...sent),
+      },
+    );
     await attempt.run();
     expect(points).toMatchObject([
       { name: `${"M".repeat(255)}…`, labels: { n: "1" } },
