@@ -199,7 +199,7 @@ export async function closeAttempt(
   return next.state;
 }
 
-/** A plain task's attempt that succeeded, with its lease held locked. */
+/** A plain task's attempt that succeeded, its run locked by the caller. */
 export interface SucceededAttempt {
   lease: HeldLease;
   /**
@@ -217,7 +217,7 @@ export interface SucceededAttempt {
  * Ends many successful attempts as {@link closeAttempt} would, in a few
  * statements for the whole batch, then advances each of their runs once.
  * Only for attempts whose task is still ASSIGNED or RUNNING and is not
- * dynamic: the caller has checked, with the rows locked. With a
+ * dynamic: the caller has checked, under the runs' locks. With a
  * `pipeline`, the writes are sent on it and the caller collects them.
  */
 export async function closeSucceeded(

@@ -177,7 +177,13 @@ export function plainSuccesses(
   return plain;
 }
 
-/** The leases and tasks of results, locked for the transaction. */
+/**
+ * The leases and tasks of results, read without row locks: the caller
+ * holds the locks of their runs, and every change to a held lease's
+ * state, holder or token, or to its task's state, is made under its
+ * run's lock (results, acknowledgements, expiry, kills). Locking the rows
+ * as well wrote two row locks a result for nothing.
+ */
 export async function readHeld(
   tx: Db,
   results: readonly AttemptResult[],
@@ -191,8 +197,7 @@ export async function readHeld(
         coalesce(t.spec->'dynamic' = 'true'::jsonb, false) AS dynamic
       FROM leases l
       JOIN tasks t ON t.run_id = l.run_id AND t.task_id = l.task_id
-      WHERE l.id = ANY(${sql.param(results.map((r) => r.leaseId))}::uuid[])
-      FOR UPDATE OF l, t`),
+      WHERE l.id = ANY(${sql.param(results.map((r) => r.leaseId))}::uuid[])`),
   );
   return new Map(rows.map((row) => [row.id, row]));
 }
