@@ -5,6 +5,7 @@ export type {
   Db,
   NotificationHandler,
 } from "./database.js";
+export { planBatchJoinsByKey } from "./batch-plans.js";
 export {
   commitFollowsStatements,
   openDatabase,

@@ -372,8 +372,13 @@ async function assignPicked(
  * And no JIT: a sort the claim cannot do without (the waiting request's,
  * of at most 100 rows) then costs 10^10 in the planner's eyes, far past
  * jit_above_cost, and LLVM spent seconds compiling every claim.
+ *
+ * And its updates and inserts join what it found by key (see
+ * joinBatchesByKey).
  */
 const readQueueInIndexOrder = sql`
   SELECT set_config('enable_sort', 'off', true),
     set_config('enable_bitmapscan', 'off', true),
-    set_config('jit', 'off', true)`;
+    set_config('jit', 'off', true),
+    set_config('enable_hashjoin', 'off', true),
+    set_config('enable_mergejoin', 'off', true)`;

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import type { Db } from "../db/index.js";
+import { type Db, planBatchJoinsByKey } from "../db/index.js";
 
 /**
  * Runs `work` on a batch of items inside one transaction, after locking
@@ -23,7 +23,10 @@ export async function inOneTransaction<T, R>(
   if (items.length === 0) return [];
   const once = (batch: readonly T[]) =>
     db.transaction(async (tx) => {
-      await lockRunsOfLeases(tx, batch.map(leaseIdOf));
+      await Promise.all([
+        planBatchJoinsByKey(tx),
+        lockRunsOfLeases(tx, batch.map(leaseIdOf)),
+      ]);
       return work(tx, batch);
     });
   const alone = async (item: T): Promise<R[]> => {

@@ -240,4 +240,35 @@ describe.each(testBackends())("settleLeases on $name", (backend) => {
       two: "SUCCESS",
     });
   });
+
+  it("joins its batches to their tables by key, whatever plan the tables' size suggests", async () => {
+    await start(
+      t.db,
+      workflow(task("first"), task("second", { depends_on: ["first"] })),
+    );
+    const lease = (await claimAll(t.db, at(1))).get("first");
+    let settings: Promise<unknown> | undefined;
+    await settleLeases(
+      t.db,
+      "agent-1",
+      startedAndSucceeded(lease),
+      at(2),
+      (tx, writes) => {
+        settings = writes.ask(
+          tx.execute(sql`
+            SELECT current_setting('enable_hashjoin') AS hash,
+              current_setting('enable_mergejoin') AS merge`),
+        );
+      },
+    );
+    expect(rowsOf(await settings)).toEqual([{ hash: "off", merge: "off" }]);
+    // For the transaction only.
+    expect(
+      rowsOf(
+        await t.db.execute(
+          sql`SELECT current_setting('enable_hashjoin') AS hash`,
+        ),
+      ),
+    ).toEqual([{ hash: "on" }]);
+  });
 });

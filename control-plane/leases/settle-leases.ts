@@ -1,4 +1,8 @@
-import { commitFollowsStatements, type Db } from "../db/index.js";
+import {
+  commitFollowsStatements,
+  type Db,
+  planBatchJoinsByKey,
+} from "../db/index.js";
 import { holdTaskQueued } from "../events/append-run-events.js";
 import { countRecorded } from "../metrics/process-metrics.js";
 import { Pipelined } from "../scheduler/pipelined.js";
@@ -69,9 +73,10 @@ export async function settleLeases(
   try {
     const settled = await db.transaction(async (tx) => {
       const hold = alongside ? holdTaskQueued(tx) : undefined;
-      // The runs' locks, then the results' leases and tasks: one round
-      // trip, in this order (a pipeline keeps it).
-      const [, leases] = await Promise.all([
+      // The planner's settings, the runs' locks, then the results' leases
+      // and tasks: one round trip, in this order (a pipeline keeps it).
+      const [, , leases] = await Promise.all([
+        planBatchJoinsByKey(tx),
         lockRunsOfLeases(tx, leaseIds),
         readHeld(tx, results),
       ]);
