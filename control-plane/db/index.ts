@@ -1,3 +1,4 @@
+export { planBatchJoinsByKey } from "./batch-plans.js";
 export type {
   Database,
   DatabaseKind,
@@ -5,7 +6,6 @@ export type {
   Db,
   NotificationHandler,
 } from "./database.js";
-export { planBatchJoinsByKey } from "./batch-plans.js";
 export {
   commitFollowsStatements,
   openDatabase,
