@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { compileConfigSchema } from "./config-schema-check.js";
 import { problemsOf, validate, workflow } from "./test-support.js";
 import { validateDefinition } from "./validate-definition.js";
 
@@ -113,5 +114,21 @@ describe("config schema checks", () => {
       taskId: "two",
       field: "config.x",
     });
+  });
+  it("compiles a schema once, though it comes as a new object each time", () => {
+    // As an agent's advertised schema does, read from the database anew.
+    const text = JSON.stringify({
+      type: "object",
+      properties: { path: { type: "string" } },
+      required: ["path"],
+    });
+    const first = compileConfigSchema(JSON.parse(text));
+    const second = compileConfigSchema(JSON.parse(text));
+    expect(second).toBe(first);
+    expect(second({ path: "/tmp" })).toBe(true);
+    expect(second({})).toBe(false);
+    const broken = JSON.stringify({ type: "object", properties: 3 });
+    expect(() => compileConfigSchema(JSON.parse(broken))).toThrow();
+    expect(() => compileConfigSchema(JSON.parse(broken))).toThrow();
   });
 });

@@ -12,8 +12,14 @@ import { fieldPath } from "./field-path.js";
 import type { Report } from "./field-rules.js";
 import { hasTemplate, soleExpression } from "./parse-template.js";
 
-// One compiled validator per schema object.
+// One compiled validator per schema object, and per schema text: the
+// schemas agents advertise are read from the database afresh for every
+// definition checked, as new objects, and compiling one took about 50 ms
+// of every StartRun that used its type.
 const compiled = new WeakMap<ConfigSchema, ValidateFunction | Error>();
+const compiledByText = new Map<string, ValidateFunction | Error>();
+/** Schema texts kept compiled; the oldest goes first past this. */
+const MAX_COMPILED_SCHEMAS = 1000;
 // One Ajv for all of them: it compiles the 2020-12 meta-schema once, which
 // takes longer than most plugins' own schemas.
 let shared: Ajv2020 | undefined;
@@ -27,15 +33,30 @@ let shared: Ajv2020 | undefined;
 export function compileConfigSchema(schema: ConfigSchema): ValidateFunction {
   let found = compiled.get(schema);
   if (found === undefined) {
-    try {
-      shared ??= newAjv();
-      found = shared.compile(schema);
-    } catch (error) {
-      found = error instanceof Error ? error : new Error(String(error));
-    }
+    const text = JSON.stringify(schema);
+    found = compiledByText.get(text) ?? compileText(schema, text);
     compiled.set(schema, found);
   }
   if (found instanceof Error) throw found;
+  return found;
+}
+
+function compileText(
+  schema: ConfigSchema,
+  text: string,
+): ValidateFunction | Error {
+  let found: ValidateFunction | Error;
+  try {
+    shared ??= newAjv();
+    found = shared.compile(schema);
+  } catch (error) {
+    found = error instanceof Error ? error : new Error(String(error));
+  }
+  if (compiledByText.size >= MAX_COMPILED_SCHEMAS) {
+    const oldest = compiledByText.keys().next();
+    if (!oldest.done) compiledByText.delete(oldest.value);
+  }
+  compiledByText.set(text, found);
   return found;
 }
 
