@@ -31,7 +31,13 @@ import { cancelRun } from "../runs/cancel-run.js";
 import { explainTask } from "../runs/explain-task.js";
 import { killTask } from "../runs/kill-task.js";
 import { retryTasks } from "../runs/retry-tasks.js";
-import { loadRun, loadTasks, taskCounts, toRun } from "../runs/run-view.js";
+import {
+  loadRun,
+  loadTasks,
+  runViewColumns,
+  taskCounts,
+  toRun,
+} from "../runs/run-view.js";
 import { IdempotencyKeyReusedError } from "../scheduler/idempotent-start.js";
 import { type StartedRun, startRun } from "../scheduler/start-run.js";
 import type { RunStateName } from "../scheduler/states.js";
@@ -147,7 +153,7 @@ export function createRunService(
         : undefined;
       const states = req.states.map((s) => RunState[s] as RunStateName);
       const rows = await db
-        .select()
+        .select(runViewColumns)
         .from(runs)
         .where(
           and(

@@ -25,7 +25,25 @@ import {
 } from "../db/index.js";
 import { allocatedResources } from "../dispatch/agent-resources.js";
 
-type RunRow = typeof runs.$inferSelect;
+/**
+ * The columns a run's view shows: every one but its definition, which a
+ * run of 10,000 tasks stores as a megabyte of JSON that StartRun's answer
+ * read back, parsed and dropped.
+ */
+export const runViewColumns = {
+  id: runs.id,
+  workflowName: runs.workflowName,
+  workflowVersion: runs.workflowVersion,
+  state: runs.state,
+  params: runs.params,
+  error: runs.error,
+  idempotencyKey: runs.idempotencyKey,
+  createdAt: runs.createdAt,
+  startedAt: runs.startedAt,
+  finishedAt: runs.finishedAt,
+};
+
+type RunRow = Pick<typeof runs.$inferSelect, keyof typeof runViewColumns>;
 type TaskRow = typeof tasks.$inferSelect;
 type AttemptRow = typeof attempts.$inferSelect & { agentName: string | null };
 type EventRow = typeof runEvents.$inferSelect;
@@ -39,7 +57,10 @@ export async function loadRun(
   runId: string,
   withTasks: boolean,
 ): Promise<Run | undefined> {
-  const [row] = await db.select().from(runs).where(eq(runs.id, runId));
+  const [row] = await db
+    .select(runViewColumns)
+    .from(runs)
+    .where(eq(runs.id, runId));
   if (!row) return undefined;
   const counts = await taskCounts(db, [runId]);
   const run = toRun(row, counts.get(runId) ?? {});
