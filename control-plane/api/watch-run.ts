@@ -1,11 +1,12 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
-import { and, asc, eq, gt } from "drizzle-orm";
+import { and, asc, eq, gt, lte } from "drizzle-orm";
 import {
   type WatchRunResponse,
   WatchRunResponseSchema,
 } from "../../gen/deerflow/v1/run_pb.js";
 import { type Db, runEvents, runs } from "../db/index.js";
+import { settledEventFrontier } from "../events/event-frontier.js";
 import type { RunEventHub } from "../events/run-event-hub.js";
 import { toRunEvent } from "../runs/run-view.js";
 import { requireUuid } from "./connect-errors.js";
@@ -40,10 +41,19 @@ export async function* watchRun(
     if (!run) throw new ConnectError(`run ${runId} not found`, Code.NotFound);
     let after = afterSequence;
     while (!ctx.signal.aborted) {
+      // Only as far as every event is final: one numbered lower may
+      // still commit after those read (settledEventFrontier).
+      const upTo = await settledEventFrontier(deps.db, ctx.signal);
       const rows = await deps.db
         .select()
         .from(runEvents)
-        .where(and(eq(runEvents.runId, runId), gt(runEvents.sequence, after)))
+        .where(
+          and(
+            eq(runEvents.runId, runId),
+            gt(runEvents.sequence, after),
+            lte(runEvents.sequence, upTo),
+          ),
+        )
         .orderBy(asc(runEvents.sequence))
         .limit(500);
       for (const row of rows) {

@@ -1,0 +1,105 @@
+import type { HandlerContext } from "@connectrpc/connect";
+import { describe, expect, it } from "vitest";
+import { silentLogger } from "../../core/index.js";
+import {
+  TaskState,
+  type WatchRunResponse,
+} from "../../gen/deerflow/v1/run_pb.js";
+import { testBackends } from "../../test/support/test-database.js";
+import { appendRunEvents } from "../events/append-run-events.js";
+import { RunEventHub } from "../events/run-event-hub.js";
+import { start, task, useTestDatabase, workflow } from "../test-support.js";
+import { watchRun } from "./watch-run.js";
+
+/**
+ * Reads a watch one event at a time, as "task:STATE" (or "run"), with
+ * "nothing" when none comes within a while. A read that timed out stays
+ * pending and answers the next call, so no event is lost.
+ */
+function reader(watch: AsyncIterator<WatchRunResponse>) {
+  let pending: Promise<string> | undefined;
+  return async (ms: number): Promise<string> => {
+    pending ??= watch.next().then((r) => {
+      const kind = r.done ? undefined : r.value.event?.kind;
+      if (kind?.case === "taskStateChanged") {
+        return `${kind.value.taskId}:${TaskState[kind.value.state]}`;
+      }
+      return kind?.case === "runStateChanged" ? "run" : "done";
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const nothing = new Promise<string>((resolve) => {
+      timer = setTimeout(() => resolve("nothing"), ms);
+    });
+    const next = await Promise.race([pending, nothing]);
+    clearTimeout(timer);
+    if (next !== "nothing") pending = undefined;
+    return next;
+  };
+}
+
+describe.each(testBackends().filter((b) => b.name === "postgres"))(
+  "watchRun on $name",
+  (backend) => {
+    const t = useTestDatabase(backend);
+
+    it("yields an event that committed after a later-numbered one, in order", async () => {
+      const { runId } = await start(t.db, workflow(task("a"), task("b")));
+      const hub = new RunEventHub(t.database, silentLogger());
+      const controller = new AbortController();
+      const stream = watchRun({ db: t.db, hub }, runId, 0, {
+        signal: controller.signal,
+      } as HandlerContext)[Symbol.asyncIterator]();
+      const next = reader(stream);
+      try {
+        // The start's own events.
+        const seen: string[] = [];
+        for (;;) {
+          const event = await next(300);
+          if (event === "nothing") break;
+          seen.push(event);
+        }
+        expect(seen).toContain("a:QUEUED");
+        // A claim takes its event's number first and commits last, while
+        // a settle of the same run numbers and commits its own between.
+        const other = await t.openAnother();
+        let commit = () => {};
+        const committing = new Promise<void>((resolve) => {
+          commit = resolve;
+        });
+        let numbered = () => {};
+        const didNumber = new Promise<void>((resolve) => {
+          numbered = resolve;
+        });
+        const claim = other.db.transaction(async (tx) => {
+          await appendRunEvents(tx, [
+            { runId, taskId: "a", state: "ASSIGNED", attempt: 1 },
+          ]);
+          numbered();
+          await committing;
+        });
+        await didNumber;
+        await appendRunEvents(t.db, [
+          { runId, taskId: "b", state: "ASSIGNED", attempt: 1 },
+        ]);
+        hub.notify(runId);
+        const whileOpen = await next(500);
+        commit();
+        await claim;
+        hub.notify(runId);
+        const after = [whileOpen];
+        for (;;) {
+          const event = await next(3000);
+          if (event === "nothing") break;
+          after.push(event);
+        }
+        expect(after.filter((e) => e !== "nothing")).toEqual([
+          "a:ASSIGNED",
+          "b:ASSIGNED",
+        ]);
+      } finally {
+        controller.abort();
+        await stream.return?.();
+      }
+    });
+  },
+);
