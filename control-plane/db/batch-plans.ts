@@ -14,6 +14,12 @@ import type { Db } from "./database.js";
  * leases read all of them (and all attempts), taking twice as long a
  * result as at 20,000. The statements of these transactions all read
  * by key, so joins that read whole tables are never what they need.
+ *
+ * A cached plan keeps the settings it was made under. The statements
+ * only these transactions send (the settle's close, the acknowledgement,
+ * the claim) are always planned with them; those also sent elsewhere
+ * (the advance's, the events') keep whichever plan their connection
+ * made first, with or without.
  */
 const joinBatchesByKey = sql`
   SELECT set_config('enable_hashjoin', 'off', true),
