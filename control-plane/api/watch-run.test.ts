@@ -1,4 +1,4 @@
-import type { HandlerContext } from "@connectrpc/connect";
+import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { silentLogger } from "../../core/index.js";
 import {
@@ -99,6 +99,42 @@ describe.each(testBackends().filter((b) => b.name === "postgres"))(
       } finally {
         controller.abort();
         await stream.return?.();
+      }
+    });
+    it("ends as cut short when its call is, while it waits for an open writer", async () => {
+      const { runId } = await start(t.db, workflow(task("a")));
+      const other = await t.openAnother();
+      let end = () => {};
+      const ending = new Promise<void>((resolve) => {
+        end = resolve;
+      });
+      let wrote = () => {};
+      const didWrite = new Promise<void>((resolve) => {
+        wrote = resolve;
+      });
+      const writing = other.db.transaction(async (tx) => {
+        await appendRunEvents(tx, [{ runId, taskId: "a", state: "ASSIGNED" }]);
+        wrote();
+        await ending;
+      });
+      try {
+        await didWrite;
+        const hub = new RunEventHub(t.database, silentLogger());
+        const controller = new AbortController();
+        const stream = watchRun({ db: t.db, hub }, runId, 0, {
+          signal: controller.signal,
+        } as HandlerContext)[Symbol.asyncIterator]();
+        const first = stream.next();
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        controller.abort(new Error("the caller left"));
+        const error = await first.then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(ConnectError.from(error).code).toBe(Code.Unavailable);
+      } finally {
+        end();
+        await writing;
       }
     });
   },

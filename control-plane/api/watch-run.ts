@@ -43,7 +43,13 @@ export async function* watchRun(
     while (!ctx.signal.aborted) {
       // Only as far as every event is final: one numbered lower may
       // still commit after those read (settledEventFrontier).
-      const upTo = await settledEventFrontier(deps.db, ctx.signal);
+      const upTo = await settledEventFrontier(deps.db, ctx.signal).catch(
+        (error: unknown) => {
+          if (ctx.signal.aborted) return undefined;
+          throw error;
+        },
+      );
+      if (upTo === undefined) break;
       const rows = await deps.db
         .select()
         .from(runEvents)

@@ -75,5 +75,35 @@ describe.each(testBackends().filter((b) => b.name === "postgres"))(
         await Promise.all([writing, idling]);
       }
     });
+    it("lets one caller give up the wait without ending another's", async () => {
+      const { runId } = await start(t.db, workflow(task("a")));
+      const other = await t.openAnother();
+      let end = () => {};
+      const ending = new Promise<void>((resolve) => {
+        end = resolve;
+      });
+      let wrote = () => {};
+      const didWrite = new Promise<void>((resolve) => {
+        wrote = resolve;
+      });
+      const writing = other.db.transaction(async (tx) => {
+        await appendRunEvents(tx, [{ runId, taskId: "a", state: "ASSIGNED" }]);
+        wrote();
+        await ending;
+      });
+      await didWrite;
+      const leaving = new AbortController();
+      const left = settledEventFrontier(t.db, leaving.signal);
+      const staying = settledEventFrontier(t.db, new AbortController().signal);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      leaving.abort(new Error("gone"));
+      await expect(left).rejects.toThrow("gone");
+      end();
+      await writing;
+      const [last] = rowsOf<{ n: number }>(
+        await t.db.execute(sql`SELECT max(sequence)::int AS n FROM run_events`),
+      );
+      expect(await staying).toBe(last?.n);
+    });
   },
 );

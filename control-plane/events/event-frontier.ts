@@ -23,25 +23,83 @@ const MAX_POLL_MS = 50;
  * then the lock's holders finds every transaction that may still commit
  * an event numbered up to it. Transactions that write no events are not
  * waited for, however long they stay open.
+ *
+ * Callers of one database in the same turn of the event loop (the
+ * watchers of a run, woken by one notification) share one reading, made
+ * after they all asked. `signal` abandons the wait for this caller only.
  */
-export async function settledEventFrontier(
+export function settledEventFrontier(
   db: Db,
   signal: AbortSignal,
 ): Promise<number> {
-  const [sequence] = rowsOf<{ last: string | number; called: boolean }>(
-    await db.execute(sql`
-      SELECT last_value AS last, is_called AS called
-      FROM run_events_sequence_seq`),
-  );
-  const last = sequence?.called ? Number(sequence.last) : 0;
-  let writers = await eventWriters(db);
-  for (let pauseMs = 2; writers.length > 0; ) {
-    if (signal.aborted) throw signal.reason;
-    await new Promise((resolve) => setTimeout(resolve, pauseMs));
-    pauseMs = Math.min(pauseMs * 2, MAX_POLL_MS);
-    writers = await eventWriters(db, writers);
+  let reading = nextReading.get(db);
+  if (reading === undefined) {
+    reading = new SharedReading(db, () => nextReading.delete(db));
+    nextReading.set(db, reading);
   }
-  return last;
+  return reading.join(signal);
+}
+
+/** The reading that callers of each database join until it starts. */
+const nextReading = new WeakMap<Db, SharedReading>();
+
+/** One frontier reading for every caller that joined before it began. */
+class SharedReading {
+  private waiting = 0;
+  private readonly frontier: Promise<number>;
+
+  constructor(
+    private readonly db: Db,
+    closeToJoiners: () => void,
+  ) {
+    this.frontier = new Promise<void>((resolve) => setImmediate(resolve)).then(
+      () => {
+        closeToJoiners();
+        return this.read();
+      },
+    );
+    // A reading nobody waits for any more ends quietly.
+    this.frontier.catch(() => {});
+  }
+
+  join(signal: AbortSignal): Promise<number> {
+    if (signal.aborted) return Promise.reject(signal.reason);
+    this.waiting++;
+    return new Promise<number>((resolve, reject) => {
+      const leave = () => {
+        this.waiting--;
+        reject(signal.reason);
+      };
+      signal.addEventListener("abort", leave, { once: true });
+      this.frontier.then(
+        (n) => {
+          signal.removeEventListener("abort", leave);
+          resolve(n);
+        },
+        (error: unknown) => {
+          signal.removeEventListener("abort", leave);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  private async read(): Promise<number> {
+    const [sequence] = rowsOf<{ last: string | number; called: boolean }>(
+      await this.db.execute(sql`
+        SELECT last_value AS last, is_called AS called
+        FROM run_events_sequence_seq`),
+    );
+    const last = sequence?.called ? Number(sequence.last) : 0;
+    let writers = await eventWriters(this.db);
+    for (let pauseMs = 2; writers.length > 0; ) {
+      if (this.waiting === 0) throw new Error("no one waits for the frontier");
+      await new Promise((resolve) => setTimeout(resolve, pauseMs));
+      pauseMs = Math.min(pauseMs * 2, MAX_POLL_MS);
+      writers = await eventWriters(this.db, writers);
+    }
+    return last;
+  }
 }
 
 /** Transactions writing events now, of `among` if given. */
