@@ -86,7 +86,7 @@ export function apiRoutes(
   return (router) => {
     router.service(
       RunService,
-      createRunService({ db, clock, hub, logHub, dispatcher }),
+      createRunService({ db, clock, hub, logHub, dispatcher, logger: log }),
     );
     router.service(WorkflowService, createWorkflowService(db, { logger: log }));
     router.service(AgentService, createAgentService(deps.sessionDeps));

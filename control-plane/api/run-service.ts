@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import { and, desc, eq, inArray, sql } from "drizzle-orm";
-import type { Clock } from "../../core/index.js";
+import type { Clock, Logger } from "../../core/index.js";
 import {
   ExplainTaskResponseSchema,
   GetRunResponseSchema,
@@ -60,6 +60,8 @@ export interface RunServiceDeps {
   logHub: RunEventHub;
   /** Hands a new run's first tasks to an agent of this replica. */
   dispatcher?: Pick<Dispatcher, "handOffToAny">;
+  /** Where watches say they went on past a writer left open. */
+  logger?: Logger;
 }
 
 const MAX_PAGE = 500;

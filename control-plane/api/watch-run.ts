@@ -1,6 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
 import { and, asc, eq, gt, lte } from "drizzle-orm";
+import type { Logger } from "../../core/index.js";
 import {
   type WatchRunResponse,
   WatchRunResponseSchema,
@@ -16,6 +17,8 @@ export interface WatchRunDeps {
   db: Db;
   /** Wakes the watch when the run has new events. */
   hub: RunEventHub;
+  /** Where it says it went on past a writer left open. */
+  logger?: Logger | undefined;
 }
 
 const TERMINAL_RUN_EVENTS = new Set(["SUCCESS", "FAILED", "CANCELLED"]);
@@ -43,12 +46,12 @@ export async function* watchRun(
     while (!ctx.signal.aborted) {
       // Only as far as every event is final: one numbered lower may
       // still commit after those read (settledEventFrontier).
-      const upTo = await settledEventFrontier(deps.db, ctx.signal).catch(
-        (error: unknown) => {
-          if (ctx.signal.aborted) return undefined;
-          throw error;
-        },
-      );
+      const upTo = await settledEventFrontier(deps.db, ctx.signal, {
+        logger: deps.logger,
+      }).catch((error: unknown) => {
+        if (ctx.signal.aborted) return undefined;
+        throw error;
+      });
       if (upTo === undefined) break;
       const rows = await deps.db
         .select()

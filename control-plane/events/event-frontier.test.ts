@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import type { Logger } from "../../core/index.js";
 import { testBackends } from "../../test/support/test-database.js";
 import { rowsOf } from "../db/index.js";
 import { start, task, useTestDatabase, workflow } from "../test-support.js";
@@ -104,6 +105,44 @@ describe.each(testBackends().filter((b) => b.name === "postgres"))(
         await t.db.execute(sql`SELECT max(sequence)::int AS n FROM run_events`),
       );
       expect(await staying).toBe(last?.n);
+    });
+    it("goes on past a writer left open, and says so", async () => {
+      const { runId } = await start(t.db, workflow(task("a")));
+      const other = await t.openAnother();
+      let end = () => {};
+      const ending = new Promise<void>((resolve) => {
+        end = resolve;
+      });
+      let wrote = () => {};
+      const didWrite = new Promise<void>((resolve) => {
+        wrote = resolve;
+      });
+      const writing = other.db.transaction(async (tx) => {
+        await appendRunEvents(tx, [{ runId, taskId: "a", state: "ASSIGNED" }]);
+        wrote();
+        await ending;
+      });
+      try {
+        await didWrite;
+        const warnings: unknown[] = [];
+        const logger = { warn: (fields: unknown) => warnings.push(fields) };
+        const frontier = await settledEventFrontier(
+          t.db,
+          new AbortController().signal,
+          { logger: logger as unknown as Logger, maxWriterWaitMs: 200 },
+        );
+        const [last] = rowsOf<{ n: number }>(
+          await t.db.execute(
+            sql`SELECT last_value::int AS n FROM run_events_sequence_seq`,
+          ),
+        );
+        expect(frontier).toBe(last?.n);
+        expect(warnings).toHaveLength(1);
+        expect(warnings[0]).toMatchObject({ up_to_sequence: last?.n });
+      } finally {
+        end();
+        await writing;
+      }
     });
   },
 );

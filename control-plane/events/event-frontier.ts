@@ -1,8 +1,25 @@
 import { sql } from "drizzle-orm";
+import type { Logger } from "../../core/index.js";
 import { type Db, rowsOf } from "../db/index.js";
 
 /** How long to wait between looks at the writers still open, at most. */
 const MAX_POLL_MS = 50;
+
+/**
+ * How long a reading waits for the writers it found, by default. Past it,
+ * it goes on without them (and says so): a session that keeps a
+ * transaction open after writing events (a person's psql, say) must not
+ * stop every watch for as long as it likes. Deer Flow's own transactions
+ * commit well within it.
+ */
+export const MAX_WRITER_WAIT_MS = 5_000;
+
+export interface FrontierOptions {
+  /** Told when a reading goes on past writers still open. */
+  logger?: Logger | undefined;
+  /** How long to wait for writers (default {@link MAX_WRITER_WAIT_MS}). */
+  maxWriterWaitMs?: number;
+}
 
 /**
  * The highest event number up to which every event is final: committed
@@ -27,14 +44,17 @@ const MAX_POLL_MS = 50;
  * Callers of one database in the same turn of the event loop (the
  * watchers of a run, woken by one notification) share one reading, made
  * after they all asked. `signal` abandons the wait for this caller only.
+ * A writer still open after `maxWriterWaitMs` is passed by, with a
+ * warning on the logger.
  */
 export function settledEventFrontier(
   db: Db,
   signal: AbortSignal,
+  options: FrontierOptions = {},
 ): Promise<number> {
   let reading = nextReading.get(db);
   if (reading === undefined) {
-    reading = new SharedReading(db, () => nextReading.delete(db));
+    reading = new SharedReading(db, options, () => nextReading.delete(db));
     nextReading.set(db, reading);
   }
   return reading.join(signal);
@@ -50,6 +70,7 @@ class SharedReading {
 
   constructor(
     private readonly db: Db,
+    private readonly options: FrontierOptions,
     closeToJoiners: () => void,
   ) {
     this.frontier = new Promise<void>((resolve) => setImmediate(resolve)).then(
@@ -91,9 +112,18 @@ class SharedReading {
         FROM run_events_sequence_seq`),
     );
     const last = sequence?.called ? Number(sequence.last) : 0;
+    const started = Date.now();
     let writers = await eventWriters(this.db);
     for (let pauseMs = 2; writers.length > 0; ) {
       if (this.waiting === 0) throw new Error("no one waits for the frontier");
+      const maxWaitMs = this.options.maxWriterWaitMs ?? MAX_WRITER_WAIT_MS;
+      if (Date.now() - started >= maxWaitMs) {
+        this.options.logger?.warn(
+          { writers, waited_ms: Date.now() - started, up_to_sequence: last },
+          "watchers go on past transactions still open after writing run events: events they commit later, numbered up to up_to_sequence, reach no watcher already past them",
+        );
+        break;
+      }
       await new Promise((resolve) => setTimeout(resolve, pauseMs));
       pauseMs = Math.min(pauseMs * 2, MAX_POLL_MS);
       writers = await eventWriters(this.db, writers);
@@ -108,6 +138,8 @@ async function eventWriters(db: Db, among?: string[]): Promise<string[]> {
     await db.execute(sql`
       SELECT DISTINCT virtualtransaction AS writer FROM pg_locks
       WHERE locktype = 'relation'
+        AND database = (SELECT oid FROM pg_database
+          WHERE datname = current_database())
         AND relation = 'run_events'::regclass
         AND mode = 'RowExclusiveLock'
         AND pid IS DISTINCT FROM pg_backend_pid()
