@@ -14,15 +14,18 @@ import { hasTemplate, soleExpression } from "./parse-template.js";
 
 // One compiled validator per schema object, and per schema text: the
 // schemas agents advertise are read from the database afresh for every
-// definition checked, as new objects, and compiling one took about 50 ms
-// of every StartRun that used its type.
+// definition checked, as new objects, which every StartRun compiled
+// again (about 1 ms each) and Ajv's own cache kept for good.
 const compiled = new WeakMap<ConfigSchema, ValidateFunction | Error>();
 const compiledByText = new Map<string, ValidateFunction | Error>();
 /** Schema texts kept compiled; the oldest goes first past this. */
 const MAX_COMPILED_SCHEMAS = 1000;
 // One Ajv for all of them: it compiles the 2020-12 meta-schema once, which
-// takes longer than most plugins' own schemas.
+// takes longer than most plugins' own schemas. Ajv keeps something of
+// every schema it compiled for as long as it lives, so after so many a
+// new one takes over, and the old goes once no validator of its is kept.
 let shared: Ajv2020 | undefined;
+let compiledByShared = 0;
 
 /**
  * Compiles a task type's config schema (JSON Schema 2020-12) with the
@@ -47,14 +50,18 @@ function compileText(
 ): ValidateFunction | Error {
   let found: ValidateFunction | Error;
   try {
-    shared ??= newAjv();
+    if (shared === undefined || compiledByShared >= MAX_COMPILED_SCHEMAS) {
+      shared = newAjv();
+      compiledByShared = 0;
+    }
+    compiledByShared++;
     found = shared.compile(schema);
   } catch (error) {
     found = error instanceof Error ? error : new Error(String(error));
   }
   if (compiledByText.size >= MAX_COMPILED_SCHEMAS) {
-    const oldest = compiledByText.keys().next();
-    if (!oldest.done) compiledByText.delete(oldest.value);
+    const [oldest] = compiledByText;
+    if (oldest !== undefined) compiledByText.delete(oldest[0]);
   }
   compiledByText.set(text, found);
   return found;
