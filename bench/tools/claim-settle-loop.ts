@@ -48,6 +48,13 @@ export async function claimSettleRound(
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   await admin.unsafe(`CREATE DATABASE ${name}`);
+  // Ctrl-C mid-round leaves no database behind.
+  const dropAndExit = () => {
+    admin
+      .unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+      .finally(() => process.exit(130));
+  };
+  process.once("SIGINT", dropAndExit);
   try {
     const database = await openDatabase({
       url: url.toString(),
@@ -59,6 +66,7 @@ export async function claimSettleRound(
       await database.close();
     }
   } finally {
+    process.off("SIGINT", dropAndExit);
     await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await admin.end();
   }
