@@ -1,3 +1,4 @@
+import { desc, sql } from "drizzle-orm";
 import type { ConfigSchema, Plugin } from "../../plugin-sdk/index.js";
 import { pluginSdk } from "../../plugin-sdk/index.js";
 import { builtinPluginFactories } from "../../plugins/index.js";
@@ -23,10 +24,20 @@ export function builtinTaskTypes(): ReadonlyMap<string, ConfigSchema> {
 /**
  * The task types a definition may use: the built-ins, plus every type an
  * agent has advertised (connected now or not), with the schema it sent.
+ * Where agents advertised one type with different schemas, a connected
+ * agent's wins over a disconnected one's, and the last one heard from
+ * over the others: an old agent's schema does not outlive its upgrade.
  */
 export async function loadTaskTypeCatalog(db: Db): Promise<TaskTypeCatalog> {
   const catalog = new Map(builtinTaskTypes());
-  const rows = await db.select({ taskTypes: agents.taskTypes }).from(agents);
+  const rows = await db
+    .select({ taskTypes: agents.taskTypes })
+    .from(agents)
+    .orderBy(
+      sql`${agents.state} = 'DISCONNECTED'`,
+      sql`${agents.lastHeartbeatAt} DESC NULLS LAST`,
+      desc(agents.connectedAt),
+    );
   for (const row of rows) {
     for (const info of row.taskTypes) {
       const type = String(info.type);
