@@ -337,3 +337,40 @@ export async function untilALockIsAwaited(db: Db): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+/** A transaction left open on purpose, and how to end it. */
+export interface OpenTransaction {
+  /** Lets it commit; resolves once it has. */
+  end(): Promise<void>;
+}
+
+/**
+ * Opens a transaction on `handle` that runs `work` and then stays open
+ * until ended, as a slow claim or a person's psql session would; resolves
+ * once `work` is done.
+ */
+export async function openTransaction(
+  handle: Database,
+  work: (tx: Db) => Promise<unknown>,
+): Promise<OpenTransaction> {
+  let release = () => {};
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let worked = () => {};
+  const didWork = new Promise<void>((resolve) => {
+    worked = resolve;
+  });
+  const done = handle.db.transaction(async (tx) => {
+    await work(tx);
+    worked();
+    await released;
+  });
+  await Promise.race([didWork, done]);
+  return {
+    async end() {
+      release();
+      await done;
+    },
+  };
+}

@@ -8,7 +8,13 @@ import {
 import { testBackends } from "../../test/support/test-database.js";
 import { appendRunEvents } from "../events/append-run-events.js";
 import { RunEventHub } from "../events/run-event-hub.js";
-import { start, task, useTestDatabase, workflow } from "../test-support.js";
+import {
+  openTransaction,
+  start,
+  task,
+  useTestDatabase,
+  workflow,
+} from "../test-support.js";
 import { watchRun } from "./watch-run.js";
 
 /**
@@ -61,30 +67,17 @@ describe.each(testBackends().filter((b) => b.name === "postgres"))(
         expect(seen).toContain("a:QUEUED");
         // A claim takes its event's number first and commits last, while
         // a settle of the same run numbers and commits its own between.
-        const other = await t.openAnother();
-        let commit = () => {};
-        const committing = new Promise<void>((resolve) => {
-          commit = resolve;
-        });
-        let numbered = () => {};
-        const didNumber = new Promise<void>((resolve) => {
-          numbered = resolve;
-        });
-        const claim = other.db.transaction(async (tx) => {
-          await appendRunEvents(tx, [
+        const claim = await openTransaction(await t.openAnother(), (tx) =>
+          appendRunEvents(tx, [
             { runId, taskId: "a", state: "ASSIGNED", attempt: 1 },
-          ]);
-          numbered();
-          await committing;
-        });
-        await didNumber;
+          ]),
+        );
         await appendRunEvents(t.db, [
           { runId, taskId: "b", state: "ASSIGNED", attempt: 1 },
         ]);
         hub.notify(runId);
         const whileOpen = await next(500);
-        commit();
-        await claim;
+        await claim.end();
         hub.notify(runId);
         const after = [whileOpen];
         for (;;) {
@@ -101,24 +94,13 @@ describe.each(testBackends().filter((b) => b.name === "postgres"))(
         await stream.return?.();
       }
     });
+
     it("ends as cut short when its call is, while it waits for an open writer", async () => {
       const { runId } = await start(t.db, workflow(task("a")));
-      const other = await t.openAnother();
-      let end = () => {};
-      const ending = new Promise<void>((resolve) => {
-        end = resolve;
-      });
-      let wrote = () => {};
-      const didWrite = new Promise<void>((resolve) => {
-        wrote = resolve;
-      });
-      const writing = other.db.transaction(async (tx) => {
-        await appendRunEvents(tx, [{ runId, taskId: "a", state: "ASSIGNED" }]);
-        wrote();
-        await ending;
-      });
+      const writer = await openTransaction(await t.openAnother(), (tx) =>
+        appendRunEvents(tx, [{ runId, taskId: "a", state: "ASSIGNED" }]),
+      );
       try {
-        await didWrite;
         const hub = new RunEventHub(t.database, silentLogger());
         const controller = new AbortController();
         const stream = watchRun({ db: t.db, hub }, runId, 0, {
@@ -133,8 +115,7 @@ describe.each(testBackends().filter((b) => b.name === "postgres"))(
         );
         expect(ConnectError.from(error).code).toBe(Code.Unavailable);
       } finally {
-        end();
-        await writing;
+        await writer.end();
       }
     });
   },
