@@ -374,7 +374,7 @@ async function assignPicked(
  * jit_above_cost, and LLVM spent seconds compiling every claim.
  *
  * And its updates and inserts join what it found by key (see
- * joinBatchesByKey).
+ * db/batch-plans.ts).
  */
 const readQueueInIndexOrder = sql`
   SELECT set_config('enable_sort', 'off', true),

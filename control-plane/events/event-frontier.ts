@@ -43,9 +43,9 @@ export interface FrontierOptions {
  *
  * Callers of one database in the same turn of the event loop (the
  * watchers of a run, woken by one notification) share one reading, made
- * after they all asked. `signal` abandons the wait for this caller only.
- * A writer still open after `maxWriterWaitMs` is passed by, with a
- * warning on the logger.
+ * after they all asked, with the options of the first. `signal`
+ * abandons the wait for this caller only. A writer still open after
+ * `maxWriterWaitMs` is passed by, with a warning on the logger.
  */
 export function settledEventFrontier(
   db: Db,

@@ -1,4 +1,4 @@
-import { desc, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import type { ConfigSchema, Plugin } from "../../plugin-sdk/index.js";
 import { pluginSdk } from "../../plugin-sdk/index.js";
 import { builtinPluginFactories } from "../../plugins/index.js";
@@ -36,7 +36,7 @@ export async function loadTaskTypeCatalog(db: Db): Promise<TaskTypeCatalog> {
     .orderBy(
       sql`${agents.state} = 'DISCONNECTED'`,
       sql`${agents.lastHeartbeatAt} DESC NULLS LAST`,
-      desc(agents.connectedAt),
+      sql`${agents.connectedAt} DESC NULLS LAST`,
     );
   for (const row of rows) {
     for (const info of row.taskTypes) {
