@@ -119,7 +119,11 @@ class SharedReading {
       const maxWaitMs = this.options.maxWriterWaitMs ?? MAX_WRITER_WAIT_MS;
       if (Date.now() - started >= maxWaitMs) {
         this.options.logger?.warn(
-          { writers, waited_ms: Date.now() - started, up_to_sequence: last },
+          {
+            writer_pids: writers.map((w) => w.pid),
+            waited_ms: Date.now() - started,
+            up_to_sequence: last,
+          },
           "watchers go on past transactions still open after writing run events: events they commit later, numbered up to up_to_sequence, reach no watcher already past them",
         );
         break;
@@ -132,18 +136,26 @@ class SharedReading {
   }
 }
 
+/** A transaction writing events, and its session's process. */
+interface EventWriter {
+  writer: string;
+  pid: number | null;
+}
+
 /** Transactions writing events now, of `among` if given. */
-async function eventWriters(db: Db, among?: string[]): Promise<string[]> {
-  const rows = rowsOf<{ writer: string }>(
+async function eventWriters(
+  db: Db,
+  among?: EventWriter[],
+): Promise<EventWriter[]> {
+  return rowsOf<EventWriter>(
     await db.execute(sql`
-      SELECT DISTINCT virtualtransaction AS writer FROM pg_locks
+      SELECT DISTINCT virtualtransaction AS writer, pid FROM pg_locks
       WHERE locktype = 'relation'
         AND database = (SELECT oid FROM pg_database
           WHERE datname = current_database())
         AND relation = 'run_events'::regclass
         AND mode = 'RowExclusiveLock'
         AND pid IS DISTINCT FROM pg_backend_pid()
-        ${among === undefined ? sql`` : sql`AND virtualtransaction = ANY(${sql.param(among)}::text[])`}`),
+        ${among === undefined ? sql`` : sql`AND virtualtransaction = ANY(${sql.param(among.map((w) => w.writer))}::text[])`}`),
   );
-  return rows.map((row) => row.writer);
 }
