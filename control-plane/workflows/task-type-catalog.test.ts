@@ -12,7 +12,8 @@ describe.each(testBackends())("loadTaskTypeCatalog on $name", (backend) => {
     id: string,
     type: string,
     state: "CONNECTED" | "DISCONNECTED",
-    lastHeartbeatAt: Date,
+    connectedAt: Date,
+    lastHeartbeatAt = connectedAt,
   ) {
     return t.db.insert(agents).values({
       id,
@@ -28,6 +29,7 @@ describe.each(testBackends())("loadTaskTypeCatalog on $name", (backend) => {
         },
       ],
       state,
+      connectedAt,
       lastHeartbeatAt,
     });
   }
@@ -46,8 +48,15 @@ describe.each(testBackends())("loadTaskTypeCatalog on $name", (backend) => {
     expect(await echoField()).toBe("integer");
   });
 
-  it("takes it from the agent heard from last among the connected", async () => {
-    await agentWithEcho("a", "string", "CONNECTED", new Date(1_000));
+  it("takes it from the agent connected last among the connected, whoever beat last", async () => {
+    // "a" connected first and has beaten since; "b" connected last.
+    await agentWithEcho(
+      "a",
+      "string",
+      "CONNECTED",
+      new Date(1_000),
+      new Date(3_000),
+    );
     await agentWithEcho("b", "integer", "CONNECTED", new Date(2_000));
     expect(await echoField()).toBe("integer");
   });

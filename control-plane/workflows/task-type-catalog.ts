@@ -25,8 +25,10 @@ export function builtinTaskTypes(): ReadonlyMap<string, ConfigSchema> {
  * The task types a definition may use: the built-ins, plus every type an
  * agent has advertised (connected now or not), with the schema it sent.
  * Where agents advertised one type with different schemas, a connected
- * agent's wins over a disconnected one's, and the last one heard from
- * over the others: an old agent's schema does not outlive its upgrade.
+ * agent's wins over a disconnected one's, and the one connected last
+ * over the others (an upgraded agent's, in a rolling upgrade, and the
+ * same one from one definition to the next): an old agent's schema does
+ * not outlive its upgrade.
  */
 export async function loadTaskTypeCatalog(db: Db): Promise<TaskTypeCatalog> {
   const catalog = new Map(builtinTaskTypes());
@@ -35,8 +37,8 @@ export async function loadTaskTypeCatalog(db: Db): Promise<TaskTypeCatalog> {
     .from(agents)
     .orderBy(
       sql`${agents.state} = 'DISCONNECTED'`,
-      sql`${agents.lastHeartbeatAt} DESC NULLS LAST`,
       sql`${agents.connectedAt} DESC NULLS LAST`,
+      sql`${agents.lastHeartbeatAt} DESC NULLS LAST`,
     );
   for (const row of rows) {
     for (const info of row.taskTypes) {
