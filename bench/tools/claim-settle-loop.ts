@@ -47,14 +47,18 @@ export async function claimSettleRound(
   const name = `deerflow_bench_loop_${process.pid}_${Date.now()}`;
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
-  await admin.unsafe(`CREATE DATABASE ${name}`);
-  // Ctrl-C mid-round leaves no database behind.
+  // Ctrl-C mid-round, however often, leaves no database behind: the
+  // first drops it (whether or not it was made yet), the rest wait.
+  let dropping = false;
   const dropAndExit = () => {
+    if (dropping) return;
+    dropping = true;
     admin
       .unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
       .finally(() => process.exit(130));
   };
-  process.once("SIGINT", dropAndExit);
+  process.on("SIGINT", dropAndExit);
+  await admin.unsafe(`CREATE DATABASE ${name}`);
   try {
     const database = await openDatabase({
       url: url.toString(),
@@ -66,9 +70,9 @@ export async function claimSettleRound(
       await database.close();
     }
   } finally {
-    process.off("SIGINT", dropAndExit);
     await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await admin.end();
+    process.off("SIGINT", dropAndExit);
   }
 }
 
