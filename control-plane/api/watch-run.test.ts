@@ -118,5 +118,27 @@ describe.each(testBackends().filter((b) => b.name === "postgres"))(
         await writer.end();
       }
     });
+    it("ends as Unavailable, not Internal, when the caller resets its stream", async () => {
+      const { runId } = await start(t.db, workflow(task("a")));
+      const hub = new RunEventHub(t.database, silentLogger());
+      const controller = new AbortController();
+      const stream = watchRun({ db: t.db, hub }, runId, 0, {
+        signal: controller.signal,
+      } as HandlerContext)[Symbol.asyncIterator]();
+      // The start's events, then a wait for more.
+      const next = reader(stream);
+      while ((await next(300)) !== "nothing") {}
+      controller.abort(
+        new ConnectError(
+          "http/2 stream closed with error code INTERNAL_ERROR",
+          Code.Internal,
+        ),
+      );
+      const error = await next(3000).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(ConnectError.from(error).code).toBe(Code.Unavailable);
+    });
   },
 );

@@ -80,7 +80,7 @@ export async function* watchRun(
     }
     // Cut short by its deadline, a shutdown or the caller leaving: end
     // with that error, not as a watch whose run has ended would.
-    throw ConnectError.from(ctx.signal.reason, Code.Unavailable);
+    throw cutShort(ctx.signal.reason);
   } finally {
     subscription.close();
   }
@@ -107,4 +107,21 @@ async function runResumedAfter(
     )
     .limit(1);
   return later !== undefined;
+}
+
+/**
+ * The error a watch cut short ends with: its call's own (a deadline, a
+ * cancel), or Unavailable. Never Internal: the transport says so of a
+ * stream the caller reset, which is not our fault to log.
+ */
+function cutShort(reason: unknown): ConnectError {
+  const error = ConnectError.from(reason, Code.Unavailable);
+  if (error.code !== Code.Internal) return error;
+  return new ConnectError(
+    error.rawMessage,
+    Code.Unavailable,
+    undefined,
+    undefined,
+    reason,
+  );
 }
