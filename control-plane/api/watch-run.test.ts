@@ -48,14 +48,19 @@ describe.each(testBackends().filter((b) => b.name === "postgres"))(
   (backend) => {
     const t = useTestDatabase(backend);
 
-    it("yields an event that committed after a later-numbered one, in order", async () => {
-      const { runId } = await start(t.db, workflow(task("a"), task("b")));
+    /** A watch of the run from its start, with its hub and its call's cut. */
+    function watchFromStart(runId: string) {
       const hub = new RunEventHub(t.database, silentLogger());
       const controller = new AbortController();
       const stream = watchRun({ db: t.db, hub }, runId, 0, {
         signal: controller.signal,
       } as HandlerContext)[Symbol.asyncIterator]();
-      const next = reader(stream);
+      return { hub, controller, stream, next: reader(stream) };
+    }
+
+    it("yields an event that committed after a later-numbered one, in order", async () => {
+      const { runId } = await start(t.db, workflow(task("a"), task("b")));
+      const { hub, controller, stream, next } = watchFromStart(runId);
       try {
         // The start's own events.
         const seen: string[] = [];
@@ -101,11 +106,7 @@ describe.each(testBackends().filter((b) => b.name === "postgres"))(
         appendRunEvents(tx, [{ runId, taskId: "a", state: "ASSIGNED" }]),
       );
       try {
-        const hub = new RunEventHub(t.database, silentLogger());
-        const controller = new AbortController();
-        const stream = watchRun({ db: t.db, hub }, runId, 0, {
-          signal: controller.signal,
-        } as HandlerContext)[Symbol.asyncIterator]();
+        const { controller, stream } = watchFromStart(runId);
         const first = stream.next();
         await new Promise((resolve) => setTimeout(resolve, 200));
         controller.abort(new Error("the caller left"));
@@ -120,13 +121,8 @@ describe.each(testBackends().filter((b) => b.name === "postgres"))(
     });
     it("ends as Unavailable, not Internal, when the caller resets its stream", async () => {
       const { runId } = await start(t.db, workflow(task("a")));
-      const hub = new RunEventHub(t.database, silentLogger());
-      const controller = new AbortController();
-      const stream = watchRun({ db: t.db, hub }, runId, 0, {
-        signal: controller.signal,
-      } as HandlerContext)[Symbol.asyncIterator]();
+      const { controller, next } = watchFromStart(runId);
       // The start's events, then a wait for more.
-      const next = reader(stream);
       while ((await next(300)) !== "nothing") {}
       controller.abort(
         new ConnectError(
