@@ -6,6 +6,7 @@ import { type Db, rowsOf, runs, tasks } from "../db/index.js";
 import {
   at,
   history,
+  openTransaction,
   runRow,
   start,
   task,
@@ -163,34 +164,21 @@ describe.each(testBackends().filter((b) => b.name === "postgres"))(
     });
 
     it("returns the run a start committed while this one waited", async () => {
-      const holder = await t.openAnother();
       const heldId = crypto.randomUUID();
-      let release = () => {};
-      const released = new Promise<void>((resolve) => {
-        release = resolve;
-      });
-      let inserted = () => {};
-      const didInsert = new Promise<void>((resolve) => {
-        inserted = resolve;
-      });
       // The other start has stored its run but not committed yet.
-      const holding = holder.db.transaction(async (tx) => {
-        await tx.insert(runs).values({
+      const holding = await openTransaction(await t.openAnother(), (tx) =>
+        tx.insert(runs).values({
           id: heldId,
           workflowName: "wf",
           definition: diamond as unknown as JsonObject,
           params: {},
           state: "PENDING",
           idempotencyKey: "raced",
-        });
-        inserted();
-        await released;
-      });
-      await didInsert;
+        }),
+      );
       const starting = start(t.db, diamond, at(0), "raced");
       await untilALockIsAwaited(t.db);
-      release();
-      await holding;
+      await holding.end();
       expect(await starting).toEqual({ runId: heldId, created: false });
       expect(await runCount(t.db)).toBe(1);
     });
