@@ -42,12 +42,36 @@ describe("lockDir", () => {
 
   it("takes over a lock whose owner is dead", async () => {
     const path = join(dir, DIR_LOCK_FILE);
-    await writeFile(path, `${deadPid()}\n`);
+    const dead = deadPid();
+    await writeFile(path, `${dead}\n`);
     const lock = await lockDir(dir, options);
+    expect(lock.tookOver).toEqual({ pid: dead });
     expect(await readFile(path, "utf8")).toBe(
       `${process.pid}\n${hostname()}\n`,
     );
     await lock.release();
+  });
+
+  it("writes its token and says whose lock it took over", async () => {
+    const path = join(dir, DIR_LOCK_FILE);
+    const dead = deadPid();
+    await writeFile(path, `${dead}\n${hostname()}\nkilled-token\n`);
+    const lock = await lockDir(dir, { ...options, token: "my-token" });
+    expect(lock.tookOver).toEqual({
+      pid: dead,
+      host: hostname(),
+      token: "killed-token",
+    });
+    expect(await readFile(path, "utf8")).toBe(
+      `${process.pid}\n${hostname()}\nmy-token\n`,
+    );
+    await lock.release();
+  });
+
+  it("refuses a token that is not one line of printable ASCII", async () => {
+    await expect(
+      lockDir(dir, { ...options, token: "two\nlines" }),
+    ).rejects.toThrow(`--some-dir ${dir}: a lock token is printable ASCII`);
   });
 
   it("takes over a lock naming its own pid that it does not hold", async () => {

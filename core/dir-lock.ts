@@ -19,6 +19,12 @@ export interface DirLockOptions {
    * zombie from a live process, which `kill(pid, 0)` alone does not.
    */
   isAlive(pid: number): Promise<boolean>;
+  /**
+   * Written into the lock beside the pid and host name, for whoever
+   * takes the lock over after this process dies ({@link DirLock.tookOver}):
+   * an agent's process token. One line of printable text.
+   */
+  token?: string;
 }
 
 /** Another live process holds the directory. */
@@ -44,6 +50,11 @@ export class DirInUseError extends Error {
 /** An exclusive hold on a directory, until released. */
 export interface DirLock {
   readonly path: string;
+  /**
+   * The owner whose lock this process took over because it had died;
+   * undefined when the directory was free (its last owner released it).
+   */
+  readonly tookOver?: LockOwner;
   /** Removes the lock file, if it is still this process's. */
   release(): Promise<void>;
 }
@@ -56,7 +67,8 @@ const ATTEMPTS = 5;
  * dir (PGlite has no lock of its own, and two processes on one directory
  * each overwrite what the other wrote), an agent's state dir (two agents
  * on one would share one agent id). The lock is a file holding the
- * owner's pid and host name, created atomically. A lock of this host is
+ * owner's pid, host name and token (an agent's process token), created
+ * atomically. A lock of this host is
  * taken over when its pid is no longer alive (a crashed or SIGKILLed
  * owner), or when it names this process's own pid without this process
  * holding it (an earlier life: in a container every restart is PID 1,
@@ -78,11 +90,17 @@ export async function lockDir(
   options: DirLockOptions,
 ): Promise<DirLock> {
   const path = join(dir, DIR_LOCK_FILE);
+  const token = options.token ?? "";
+  if (!/^[\x21-\x7e]*$/.test(token)) {
+    throw new Error(`${options.label} ${dir}: a lock token is printable ASCII`);
+  }
+  let tookOver: LockOwner | undefined;
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-    if (await createLockFile(path)) {
+    if (await createLockFile(path, token)) {
       heldHere.add(path);
       return {
         path,
+        ...(tookOver ? { tookOver } : {}),
         release: async () => {
           heldHere.delete(path);
           await releaseLockFile(path);
@@ -102,6 +120,7 @@ export async function lockDir(
       }
     }
     // The owner died without removing its lock: take the directory over.
+    if (owner !== "unreadable") tookOver = owner;
     await unlinkIfPresent(path);
   }
   throw new Error(
@@ -115,9 +134,9 @@ export async function lockDir(
  * which is then hard-linked into place: link() fails when the name
  * exists, and nobody ever sees a lock file without its pid.
  */
-async function createLockFile(path: string): Promise<boolean> {
+async function createLockFile(path: string, token: string): Promise<boolean> {
   const draft = `${path}.${process.pid}`;
-  const text = `${process.pid}\n${hostname()}\n`;
+  const text = `${process.pid}\n${hostname()}\n${token ? `${token}\n` : ""}`;
   await writeFile(draft, text, { flag: "wx" }).catch(
     async (error: NodeJS.ErrnoException) => {
       // Left by this pid in an earlier life: it is ours to replace.
@@ -136,10 +155,14 @@ async function createLockFile(path: string): Promise<boolean> {
   }
 }
 
-/** The lock's owner: its pid, and its host name (absent in old locks). */
-interface LockOwner {
+/**
+ * A lock's owner: its pid, its host name (absent in old locks) and the
+ * token it wrote, if it wrote one.
+ */
+export interface LockOwner {
   pid: number;
   host?: string;
+  token?: string;
 }
 
 async function readOwner(
@@ -152,11 +175,16 @@ async function readOwner(
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return "gone";
     throw error;
   }
-  const [first, second] = text.split("\n");
+  const [first, second, third] = text.split("\n");
   const pid = Number(first?.trim());
   if (!Number.isInteger(pid) || pid <= 0) return "unreadable";
   const host = second?.trim();
-  return host ? { pid, host } : { pid };
+  const token = third?.trim();
+  return {
+    pid,
+    ...(host ? { host } : {}),
+    ...(token ? { token } : {}),
+  };
 }
 
 async function releaseLockFile(path: string): Promise<void> {

@@ -2,7 +2,7 @@ export { LABEL_KEY, LABEL_KEY_RULE, MAX_AGENT_SLOTS } from "./agent-labels.js";
 export { AsyncQueue } from "./async-queue.js";
 export type { Clock } from "./clock.js";
 export { systemClock } from "./clock.js";
-export type { DirLock, DirLockOptions } from "./dir-lock.js";
+export type { DirLock, DirLockOptions, LockOwner } from "./dir-lock.js";
 export { DIR_LOCK_FILE, DirInUseError, lockDir } from "./dir-lock.js";
 export {
   type LeaseRefShape,
