@@ -29,7 +29,7 @@ import {
   DEFAULT_HEARTBEAT_INTERVAL_MS,
   runHeartbeats,
 } from "./heartbeat-loop.js";
-import { buildHello } from "./hello.js";
+import { type AgentProcess, buildHello } from "./hello.js";
 import { LazyChildLogger } from "./lazy-child-logger.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import { withAgentMarks } from "./leftover-processes.js";
@@ -50,6 +50,11 @@ import {
 export interface AgentParts {
   id: string;
   version: string;
+  /**
+   * This process's token and its dead predecessor's on the state dir
+   * (Hello.process_token, predecessor_token; see lockStateDir).
+   */
+  process: AgentProcess;
   options: ResolvedAgentOptions;
   plugins: ReadonlyMap<string, Plugin>;
   facts: HostFacts;
@@ -152,6 +157,7 @@ export class Agent implements SessionHandler {
       slots: options.slots,
       plugins: this.parts.plugins.values(),
       heldLeases: this.leases.helloLeases(),
+      process: this.parts.process,
     });
   }
 

@@ -20,6 +20,18 @@ export interface HelloInput {
   plugins: Iterable<Plugin>;
   /** Leases of attempts still running or with unacknowledged results. */
   heldLeases: LeaseRef[];
+  process: AgentProcess;
+}
+
+/** Which agent process says hello, and which one it found dead. */
+export interface AgentProcess {
+  /** Made at the process's start, the same in every hello of its life. */
+  token: string;
+  /**
+   * The token of the process that held the state dir before and died
+   * without releasing it; empty when it left cleanly or wrote none.
+   */
+  predecessorToken: string;
 }
 
 /** The first message of every session. */
@@ -52,6 +64,8 @@ export function buildHello(input: HelloInput): SessionRequest {
           configSchema: toJsonObject(plugin.configSchema),
         })),
         heldLeases: input.heldLeases,
+        processToken: input.process.token,
+        predecessorToken: input.process.predecessorToken,
         // The agent reads SessionResponse.batch (see SessionLoop).
         acceptsBatches: true,
         // It reads Assignment.config_json and context_json (see withJsonValues).

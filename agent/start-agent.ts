@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import { pino } from "pino";
 import { type DirLock, makeDir, systemClock } from "../core/index.js";
@@ -72,9 +73,10 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   });
   // Before the id is read: a second agent on the state dir must not even
   // stop the first one's attempts as leftovers (stopLeftoverProcesses).
-  const lock = await lockStateDir(resolved.stateDir);
+  const processToken = randomUUID();
+  const lock = await lockStateDir(resolved.stateDir, processToken);
   try {
-    return await startLocked(options, resolved, lock);
+    return await startLocked(options, resolved, lock, processToken);
   } catch (error) {
     await lock.release();
     throw error;
@@ -86,6 +88,7 @@ async function startLocked(
   options: AgentOptions,
   resolved: ResolvedAgentOptions,
   lock: DirLock,
+  processToken: string,
 ): Promise<RunningAgent> {
   const id = await loadAgentId(resolved.stateDir);
   const logger = (options.logger ?? pino({ name: "deerflow-agent" })).child({
@@ -110,6 +113,10 @@ async function startLocked(
   const agent = new Agent({
     id,
     version: packageJson.version,
+    process: {
+      token: processToken,
+      predecessorToken: lock.tookOver?.token ?? "",
+    },
     options: resolved,
     plugins,
     facts,

@@ -212,6 +212,90 @@ describe.each(testBackends())("registerAgent on $name", (backend) => {
     expect((await taskRow(t.db, runId, "kept")).state).toBe("RUNNING");
   });
 
+  it("ends at once what a process does not list when its session is its own or its dead predecessor's", async () => {
+    const { runId } = await start(
+      t.db,
+      workflow(
+        task("dropped", { retries: 1 }),
+        task("orphaned", { retries: 1 }),
+        task("kept"),
+      ),
+    );
+    const running = await claimAll(t.db, at(1));
+    const ref = (id: string) => {
+      const { leaseId, fencingToken } = running.get(id);
+      return { leaseId, fencingToken };
+    };
+    const all = ["dropped", "orphaned", "kept"].map(ref);
+    const outcome = async (id: string) => {
+      const [attempt] = await t.db
+        .select()
+        .from(attempts)
+        .where(eq(attempts.leaseId, running.get(id).leaseId));
+      return attempt?.outcome ?? null;
+    };
+    const first = profile({ processToken: "process-a" });
+    await registerAgent(t.db, first, session("s1"), all, at(2));
+    expect((await agentRow(t.db)).processToken).toBe("process-a");
+    // The same process again while s1 still looks live (its stream was cut
+    // and not yet seen to end): it runs what it lists, and no more.
+    const again = await registerAgent(
+      t.db,
+      first,
+      session("s2"),
+      all.filter((r) => r.leaseId !== ref("dropped").leaseId),
+      at(3),
+    );
+    expect(again.returned).toBe(1);
+    expect(await outcome("dropped")).toBe("LOST");
+    expect(await outcome("orphaned")).toBeNull();
+    // Killed with s2 live, restarted on its state dir: the new process took
+    // over process-a's lock, so process-a runs nothing any more.
+    const restarted = await registerAgent(
+      t.db,
+      profile({ processToken: "process-b", predecessorToken: "process-a" }),
+      session("s3"),
+      [ref("kept")],
+      at(4),
+    );
+    expect(restarted.returned).toBe(1);
+    expect(await outcome("orphaned")).toBe("LOST");
+    expect((await taskRow(t.db, runId, "orphaned")).state).toMatch(
+      /RETRY|QUEUED/,
+    );
+    expect((await taskRow(t.db, runId, "kept")).state).toBe("RUNNING");
+    expect((await agentRow(t.db)).processToken).toBe("process-b");
+  });
+
+  it("leaves to another process the attempts of a live session it cannot vouch for", async () => {
+    const { runId } = await start(t.db, workflow(task("theirs")));
+    const running = await claimAll(t.db, at(1));
+    const { leaseId, fencingToken } = running.get("theirs");
+    await registerAgent(
+      t.db,
+      profile({ processToken: "process-a" }),
+      session("s1"),
+      [{ leaseId, fencingToken }],
+      at(2),
+    );
+    // A copy of the state dir elsewhere: another token, and a predecessor
+    // (or none) that is not the live session's.
+    for (const [token, predecessor, id] of [
+      ["process-c", "process-z", "s2"],
+      ["process-d", "", "s3"],
+    ] as const) {
+      const clone = await registerAgent(
+        t.db,
+        profile({ processToken: token, predecessorToken: predecessor }),
+        session(id),
+        [],
+        at(3),
+      );
+      expect(clone.returned).toBe(0);
+    }
+    expect((await taskRow(t.db, runId, "theirs")).state).toBe("RUNNING");
+  });
+
   it("gives back nothing for a polling worker, which lists no leases", async () => {
     const { runId } = await start(t.db, workflow(task("polled")));
     await claimAll(t.db, at(1));

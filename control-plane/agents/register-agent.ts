@@ -21,6 +21,13 @@ export interface AgentProfile {
   resources: JsonObject;
   slots: number;
   taskTypes: JsonObject[];
+  /** The agent process's token (Hello.process_token); "" or absent if none. */
+  processToken?: string;
+  /**
+   * The token of the agent process that held the state dir before this
+   * one and died (Hello.predecessor_token); not stored.
+   */
+  predecessorToken?: string;
 }
 
 export interface Registration {
@@ -48,11 +55,15 @@ export async function registerAgent(
   // Whether a session of the agent was live until now: then this hello
   // may come from another process with its id, and the leases it does
   // not list are still the older one's to stop (supersedeOlderSession).
+  // Unless that session is known to be this very process's, reconnecting,
+  // or its dead predecessor's on the state dir.
   const [before] = await db
-    .select({ sessionId: agents.sessionId })
+    .select({ sessionId: agents.sessionId, processToken: agents.processToken })
     .from(agents)
     .where(eq(agents.id, profile.agentId));
-  const wasLive = before?.sessionId != null;
+  const wasLive =
+    before?.sessionId != null &&
+    !liveSessionIsThisOrDead(before.processToken, profile);
   const merged = { ...profile.detectedLabels, ...profile.labels };
   const row = {
     id: profile.agentId,
@@ -65,6 +76,7 @@ export async function registerAgent(
     version: profile.version,
     sessionId: session.sessionId,
     replicaId: session.replicaId,
+    processToken: profile.processToken || null,
     connectedAt: now,
     lastHeartbeatAt: now,
   };
@@ -95,6 +107,19 @@ export async function registerAgent(
 }
 
 /**
+ * Whether the process of the agent's live session (its token `live`) is
+ * known not to run anything the hello does not list: it is the process
+ * saying hello, or the one it found dead on its state dir.
+ */
+function liveSessionIsThisOrDead(
+  live: string | null,
+  profile: AgentProfile,
+): boolean {
+  if (!live) return false;
+  return live === profile.processToken || live === profile.predecessorToken;
+}
+
+/**
  * Leases of the agent that its hello does not list (it lists every
  * attempt it runs and every result not yet acknowledged), ended now
  * rather than when they expire:
@@ -104,11 +129,13 @@ export async function registerAgent(
  *   an attempt ({@link RETURNED});
  * - attempts ACTIVE are not running any more, unless `wasLive`: the
  *   agent came back after its session ended (a restart, which stopped
- *   what its last run left behind), so they end LOST, and their tasks,
- *   and what they held of the agent, are free at once. With a session
- *   still live, the hello may be another process's with the same id;
- *   the older one kills those attempts as it stops, and their leases
- *   expire.
+ *   what its last run left behind), or while it still looked live from
+ *   the same process or from the one that took over its dead
+ *   predecessor's state dir, so they end LOST, and their tasks, and
+ *   what they held of the agent, are free at once. Otherwise, with a
+ *   session still live, the hello may be another process's with the
+ *   same id; the older one kills those attempts as it stops, and their
+ *   leases expire.
  */
 async function returnUnreceived(
   db: Db,

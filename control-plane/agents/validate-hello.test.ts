@@ -56,6 +56,25 @@ describe("validateHello", () => {
     }
   });
 
+  it("takes the agent process's tokens, and refuses ones that are not", () => {
+    const token = crypto.randomUUID();
+    const { profile } = validateHello(
+      hello({ processToken: token, predecessorToken: "" }),
+    );
+    expect(profile).toMatchObject({
+      processToken: token,
+      predecessorToken: "",
+    });
+    const error = refusal({
+      processToken: "two words",
+      predecessorToken: "x".repeat(129),
+    });
+    expect(error.rawMessage).toContain(
+      'hello.process_token: at most 128 printable ASCII characters without spaces, got "two words"',
+    );
+    expect(error.rawMessage).toContain("hello.predecessor_token: at most 128");
+  });
+
   it("bounds how many labels an agent has, and how long their values are", () => {
     const many = Object.fromEntries(
       Array.from({ length: 257 }, (_, i) => [`l${i}`, "x"]),

@@ -17,6 +17,9 @@ const AGENT_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Labels an agent may declare and detect, together. */
 const MAX_LABELS = 256;
 
+/** A process token: printable ASCII, no spaces (a UUID from our agent). */
+const PROCESS_TOKEN = /^[\x21-\x7e]{0,128}$/;
+
 /** The longest label value. */
 const MAX_LABEL_VALUE = 1_024;
 
@@ -43,6 +46,16 @@ export function validateHello(hello: Hello): {
     );
   }
   if (hello.name.trim() === "") problems.push("hello.name: is required");
+  for (const [field, token] of [
+    ["process_token", hello.processToken],
+    ["predecessor_token", hello.predecessorToken],
+  ] as const) {
+    if (!PROCESS_TOKEN.test(token)) {
+      problems.push(
+        `hello.${field}: at most 128 printable ASCII characters without spaces, got ${JSON.stringify(token.slice(0, 140))}`,
+      );
+    }
+  }
   const labelCount =
     Object.keys(hello.labels).length + Object.keys(hello.detectedLabels).length;
   if (labelCount > MAX_LABELS) {
@@ -114,6 +127,8 @@ export function validateHello(hello: Hello): {
       plugin_version: t.pluginVersion,
       config_schema: t.configSchema ?? {},
     })),
+    processToken: hello.processToken,
+    predecessorToken: hello.predecessorToken,
   };
   const held = hello.heldLeases.map((l) => ({
     leaseId: l.leaseId,

@@ -260,6 +260,11 @@ export const agents = pgTable("agents", {
   cordoned: boolean().notNull().default(false),
   sessionId: text("session_id"),
   replicaId: text("replica_id"),
+  /**
+   * The process token of the agent process whose hello made the session
+   * (Hello.process_token); null for agents that send none.
+   */
+  processToken: text("process_token"),
   connectedAt: at("connected_at"),
   lastHeartbeatAt: at("last_heartbeat_at"),
   createdAt: at("created_at").notNull().defaultNow(),
