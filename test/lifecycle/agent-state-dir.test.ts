@@ -67,9 +67,14 @@ describe.each(embedded)("one agent per --state-dir on $name", (backend) => {
     const killed = await spawnAgent({ serverUrl: cp.url, name: "killed" });
     await waitForAgents(cp.clients, ["killed"]);
     const lock = join(killed.stateDir, DIR_LOCK_FILE);
-    expect(await readFile(lock, "utf8")).toBe(
-      `${killed.child.pid}\n${hostname()}\n`,
-    );
+    // Its pid, host name and process token (a UUID made at its start).
+    const token = /^[0-9a-f-]{36}$/;
+    const killedLock = (await readFile(lock, "utf8")).split("\n");
+    expect(killedLock.slice(0, 2)).toEqual([
+      String(killed.child.pid),
+      hostname(),
+    ]);
+    expect(killedLock[2]).toMatch(token);
     killed.kill("SIGKILL");
     expect(await killed.exited).toBe("SIGKILL");
 
@@ -79,9 +84,13 @@ describe.each(embedded)("one agent per --state-dir on $name", (backend) => {
       stateDir: killed.stateDir,
     });
     await waitForAgents(cp.clients, ["restarted"]);
-    expect(await readFile(lock, "utf8")).toBe(
-      `${restarted.child.pid}\n${hostname()}\n`,
-    );
+    const restartedLock = (await readFile(lock, "utf8")).split("\n");
+    expect(restartedLock.slice(0, 2)).toEqual([
+      String(restarted.child.pid),
+      hostname(),
+    ]);
+    expect(restartedLock[2]).toMatch(token);
+    expect(restartedLock[2]).not.toBe(killedLock[2]);
     const { agents } = await cp.clients.agents.listAgents({
       includeDisconnected: true,
     });
