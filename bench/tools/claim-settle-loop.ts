@@ -16,7 +16,7 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import postgres from "postgres";
-import { openDatabase } from "../../control-plane/db/index.js";
+import { type Db, openDatabase } from "../../control-plane/db/index.js";
 import { claimTasks } from "../../control-plane/dispatch/claim-tasks.js";
 import { settleLeases } from "../../control-plane/leases/settle-leases.js";
 import { startRun } from "../../control-plane/scheduler/start-run.js";
@@ -75,8 +75,6 @@ export async function claimSettleRound(
     process.off("SIGINT", dropAndExit);
   }
 }
-
-type Db = Awaited<ReturnType<typeof openDatabase>>["db"];
 
 async function measure(
   admin: postgres.Sql,
