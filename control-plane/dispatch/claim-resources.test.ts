@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { JsonObject } from "../../plugin-sdk/index.js";
 import { testBackends } from "../../test/support/test-database.js";
 import { agents, type Db, leases } from "../db/index.js";
+import { promoteDueRetries } from "../leases/expire-leases.js";
 import { revokeLease } from "../leases/revoke-lease.js";
 import { explainTask } from "../runs/explain-task.js";
 import {
@@ -276,6 +277,75 @@ describe.each(testBackends())("claims with resources on $name", (backend) => {
     );
     expect(await claim(t.db, agent(), at(5))).toEqual([]);
     expect(held.runId).not.toBe(pair.runId);
+  });
+
+  it("keeps nothing for a request its run's concurrency holds back", async () => {
+    await registered(t.db, "agent-1", { gpus: [A100, { ...A100, index: 1 }] });
+    await start(
+      t.db,
+      workflow(task("first", { priority: 9, resources: { gpu: 1 } })),
+      at(0),
+    );
+    expect((await claim(t.db, agent(), at(1), 1)).map((a) => a.taskId)).toEqual(
+      ["first"],
+    );
+    const full = await start(
+      t.db,
+      {
+        ...workflow(
+          task("hold", { priority: 5 }),
+          task("pair", { priority: 3, resources: { gpu: 2 } }),
+        ),
+        concurrency: 1,
+      },
+      at(2),
+    );
+    expect((await claim(t.db, agent(), at(3), 1)).map((a) => a.taskId)).toEqual(
+      ["hold"],
+    );
+    const { runId } = await start(
+      t.db,
+      workflow(task("small", { priority: 1, resources: { gpu: 1 } })),
+      at(4),
+    );
+    // "pair" cannot start while "hold" fills its run: the free GPU is not
+    // kept for it, and explain does not say it is.
+    const explained = await explainTask(t.db, runId, "small", at(5));
+    expect(explained?.agents["agent-1"]).toMatch(/^fits/);
+    const claimed = await claim(t.db, agent(), at(5));
+    expect(claimed.map((a) => [a.taskId, a.resources?.gpus[0]?.index])).toEqual(
+      [["small", 1]],
+    );
+    expect(full.runId).not.toBe(runId);
+  });
+
+  it("keeps nothing for a request whose killed attempt may still run", async () => {
+    const gpus = [0, 1, 2, 3].map((index) => ({ ...A100, index }));
+    await registered(t.db, "agent-1", { gpus });
+    await start(
+      t.db,
+      workflow(
+        task("triple", {
+          priority: 3,
+          resources: { gpu: 3 },
+          retry: { max_attempts: 2, initial_delay: 0 },
+        }),
+      ),
+      at(0),
+    );
+    const [triple] = await claim(t.db, agent(), at(1));
+    expect(triple?.taskId).toBe("triple");
+    // Taken back: queued again at once, but not handed out until its
+    // attempt says it stopped, which still holds three GPUs till then.
+    await revokeLease(t.db, triple?.leaseId ?? "", "test", at(2));
+    expect(await promoteDueRetries(t.db, at(2))).toBe(1);
+    await start(
+      t.db,
+      workflow(task("small", { priority: 1, resources: { gpu: 1 } })),
+      at(3),
+    );
+    const claimed = await claim(t.db, agent(), at(4));
+    expect(claimed.map((a) => a.taskId)).toEqual(["small"]);
   });
 
   it("holds for a request that an earlier task of the same claim left short", async () => {

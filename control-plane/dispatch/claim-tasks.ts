@@ -4,6 +4,7 @@ import { appendRunEventsFrom } from "../events/append-run-events.js";
 import { Pipelined } from "../scheduler/pipelined.js";
 import { affinityHolds } from "./affinity-holds.js";
 import { agentRoomItem, requestFits } from "./agent-resources.js";
+import { assignableNow } from "./assignable-now.js";
 import {
   buildAssignments,
   type ClaimedAssignment,
@@ -195,7 +196,7 @@ function claimStatement(agent: ClaimingAgent, options: ClaimOptions): SQL {
           AND ${affinityHolds(agent.labels)}`;
   return sql`
       WITH ${agentRoomItem(agent.agentId, options.now)},
-      ${waitingRequestItem(fits)},
+      ${waitingRequestItem(fits, options.now)},
       fit AS MATERIALIZED (
         SELECT run_id, task_id, requests,
           (SELECT r.concurrency FROM runs r WHERE r.id = tasks.run_id)
@@ -208,20 +209,9 @@ function claimStatement(agent: ClaimingAgent, options: ClaimOptions): SQL {
           -- that asks for resources.
           AND (requests IS NULL
             OR (${requestFits("free")} AND NOT ${heldForWaitingRequest}))
-          -- Not while a killed attempt of the task may still be running.
-          AND NOT EXISTS (
-            SELECT 1 FROM leases l
-            WHERE l.run_id = tasks.run_id AND l.task_id = tasks.task_id
-              AND l.state = 'REVOKED' AND l.stopped_at IS NULL
-              AND l.expires_at > ${options.now.toISOString()}::timestamptz)
-          -- Not of a run at its concurrency: its tasks would fill the
-          -- limit, only to be dropped, and hide other runs' behind them.
-          AND NOT EXISTS (
-            SELECT 1 FROM runs r
-            WHERE r.id = tasks.run_id AND r.concurrency IS NOT NULL
-              AND r.concurrency <= (
-                SELECT count(*) FROM leases l
-                WHERE l.run_id = r.id AND l.state IN ('GRANTED', 'ACTIVE')))
+          -- Not while a killed attempt of it may still run, nor of a run
+          -- at its concurrency.
+          AND ${assignableNow(options.now)}
         ORDER BY priority DESC NULLS LAST, queued_at, run_id, task_id
         LIMIT ${options.limit}
         FOR UPDATE SKIP LOCKED

@@ -16,6 +16,7 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { ResourceRequest } from "../../workflow/index.js";
 import { type AgentRoom, gpuFits, requestFits } from "./agent-resources.js";
+import { assignableNow } from "./assignable-now.js";
 
 /**
  * Queued tasks that ask for resources a claim looks at, the first in
@@ -30,9 +31,10 @@ export const WAITING_LOOK_AHEAD = 100;
  * A WITH item `waiting_request`: the agent's waiting request, one row or
  * none, with its place in claim order and what it is short of. `fits`
  * is the claim's test of type, selector and affinity; the `agent_room`
- * item must come before it.
+ * item must come before it. Only a task that could start at `now` but
+ * for resources is waited for ({@link assignableNow}).
  */
-export function waitingRequestItem(fits: SQL): SQL {
+export function waitingRequestItem(fits: SQL, now: Date): SQL {
   return sql`waiting_request AS MATERIALIZED (
     SELECT priority, queued_at, run_id, task_id,
       (requests->>'cpu_millis')::bigint
@@ -52,6 +54,7 @@ export function waitingRequestItem(fits: SQL): SQL {
     FROM (
       SELECT priority, queued_at, run_id, task_id, requests FROM tasks
       WHERE state = 'QUEUED' AND requests IS NOT NULL AND ${fits}
+        AND ${assignableNow(now)}
       ORDER BY priority DESC NULLS LAST, queued_at, run_id, task_id
       LIMIT ${WAITING_LOOK_AHEAD}) AS waiting
     WHERE ${requestFits("total")} AND NOT ${requestFits("free")}

@@ -160,7 +160,7 @@ async function explainQueued(
     heldByAgent(db),
     heldByRun(db, task.runId),
     task.requests ? allocatedByAgent(db, now) : new Map(),
-    task.requests ? requestsAhead(db, task) : [],
+    task.requests ? requestsAhead(db, task, now) : [],
   ]);
   const gone = await replicasGone(db, rows, now.getTime());
   const fitTask: FitTask = {

@@ -4,6 +4,7 @@ import type {
   ResourceRequest,
 } from "../../workflow/index.js";
 import { type Db, rowsOf } from "../db/index.js";
+import { assignableNow } from "../dispatch/assignable-now.js";
 import {
   WAITING_LOOK_AHEAD,
   waitingShort,
@@ -30,12 +31,13 @@ export interface ClaimPlace {
 
 /**
  * The queued tasks that ask for resources ahead of `place` in claim
- * order (higher priority first, then oldest), as many as a claim looks
- * at for its waiting request.
+ * order (higher priority first, then oldest) and could start at `now`
+ * but for resources, as many as a claim looks at for its waiting request.
  */
 export async function requestsAhead(
   db: Db,
   place: ClaimPlace,
+  now: Date,
 ): Promise<RequestAhead[]> {
   if (place.queuedAt === null) return [];
   return rowsOf<RequestAhead>(
@@ -43,6 +45,7 @@ export async function requestsAhead(
       SELECT run_id, task_id, type, node_selector, affinity, requests
       FROM tasks
       WHERE state = 'QUEUED' AND requests IS NOT NULL
+        AND ${assignableNow(now)}
         AND (-priority, queued_at, run_id, task_id)
           < (${-place.priority}, ${place.queuedAt.toISOString()}::timestamptz,
             ${place.runId}::uuid, ${place.taskId})
