@@ -53,17 +53,24 @@ function cpuModel(): string {
   return os.cpus()[0]?.model ?? "unknown";
 }
 
-/** The checkout's commit and whether it has uncommitted changes. */
-export function describeRevision(): Revision {
+/**
+ * The checkout's commit and whether it has uncommitted changes, results
+ * aside: a run of several scenarios writes bench/results/ after the
+ * first, and the code measured is no different for it.
+ */
+export function describeRevision(cwd = process.cwd()): Revision {
   const git = (...args: string[]) =>
     execFileSync("git", args, {
+      cwd,
       encoding: "utf8",
       stdio: ["ignore", "pipe", "ignore"],
     }).trim();
   try {
     return {
       commit: git("rev-parse", "HEAD"),
-      dirty: git("status", "--porcelain").length > 0,
+      dirty:
+        git("status", "--porcelain", "--", ".", ":(exclude)bench/results")
+          .length > 0,
     };
   } catch {
     return { commit: "unknown", dirty: false };
