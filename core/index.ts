@@ -45,6 +45,7 @@ export {
   VARINT,
   varintSize,
 } from "./proto-writer.js";
+export { type RootCause, rootCause } from "./root-cause.js";
 export {
   isSessionSuperseded,
   sessionSupersededError,

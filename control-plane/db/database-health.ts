@@ -1,4 +1,4 @@
-import type { Clock, Logger } from "../../core/index.js";
+import { type Clock, type Logger, rootCause } from "../../core/index.js";
 
 /** The least time without an answer that counts as the database lost. */
 const MIN_SILENT_MS = 10_000;
@@ -94,12 +94,5 @@ export class DatabaseHealth {
  * with the statement and its parameters).
  */
 function describe(error: unknown): string | undefined {
-  if (error === undefined) return undefined;
-  let root: unknown = error;
-  for (let depth = 0; depth < 4; depth++) {
-    const cause = (root as { cause?: unknown } | null)?.cause;
-    if (cause === undefined || cause === null) break;
-    root = cause;
-  }
-  return root instanceof Error ? root.message : String(root);
+  return error === undefined ? undefined : rootCause(error).message;
 }

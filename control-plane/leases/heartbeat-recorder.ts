@@ -1,4 +1,4 @@
-import type { Logger } from "../../core/index.js";
+import { type Logger, rootCause } from "../../core/index.js";
 import type { Db } from "../db/index.js";
 import type { LeaseRef } from "./acknowledge-lease.js";
 import { type Heartbeat, renewLeasesOfHeartbeats } from "./renew-leases.js";
@@ -99,7 +99,7 @@ export class HeartbeatRecorder {
       // Not the error itself: drizzle's names the whole statement with
       // every heartbeat of the round in it.
       this.options.logger.warn(
-        { heartbeats: round.length, ...rootCause(error) },
+        { heartbeats: round.length, ...causeFields(error) },
         "heartbeat round failed: writing its heartbeats one at a time",
       );
     }
@@ -119,12 +119,7 @@ export class HeartbeatRecorder {
 }
 
 /** The innermost cause's SQLSTATE and message (cut short), for a log. */
-function rootCause(error: unknown): { code?: string; reason: string } {
-  let e = error;
-  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
-  const code = (e as { code?: unknown }).code;
-  return {
-    ...(typeof code === "string" ? { code } : {}),
-    reason: (e instanceof Error ? e.message : String(e)).slice(0, 200),
-  };
+function causeFields(error: unknown): { code?: string; reason: string } {
+  const { message, code } = rootCause(error);
+  return { ...(code ? { code } : {}), reason: message.slice(0, 200) };
 }

@@ -1,6 +1,10 @@
+import { createServer } from "node:net";
+import { drizzle } from "drizzle-orm/postgres-js";
+import postgres from "postgres";
 import { describe, expect, it } from "vitest";
 import type { Clock } from "../../core/index.js";
 import { silentLogger } from "../../core/index.js";
+import { captureLogger } from "../../test/support/capture-logger.js";
 import { testBackends } from "../../test/support/test-database.js";
 import type { Db } from "../db/index.js";
 import {
@@ -108,5 +112,71 @@ describe.each(testBackends())("LeaseManager on $name", (backend) => {
     }
     // Lost in the sweep, and due again at once.
     expect(await taskStates(t.db, runId)).toEqual({ a: "QUEUED" });
+  });
+});
+
+describe("LeaseManager while its database refuses connections", () => {
+  it("logs the driver's words, not the statement, while sweeps keep failing", async () => {
+    // A port on loopback that was listening a moment ago: nothing does now.
+    const server = createServer();
+    await new Promise<void>((resolve) =>
+      server.listen(0, "127.0.0.1", resolve),
+    );
+    const address = server.address();
+    if (address === null || typeof address === "string") throw new Error();
+    await new Promise((resolve) => server.close(resolve));
+    const client = postgres(
+      `postgres://postgres@127.0.0.1:${address.port}/none`,
+      {
+        max: 1,
+        connect_timeout: 5,
+        onnotice: () => {},
+      },
+    );
+    const db = drizzle(client) as unknown as Db;
+    // Each sleep moves the clock a minute on; the third ends the test.
+    let now = at(0).getTime();
+    let sleeps = 0;
+    const stopped = new AbortController();
+    let done = () => {};
+    const finished = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    const clock: Clock = {
+      now: () => now,
+      sleep: async () => {
+        now += 61_000;
+        if (++sleeps === 3) done();
+        if (sleeps >= 3) {
+          await new Promise((resolve) =>
+            stopped.signal.addEventListener("abort", resolve, { once: true }),
+          );
+        }
+      },
+    };
+    const captured = captureLogger();
+    const manager = new LeaseManager({
+      db,
+      clock,
+      logger: captured.logger,
+      replicaId: "replica-1",
+    });
+    manager.start();
+    try {
+      await finished;
+    } finally {
+      stopped.abort();
+      await manager.stop();
+      await client.end({ timeout: 1 });
+    }
+    const still = captured
+      .lines()
+      .filter((line) => line.msg === "lease sweep still failing");
+    expect(still.length).toBeGreaterThan(0);
+    expect(still[0]).toMatchObject({
+      code: "ECONNREFUSED",
+      error: expect.stringContaining("ECONNREFUSED"),
+    });
+    expect(String(still[0]?.error)).not.toContain("Failed query");
   });
 });

@@ -1,4 +1,4 @@
-import type { Clock, Logger } from "../../core/index.js";
+import { type Clock, type Logger, rootCause } from "../../core/index.js";
 import type { DatabaseHealth, Db } from "../db/index.js";
 import { timeOutRuns } from "../runs/time-out-runs.js";
 import { expireLeases, promoteDueRetries } from "./expire-leases.js";
@@ -87,9 +87,12 @@ export class LeaseManager {
           failing.failures += 1;
           if (now - failing.loggedAt >= STILL_FAILING_LOG_MS) {
             failing.loggedAt = now;
+            // The driver's words: drizzle's own message is the statement.
+            const cause = rootCause(error);
             logger.error(
               {
-                error: error instanceof Error ? error.message : String(error),
+                error: cause.message,
+                ...(cause.code ? { code: cause.code } : {}),
                 failures: failing.failures,
                 failing_ms: now - failing.since,
               },

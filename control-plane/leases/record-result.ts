@@ -1,4 +1,5 @@
 import { and, eq, isNull, sql } from "drizzle-orm";
+import { rootCause } from "../../core/index.js";
 import type { JsonObject } from "../../plugin-sdk/index.js";
 import { attempts, type Db, leases, rowsOf } from "../db/index.js";
 import { notifyTaskQueued } from "../events/append-run-events.js";
@@ -77,9 +78,7 @@ export async function recordResults(
 
 /** PostgreSQL's own words for a refused value, without the statement. */
 function storeError(error: Error): string {
-  let last: unknown = error;
-  for (let e: unknown = error; e instanceof Error; e = e.cause) last = e;
-  return last instanceof Error ? last.message : String(last);
+  return rootCause(error).message;
 }
 
 /** A result's lease and task, read once for the whole batch. */
