@@ -84,6 +84,28 @@ export function taskSeconds(
   return undefined;
 }
 
+/**
+ * The longest run timeout, in seconds: ten years of 365.25 days. A run's
+ * deadline is a PostgreSQL timestamp, which ends in the year 294276; a
+ * longer timeout is no deadline at all, and is said so.
+ */
+export const MAX_RUN_SECONDS = 315_576_000;
+
+/** A run's `timeout`: positive, and at most {@link MAX_RUN_SECONDS}. */
+export function runSeconds(
+  value: unknown,
+  field: string,
+  report: Report,
+): number | undefined {
+  const seconds = positiveNumber(value, field, report);
+  if (seconds === undefined || seconds <= MAX_RUN_SECONDS) return seconds;
+  report(
+    field,
+    `must be at most ${MAX_RUN_SECONDS} seconds (ten years; leave it out for no timeout), not ${show(value)}`,
+  );
+  return undefined;
+}
+
 export function integerAtLeast(
   value: unknown,
   min: number,

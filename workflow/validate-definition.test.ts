@@ -291,6 +291,24 @@ describe("validateDefinition: shorthand", () => {
     ]);
   });
 
+  it("bounds a run's timeout at ten years, a deadline PostgreSQL can store", () => {
+    // 1e15 s overflowed the deadline's timestamp: every sweep of every
+    // replica failed while such a run was unfinished.
+    for (const timeout of [315_576_001, 1e15]) {
+      expect(problemsOf({ ...workflow(echo("a")), timeout })).toEqual([
+        {
+          taskId: "",
+          field: "timeout",
+          message: `must be at most 315576000 seconds (ten years; leave it out for no timeout), not ${timeout}`,
+        },
+      ]);
+    }
+    expect(
+      validate({ ...workflow(echo("a")), timeout: 315_576_000 }).definition
+        ?.timeout,
+    ).toBe(315_576_000);
+  });
+
   it("reads CEL's type names in a condition as types, not params", () => {
     const result = validate({
       name: "wf",

@@ -6,8 +6,8 @@ import {
   integerAtLeast,
   isObject,
   kindOf,
-  positiveNumber,
   type Report,
+  runSeconds,
   stringField,
 } from "./field-rules.js";
 import {
@@ -176,7 +176,7 @@ function readTopLevel(document: JsonObject, report: Report): TopLevel {
       const concurrency = integerAtLeast(value, 1, key, report);
       if (concurrency !== undefined) top.fields.concurrency = concurrency;
     } else if (key === "timeout") {
-      const timeout = positiveNumber(value, key, report);
+      const timeout = runSeconds(value, key, report);
       if (timeout !== undefined) top.fields.timeout = timeout;
     } else if (!TOP_LEVEL_FIELDS.includes(key)) {
       report(
