@@ -62,6 +62,13 @@ export const runs = pgTable(
      * reads it without detoasting a definition of thousands of tasks.
      */
     concurrency: integer(),
+    /**
+     * When the run fails for its definition's `timeout` (counted from its
+     * submission), or null: a column so that the sweep finds overdue runs
+     * by index, where it read every unfinished run's definition twice a
+     * second.
+     */
+    deadlineAt: at("deadline_at"),
     state: text().$type<RunStateName>().notNull(),
     error: text().notNull().default(""),
     idempotencyKey: text("idempotency_key"),
@@ -72,6 +79,10 @@ export const runs = pgTable(
   (t) => [
     uniqueIndex("runs_idempotency_key").on(t.idempotencyKey),
     index("runs_created_at").on(t.createdAt),
+    // Unfinished runs with a deadline, soonest first (time-out-runs.ts).
+    index("runs_deadline")
+      .on(t.deadlineAt)
+      .where(sql`deadline_at IS NOT NULL AND state IN ('PENDING', 'RUNNING')`),
   ],
 );
 

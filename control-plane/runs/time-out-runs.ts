@@ -6,20 +6,19 @@ import { stopRun } from "./cancel-run.js";
 const BATCH = 100;
 
 /**
- * Fails every unfinished run older than its definition's `timeout`
- * (seconds, counted from when the run was submitted): its unfinished tasks
- * are killed and their attempts stopped, as on a cancel. Returns the ids
- * of the runs it ended.
+ * Fails every unfinished run past its deadline, its definition's
+ * `timeout` (seconds, counted from when the run was submitted): its
+ * unfinished tasks are killed and their attempts stopped, as on a cancel.
+ * Returns the ids of the runs it ended. Overdue runs are found through
+ * the index `runs_deadline`; only theirs of the definitions is read.
  */
 export async function timeOutRuns(db: Db, now: Date): Promise<string[]> {
   const overdue = rowsOf<{ id: string; timeout: number }>(
     await db.execute(sql`
       SELECT id, (definition->>'timeout')::float8 AS timeout FROM runs
-      WHERE state IN ('PENDING', 'RUNNING')
-        AND definition ? 'timeout'
-        AND created_at + make_interval(secs => (definition->>'timeout')::float8)
-          <= ${now.toISOString()}::timestamptz
-      ORDER BY created_at
+      WHERE deadline_at <= ${now.toISOString()}::timestamptz
+        AND deadline_at IS NOT NULL AND state IN ('PENDING', 'RUNNING')
+      ORDER BY deadline_at
       LIMIT ${BATCH}`),
   );
   const ended: string[] = [];

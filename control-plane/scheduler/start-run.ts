@@ -69,6 +69,7 @@ export async function startRun(
         definition: input.definition as unknown as JsonObject,
         params: input.params,
         concurrency: input.definition.concurrency ?? null,
+        deadlineAt: deadlineOf(input.definition, now),
         state: "PENDING",
         idempotencyKey: key ?? null,
         createdAt: now,
@@ -124,4 +125,12 @@ export async function startRun(
   });
   if (started.created) runsStarted.inc();
   return started;
+}
+
+/** When a run started `now` fails for its `timeout`, or null for none. */
+function deadlineOf(definition: WorkflowDefinition, now: Date): Date | null {
+  const { timeout } = definition;
+  return timeout === undefined
+    ? null
+    : new Date(now.getTime() + timeout * 1000);
 }
