@@ -32,7 +32,7 @@ import {
 import { Dispatcher } from "./dispatch/dispatcher.js";
 import { RunEventHub } from "./events/run-event-hub.js";
 import { HeartbeatRecorder } from "./leases/heartbeat-recorder.js";
-import { LeaseManager } from "./leases/lease-manager.js";
+import { downtimeAfterMs, LeaseManager } from "./leases/lease-manager.js";
 import { joinReplicas } from "./leases/replica-presence.js";
 import { DatabaseGauges } from "./metrics/database-gauges.js";
 import { MetricsRoute } from "./metrics/metrics-route.js";
@@ -130,7 +130,7 @@ export async function startControlPlane(
       db,
       replicaId,
       new Date(clock.now()),
-      Math.max(10 * resolved.sweepIntervalMs, 2000),
+      downtimeAfterMs(resolved.sweepIntervalMs),
     );
     if (joined.creditedMs > 0) {
       log.info(

@@ -1,12 +1,17 @@
 import { createServer } from "node:net";
+import { eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Clock } from "../../core/index.js";
 import { silentLogger } from "../../core/index.js";
 import { captureLogger } from "../../test/support/capture-logger.js";
+import {
+  behindProxy,
+  CuttableProxy,
+} from "../../test/support/cuttable-proxy.js";
 import { testBackends } from "../../test/support/test-database.js";
-import type { Db } from "../db/index.js";
+import { type Db, leases } from "../db/index.js";
 import {
   at,
   type Claimed,
@@ -21,7 +26,8 @@ import {
   workflow,
 } from "../test-support.js";
 import { acknowledgeLease } from "./acknowledge-lease.js";
-import { LeaseManager } from "./lease-manager.js";
+import { downtimeAfterMs, LeaseManager } from "./lease-manager.js";
+import { joinReplicas } from "./replica-presence.js";
 
 /**
  * A clock the test sets by hand. Its sleep reports that a sweep ended
@@ -180,3 +186,79 @@ describe("LeaseManager while its database refuses connections", () => {
     expect(String(still[0]?.error)).not.toContain("Failed query");
   });
 });
+
+const postgresBackend = testBackends().find((b) => b.name === "postgres");
+
+describe.skipIf(postgresBackend === undefined)(
+  "LeaseManager after an outage of its database",
+  () => {
+    const server = new URL(inject("testDatabaseUrl") ?? "postgres://none");
+    const proxy = new CuttableProxy({
+      host: server.hostname,
+      port: Number(server.port || 5432),
+    });
+    beforeAll(() => proxy.open());
+    afterAll(async () => {
+      if (proxy.isOpen) await proxy.cut();
+    });
+    const t = useTestDatabase(
+      behindProxy(
+        postgresBackend ?? { name: "postgres", create: () => never() },
+        proxy,
+      ),
+    );
+
+    it("credits the outage to held leases before it expires any", async () => {
+      await joinReplicas(t.db, "replica-1", at(0), downtimeAfterMs(500));
+      const { runId } = await start(t.db, workflow(task("a")), at(0));
+      const claimed = await claimAll(t.db, at(1));
+      await acknowledgeAll(t.db, claimed);
+      const leaseOf = async () => {
+        const [row] = await t.db
+          .select()
+          .from(leases)
+          .where(eq(leases.id, claimed.get("a").leaseId));
+        return row;
+      };
+      const expiresAt = (await leaseOf())?.expiresAt.getTime() ?? 0;
+      const time = handClock(at(2));
+      const manager = new LeaseManager({
+        db: t.db,
+        clock: time.clock,
+        logger: silentLogger(),
+        replicaId: "replica-1",
+        sweepIntervalMs: 500,
+      });
+      await manager.sweep();
+
+      // The database is gone for longer than the lease lives: no
+      // heartbeat could be recorded, and no sweep could run.
+      await proxy.cut();
+      time.set(at(100));
+      await expect(manager.sweep()).rejects.toThrow();
+      await proxy.open();
+      time.set(at(101));
+      // A connection begun during the outage may fail the first call.
+      let swept: Awaited<ReturnType<LeaseManager["sweep"]>> | undefined;
+      for (let tries = 0; swept === undefined; tries++) {
+        swept = await manager.sweep().catch((error: unknown) => {
+          if (tries > 20) throw error;
+          return undefined;
+        });
+      }
+
+      expect(swept.expired).toBe(0);
+      // Credited from the last time a replica reached it, at(2).
+      expect((await leaseOf())?.expiresAt.getTime()).toBe(expiresAt + 99_000);
+      expect(await taskStates(t.db, runId)).toEqual({ a: "RUNNING" });
+      // Once: the next sweep finds the replica seen just now.
+      time.set(at(102));
+      await manager.sweep();
+      expect((await leaseOf())?.expiresAt.getTime()).toBe(expiresAt + 99_000);
+    });
+  },
+);
+
+function never(): never {
+  throw new Error("PostgreSQL is not configured");
+}

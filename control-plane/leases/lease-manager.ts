@@ -2,7 +2,7 @@ import { type Clock, type Logger, rootCause } from "../../core/index.js";
 import type { DatabaseHealth, Db } from "../db/index.js";
 import { timeOutRuns } from "../runs/time-out-runs.js";
 import { expireLeases, promoteDueRetries } from "./expire-leases.js";
-import { markReplicaSeen } from "./replica-presence.js";
+import { markReplicaSeen, rejoinReplicas } from "./replica-presence.js";
 
 export interface LeaseManagerOptions {
   db: Db;
@@ -17,6 +17,15 @@ export interface LeaseManagerOptions {
 }
 
 /**
+ * How long no replica may have reached the database before that time is
+ * credited to held leases: ten sweeps, and at least 2 s. The control
+ * plane's start credits a downtime with the same bound.
+ */
+export function downtimeAfterMs(sweepIntervalMs: number): number {
+  return Math.max(10 * sweepIntervalMs, 2000);
+}
+
+/**
  * Sweeps on every replica: takes back expired leases and queues retries
  * whose backoff passed. Replicas sweep side by side; SKIP LOCKED keeps
  * them off each other's rows.
@@ -24,6 +33,8 @@ export interface LeaseManagerOptions {
 export class LeaseManager {
   private readonly abort = new AbortController();
   private loop: Promise<void> | undefined;
+  /** The last sweep failed: the next one first credits any outage. */
+  private unreached = false;
 
   constructor(private readonly options: LeaseManagerOptions) {}
 
@@ -33,8 +44,37 @@ export class LeaseManager {
 
   /** One sweep; exposed so that tests can drive it with their clock. */
   async sweep(): Promise<{ expired: number; promoted: number }> {
+    try {
+      return await this.sweepOnce();
+    } catch (error) {
+      this.unreached = true;
+      throw error;
+    }
+  }
+
+  private async sweepOnce(): Promise<{ expired: number; promoted: number }> {
+    const { db, replicaId, logger } = this.options;
     const now = new Date(this.options.clock.now());
-    await markReplicaSeen(this.options.db, this.options.replicaId, now);
+    if (this.unreached) {
+      // Before any lease is expired: an outage of the database is time
+      // no control plane could record a heartbeat.
+      const interval = this.options.sweepIntervalMs ?? DEFAULT_SWEEP_MS;
+      const { creditedMs } = await rejoinReplicas(
+        db,
+        replicaId,
+        now,
+        downtimeAfterMs(interval),
+      );
+      this.unreached = false;
+      if (creditedMs > 0) {
+        logger.warn(
+          { credited_ms: creditedMs },
+          "no replica reached the database: lease expiry extended by the outage",
+        );
+      }
+    } else {
+      await markReplicaSeen(db, replicaId, now);
+    }
     const expired = await expireLeases(this.options.db, now);
     const promoted = await promoteDueRetries(this.options.db, now);
     if (expired > 0) {
@@ -52,7 +92,7 @@ export class LeaseManager {
   }
 
   private async run(): Promise<void> {
-    const interval = this.options.sweepIntervalMs ?? 500;
+    const interval = this.options.sweepIntervalMs ?? DEFAULT_SWEEP_MS;
     const { clock, logger, health } = this.options;
     // A database outage fails every sweep: the first failure is logged
     // with its error, then one line a minute, then the recovery.
@@ -105,6 +145,9 @@ export class LeaseManager {
     }
   }
 }
+
+/** How often a sweep runs unless told (sweepIntervalMs). */
+const DEFAULT_SWEEP_MS = 500;
 
 /** How often a sweep that keeps failing is logged again. */
 const STILL_FAILING_LOG_MS = 60_000;
