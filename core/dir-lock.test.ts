@@ -69,9 +69,24 @@ describe("lockDir", () => {
   });
 
   it("refuses a token that is not one line of printable ASCII", async () => {
-    await expect(
-      lockDir(dir, { ...options, token: "two\nlines" }),
-    ).rejects.toThrow(`--some-dir ${dir}: a lock token is printable ASCII`);
+    for (const token of ["two\nlines", "a space", "x".repeat(129)]) {
+      await expect(lockDir(dir, { ...options, token })).rejects.toThrow(
+        `--some-dir ${dir}: a lock token is 1 to 128 printable ASCII characters without spaces`,
+      );
+    }
+  });
+
+  it("reads no token from a third line that could not be one", async () => {
+    // Edited by hand, or from another program: the lock is still taken
+    // over, and names no predecessor the control plane would refuse.
+    const path = join(dir, DIR_LOCK_FILE);
+    for (const third of ["has space token", "x".repeat(129), "tökén"]) {
+      const dead = deadPid();
+      await writeFile(path, `${dead}\n${hostname()}\n${third}\n`);
+      const lock = await lockDir(dir, { ...options, token: "mine" });
+      expect(lock.tookOver).toEqual({ pid: dead, host: hostname() });
+      await lock.release();
+    }
   });
 
   it("takes over a lock naming its own pid that it does not hold", async () => {

@@ -59,6 +59,12 @@ export interface DirLock {
   release(): Promise<void>;
 }
 
+/**
+ * A token as a lock holds it: what a control plane takes as an agent's
+ * process token. Another third line (edited, or cut short) is no token.
+ */
+const LOCK_TOKEN = /^[\x21-\x7e]{1,128}$/;
+
 /** Rounds of "create, else check the owner" before giving up. */
 const ATTEMPTS = 5;
 
@@ -91,8 +97,10 @@ export async function lockDir(
 ): Promise<DirLock> {
   const path = join(dir, DIR_LOCK_FILE);
   const token = options.token ?? "";
-  if (!/^[\x21-\x7e]*$/.test(token)) {
-    throw new Error(`${options.label} ${dir}: a lock token is printable ASCII`);
+  if (token !== "" && !LOCK_TOKEN.test(token)) {
+    throw new Error(
+      `${options.label} ${dir}: a lock token is 1 to 128 printable ASCII characters without spaces`,
+    );
   }
   let tookOver: LockOwner | undefined;
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
@@ -179,11 +187,11 @@ async function readOwner(
   const pid = Number(first?.trim());
   if (!Number.isInteger(pid) || pid <= 0) return "unreadable";
   const host = second?.trim();
-  const token = third?.trim();
+  const token = third?.trim() ?? "";
   return {
     pid,
     ...(host ? { host } : {}),
-    ...(token ? { token } : {}),
+    ...(LOCK_TOKEN.test(token) ? { token } : {}),
   };
 }
 
