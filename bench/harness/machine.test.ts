@@ -35,8 +35,17 @@ describe("describeRevision", () => {
     });
   });
 
-  it("is dirty when code changed", async () => {
+  it("is dirty when code changed, whichever folder of the checkout it runs in", async () => {
+    await mkdir(join(dir, "bench", "results"), { recursive: true });
     await writeFile(join(dir, "code.ts"), "export const changed = 1;\n");
     expect(describeRevision(dir).dirty).toBe(true);
+    expect(describeRevision(join(dir, "bench")).dirty).toBe(true);
+    expect(describeRevision(join(dir, "bench", "results")).dirty).toBe(true);
+  });
+
+  it("counts a file beside the results folder as a change", async () => {
+    await mkdir(join(dir, "bench"), { recursive: true });
+    await writeFile(join(dir, "bench", "results.md"), "#\n");
+    expect(describeRevision(join(dir, "bench")).dirty).toBe(true);
   });
 });

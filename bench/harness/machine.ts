@@ -69,8 +69,13 @@ export function describeRevision(cwd = process.cwd()): Revision {
     return {
       commit: git("rev-parse", "HEAD"),
       dirty:
-        git("status", "--porcelain", "--", ".", ":(exclude)bench/results")
-          .length > 0,
+        git(
+          "status",
+          "--porcelain",
+          "--",
+          ":(top)",
+          ":(top,exclude)bench/results",
+        ).length > 0,
     };
   } catch {
     return { commit: "unknown", dirty: false };
