@@ -113,10 +113,20 @@ describe("queuedSummary", () => {
     );
   });
 
-  it("says the run is at its concurrency", () => {
-    expect(summary([agent("a")], {}, { concurrency: 1, heldLeases: 1 })).toBe(
-      "the run's concurrency limit is reached (1 of 1 attempts hold leases)",
-    );
+  it("says the run is at its concurrency, whatever the agents have free", () => {
+    const full = { concurrency: 1, heldLeases: 1 };
+    const reached =
+      "the run's concurrency limit is reached (1 of 1 attempts hold leases)";
+    expect(summary([agent("a")], {}, full)).toBe(reached);
+    // A claim passes over the task before it looks at slots or resources.
+    const busy = roomLeft(ROOM, [
+      { cpu_millis: 0, memory_bytes: 0, gpus: ROOM.gpus, storage_bytes: 0 },
+    ]);
+    const requests = resourceRequest({ gpu: 1 });
+    expect(
+      summary([agent("gpu", { freeResources: busy })], { requests }, full),
+    ).toBe(reached);
+    expect(summary([agent("a", { heldLeases: 4 })], {}, full)).toBe(reached);
   });
 
   it("says which agents would take it when nothing is wrong", () => {

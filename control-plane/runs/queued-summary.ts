@@ -16,8 +16,9 @@ export interface AgentVerdict {
  * The one sentence that says why a queued task waits, picked from the
  * verdicts: first what no agent could ever run (type, node_selector,
  * affinity, fixed until an agent or the task changes), then the state of
- * the agents that would fit (connected, cordoned, draining, full), then
- * the run's concurrency. Pure, like agentLacks.
+ * the agents that would fit (connected, cordoned, draining), then the
+ * run's concurrency, then what those agents have free (slots,
+ * resources, resources kept for others). Pure, like agentLacks.
  */
 export function queuedSummary(
   task: FitTask,
@@ -129,6 +130,14 @@ function stateSummary(
     );
     return `${fit}; none takes new work: ${why.join(", ")}`;
   }
+  // Before what the agents have free: a claim passes over a task of a
+  // run at its concurrency whatever they have (assignable-now.ts).
+  if (run.concurrency !== null && run.heldLeases >= run.concurrency) {
+    return (
+      `the run's concurrency limit is reached (${run.heldLeases} of ` +
+      `${run.concurrency} attempts hold leases)`
+    );
+  }
   const free = without(taking, "full");
   if (free.length === 0) {
     let held = 0;
@@ -156,12 +165,6 @@ function stateSummary(
     return (
       `${fits(roomy)}; what it asks for is kept for tasks queued ahead ` +
       `that wait for more (${namedList(roomy, keptFor)})`
-    );
-  }
-  if (run.concurrency !== null && run.heldLeases >= run.concurrency) {
-    return (
-      `the run's concurrency limit is reached (${run.heldLeases} of ` +
-      `${run.concurrency} attempts hold leases)`
     );
   }
   return (
