@@ -1,7 +1,9 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Writable } from "node:stream";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { silentLogger, systemClock } from "../../core/index.js";
 import { createSecretService } from "../api/secret-service.js";
@@ -42,6 +44,32 @@ describe("opening the secrets of a control plane", () => {
     expect((error as ConnectError).rawMessage).toContain(
       "the secret store has no key",
     );
+  });
+
+  it("logs with the process's component once, and its own subsystem", async () => {
+    const blocker = join(dir, "not-a-dir");
+    await writeFile(blocker, "");
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(...chunk.toString("utf8").split("\n").filter(Boolean));
+        done();
+      },
+    });
+    const logger = pino({ base: { component: "control-plane" } }, sink);
+    const options = resolveSecretOptions(
+      {},
+      { dataDir: blocker, databaseUrl: undefined },
+      {},
+    );
+    await openSecrets(options, { ...deps, logger });
+    const [line] = lines;
+    expect(line?.match(/"component":/g)).toHaveLength(1);
+    expect(JSON.parse(line ?? "{}")).toMatchObject({
+      component: "control-plane",
+      subsystem: "secrets",
+      msg: "secret store disabled: no key",
+    });
   });
 
   it("refuses to start when the operator's key file cannot be made", async () => {

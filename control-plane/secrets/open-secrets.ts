@@ -34,7 +34,9 @@ export async function openSecrets(
   options: ResolvedSecretOptions,
   deps: { db: Db; clock: Clock; logger: Logger },
 ): Promise<Secrets> {
-  const log = deps.logger.child({ component: "secrets" });
+  // Not `component`: the process's logger binds that already, and pino
+  // would write the key twice on every line.
+  const log = deps.logger.child({ subsystem: "secrets" });
   let store: SecretStore | undefined;
   let storeProblem: string | undefined;
   try {
