@@ -211,18 +211,30 @@ async function reopenGroups(
   }
 }
 
-/** Tasks downstream of `roots` whose state only their failure caused. */
+/**
+ * Tasks downstream of `roots` whose state only their failure caused.
+ * Dependents are indexed once: walking every task for each root made a
+ * retry of a run with thousands of failed tasks quadratic.
+ */
 function causedDownstream(
   nodes: ReadonlyMap<string, TaskNode>,
   roots: readonly string[],
 ): string[] {
+  const dependents = new Map<string, TaskNode[]>();
+  for (const node of nodes.values()) {
+    if (!CAUSED.has(node.state)) continue;
+    for (const upstream of node.dependsOn) {
+      const list = dependents.get(upstream);
+      if (list) list.push(node);
+      else dependents.set(upstream, [node]);
+    }
+  }
   const found = new Set<string>();
   const frontier = [...roots];
   while (frontier.length > 0) {
     const upstream = frontier.pop() as string;
-    for (const node of nodes.values()) {
-      if (found.has(node.taskId) || !CAUSED.has(node.state)) continue;
-      if (!node.dependsOn.includes(upstream)) continue;
+    for (const node of dependents.get(upstream) ?? []) {
+      if (found.has(node.taskId)) continue;
       found.add(node.taskId);
       frontier.push(node.taskId);
     }
