@@ -1,4 +1,4 @@
-import { and, eq, inArray } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import type { TaskDefinition } from "../../workflow/index.js";
 import { type Db, runs, tasks } from "../db/index.js";
 import {
@@ -261,13 +261,21 @@ async function resetTasks(
     .update(tasks)
     .set(cleared)
     .where(and(eq(tasks.runId, runId), inArray(tasks.taskId, [...reset])));
-  // Each retried task gets its policy's number of attempts again.
-  for (const taskId of retried) {
+  // Each retried task gets its policy's number of attempts again, all in
+  // one statement (one a task was a round trip each inside the retry's
+  // transaction).
+  const budgets = retried.flatMap((taskId) => {
     const node = nodes.get(taskId);
-    if (!node) continue;
-    await tx
-      .update(tasks)
-      .set({ maxAttempts: node.attemptCount + maxAttempts(node.spec) })
-      .where(and(eq(tasks.runId, runId), eq(tasks.taskId, taskId)));
-  }
+    return node
+      ? [{ taskId, max: node.attemptCount + maxAttempts(node.spec) }]
+      : [];
+  });
+  if (budgets.length === 0) return;
+  await tx.execute(sql`
+    UPDATE tasks t SET max_attempts = b.max
+    FROM unnest(
+      ${sql.param(budgets.map((b) => b.taskId))}::text[],
+      ${sql.param(budgets.map((b) => b.max))}::int[]
+    ) AS b(task_id, max)
+    WHERE t.run_id = ${runId}::uuid AND t.task_id = b.task_id`);
 }
