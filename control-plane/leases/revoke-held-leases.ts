@@ -1,6 +1,6 @@
 import { and, eq, inArray } from "drizzle-orm";
 import { attempts, type Db, leases } from "../db/index.js";
-import { type AgentCommand, notifyAgentCommand } from "../notify/channels.js";
+import { type AgentCommand, notifyAgentCommands } from "../notify/channels.js";
 import { HELD_LEASE_STATES } from "./lease-state.js";
 
 /** Which held leases to take back: a run's, or some of its tasks'. */
@@ -45,15 +45,17 @@ export async function revokeHeldLeases(
         revoked.map((l) => l.id),
       ),
     );
-  for (const lease of revoked) {
-    const command: AgentCommand = {
-      kind: "cancel",
-      agentId: lease.agentId,
-      leaseId: lease.id,
-      fencingToken: lease.fencingToken,
-      reason: why.order,
-    };
-    await notifyAgentCommand(tx, command);
-  }
+  await notifyAgentCommands(
+    tx,
+    revoked.map(
+      (lease): AgentCommand => ({
+        kind: "cancel",
+        agentId: lease.agentId,
+        leaseId: lease.id,
+        fencingToken: lease.fencingToken,
+        reason: why.order,
+      }),
+    ),
+  );
   return new Map(revoked.map((lease) => [lease.taskId, lease.agentId]));
 }
