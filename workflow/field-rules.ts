@@ -75,13 +75,7 @@ export function taskSeconds(
   field: string,
   report: Report,
 ): number | undefined {
-  const seconds = positiveNumber(value, field, report);
-  if (seconds === undefined || seconds <= MAX_TASK_SECONDS) return seconds;
-  report(
-    field,
-    `must be at most ${MAX_TASK_SECONDS} seconds (about 24 days), not ${show(value)}`,
-  );
-  return undefined;
+  return secondsAtMost(value, field, report, MAX_TASK_SECONDS, "about 24 days");
 }
 
 /**
@@ -97,12 +91,26 @@ export function runSeconds(
   field: string,
   report: Report,
 ): number | undefined {
-  const seconds = positiveNumber(value, field, report);
-  if (seconds === undefined || seconds <= MAX_RUN_SECONDS) return seconds;
-  report(
+  return secondsAtMost(
+    value,
     field,
-    `must be at most ${MAX_RUN_SECONDS} seconds (ten years; leave it out for no timeout), not ${show(value)}`,
+    report,
+    MAX_RUN_SECONDS,
+    "ten years; leave it out for no timeout",
   );
+}
+
+/** A positive number of seconds up to `max`; `said` explains the bound. */
+function secondsAtMost(
+  value: unknown,
+  field: string,
+  report: Report,
+  max: number,
+  said: string,
+): number | undefined {
+  const seconds = positiveNumber(value, field, report);
+  if (seconds === undefined || seconds <= max) return seconds;
+  report(field, `must be at most ${max} seconds (${said}), not ${show(value)}`);
   return undefined;
 }
 
