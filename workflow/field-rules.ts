@@ -114,17 +114,36 @@ function secondsAtMost(
   return undefined;
 }
 
+/**
+ * The largest integer a definition may hold where one is asked for: the
+ * columns that keep them (priority, concurrency, attempts) are 32-bit,
+ * and a larger value failed the run's insert as an internal error.
+ */
+export const MAX_INTEGER = 2_147_483_647;
+
+/**
+ * The most attempts a task may have, `retries` + 1 or `retry.max_attempts`:
+ * a retry of the run gives a task as many again on top of those it used,
+ * which must still fit the column.
+ */
+export const MAX_ATTEMPTS = 1_000_000;
+
 export function integerAtLeast(
   value: unknown,
   min: number,
   field: string,
   report: Report,
+  max = MAX_INTEGER,
 ): number | undefined {
-  if (Number.isSafeInteger(value) && (value as number) >= min) {
-    return value as number;
+  if (!Number.isSafeInteger(value) || (value as number) < min) {
+    report(field, `must be an integer >= ${min}, not ${show(value)}`);
+    return undefined;
   }
-  report(field, `must be an integer >= ${min}, not ${show(value)}`);
-  return undefined;
+  if ((value as number) > max) {
+    report(field, `must be at most ${max}, not ${show(value)}`);
+    return undefined;
+  }
+  return value as number;
 }
 
 export function integerField(
@@ -132,9 +151,18 @@ export function integerField(
   field: string,
   report: Report,
 ): number | undefined {
-  if (Number.isSafeInteger(value)) return value as number;
-  report(field, `must be an integer, not ${show(value)}`);
-  return undefined;
+  if (!Number.isSafeInteger(value)) {
+    report(field, `must be an integer, not ${show(value)}`);
+    return undefined;
+  }
+  if (Math.abs(value as number) > MAX_INTEGER) {
+    report(
+      field,
+      `must be from -${MAX_INTEGER} to ${MAX_INTEGER}, not ${show(value)}`,
+    );
+    return undefined;
+  }
+  return value as number;
 }
 
 export function oneOf<T extends string>(

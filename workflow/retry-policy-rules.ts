@@ -2,6 +2,7 @@ import {
   integerAtLeast,
   isObject,
   kindOf,
+  MAX_ATTEMPTS,
   oneOf,
   type Report,
   show,
@@ -40,7 +41,7 @@ export function normalizeRetryPolicy(
     const at = `${field}.${key}`;
     switch (key) {
       case "max_attempts":
-        policy.max_attempts = integerAtLeast(item, 1, at, fail);
+        policy.max_attempts = integerAtLeast(item, 1, at, fail, MAX_ATTEMPTS);
         break;
       case "initial_delay":
       case "max_delay":

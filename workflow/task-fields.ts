@@ -5,6 +5,7 @@ import {
   integerField,
   isObject,
   kindOf,
+  MAX_ATTEMPTS,
   oneOf,
   type Report,
   stringMap,
@@ -62,7 +63,8 @@ const normalizers: {
   ) => TaskDefaults[K] | undefined;
 } = {
   timeout: taskSeconds,
-  retries: (value, field, report) => integerAtLeast(value, 0, field, report),
+  retries: (value, field, report) =>
+    integerAtLeast(value, 0, field, report, MAX_ATTEMPTS - 1),
   retry: normalizeRetryPolicy,
   resources: normalizeResources,
   node_selector: (value, field, report) =>

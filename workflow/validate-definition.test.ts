@@ -309,6 +309,53 @@ describe("validateDefinition: shorthand", () => {
     ).toBe(315_576_000);
   });
 
+  it("bounds integers by what their 32-bit columns hold, naming the field", () => {
+    // Each of these failed the run's insert as an internal error.
+    const problems = problemsOf({
+      ...workflow(
+        echo("a", { retries: 2_147_483_647 }),
+        echo("b", { retry: { max_attempts: 3e9 } }),
+        echo("c", { priority: 3e9 }),
+        echo("d", { priority: -3e9 }),
+      ),
+      concurrency: 2 ** 31,
+    });
+    expect(problems).toEqual([
+      {
+        taskId: "",
+        field: "concurrency",
+        message: "must be at most 2147483647, not 2147483648",
+      },
+      {
+        taskId: "a",
+        field: "retries",
+        message: "must be at most 999999, not 2147483647",
+      },
+      {
+        taskId: "b",
+        field: "retry.max_attempts",
+        message: "must be at most 1000000, not 3000000000",
+      },
+      {
+        taskId: "c",
+        field: "priority",
+        message: "must be from -2147483647 to 2147483647, not 3000000000",
+      },
+      {
+        taskId: "d",
+        field: "priority",
+        message: "must be from -2147483647 to 2147483647, not -3000000000",
+      },
+    ]);
+    const ok = validate(
+      workflow(
+        echo("a", { retries: 999_999 }),
+        echo("b", { priority: -2_147_483_647 }),
+      ),
+    );
+    expect(ok.problems).toEqual([]);
+  });
+
   it("reads CEL's type names in a condition as types, not params", () => {
     const result = validate({
       name: "wf",
