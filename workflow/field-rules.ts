@@ -43,10 +43,24 @@ export function idField(
 ): string | undefined {
   const text = stringField(value, field, report);
   if (text === undefined) return undefined;
+  if (text.length > MAX_ID_CHARS) {
+    report(
+      field,
+      `must be at most ${MAX_ID_CHARS} characters, not ${text.length}`,
+    );
+    return undefined;
+  }
   if (ID_PATTERN.test(text)) return text;
   report(field, `"${text}" may contain only letters, digits, "_", "." and "-"`);
   return undefined;
 }
+
+/**
+ * The longest workflow name or task id: every run view, event and log
+ * line repeats it, and the API refuses longer workflow names in its
+ * requests (control-plane/workflows/workflow-name.ts).
+ */
+export const MAX_ID_CHARS = 200;
 
 export function positiveNumber(
   value: unknown,

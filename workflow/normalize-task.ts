@@ -5,6 +5,7 @@ import {
   idField,
   isObject,
   kindOf,
+  MAX_ID_CHARS,
   type Report,
   stringField,
   taskSeconds,
@@ -56,7 +57,10 @@ export function normalizeTask(
     return undefined;
   }
   const idValue = raw.id;
-  const usable = typeof idValue === "string" && ID_PATTERN.test(idValue);
+  const usable =
+    typeof idValue === "string" &&
+    idValue.length <= MAX_ID_CHARS &&
+    ID_PATTERN.test(idValue);
   const id = usable ? idValue : "";
   const reportHere: Report = (field, message) =>
     report(context, id, usable ? field : `${prefix}.${field}`, message);

@@ -356,6 +356,26 @@ describe("validateDefinition: shorthand", () => {
     expect(ok.problems).toEqual([]);
   });
 
+  it("bounds a workflow name and a task id at 200 characters", () => {
+    const long = "x".repeat(201);
+    expect(problemsOf({ name: long, tasks: [echo(long)] })).toEqual([
+      {
+        taskId: "",
+        field: "name",
+        message: "must be at most 200 characters, not 201",
+      },
+      {
+        taskId: "",
+        field: "tasks[0].id",
+        message: "must be at most 200 characters, not 201",
+      },
+    ]);
+    const longest = "y".repeat(200);
+    expect(
+      validate({ name: longest, tasks: [echo(longest)] }).problems,
+    ).toEqual([]);
+  });
+
   it("reads CEL's type names in a condition as types, not params", () => {
     const result = validate({
       name: "wf",
