@@ -34,6 +34,7 @@ import { LazyChildLogger } from "./lazy-child-logger.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import { withAgentMarks } from "./leftover-processes.js";
 import { Outbox } from "./outbox.js";
+import { holdingMaxDelayMs } from "./reconnect-delay.js";
 import type { RenderTaskConfig } from "./render-task-config.js";
 import {
   type SessionHandler,
@@ -185,6 +186,14 @@ export class Agent implements SessionHandler {
       default:
         this.parts.logger.debug("unknown session message ignored");
     }
+  }
+
+  reconnectCeilingMs(): number | undefined {
+    if (!this.leases.holdsAny()) return undefined;
+    return holdingMaxDelayMs(
+      this.parts.options.reconnect,
+      this.heartbeatIntervalMs,
+    );
   }
 
   ended(stream: SessionStream): void {

@@ -47,6 +47,11 @@ export class LeaseKeeper {
     return this.watch.stop();
   }
 
+  /** Whether it holds any lease: a running attempt's, or a result's. */
+  holdsAny(): boolean {
+    return this.renewals.size > 0 || this.options.outbox.size > 0;
+  }
+
   /**
    * The leases a Hello offers: running attempts' leases and those of
    * unacknowledged results. Checked first: timers may have run late (a

@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { defaultReconnectPolicy, reconnectDelayMs } from "./reconnect-delay.js";
+import {
+  defaultReconnectPolicy,
+  holdingMaxDelayMs,
+  reconnectDelayMs,
+} from "./reconnect-delay.js";
 
 describe("reconnectDelayMs", () => {
   const policy = defaultReconnectPolicy;
@@ -36,5 +40,13 @@ describe("reconnectDelayMs", () => {
       reconnectDelayMs(n, custom, () => 0.999_999),
     );
     expect(delays).toEqual([9, 19, 34, 34]);
+  });
+
+  it("holds a lease-holding agent to four tries a heartbeat interval", () => {
+    // The default lease TTL of 30 s heartbeats every 5 s.
+    expect(holdingMaxDelayMs(policy, 5_000)).toBe(1_250);
+    // Never below the first delay, nor above the policy's ceiling.
+    expect(holdingMaxDelayMs(policy, 400)).toBe(250);
+    expect(holdingMaxDelayMs(policy, 100_000)).toBe(10_000);
   });
 });

@@ -25,6 +25,32 @@ export function reconnectDelayMs(
   policy: ReconnectPolicy,
   random: () => number = Math.random,
 ): number {
+  return jitteredDelayMs(failures, policy, random);
+}
+
+/**
+ * The ceiling of reconnect delays while the agent holds leases: four
+ * tries a heartbeat interval (1.25 s at the default lease TTL of 30 s),
+ * and never below the first delay. The agent kills an attempt whose
+ * lease it could not renew for the lease's TTL; up to the policy's 10 s
+ * between tries, a control plane back after a short restart or database
+ * outage could find the agent still waiting while its attempts died.
+ */
+export function holdingMaxDelayMs(
+  policy: ReconnectPolicy,
+  heartbeatIntervalMs: number,
+): number {
+  return Math.min(
+    policy.maxDelayMs,
+    Math.max(policy.initialDelayMs, Math.floor(heartbeatIntervalMs / 4)),
+  );
+}
+
+function jitteredDelayMs(
+  failures: number,
+  policy: ReconnectPolicy,
+  random: () => number,
+): number {
   // Past 2^30 the ceiling is long since capped; avoid Infinity arithmetic.
   const exponent = Math.min(Math.max(0, Math.floor(failures)), 30);
   const ceiling = Math.min(

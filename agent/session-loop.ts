@@ -42,6 +42,12 @@ export interface SessionHandler {
   /** The stream ended, for whatever reason. */
   ended(stream: SessionStream): void;
   /**
+   * The largest delay before the next reconnect while the agent holds
+   * leases (see holdingMaxDelayMs); undefined when it holds none, and
+   * the policy's own applies.
+   */
+  reconnectCeilingMs?(): number | undefined;
+  /**
    * The control plane ended the session for a newer session of this
    * agent id (isSessionSuperseded): another process runs as this agent.
    * The loop does not reconnect after it.
@@ -110,11 +116,15 @@ export class SessionLoop {
         break;
       }
       if (outcome.welcomed) failures = 0;
-      const delayMs = reconnectDelayMs(
-        failures,
-        this.options.reconnect,
-        this.options.random,
-      );
+      const ceiling = handler.reconnectCeilingMs?.();
+      const policy =
+        ceiling === undefined
+          ? this.options.reconnect
+          : {
+              ...this.options.reconnect,
+              maxDelayMs: Math.min(this.options.reconnect.maxDelayMs, ceiling),
+            };
+      const delayMs = reconnectDelayMs(failures, policy, this.options.random);
       failures += 1;
       this.report(outcome, delayMs);
       await this.options.clock.sleep(delayMs, this.stopping.signal);

@@ -472,6 +472,40 @@ describe("agent session against a stand-in control plane", () => {
     });
   });
 
+  it("retries within a quarter heartbeat while it holds leases, so they do not lapse", async () => {
+    // The policy alone would wait up to 100 s between tries.
+    await start({ reconnect: { initialDelayMs: 5, maxDelayMs: 100_000 } });
+    const first = await controlPlane.nextSession();
+    await first.welcome({ heartbeatIntervalMs: 40 });
+    const task = assignment("wait");
+    first.send({ case: "assignment", value: task });
+    await gate(task.taskId).started;
+    // A control plane that cannot take sessions for a while (its
+    // database is out): eight refusals in a row.
+    controlPlane.refuseWith = new ConnectError(
+      "the database is unavailable",
+      Code.Unavailable,
+    );
+    let refusals = controlPlane.nextRefusal();
+    first.drop();
+    for (let i = 1; i < 8; i++) {
+      refusals = refusals.then(() => controlPlane.nextRefusal());
+    }
+    await refusals;
+    const delays = captured.records
+      .filter((r) => r.msg === "session stream lost; reconnecting")
+      .map((r) => r.next_delay_ms as number);
+    expect(delays.length).toBeGreaterThanOrEqual(8);
+    // Four tries a heartbeat interval of 40 ms: at most 10 ms apart.
+    expect(Math.max(...delays)).toBeLessThanOrEqual(10);
+    controlPlane.refuseWith = undefined;
+    const second = await controlPlane.nextSession();
+    await second.welcome({ reattachedLeases: [task.lease as LeaseRef] });
+    gate(task.taskId).release();
+    const result = await second.next("result");
+    expect(result.outcome).toBe(AttemptOutcome.SUCCESS);
+  });
+
   it("keeps its id across restarts", async () => {
     const first = await start();
     const hello = await (await controlPlane.nextSession()).welcome();
