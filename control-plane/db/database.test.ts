@@ -14,6 +14,7 @@ import { Pipelined } from "../scheduler/pipelined.js";
 import {
   commitFollowsStatements,
   type Database,
+  listenBackoffSeconds,
   openDatabase,
 } from "./database.js";
 import {
@@ -298,5 +299,13 @@ describe.runIf(postgresBackend)("openDatabase on PostgreSQL", () => {
         await client.end();
       }
     });
+  });
+});
+
+describe("listenBackoffSeconds", () => {
+  it("listens again within a second however long the database was out", () => {
+    expect([1, 2, 3, 4, 5, 10, 100].map(listenBackoffSeconds)).toEqual([
+      0.1, 0.2, 0.4, 0.8, 1, 1, 1,
+    ]);
   });
 });

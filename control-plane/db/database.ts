@@ -117,6 +117,17 @@ async function openPglite(
   }
 }
 
+/**
+ * How long postgres.js waits before it listens again, after `retries`
+ * failed tries: 0.1 s doubling to 1 s. Its own backoff reaches 20 s after
+ * a few failures, so after a database outage of a minute, notifications
+ * (tasks queued, run events, orders for agents) stayed unheard for up to
+ * 20 s once the database was back.
+ */
+export function listenBackoffSeconds(retries: number): number {
+  return Math.min(0.1 * 2 ** Math.max(0, retries - 1), 1);
+}
+
 async function openPostgres(
   url: string,
   options: DatabaseOptions,
@@ -127,6 +138,7 @@ async function openPostgres(
     max: options.poolSize ?? 10,
     onnotice: () => {},
     connection: timeouts,
+    backoff: listenBackoffSeconds,
   });
   // Behind a pooler that does not keep prepared statements across
   // transactions (PgBouncer in transaction mode before 1.21), set
