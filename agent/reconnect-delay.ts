@@ -25,7 +25,14 @@ export function reconnectDelayMs(
   policy: ReconnectPolicy,
   random: () => number = Math.random,
 ): number {
-  return jitteredDelayMs(failures, policy, random);
+  // Past 2^30 the ceiling is long since capped; avoid Infinity arithmetic.
+  const exponent = Math.min(Math.max(0, Math.floor(failures)), 30);
+  const ceiling = Math.min(
+    policy.maxDelayMs,
+    policy.initialDelayMs * 2 ** exponent,
+  );
+  const pick = Math.min(Math.max(random(), 0), 1);
+  return Math.floor(pick * ceiling);
 }
 
 /**
@@ -44,19 +51,4 @@ export function holdingMaxDelayMs(
     policy.maxDelayMs,
     Math.max(policy.initialDelayMs, Math.floor(heartbeatIntervalMs / 4)),
   );
-}
-
-function jitteredDelayMs(
-  failures: number,
-  policy: ReconnectPolicy,
-  random: () => number,
-): number {
-  // Past 2^30 the ceiling is long since capped; avoid Infinity arithmetic.
-  const exponent = Math.min(Math.max(0, Math.floor(failures)), 30);
-  const ceiling = Math.min(
-    policy.maxDelayMs,
-    policy.initialDelayMs * 2 ** exponent,
-  );
-  const pick = Math.min(Math.max(random(), 0), 1);
-  return Math.floor(pick * ceiling);
 }
