@@ -10,7 +10,7 @@ const BATCH = 100;
  * `timeout` (seconds, counted from when the run was submitted): its
  * unfinished tasks are killed and their attempts stopped, as on a cancel.
  * Returns the ids of the runs it ended. Overdue runs are found through
- * the index `runs_deadline`; only theirs of the definitions is read.
+ * the index `runs_deadline`, and only their definitions are read.
  */
 export async function timeOutRuns(db: Db, now: Date): Promise<string[]> {
   const overdue = rowsOf<{ id: string; timeout: number }>(
