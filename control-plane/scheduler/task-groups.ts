@@ -37,6 +37,14 @@ import {
 /** Most tasks one dynamic task may splice into its run. */
 export const MAX_GENERATED_TASKS = 10_000;
 
+/**
+ * How deep dynamic tasks may nest: a generated task may be dynamic in
+ * turn, and each level adds `generator/` to its tasks' ids. Without a
+ * bound a generator that makes itself again nests for ever, every level
+ * a longer id in every view of the run, and the run never ends.
+ */
+export const MAX_DYNAMIC_DEPTH = 16;
+
 /** A child's spec: its task definition and where it belongs. */
 export type ChildSpec = TaskDefinition & {
   parent: string;
@@ -116,6 +124,13 @@ export function generatedTasks(
   }
   // Nothing to generate is an answer: the generator simply succeeds.
   if (list.length === 0) return { tasks: [] };
+  // The generator's own depth: one more than its dynamic ancestors.
+  const depth = id.split("/").length;
+  if (depth >= MAX_DYNAMIC_DEPTH) {
+    return {
+      error: `dynamic: generated tasks may nest ${MAX_DYNAMIC_DEPTH} deep at most; these would be ${depth + 1} deep`,
+    };
+  }
   if (list.length > MAX_GENERATED_TASKS) {
     return {
       error: `dynamic: ${list.length} generated tasks exceed the limit of ${MAX_GENERATED_TASKS}`,
