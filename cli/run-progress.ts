@@ -91,8 +91,12 @@ function writeEvent(event: RunEvent, out: Writable, stamp: () => string) {
 
 /** How long a watch waits for a control plane that went away, in a row. */
 export const RECONNECT_FOR_MS = 10 * 60_000;
-/** Waits between tries, the last repeated. */
-const RECONNECT_DELAYS_MS = [250, 500, 1000, 2000, 5000];
+/**
+ * Waits between tries, the last repeated: a watch follows a control
+ * plane back within 2 s, as agents holding leases do (a try is one
+ * request; a few watchers' cost a server nothing).
+ */
+const RECONNECT_DELAYS_MS = [250, 500, 1000, 2000];
 
 /**
  * Decides what a failed call of a watch means: a control plane that is
@@ -152,7 +156,7 @@ class Reconnect {
       RECONNECT_DELAYS_MS[Math.min(this.tries, RECONNECT_DELAYS_MS.length - 1)];
     this.tries += 1;
     // An abort ends the wait early; the next call then fails and throws.
-    await sleep(wait ?? 5000, undefined, { signal: this.signal }).catch(
+    await sleep(wait ?? 2000, undefined, { signal: this.signal }).catch(
       () => {},
     );
   }
