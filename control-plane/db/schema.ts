@@ -69,6 +69,12 @@ export const runs = pgTable(
      * second.
      */
     deadlineAt: at("deadline_at"),
+    /**
+     * Tasks made while the run ran: for_each children and dynamic tasks'
+     * output. Bounded (MAX_MADE_TASKS), so that generators that make
+     * generators cannot grow a run without end.
+     */
+    madeTasks: integer("made_tasks").notNull().default(0),
     state: text().$type<RunStateName>().notNull(),
     error: text().notNull().default(""),
     idempotencyKey: text("idempotency_key"),

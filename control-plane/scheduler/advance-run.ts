@@ -22,6 +22,7 @@ import {
 } from "./states.js";
 import {
   type ChildSpec,
+  countMadeTasks,
   endsGroupChild,
   finishGroups,
   forEachChildren,
@@ -289,21 +290,29 @@ function checkCondition(
 
 /**
  * Stores the moves. Plain state changes are sent on `writes` without
- * waiting; a for_each's children are inserted before anything after.
+ * waiting; a for_each's children are inserted before anything after. A
+ * for_each whose children would pass the run's bound on made tasks
+ * (countMadeTasks) fails instead, its move replaced to say so.
  */
 async function applyMoves(
   tx: Db,
   runId: string,
-  moves: ReadonlyMap<string, Move>,
+  moves: Map<string, Move>,
   now: Date,
   writes: Pipelined,
 ): Promise<void> {
   const byState = new Map<TaskStateName, string[]>();
-  for (const [taskId, move] of moves) {
+  for (const [taskId, planned] of moves) {
+    let move = planned;
     if (move.children !== undefined) {
       await writes.done();
-      await insertChildren(tx, runId, taskId, move.children, now);
-      continue;
+      const tooMany = await countMadeTasks(tx, runId, move.children.length);
+      if (tooMany === undefined) {
+        await insertChildren(tx, runId, taskId, move.children, now);
+        continue;
+      }
+      move = { state: "FAILED", error: `for_each: ${tooMany}` };
+      moves.set(taskId, move);
     }
     const one = and(eq(tasks.runId, runId), eq(tasks.taskId, taskId));
     if (move.output !== undefined) {

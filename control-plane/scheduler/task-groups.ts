@@ -38,6 +38,38 @@ import {
 export const MAX_GENERATED_TASKS = 10_000;
 
 /**
+ * Most tasks made while a run runs, for_each children and dynamic tasks'
+ * output together (runs.made_tasks). Each generator may make 10,000 and
+ * each for_each 10,000 children; without a bound on the whole run, four
+ * generators a generator made a run of millions of tasks that never ended.
+ */
+export const MAX_MADE_TASKS = 100_000;
+
+/**
+ * Counts `count` more tasks made in the run, if they fit under
+ * {@link MAX_MADE_TASKS}; otherwise counts nothing and says why. The
+ * caller holds the run's lock.
+ */
+export async function countMadeTasks(
+  tx: Db,
+  runId: string,
+  count: number,
+): Promise<string | undefined> {
+  const counted = await tx
+    .update(runs)
+    .set({ madeTasks: sql`${runs.madeTasks} + ${count}` })
+    .where(
+      and(
+        eq(runs.id, runId),
+        sql`${runs.madeTasks} + ${count} <= ${MAX_MADE_TASKS}`,
+      ),
+    )
+    .returning({ madeTasks: runs.madeTasks });
+  if (counted.length > 0) return undefined;
+  return `the run would make more than ${MAX_MADE_TASKS} tasks while it runs (for_each children and generated tasks together)`;
+}
+
+/**
  * How deep dynamic tasks may nest: a generated task may be dynamic in
  * turn, and each level adds `generator/` to its tasks' ids. Without a
  * bound a generator that makes itself again nests for ever, every level
@@ -324,6 +356,8 @@ export async function spliceGenerated(
       error: `dynamic: the run already has tasks ${taken.map((t) => t.taskId).join(", ")}`,
     };
   }
+  const tooMany = await countMadeTasks(tx, runId, generated.tasks.length);
+  if (tooMany !== undefined) return { error: `dynamic: ${tooMany}` };
   // Listed after the generator, in the order it made them.
   const rows = generated.tasks.map(
     (task, i): TaskRow =>

@@ -1,8 +1,11 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConnectError } from "@connectrpc/connect";
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runs } from "../../control-plane/db/index.js";
+import { MAX_MADE_TASKS } from "../../control-plane/scheduler/task-groups.js";
 import {
   RunState,
   type Task,
@@ -409,6 +412,55 @@ describe.each(testBackends())(
       }
       expect(task(run, "none").state).toBe(TaskState.SUCCESS);
       expect(task(run, "after").state).toBe(TaskState.SUCCESS);
+    });
+
+    it("fails a generator or a for_each that would pass the run's bound on made tasks", async () => {
+      const gate = join(scratch, "made-tasks-gate");
+      const runId = await startInline(cp.clients, {
+        name: "made-tasks",
+        tasks: [
+          {
+            id: "wait",
+            type: "shell",
+            command: `while [ ! -e ${gate} ]; do sleep 0.05; done`,
+          },
+          {
+            id: "plan",
+            type: "shell",
+            dynamic: true,
+            depends_on: ["wait"],
+            command: emit(
+              JSON.stringify({
+                tasks: [
+                  { id: "x", type: "shell", command: "true" },
+                  { id: "y", type: "shell", command: "true" },
+                ],
+              }),
+            ),
+          },
+          {
+            id: "fe",
+            type: "shell",
+            depends_on: ["wait"],
+            for_each: "${[1, 2, 3]}",
+            command: "true",
+          },
+        ],
+      });
+      // As if the run had made all but one of its tasks already.
+      await cp.controlPlane.database.db
+        .update(runs)
+        .set({ madeTasks: MAX_MADE_TASKS - 1 })
+        .where(eq(runs.id, runId));
+      await writeFile(gate, "");
+      const run = await waitForRun(cp.clients, runId);
+      expect(run.state).toBe(RunState.FAILED);
+      const bound = `the run would make more than ${MAX_MADE_TASKS} tasks while it runs`;
+      expect(task(run, "plan")).toMatchObject({ state: TaskState.FAILED });
+      expect(task(run, "plan").error).toContain(`dynamic: ${bound}`);
+      expect(task(run, "fe")).toMatchObject({ state: TaskState.FAILED });
+      expect(task(run, "fe").error).toContain(`for_each: ${bound}`);
+      expect(run.tasks.map((t) => t.id).sort()).toEqual(["fe", "plan", "wait"]);
     });
 
     it("fails a dynamic task whose output is not valid tasks, naming task and field", async () => {
