@@ -13,6 +13,7 @@ import {
   type FrontierRead,
   loadCandidates,
 } from "./frontier-read.js";
+import { countMadeTasks } from "./made-tasks.js";
 import { nameTasks } from "./name-tasks.js";
 import { Pipelined } from "./pipelined.js";
 import {
@@ -22,7 +23,6 @@ import {
 } from "./states.js";
 import {
   type ChildSpec,
-  countMadeTasks,
   endsGroupChild,
   finishGroups,
   forEachChildren,

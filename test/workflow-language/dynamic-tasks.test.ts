@@ -5,7 +5,7 @@ import { ConnectError } from "@connectrpc/connect";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runs } from "../../control-plane/db/index.js";
-import { MAX_MADE_TASKS } from "../../control-plane/scheduler/task-groups.js";
+import { MAX_MADE_TASKS } from "../../control-plane/scheduler/made-tasks.js";
 import {
   RunState,
   type Task,
