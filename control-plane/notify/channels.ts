@@ -69,6 +69,5 @@ export async function notifyAgentCommands(
   const payloads = commands.map((command) => JSON.stringify(command));
   await tx.execute(sql`
     SELECT pg_notify(${Channels.agentCommand}, payload)
-    FROM unnest(${sql.param(payloads)}::text[]) WITH ORDINALITY AS p(payload, n)
-    ORDER BY n`);
+    FROM unnest(${sql.param(payloads)}::text[]) AS payload`);
 }
