@@ -75,13 +75,11 @@ export class LeaseManager {
     } else {
       await markReplicaSeen(db, replicaId, now);
     }
-    const expired = await expireLeases(this.options.db, now);
-    const promoted = await promoteDueRetries(this.options.db, now);
-    if (expired > 0) {
-      this.options.logger.warn({ expired }, "leases expired");
-    }
-    for (const runId of await timeOutRuns(this.options.db, now)) {
-      this.options.logger.warn({ run_id: runId }, "run timed out");
+    const expired = await expireLeases(db, now);
+    const promoted = await promoteDueRetries(db, now);
+    if (expired > 0) logger.warn({ expired }, "leases expired");
+    for (const runId of await timeOutRuns(db, now)) {
+      logger.warn({ run_id: runId }, "run timed out");
     }
     return { expired, promoted };
   }
