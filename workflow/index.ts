@@ -16,6 +16,7 @@ export {
   evaluateCondition,
   evaluateExpression,
 } from "./evaluate-expression.js";
+export { ID_PATTERN, MAX_ID_CHARS } from "./field-rules.js";
 export {
   findLoneSurrogate,
   findNul,

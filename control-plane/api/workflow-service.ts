@@ -21,7 +21,6 @@ import {
 import { registerWorkflow } from "../workflows/register-workflow.js";
 import { loadTaskTypeCatalog } from "../workflows/task-type-catalog.js";
 import {
-  MAX_WORKFLOW_NAME_CHARS,
   requireVersion,
   requireWorkflowName,
 } from "../workflows/workflow-name.js";
@@ -54,16 +53,8 @@ export function createWorkflowService(
     async registerWorkflow(req) {
       const catalog = await loadTaskTypeCatalog(db);
       const check = checkRequestDefinition(req.definition, catalog);
+      // Validation bounds the name as a workflow name (MAX_ID_CHARS).
       if (!check.ok) throw definitionError(check.problems);
-      if (check.definition.name.length > MAX_WORKFLOW_NAME_CHARS) {
-        throw definitionError([
-          {
-            taskId: "",
-            field: "name",
-            message: `is longer than ${MAX_WORKFLOW_NAME_CHARS} characters`,
-          },
-        ]);
-      }
       const registered = await registerWorkflow(db, check.definition);
       const { workflow, created } = registered;
       log.info(

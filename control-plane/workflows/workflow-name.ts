@@ -1,14 +1,12 @@
 import { Code, ConnectError } from "@connectrpc/connect";
+import { ID_PATTERN, MAX_ID_CHARS } from "../../workflow/index.js";
 
-/** The characters of a workflow name, as the definition's `name` allows. */
-const NAME_PATTERN = /^[A-Za-z0-9_.-]+$/;
-
-/** Longer names are refused before they reach a query or a message. */
-export const MAX_WORKFLOW_NAME_CHARS = 200;
-
-/** Whether a string could be the name of a registered workflow. */
+/**
+ * Whether a string could be the name of a registered workflow: what a
+ * definition's `name` may be (workflow/field-rules.ts).
+ */
 export function isWorkflowName(value: string): boolean {
-  return value.length <= MAX_WORKFLOW_NAME_CHARS && NAME_PATTERN.test(value);
+  return value.length <= MAX_ID_CHARS && ID_PATTERN.test(value);
 }
 
 /**
@@ -21,13 +19,14 @@ export function requireWorkflowName(field: string, value: string): string {
   if (value === "") {
     throw new ConnectError(`${field}: is required`, Code.InvalidArgument);
   }
-  if (value.length > MAX_WORKFLOW_NAME_CHARS) {
+  // Longer names are refused before they reach a query or a message.
+  if (value.length > MAX_ID_CHARS) {
     throw new ConnectError(
-      `${field}: is longer than ${MAX_WORKFLOW_NAME_CHARS} characters`,
+      `${field}: is longer than ${MAX_ID_CHARS} characters`,
       Code.InvalidArgument,
     );
   }
-  if (!NAME_PATTERN.test(value)) {
+  if (!ID_PATTERN.test(value)) {
     throw new ConnectError(
       `${field}: ${JSON.stringify(value)} is not a workflow name ` +
         '(letters, digits, "_", "." and "-")',
