@@ -63,7 +63,7 @@ export interface DirLock {
  * A token as a lock holds it: what a control plane takes as an agent's
  * process token. Another third line (edited, or cut short) is no token.
  */
-const LOCK_TOKEN = /^[\x21-\x7e]{1,128}$/;
+export const LOCK_TOKEN = /^[\x21-\x7e]{1,128}$/;
 
 /** Rounds of "create, else check the owner" before giving up. */
 const ATTEMPTS = 5;

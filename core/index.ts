@@ -3,7 +3,12 @@ export { AsyncQueue } from "./async-queue.js";
 export type { Clock } from "./clock.js";
 export { systemClock } from "./clock.js";
 export type { DirLock, DirLockOptions, LockOwner } from "./dir-lock.js";
-export { DIR_LOCK_FILE, DirInUseError, lockDir } from "./dir-lock.js";
+export {
+  DIR_LOCK_FILE,
+  DirInUseError,
+  LOCK_TOKEN,
+  lockDir,
+} from "./dir-lock.js";
 export {
   type LeaseRefShape,
   leaseRefFields,

@@ -1,7 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { toJson } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { LABEL_KEY, MAX_AGENT_SLOTS as MAX_SLOTS } from "../../core/index.js";
+import {
+  LABEL_KEY,
+  LOCK_TOKEN,
+  MAX_AGENT_SLOTS as MAX_SLOTS,
+} from "../../core/index.js";
 import type { Hello } from "../../gen/deerflow/v1/agent_pb.js";
 import { ResourcesSchema } from "../../gen/deerflow/v1/common_pb.js";
 import type { JsonObject } from "../../plugin-sdk/index.js";
@@ -16,9 +20,6 @@ const AGENT_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Labels an agent may declare and detect, together. */
 const MAX_LABELS = 256;
-
-/** A process token: printable ASCII, no spaces (a UUID from our agent). */
-const PROCESS_TOKEN = /^[\x21-\x7e]{0,128}$/;
 
 /** The longest label value. */
 const MAX_LABEL_VALUE = 1_024;
@@ -50,7 +51,8 @@ export function validateHello(hello: Hello): {
     ["process_token", hello.processToken],
     ["predecessor_token", hello.predecessorToken],
   ] as const) {
-    if (!PROCESS_TOKEN.test(token)) {
+    // Empty, or what an agent's state-dir lock holds (a UUID from ours).
+    if (token !== "" && !LOCK_TOKEN.test(token)) {
       problems.push(
         `hello.${field}: at most 128 printable ASCII characters without spaces, got ${JSON.stringify(token.slice(0, 140))}`,
       );
