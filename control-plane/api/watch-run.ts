@@ -1,12 +1,12 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
-import { and, asc, eq, gt, lte } from "drizzle-orm";
+import { and, asc, eq, gt, gte, lte } from "drizzle-orm";
 import type { Logger } from "../../core/index.js";
 import {
   type WatchRunResponse,
   WatchRunResponseSchema,
 } from "../../gen/deerflow/v1/run_pb.js";
-import { type Db, runEvents, runs } from "../db/index.js";
+import { type Db, EVENTS_PER_BATCH, runEvents, runs } from "../db/index.js";
 import { settledEventFrontier } from "../events/event-frontier.js";
 import type { RunEventHub } from "../events/run-event-hub.js";
 import { toRunEvent } from "../runs/run-view.js";
@@ -59,6 +59,9 @@ export async function* watchRun(
         .where(
           and(
             eq(runEvents.runId, runId),
+            // The batches in range, so that only theirs are unpacked.
+            gte(runEvents.batch, batchOf(after)),
+            lte(runEvents.batch, batchOf(upTo)),
             gt(runEvents.sequence, after),
             lte(runEvents.sequence, upTo),
           ),
@@ -101,12 +104,18 @@ async function runResumedAfter(
     .where(
       and(
         eq(runEvents.runId, runId),
+        gte(runEvents.batch, batchOf(sequence)),
         eq(runEvents.taskId, ""),
         gt(runEvents.sequence, sequence),
       ),
     )
     .limit(1);
   return later !== undefined;
+}
+
+/** The batch an event's number falls in (see runEventBatches). */
+function batchOf(sequence: number): number {
+  return Math.floor(sequence / EVENTS_PER_BATCH);
 }
 
 /**

@@ -20,8 +20,10 @@ export {
 export {
   agents,
   attempts,
+  EVENTS_PER_BATCH,
   leases,
   replicas,
+  runEventBatches,
   runEvents,
   runs,
   secrets,

@@ -16,11 +16,11 @@ describe.each(testBackends())("table storage on $name", (backend) => {
     expect(row?.options).toContain("fillfactor=70");
   });
 
-  it("keys run events by run and sequence, with no other index to write", async () => {
+  it("keys run event batches by run and sequence, with no other index to write", async () => {
     const indexes = rowsOf<{ name: string; definition: string }>(
       await t.db.execute(sql`
         SELECT indexname AS name, indexdef AS definition FROM pg_indexes
-        WHERE tablename = 'run_events'`),
+        WHERE tablename = 'run_event_batches'`),
     );
     expect(indexes).toHaveLength(1);
     expect(indexes[0]?.definition).toMatch(

@@ -1,8 +1,8 @@
-import { asc, eq } from "drizzle-orm";
+import { asc, eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { silentLogger } from "../../core/index.js";
 import { testBackends } from "../../test/support/test-database.js";
-import { type Db, runEvents } from "../db/index.js";
+import { type Db, EVENTS_PER_BATCH, rowsOf, runEvents } from "../db/index.js";
 import { acknowledgeLease } from "../leases/acknowledge-lease.js";
 import { promoteDueRetries } from "../leases/expire-leases.js";
 import { Channels } from "../notify/channels.js";
@@ -19,8 +19,18 @@ import {
   useTestDatabase,
   workflow,
 } from "../test-support.js";
-import { appendRunEvents } from "./append-run-events.js";
+import { appendRunEvents, appendRunEventsFrom } from "./append-run-events.js";
 import { RunEventHub } from "./run-event-hub.js";
+
+/** How many batches of events the run has stored. */
+async function batchCount(db: Db, runId: string): Promise<number> {
+  const [row] = rowsOf<{ n: number }>(
+    await db.execute(
+      sql`SELECT count(*)::int AS n FROM run_event_batches WHERE run_id = ${runId}`,
+    ),
+  );
+  return row?.n ?? 0;
+}
 
 async function eventsOf(db: Db, runId: string) {
   return db
@@ -176,6 +186,66 @@ describe.each(testBackends())("run events on $name", (backend) => {
     expect((await eventsOf(t.db, two.runId)).slice(before.two)).toMatchObject([
       { taskId: "b", state: "OTHER", attempt: 0, agentId: "", error: "why" },
     ]);
+  });
+
+  it("write a statement's events of one run as one batch, numbered in order", async () => {
+    const { runId } = await start(
+      t.db,
+      workflow(task("a"), task("b"), task("c")),
+      at(0),
+    );
+    const batchesBefore = await batchCount(t.db, runId);
+    const claimed = await claimAll(t.db, at(1));
+    expect(claimed.ids).toEqual(["a", "b", "c"]);
+    // One claim of three tasks: one batch of three ASSIGNED events.
+    expect(await batchCount(t.db, runId)).toBe(batchesBefore + 1);
+    const assigned = (await eventsOf(t.db, runId)).filter(
+      (e) => e.state === "ASSIGNED",
+    );
+    expect(assigned.map((e) => e.taskId).sort()).toEqual(["a", "b", "c"]);
+    const [first] = assigned;
+    expect(assigned.map((e) => e.sequence - (first?.sequence ?? 0))).toEqual([
+      0, 1, 2,
+    ]);
+    expect(assigned.map((e) => e.batch)).toEqual(
+      assigned.map(() => Math.floor((first?.sequence ?? 0) / EVENTS_PER_BATCH)),
+    );
+  });
+
+  it("split a statement's events of one run into batches of EVENTS_PER_BATCH", async () => {
+    const { runId } = await start(t.db, workflow(task("a")));
+    const before = await eventsOf(t.db, runId);
+    const count = EVENTS_PER_BATCH + 2;
+    const notes = Array.from({ length: count }, (_, i) => ({
+      runId,
+      taskId: `n${i}`,
+      state: "NOTE",
+    }));
+    await appendRunEvents(t.db, notes);
+    const fromStatement = await t.db.execute(sql`
+      WITH added AS (
+        SELECT ${runId}::uuid AS run_id, 'm' || i AS task_id, 'NOTE', 0, '', ''
+        FROM generate_series(0, ${count - 1}) AS i
+      ),
+      ${appendRunEventsFrom(sql`SELECT * FROM added`)}
+      SELECT notified FROM events_notified`);
+    expect(fromStatement).toBeDefined();
+    const after = (await eventsOf(t.db, runId)).slice(before.length);
+    expect(after.map((e) => e.taskId)).toEqual([
+      ...notes.map((n) => n.taskId),
+      ...notes.map((_, i) => `m${i}`),
+    ]);
+    // Two batches a statement: EVENTS_PER_BATCH events, then the rest.
+    const sizes = new Map<number, number>();
+    for (const e of after) sizes.set(e.batch, (sizes.get(e.batch) ?? 0) + 1);
+    expect([...sizes.values()]).toEqual([
+      EVENTS_PER_BATCH,
+      2,
+      EVENTS_PER_BATCH,
+      2,
+    ]);
+    const sequences = after.map((e) => e.sequence);
+    expect([...sequences].sort((x, y) => x - y)).toEqual(sequences);
   });
 
   it("notify the run's id on its channel", async () => {

@@ -1,5 +1,5 @@
 import { type SQL, sql } from "drizzle-orm";
-import type { Db } from "../db/index.js";
+import { type Db, EVENTS_PER_BATCH } from "../db/index.js";
 import { Channels } from "../notify/channels.js";
 import type { Pipelined } from "../scheduler/pipelined.js";
 
@@ -15,7 +15,8 @@ export interface RunEventInput {
 }
 
 /**
- * Appends events to their runs' histories and notifies watchers when the
+ * Appends events to their runs' histories, a batch per run (see
+ * run_event_batches in schema.ts), and notifies watchers when the
  * transaction commits.
  */
 export async function appendRunEvents(
@@ -23,75 +24,90 @@ export async function appendRunEvents(
   events: readonly RunEventInput[],
 ): Promise<void> {
   if (events.length === 0) return;
-  // One round trip: the rows, and one notification per run they touch
-  // (PostgreSQL delivers them at commit). A column that holds one value
-  // for every event (the run, mostly, and the empty attempt, agent and
-  // error) is sent once rather than as an array: a run of 10,000 tasks
-  // starts with 10,000 QUEUED events of one run.
-  const selected: SQL[] = [];
-  const unnested: { name: string; array: SQL }[] = [];
-  for (const { name, type, read, varies } of EVENT_COLUMNS) {
-    const values = events.map(read);
-    const first = values[0];
-    if (!varies && values.every((v) => v === first)) {
-      selected.push(sql`${first}::${sql.raw(type)}`);
-    } else {
-      selected.push(sql.raw(`e.${name}`));
-      unnested.push({
-        name,
-        array: sql`${sql.param(values)}::${sql.raw(type)}[]`,
-      });
-    }
-  }
+  const batches = [...batchesOf(events)].map((batch) => {
+    // A field that holds one value for every event of the batch (the
+    // state, mostly, and the empty attempt, agent and error) is sent once
+    // and repeated by PostgreSQL: a run of 10,000 tasks starts with
+    // 10,000 QUEUED events.
+    const columns = EVENT_FIELDS.map(({ type, read }) => {
+      const values = batch.events.map(read);
+      const first = values[0];
+      return values.every((v) => v === first)
+        ? sql`array_fill(${first}::${sql.raw(type)}, ARRAY[${values.length}::int])`
+        : sql`${sql.param(values)}::${sql.raw(type)}[]`;
+    });
+    return sql`(${batch.runId}::uuid, ${sql.join(columns, sql`, `)})`;
+  });
+  // One round trip: the batches, and one notification per run they touch
+  // (PostgreSQL delivers them at commit).
   await tx.execute(sql`
     WITH added AS (
-      INSERT INTO run_events (${sql.raw(EVENT_COLUMNS.map((c) => c.name).join(", "))})
-      SELECT ${sql.join(selected, sql`, `)}
-      FROM unnest(${sql.join(
-        unnested.map((c) => c.array),
-        sql`, `,
-      )}) AS e(${sql.raw(unnested.map((c) => c.name).join(", "))})
+      INSERT INTO run_event_batches (run_id, task_ids, states, attempts,
+        agent_ids, errors)
+      VALUES ${sql.join(batches, sql`, `)}
       RETURNING run_id
     )
     SELECT pg_notify(${Channels.runEvent}, run_id::text)
     FROM (SELECT DISTINCT run_id FROM added) AS touched`);
 }
 
-/**
- * The columns appendRunEvents writes, in order. Those that `vary` are
- * always sent as arrays, so unnest has at least one.
- */
-const EVENT_COLUMNS: {
-  name: string;
-  type: "uuid" | "int" | "text";
+/** Events grouped by run, in order, at most EVENTS_PER_BATCH a batch. */
+function* batchesOf(
+  events: readonly RunEventInput[],
+): Generator<{ runId: string; events: RunEventInput[] }> {
+  const byRun = new Map<string, RunEventInput[]>();
+  for (const event of events) {
+    const ofRun = byRun.get(event.runId);
+    if (ofRun) ofRun.push(event);
+    else byRun.set(event.runId, [event]);
+  }
+  for (const [runId, ofRun] of byRun) {
+    for (let i = 0; i < ofRun.length; i += EVENTS_PER_BATCH) {
+      yield { runId, events: ofRun.slice(i, i + EVENTS_PER_BATCH) };
+    }
+  }
+}
+
+/** An event's fields as a batch stores them, in its columns' order. */
+const EVENT_FIELDS: {
+  type: "int" | "text";
   read: (event: RunEventInput) => string | number;
-  varies: boolean;
 }[] = [
-  { name: "run_id", type: "uuid", read: (e) => e.runId, varies: false },
-  { name: "task_id", type: "text", read: (e) => e.taskId ?? "", varies: true },
-  { name: "state", type: "text", read: (e) => e.state, varies: false },
-  { name: "attempt", type: "int", read: (e) => e.attempt ?? 0, varies: false },
-  {
-    name: "agent_id",
-    type: "text",
-    read: (e) => e.agentId ?? "",
-    varies: false,
-  },
-  { name: "error", type: "text", read: (e) => e.error ?? "", varies: false },
+  { type: "text", read: (e) => e.taskId ?? "" },
+  { type: "text", read: (e) => e.state },
+  { type: "int", read: (e) => e.attempt ?? 0 },
+  { type: "text", read: (e) => e.agentId ?? "" },
+  { type: "text", read: (e) => e.error ?? "" },
 ];
 
 /**
  * Two WITH items that append the rows `source` selects (run_id, task_id,
- * state, attempt, agent_id, error) as events and notify their runs'
- * watchers, for a statement that already changes the rows the events
- * describe: one round trip instead of two. The statement must read
- * `events_notified` (one row), or the notifications are not sent.
+ * state, attempt, agent_id, error) as events, a batch per run in the
+ * order `source` gives them, and notify their runs' watchers, for a
+ * statement that already changes the rows the events describe: one round
+ * trip instead of two. The statement must read `events_notified` (one
+ * row), or the notifications are not sent.
  */
 export function appendRunEventsFrom(source: SQL): SQL {
   return sql`
     events_added AS (
-      INSERT INTO run_events (run_id, task_id, state, attempt, agent_id, error)
-      ${source}
+      INSERT INTO run_event_batches (run_id, task_ids, states, attempts,
+        agent_ids, errors)
+      SELECT run_id, array_agg(task_id ORDER BY place),
+        array_agg(state ORDER BY place), array_agg(attempt ORDER BY place),
+        array_agg(agent_id ORDER BY place), array_agg(error ORDER BY place)
+      FROM (
+        SELECT run_id, task_id, state, attempt, agent_id, error,
+          row_number() OVER (PARTITION BY run_id ORDER BY n) AS place
+        FROM (
+          SELECT e.run_id::uuid, e.task_id::text, e.state::text,
+            e.attempt::int, e.agent_id::text, e.error::text,
+            row_number() OVER () AS n
+          FROM (${source}) AS e(run_id, task_id, state, attempt, agent_id,
+            error)
+        ) AS numbered
+      ) AS placed
+      GROUP BY run_id, (place - 1) / ${EVENTS_PER_BATCH}
       RETURNING run_id
     ),
     events_notified AS (

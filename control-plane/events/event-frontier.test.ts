@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import type { Logger } from "../../core/index.js";
 import { testBackends } from "../../test/support/test-database.js";
-import { type Db, rowsOf } from "../db/index.js";
+import { type Db, EVENTS_PER_BATCH, rowsOf } from "../db/index.js";
 import {
   openTransaction,
   start,
@@ -13,12 +13,19 @@ import {
 import { appendRunEvents } from "./append-run-events.js";
 import { settledEventFrontier } from "./event-frontier.js";
 
-/** The event sequence's last value. */
+/** The last number the last batch of events stored can hold. */
 async function lastEventNumber(db: Db): Promise<number | undefined> {
   const [row] = rowsOf<{ n: number }>(
-    await db.execute(sql`SELECT max(sequence)::int AS n FROM run_events`),
+    await db.execute(
+      sql`SELECT max(sequence)::int AS n FROM run_event_batches`,
+    ),
   );
-  return row?.n;
+  return row === undefined ? undefined : batchCeiling(row.n);
+}
+
+/** The highest event number batch `n` can hold. */
+function batchCeiling(n: number): number {
+  return (n + 1) * EVENTS_PER_BATCH - 1;
 }
 
 const never = () => new AbortController().signal;
@@ -95,15 +102,16 @@ describe.each(testBackends().filter((b) => b.name === "postgres"))(
           logger: logger as unknown as Logger,
           maxWriterWaitMs: 200,
         });
-        // The writer's uncommitted event is numbered, but not yet seen.
+        // The writer's uncommitted batch is numbered, but not yet seen.
         const [sequence] = rowsOf<{ n: number }>(
           await t.db.execute(
-            sql`SELECT last_value::int AS n FROM run_events_sequence_seq`,
+            sql`SELECT last_value::int AS n FROM run_event_batches_sequence_seq`,
           ),
         );
-        expect(frontier).toBe(sequence?.n);
+        const upTo = batchCeiling(sequence?.n ?? 0);
+        expect(frontier).toBe(upTo);
         expect(warnings).toHaveLength(1);
-        expect(warnings[0]).toMatchObject({ up_to_sequence: sequence?.n });
+        expect(warnings[0]).toMatchObject({ up_to_sequence: upTo });
       } finally {
         await writer.end();
       }

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Logger } from "../../core/index.js";
-import { type Db, rowsOf } from "../db/index.js";
+import { type Db, EVENTS_PER_BATCH, rowsOf } from "../db/index.js";
 
 /** How long to wait between looks at the writers still open, at most. */
 const MAX_POLL_MS = 50;
@@ -33,10 +33,11 @@ export interface FrontierOptions {
  * same run. A watcher that had read the higher one and went on from it
  * never saw the other.
  *
- * So the frontier is the event sequence's last value, once every
- * transaction that was writing events when it was read has ended. A
- * transaction holds RowExclusiveLock on run_events from before it
- * numbers its first event until it ends, so reading the last value and
+ * So the frontier is the last event of the last batch numbered (see
+ * run_event_batches in schema.ts), once every transaction that was
+ * writing events when it was read has ended. A transaction holds
+ * RowExclusiveLock on run_event_batches from before it numbers its first
+ * batch until it ends, so reading the last value and
  * then the lock's holders finds every transaction that may still commit
  * an event numbered up to it. Transactions that write no events are not
  * waited for, however long they stay open.
@@ -109,9 +110,12 @@ class SharedReading {
     const [sequence] = rowsOf<{ last: string | number; called: boolean }>(
       await this.db.execute(sql`
         SELECT last_value AS last, is_called AS called
-        FROM run_events_sequence_seq`),
+        FROM run_event_batches_sequence_seq`),
     );
-    const last = sequence?.called ? Number(sequence.last) : 0;
+    // Every event of the batches numbered up to the last one.
+    const last = sequence?.called
+      ? (Number(sequence.last) + 1) * EVENTS_PER_BATCH - 1
+      : 0;
     const started = Date.now();
     let writers = await eventWriters(this.db);
     for (let pauseMs = 2; writers.length > 0; ) {
@@ -153,7 +157,7 @@ async function eventWriters(
       WHERE locktype = 'relation'
         AND database = (SELECT oid FROM pg_database
           WHERE datname = current_database())
-        AND relation = 'run_events'::regclass
+        AND relation = 'run_event_batches'::regclass
         AND mode = 'RowExclusiveLock'
         AND pid IS DISTINCT FROM pg_backend_pid()
         ${among === undefined ? sql`` : sql`AND virtualtransaction = ANY(${sql.param(among.map((w) => w.writer))}::text[])`}`),

@@ -1,5 +1,6 @@
 import { eq, sql } from "drizzle-orm";
 import { type Db, leases, rowsOf } from "../db/index.js";
+import { appendRunEventsFrom } from "../events/append-run-events.js";
 import { leasesExpired } from "../metrics/process-metrics.js";
 import {
   type AgentCommand,
@@ -112,16 +113,12 @@ export async function promoteDueRetries(db: Db, now: Date): Promise<number> {
         UPDATE tasks t SET state = 'QUEUED', queued_at = ${now.toISOString()}::timestamptz
         FROM due WHERE t.run_id = due.run_id AND t.task_id = due.task_id
         RETURNING t.run_id, t.task_id
-      ), logged AS (
-        INSERT INTO run_events (run_id, task_id, state)
-        SELECT run_id, task_id, 'QUEUED' FROM moved
-      )
-      SELECT run_id, task_id FROM moved`),
+      ),
+      ${appendRunEventsFrom(sql`
+        SELECT run_id, task_id, 'QUEUED', 0, '', '' FROM moved`)}
+      SELECT run_id, task_id FROM moved CROSS JOIN events_notified`),
   );
   if (rows.length > 0) {
-    for (const runId of new Set(rows.map((r) => r.run_id))) {
-      await db.execute(sql`SELECT pg_notify(${Channels.runEvent}, ${runId})`);
-    }
     await db.execute(sql`SELECT pg_notify(${Channels.taskQueued}, '')`);
   }
   return rows.length;
