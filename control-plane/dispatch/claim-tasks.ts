@@ -313,7 +313,7 @@ function assignAndLease(agentId: string, source: SQL, options: ClaimOptions) {
       FROM granted
     ),
     ${appendRunEventsFrom(sql`
-      SELECT run_id, task_id, 'ASSIGNED', attempt, ${agentId}, ''
+      SELECT run_id, task_id, 'ASSIGNED', attempt, ${agentId}, '', 0
       FROM granted`)},
     granted_rows AS (
       SELECT g.lease_id, g.run_id, g.task_id, g.type, g.spec, g.attempt,

@@ -99,7 +99,7 @@ export async function acknowledgeIn(
         FROM started WHERE a.lease_id = started.lease_id
       ),
       ${appendRunEventsFrom(sql`
-        SELECT run_id, task_id, 'RUNNING', attempt, ${agentId}, ''
+        SELECT run_id, task_id, 'RUNNING', attempt, ${agentId}, '', 0
         FROM started`)}
       SELECT held.id AS lease_id FROM held CROSS JOIN events_notified`);
   const rows = rowsOf<{ lease_id: string }>(

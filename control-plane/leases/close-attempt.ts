@@ -274,14 +274,10 @@ export async function closeSucceeded(
       FROM done WHERE t.run_id = done.run_id AND t.task_id = done.task_id
     ),
     ${appendRunEventsFrom(sql`
-      SELECT run_id, task_id, state, attempt, agent_id, ''
-      FROM (
-        SELECT run_id, task_id, 'RUNNING' AS state, attempt, agent_id, 0 AS k
-        FROM done WHERE NOT acknowledged
-        UNION ALL
-        SELECT run_id, task_id, 'SUCCESS', attempt, agent_id, 1 FROM done
-      ) AS e
-      ORDER BY k`)}
+      SELECT run_id, task_id, 'RUNNING', attempt, agent_id, '', 0
+      FROM done WHERE NOT acknowledged
+      UNION ALL
+      SELECT run_id, task_id, 'SUCCESS', attempt, agent_id, '', 1 FROM done`)}
     SELECT notified FROM events_notified`),
   );
   const ended = new Map<string, string[]>();

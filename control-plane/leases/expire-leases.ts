@@ -115,7 +115,7 @@ export async function promoteDueRetries(db: Db, now: Date): Promise<number> {
         RETURNING t.run_id, t.task_id
       ),
       ${appendRunEventsFrom(sql`
-        SELECT run_id, task_id, 'QUEUED', 0, '', '' FROM moved`)}
+        SELECT run_id, task_id, 'QUEUED', 0, '', '', 0 FROM moved`)}
       SELECT run_id, task_id FROM moved CROSS JOIN events_notified`),
   );
   if (rows.length > 0) {
