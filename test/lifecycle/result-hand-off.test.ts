@@ -30,12 +30,14 @@ async function writersOf(
   taskId: string,
   state: string,
 ): Promise<string[]> {
-  // Events are never updated: their xmin is the writer's.
+  // Event batches are never updated: their xmin is the writer's.
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   try {
     const rows = await sql`
-      SELECT xmin::text AS xid FROM run_events
-      WHERE run_id = ${runId} AND task_id = ${taskId} AND state = ${state}`;
+      SELECT b.xmin::text AS xid FROM run_event_batches b
+      CROSS JOIN LATERAL unnest(b.task_ids, b.states) AS e(task_id, state)
+      WHERE b.run_id = ${runId} AND e.task_id = ${taskId}
+        AND e.state = ${state}`;
     return rows.map((r) => String(r.xid));
   } finally {
     await sql.end();
