@@ -305,9 +305,9 @@ export const replicas = pgTable("replicas", {
  * 256. Each batch holds its events' varying fields side by side, in
  * order; an event's own number is its batch's times EVENTS_PER_BATCH
  * plus its place in the batch (see {@link runEvents}). A run of n tasks
- * has about 4n events, and writing each as a row of its own (a heap
- * tuple and an index entry apiece) cost PostgreSQL a fifth of its time
- * per task.
+ * has about 4n events; as rows of their own (a heap tuple and an index
+ * entry apiece) they were a fifth of a task's WAL and took 25 times the
+ * room (bench/README.md).
  */
 export const runEventBatches = pgTable(
   "run_event_batches",
