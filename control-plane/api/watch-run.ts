@@ -1,13 +1,14 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
-import { and, asc, eq, gt, gte, lte } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import type { Logger } from "../../core/index.js";
 import {
   type WatchRunResponse,
   WatchRunResponseSchema,
 } from "../../gen/deerflow/v1/run_pb.js";
-import { type Db, EVENTS_PER_BATCH, runEvents, runs } from "../db/index.js";
+import { type Db, runs } from "../db/index.js";
 import { settledEventFrontier } from "../events/event-frontier.js";
+import { eventPage, runChangedAfter } from "../events/read-run-events.js";
 import type { RunEventHub } from "../events/run-event-hub.js";
 import { toRunEvent } from "../runs/run-view.js";
 import { requireUuid } from "./connect-errors.js";
@@ -53,28 +54,14 @@ export async function* watchRun(
         throw error;
       });
       if (upTo === undefined) break;
-      const rows = await deps.db
-        .select()
-        .from(runEvents)
-        .where(
-          and(
-            eq(runEvents.runId, runId),
-            // The batches in range, so that only theirs are unpacked.
-            gte(runEvents.batch, batchOf(after)),
-            lte(runEvents.batch, batchOf(upTo)),
-            gt(runEvents.sequence, after),
-            lte(runEvents.sequence, upTo),
-          ),
-        )
-        .orderBy(asc(runEvents.sequence))
-        .limit(500);
+      const rows = await eventPage(deps.db, runId, after, upTo);
       for (const row of rows) {
         yield create(WatchRunResponseSchema, { event: toRunEvent(row) });
         after = row.sequence;
         if (
           row.taskId === "" &&
           TERMINAL_RUN_EVENTS.has(row.state) &&
-          !(await runResumedAfter(deps.db, runId, row.sequence))
+          !(await runChangedAfter(deps.db, runId, row.sequence))
         ) {
           return;
         }
@@ -87,35 +74,6 @@ export async function* watchRun(
   } finally {
     subscription.close();
   }
-}
-
-/**
- * Whether a run's state changed again after a terminal event: a retried
- * run has FAILED in its history and goes on after it.
- */
-async function runResumedAfter(
-  db: Db,
-  runId: string,
-  sequence: number,
-): Promise<boolean> {
-  const [later] = await db
-    .select({ sequence: runEvents.sequence })
-    .from(runEvents)
-    .where(
-      and(
-        eq(runEvents.runId, runId),
-        gte(runEvents.batch, batchOf(sequence)),
-        eq(runEvents.taskId, ""),
-        gt(runEvents.sequence, sequence),
-      ),
-    )
-    .limit(1);
-  return later !== undefined;
-}
-
-/** The batch an event's number falls in (see runEventBatches). */
-function batchOf(sequence: number): number {
-  return Math.floor(sequence / EVENTS_PER_BATCH);
 }
 
 /**

@@ -14,16 +14,9 @@ import {
   TaskSchema,
   TaskState,
 } from "../../gen/deerflow/v1/run_pb.js";
-import {
-  agents,
-  attempts,
-  type Db,
-  rowsOf,
-  type runEvents,
-  runs,
-  tasks,
-} from "../db/index.js";
+import { agents, attempts, type Db, rowsOf, runs, tasks } from "../db/index.js";
 import { allocatedResources } from "../dispatch/agent-resources.js";
+import type { RunEventRow } from "../events/read-run-events.js";
 
 /**
  * The columns a run's view shows: every one but its definition, which a
@@ -46,7 +39,7 @@ export const runViewColumns = {
 type RunRow = Pick<typeof runs.$inferSelect, keyof typeof runViewColumns>;
 type TaskRow = typeof tasks.$inferSelect;
 type AttemptRow = typeof attempts.$inferSelect & { agentName: string | null };
-type EventRow = typeof runEvents.$inferSelect;
+type EventRow = Omit<RunEventRow, "batch">;
 
 const ts = (d: Date | null | undefined) =>
   d ? timestampFromDate(d) : undefined;
