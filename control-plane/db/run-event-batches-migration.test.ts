@@ -12,6 +12,7 @@ import postgres from "postgres";
 import { afterEach, describe, expect, it } from "vitest";
 import { silentLogger } from "../../core/index.js";
 import { testBackends } from "../../test/support/test-database.js";
+import { settledEventFrontier } from "../events/event-frontier.js";
 import { history } from "../test-support.js";
 import { type Database, openDatabase, rowsOf } from "./index.js";
 
@@ -119,6 +120,14 @@ describe.each(testBackends())(
           error: "exit 3",
         },
       ]);
+    });
+
+    it("sets the watch frontier past the old events at once", async () => {
+      const { db } = await upgradedFrom0015();
+      // Nothing written since the upgrade: a watch must still see them.
+      expect(
+        await settledEventFrontier(db, new AbortController().signal),
+      ).toBeGreaterThanOrEqual(40_000);
     });
 
     it("numbers new events after the old ones", async () => {

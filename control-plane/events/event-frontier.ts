@@ -112,10 +112,13 @@ class SharedReading {
         SELECT last_value AS last, is_called AS called
         FROM run_event_batches_sequence_seq`),
     );
-    // Every event of the batches numbered up to the last one.
-    const last = sequence?.called
-      ? (Number(sequence.last) + 1) * EVENTS_PER_BATCH - 1
-      : 0;
+    // Every event of the batches numbered up to the last one. Until the
+    // sequence is first used, its last value is the first it will give.
+    const lastBatch =
+      sequence === undefined
+        ? 0
+        : Number(sequence.last) - (sequence.called ? 0 : 1);
+    const last = lastBatch <= 0 ? 0 : (lastBatch + 1) * EVENTS_PER_BATCH - 1;
     const started = Date.now();
     let writers = await eventWriters(this.db);
     for (let pauseMs = 2; writers.length > 0; ) {

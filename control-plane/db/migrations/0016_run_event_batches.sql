@@ -28,8 +28,10 @@ SELECT "sequence", "run_id", "time", ARRAY["task_id"], ARRAY["state"],
 	ARRAY["attempt"], ARRAY["agent_id"], ARRAY["error"]
 FROM "run_events";
 --> statement-breakpoint
-SELECT setval('run_event_batches_sequence_seq',
-	coalesce((SELECT max("sequence") FROM "run_event_batches"), 0) + 1, false);
+-- The next batch is numbered after the last event kept, and the sequence
+-- counts as used, as the watch frontier reads it (event-frontier.ts).
+SELECT setval('run_event_batches_sequence_seq', max("sequence"))
+FROM "run_event_batches" HAVING count(*) > 0;
 --> statement-breakpoint
 DROP TABLE "run_events" CASCADE;
 --> statement-breakpoint
