@@ -281,9 +281,24 @@ export function createRunService(
       return { points: await readTaskMetrics(db, runId, taskId) };
     },
 
-    watchRun: (req, ctx) =>
-      watchRun(deps, req.runId, Number(req.afterSequence), ctx),
+    async *watchRun(req, ctx) {
+      yield* watchRun(deps, req.runId, eventNumber(req.afterSequence), ctx);
+    },
   };
+}
+
+/** WatchRun's after_sequence: an event's number, or zero for all. */
+function eventNumber(afterSequence: bigint): number {
+  if (afterSequence < 0n) {
+    throw invalidArgument("after_sequence", "must not be negative");
+  }
+  if (afterSequence > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw invalidArgument(
+      "after_sequence",
+      `must be at most ${Number.MAX_SAFE_INTEGER}, the largest event number`,
+    );
+  }
+  return Number(afterSequence);
 }
 
 /** The longest idempotency key, in characters. */

@@ -1,4 +1,5 @@
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
+import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { silentLogger } from "../../core/index.js";
 import {
@@ -57,6 +58,30 @@ describe.each(testBackends().filter((b) => b.name === "postgres"))(
       } as HandlerContext)[Symbol.asyncIterator]();
       return { hub, controller, stream, next: reader(stream) };
     }
+
+    it("ends at once when the run had ended and is watched from past its last event", async () => {
+      const { runId } = await start(t.db, workflow(task("a")));
+      await appendRunEvents(t.db, [{ runId, state: "CANCELLED" }]);
+      await t.db.execute(
+        sql`UPDATE runs SET state = 'CANCELLED' WHERE id = ${runId}`,
+      );
+      const hub = new RunEventHub(t.database, silentLogger());
+      const all: WatchRunResponse[] = [];
+      for await (const response of watchRun({ db: t.db, hub }, runId, 0, {
+        signal: new AbortController().signal,
+      } as HandlerContext)) {
+        all.push(response);
+      }
+      const last = Number(all.at(-1)?.event?.sequence ?? 0);
+      expect(last).toBeGreaterThan(0);
+      const after: WatchRunResponse[] = [];
+      for await (const response of watchRun({ db: t.db, hub }, runId, last, {
+        signal: AbortSignal.timeout(10_000),
+      } as HandlerContext)) {
+        after.push(response);
+      }
+      expect(after).toEqual([]);
+    });
 
     it("yields an event that committed after a later-numbered one, in order", async () => {
       const { runId } = await start(t.db, workflow(task("a"), task("b")));

@@ -38,11 +38,14 @@ export async function* watchRun(
   const runId = requireUuid("run_id", rawRunId);
   const subscription = deps.hub.subscribe(runId);
   try {
+    // Read before the first frontier: if the run had ended, its last
+    // event is within that frontier.
     const [run] = await deps.db
-      .select({ id: runs.id })
+      .select({ state: runs.state })
       .from(runs)
       .where(eq(runs.id, runId));
     if (!run) throw new ConnectError(`run ${runId} not found`, Code.NotFound);
+    let endedBefore = TERMINAL_RUN_EVENTS.has(run.state);
     let after = afterSequence;
     while (!ctx.signal.aborted) {
       // Only as far as every event is final: one numbered lower may
@@ -66,6 +69,10 @@ export async function* watchRun(
           return;
         }
       }
+      // A run that had ended, watched from past its last event: the
+      // watch ends, as it would have at that event.
+      if (rows.length === 0 && endedBefore) return;
+      endedBefore = false;
       if (rows.length === 0) await subscription.changed(ctx.signal);
     }
     // Cut short by its deadline, a shutdown or the caller leaving: end

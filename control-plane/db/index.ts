@@ -20,8 +20,9 @@ export {
 export {
   agents,
   attempts,
-  EVENTS_PER_BATCH,
+  EVENT_NUMBERS_PER_BATCH,
   leases,
+  MAX_EVENTS_PER_BATCH,
   replicas,
   runEventBatches,
   runEvents,

@@ -303,11 +303,11 @@ export const replicas = pgTable("replicas", {
  * Every state change of a run and its tasks, in order, written a batch
  * per statement and run: a claim's 256 ASSIGNED events are one row, not
  * 256. Each batch holds its events' varying fields side by side, in
- * order; an event's own number is its batch's times EVENTS_PER_BATCH
- * plus its place in the batch (see {@link runEvents}). A run of n tasks
- * has about 4n events; as rows of their own (a heap tuple and an index
- * entry apiece) they were a fifth of a task's WAL and took 25 times the
- * room (bench/README.md).
+ * order; an event's own number is its batch's sequence times
+ * EVENT_NUMBERS_PER_BATCH plus its place in the batch (see
+ * {@link runEvents}). A run of n tasks has about 4n events; as rows of
+ * their own (a heap tuple and an index entry apiece) they were a fifth
+ * of a task's WAL and took 25 times the room (bench/README.md).
  */
 export const runEventBatches = pgTable(
   "run_event_batches",
@@ -329,11 +329,18 @@ export const runEventBatches = pgTable(
 );
 
 /**
- * At most this many events in a batch; an event's number is its batch's
- * times this, plus its place (0 on): batch 1234's fourth event is
- * 12,340,003.
+ * The numbers each batch holds: an event's number is its batch's
+ * sequence times this, plus its place (0 on). Batch 1234's fourth event
+ * is 12,340,003.
  */
-export const EVENTS_PER_BATCH = 10_000;
+export const EVENT_NUMBERS_PER_BATCH = 10_000;
+
+/**
+ * At most this many events in a batch. A page of a watch reads whole
+ * batches, up to 50 (read-run-events.ts): so a page holds at most 50,000
+ * events, however a run's history was written.
+ */
+export const MAX_EVENTS_PER_BATCH = 1_000;
 
 /**
  * One row per event, as readers want them: a view over

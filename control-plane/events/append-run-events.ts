@@ -1,5 +1,5 @@
 import { type SQL, sql } from "drizzle-orm";
-import { type Db, EVENTS_PER_BATCH } from "../db/index.js";
+import { type Db, MAX_EVENTS_PER_BATCH } from "../db/index.js";
 import { Channels } from "../notify/channels.js";
 import type { Pipelined } from "../scheduler/pipelined.js";
 
@@ -51,7 +51,7 @@ export async function appendRunEvents(
     FROM (SELECT DISTINCT run_id FROM added) AS touched`);
 }
 
-/** Events grouped by run, in order, at most EVENTS_PER_BATCH a batch. */
+/** Events grouped by run, in order, at most MAX_EVENTS_PER_BATCH a batch. */
 function* batchesOf(
   events: readonly RunEventInput[],
 ): Generator<{ runId: string; events: RunEventInput[] }> {
@@ -62,8 +62,8 @@ function* batchesOf(
     else byRun.set(event.runId, [event]);
   }
   for (const [runId, ofRun] of byRun) {
-    for (let i = 0; i < ofRun.length; i += EVENTS_PER_BATCH) {
-      yield { runId, events: ofRun.slice(i, i + EVENTS_PER_BATCH) };
+    for (let i = 0; i < ofRun.length; i += MAX_EVENTS_PER_BATCH) {
+      yield { runId, events: ofRun.slice(i, i + MAX_EVENTS_PER_BATCH) };
     }
   }
 }
@@ -88,7 +88,7 @@ const EVENT_FIELDS: {
  * read `events_notified` (one row), or the notifications are not sent.
  *
  * Each run's events of one `phase` are one batch (of at most
- * EVENTS_PER_BATCH), in no particular order within it, and phases are
+ * MAX_EVENTS_PER_BATCH), in no particular order within it, and phases are
  * numbered in ascending order: a task with two events in one statement
  * (RUNNING, then SUCCESS) gives them phases in that order. Keeping the
  * source's order within a batch instead cost PostgreSQL a sort per
@@ -108,7 +108,7 @@ export function appendRunEventsFrom(source: SQL): SQL {
         FROM (${source}) AS e(run_id, task_id, state, attempt, agent_id,
           error, phase)
       ) AS numbered
-      GROUP BY run_id, phase, (n - 1) / ${EVENTS_PER_BATCH}
+      GROUP BY run_id, phase, (n - 1) / ${MAX_EVENTS_PER_BATCH}
       ORDER BY phase
       RETURNING run_id
     ),

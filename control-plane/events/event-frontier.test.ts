@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import type { Logger } from "../../core/index.js";
 import { testBackends } from "../../test/support/test-database.js";
-import { type Db, EVENTS_PER_BATCH, rowsOf } from "../db/index.js";
+import { type Db, EVENT_NUMBERS_PER_BATCH, rowsOf } from "../db/index.js";
 import {
   openTransaction,
   start,
@@ -25,7 +25,7 @@ async function lastEventNumber(db: Db): Promise<number | undefined> {
 
 /** The highest event number batch `n` can hold. */
 function batchCeiling(n: number): number {
-  return (n + 1) * EVENTS_PER_BATCH - 1;
+  return (n + 1) * EVENT_NUMBERS_PER_BATCH - 1;
 }
 
 const never = () => new AbortController().signal;

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Logger } from "../../core/index.js";
-import { type Db, EVENTS_PER_BATCH, rowsOf } from "../db/index.js";
+import { type Db, EVENT_NUMBERS_PER_BATCH, rowsOf } from "../db/index.js";
 
 /** How long to wait between looks at the writers still open, at most. */
 const MAX_POLL_MS = 50;
@@ -118,7 +118,8 @@ class SharedReading {
       sequence === undefined
         ? 0
         : Number(sequence.last) - (sequence.called ? 0 : 1);
-    const last = lastBatch <= 0 ? 0 : (lastBatch + 1) * EVENTS_PER_BATCH - 1;
+    const last =
+      lastBatch <= 0 ? 0 : (lastBatch + 1) * EVENT_NUMBERS_PER_BATCH - 1;
     const started = Date.now();
     let writers = await eventWriters(this.db);
     for (let pauseMs = 2; writers.length > 0; ) {

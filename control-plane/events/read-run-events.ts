@@ -1,7 +1,7 @@
 import { and, asc, eq, gt, gte, lte } from "drizzle-orm";
 import {
   type Db,
-  EVENTS_PER_BATCH,
+  EVENT_NUMBERS_PER_BATCH,
   runEventBatches,
   runEvents,
 } from "../db/index.js";
@@ -42,7 +42,7 @@ export async function eventPage(
   const events: RunEventRow[] = [];
   for (const row of rows) {
     row.taskIds.forEach((taskId, place) => {
-      const sequence = row.sequence * EVENTS_PER_BATCH + place;
+      const sequence = row.sequence * EVENT_NUMBERS_PER_BATCH + place;
       if (sequence <= after || sequence > upTo) return;
       events.push({
         batch: row.sequence,
@@ -86,5 +86,5 @@ export async function runChangedAfter(
 
 /** The batch an event's number falls in (see runEventBatches). */
 function batchOf(sequence: number): number {
-  return Math.floor(sequence / EVENTS_PER_BATCH);
+  return Math.floor(sequence / EVENT_NUMBERS_PER_BATCH);
 }

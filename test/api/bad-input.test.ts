@@ -151,6 +151,18 @@ describe.each(testBackends())("bad input from grpc-js on $name", (backend) => {
     expect(error.code).toBe(status.NOT_FOUND);
   });
 
+  it("WatchRun from a negative or too large event number: InvalidArgument naming after_sequence", async () => {
+    for (const after of ["-5", "9223372036854775807"]) {
+      const stream = runs.serverStream("WatchRun", {
+        run_id: randomUUID(),
+        after_sequence: after,
+      });
+      const error = await grpcError(stream.toArray());
+      expect(error.code).toBe(status.INVALID_ARGUMENT);
+      expect(error.details).toMatch(/^after_sequence: must /);
+    }
+  });
+
   it("stores nothing for a refused start", async () => {
     const { runs: listed } = (await runs.unary("ListRuns", {})) as {
       runs: unknown[];
