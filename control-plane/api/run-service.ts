@@ -185,6 +185,7 @@ export function createRunService(
 
     async cancelRun(req) {
       const runId = requireUuid("run_id", req.runId);
+      checkReason(req.reason);
       const outcome = await cancelRun(
         db,
         runId,
@@ -212,6 +213,7 @@ export function createRunService(
 
     async killTask(req) {
       const { runId, taskId } = taskRef(req);
+      checkReason(req.reason);
       const now = new Date(clock.now());
       const outcome = await killTask(db, runId, taskId, req.reason, now);
       if (outcome.kind === "not_found") throw taskNotFound(runId, taskId);
@@ -321,6 +323,16 @@ function checkIdempotencyKey(key: string): void {
   }
   if (findLoneSurrogate(key) !== undefined) {
     throw invalidArgument("idempotency_key", LONE_SURROGATE_MESSAGE);
+  }
+}
+
+/** A cancel's or kill's reason: stored as text, so PostgreSQL's kind. */
+function checkReason(reason: string): void {
+  if (findNul(reason) !== undefined) {
+    throw invalidArgument("reason", NUL_MESSAGE);
+  }
+  if (findLoneSurrogate(reason) !== undefined) {
+    throw invalidArgument("reason", LONE_SURROGATE_MESSAGE);
   }
 }
 

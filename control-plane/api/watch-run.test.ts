@@ -83,6 +83,33 @@ describe.each(testBackends().filter((b) => b.name === "postgres"))(
       expect(after).toEqual([]);
     });
 
+    it("ends when the run ends, though watched from past its last event", async () => {
+      const { runId } = await start(t.db, workflow(task("a")));
+      const hub = new RunEventHub(t.database, silentLogger());
+      await hub.start();
+      try {
+        const controller = new AbortController();
+        const stream = watchRun(
+          { db: t.db, hub },
+          runId,
+          Number.MAX_SAFE_INTEGER,
+          { signal: controller.signal } as HandlerContext,
+        )[Symbol.asyncIterator]();
+        const next = reader(stream);
+        expect(await next(300)).toBe("nothing");
+        // The run ends; its events are numbered below where the watch is.
+        await appendRunEvents(t.db, [{ runId, state: "CANCELLED" }]);
+        await t.db.execute(
+          sql`UPDATE runs SET state = 'CANCELLED' WHERE id = ${runId}`,
+        );
+        await appendRunEvents(t.db, [{ runId, taskId: "a", state: "NOTE" }]);
+        expect(await next(10_000)).toBe("done");
+        controller.abort();
+      } finally {
+        await hub.stop();
+      }
+    });
+
     it("yields an event that committed after a later-numbered one, in order", async () => {
       const { runId } = await start(t.db, workflow(task("a"), task("b")));
       const { hub, controller, stream, next } = watchFromStart(runId);

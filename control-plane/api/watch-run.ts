@@ -47,7 +47,12 @@ export async function* watchRun(
     if (!run) throw new ConnectError(`run ${runId} not found`, Code.NotFound);
     let endedBefore = TERMINAL_RUN_EVENTS.has(run.state);
     let after = afterSequence;
+    let waited = false;
     while (!ctx.signal.aborted) {
+      // Woken after an empty page: the run may have ended at or before
+      // `after`, where no page will show it. Read before the frontier,
+      // as above.
+      if (waited) endedBefore = await runHasEnded(deps.db, runId);
       // Only as far as every event is final: one numbered lower may
       // still commit after those read (settledEventFrontier).
       const upTo = await settledEventFrontier(deps.db, ctx.signal, {
@@ -73,7 +78,8 @@ export async function* watchRun(
       // watch ends, as it would have at that event.
       if (rows.length === 0 && endedBefore) return;
       endedBefore = false;
-      if (rows.length === 0) await subscription.changed(ctx.signal);
+      waited = rows.length === 0;
+      if (waited) await subscription.changed(ctx.signal);
     }
     // Cut short by its deadline, a shutdown or the caller leaving: end
     // with that error, not as a watch whose run has ended would.
@@ -81,6 +87,15 @@ export async function* watchRun(
   } finally {
     subscription.close();
   }
+}
+
+/** Whether the run is in a state it ends in. */
+async function runHasEnded(db: Db, runId: string): Promise<boolean> {
+  const [run] = await db
+    .select({ state: runs.state })
+    .from(runs)
+    .where(eq(runs.id, runId));
+  return run !== undefined && TERMINAL_RUN_EVENTS.has(run.state);
 }
 
 /**

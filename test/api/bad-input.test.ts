@@ -163,6 +163,23 @@ describe.each(testBackends())("bad input from grpc-js on $name", (backend) => {
     }
   });
 
+  it("CancelRun and KillTask with a NUL in their reason: InvalidArgument naming reason", async () => {
+    const cancel = await grpcError(
+      runs.unary("CancelRun", { run_id: randomUUID(), reason: "bad\u0000" }),
+    );
+    expect(cancel.code).toBe(status.INVALID_ARGUMENT);
+    expect(cancel.details).toMatch(/^reason: /);
+    const kill = await grpcError(
+      runs.unary("KillTask", {
+        run_id: randomUUID(),
+        task_id: "a",
+        reason: "bad\u0000",
+      }),
+    );
+    expect(kill.code).toBe(status.INVALID_ARGUMENT);
+    expect(kill.details).toMatch(/^reason: /);
+  });
+
   it("stores nothing for a refused start", async () => {
     const { runs: listed } = (await runs.unary("ListRuns", {})) as {
       runs: unknown[];
